@@ -1,0 +1,55 @@
+use serde::{Deserialize, Serialize};
+
+use super::{AuthMethod, Id, Timestamp, string_enum};
+
+string_enum! {
+    /// What was done.
+    TxAction, field = "action" {
+        /// Check-in (walk-up).
+        CheckIn => "check_in",
+        /// Check-out.
+        CheckOut => "check_out",
+        /// Reopen during a rental.
+        Update => "update",
+        /// Admin force-open.
+        ForceOpen => "force_open",
+        /// Maintenance on or off.
+        Maintenance => "maintenance",
+        /// A door sensor reported.
+        SensorTrigger => "sensor_trigger",
+        /// Order reserved a locker.
+        Reserve => "reserve",
+        /// Order paid.
+        Pay => "pay",
+        /// Order extended.
+        Extend => "extend",
+        /// Order or rental cancelled.
+        Cancel => "cancel",
+        /// Opened by pickup code.
+        OpenByCode => "open_by_code",
+    }
+}
+
+/// One append-only row of the transaction log. Rows are hash-chained: `hash` covers the
+/// row's content and `prev_hash`, so a removed or edited row is detectable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TxLogEntry {
+    /// Stable id.
+    pub id: Id,
+    /// What was done.
+    pub action: TxAction,
+    /// The locker concerned.
+    pub locker_id: Option<Id>,
+    /// The rental concerned.
+    pub rental_id: Option<Id>,
+    /// Who did it (user), if known.
+    pub actor_id: Option<Id>,
+    /// How they proved who they are.
+    pub auth_method: Option<AuthMethod>,
+    /// Free-form details (e.g. `{"match_score": 0.71}`).
+    pub details: serde_json::Value,
+    /// The device (controller or kiosk) involved.
+    pub device: Option<String>,
+    /// When.
+    pub created_at: Timestamp,
+}

@@ -1,0 +1,40 @@
+//! # locker-core
+//!
+//! The library every locker kiosk, parcel cabinet and luggage station can build on: which
+//! locker to give whom, the life of a rental and of a door, codes and tokens, faces, the
+//! wire to the lock controller, and storage.
+//!
+//! ## Overview
+//! - [`domain`]: lockers, controllers, users, rentals, doors, alerts and the transaction log
+//!   as plain serde types, plus the rental and door state machines (pure functions).
+//! - [`alloc`]: the allocation policy (which free locker fits a request).
+//! - [`token`]: passwords, access/refresh tokens, OTP, pickup codes, QR tokens, API keys.
+//! - [`wire`] and [`link`]: the sans-IO lock-controller protocol; [`sim`] a simulated controller.
+//! - [`store`]: the [`ports::Store`] trait's SQLite and PostgreSQL implementations.
+//! - `face` (feature `face`): detection, alignment, embedding and matching.
+//!
+//! The protocol and domain logic are sans-IO: they take bytes, events and time and return
+//! bytes and actions. IO sits at the edges behind the small traits in [`ports`].
+//!
+//! ## Crate features
+//! - `sqlite` (default): SQLite storage.
+//! - `postgres` (default): PostgreSQL storage.
+//! - `face` (default): the face pipeline on ONNX models (tract).
+//! - `serial` (default): the serial transport to real lock controllers.
+#![deny(missing_docs)]
+
+pub mod alloc;
+pub mod domain;
+pub mod error;
+#[cfg(feature = "face")]
+pub mod face;
+pub mod link;
+pub mod ports;
+#[cfg(feature = "serial")]
+pub mod serial;
+pub mod sim;
+pub mod store;
+pub mod token;
+pub mod wire;
+
+pub use error::{Error, ErrorCode, Result};

@@ -1,0 +1,1 @@
+//! A simulated v1 lock controller (issue 4).
