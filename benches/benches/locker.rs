@@ -1,4 +1,7 @@
-//! Criterion benches: `cargo bench -p locker-benches`.
+//! Criterion benches, named `area/case/variant`: `cargo bench -p locker-benches`.
+//! Filter one area with `cargo bench -p locker-benches -- wire/`.
+//!
+//! Each area lives in its own module with a `define(&mut Criterion)` (jiff `bench/`).
 
 use criterion::Criterion;
 

@@ -1,0 +1,10 @@
+//! One module per subcommand.
+
+pub mod db;
+pub mod demo;
+pub mod face;
+pub mod keys;
+pub mod lockers;
+pub mod qr;
+pub mod uart;
+pub mod users;
