@@ -46,9 +46,10 @@ impl AlertKind {
         match self {
             AlertKind::UnauthorizedOpen | AlertKind::Tamper => Severity::Critical,
             AlertKind::LockJam | AlertKind::DeviceOffline => Severity::High,
-            AlertKind::SensorMalfunction | AlertKind::DoorLeftOpen | AlertKind::LowBattery | AlertKind::OrderOverdue => {
-                Severity::Medium
-            }
+            AlertKind::SensorMalfunction
+            | AlertKind::DoorLeftOpen
+            | AlertKind::LowBattery
+            | AlertKind::OrderOverdue => Severity::Medium,
             AlertKind::CabinetMaintenance => Severity::Low,
         }
     }
