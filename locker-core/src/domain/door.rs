@@ -145,11 +145,7 @@ pub struct Door {
 impl Door {
     /// A door whose sensor has not been read yet.
     pub const fn unknown() -> Self {
-        Door {
-            phase: DoorPhase::Unknown,
-            last_change: None,
-            bounces: 0,
-        }
+        Door { phase: DoorPhase::Unknown, last_change: None, bounces: 0 }
     }
 
     /// A door from the state recorded on the locker.
@@ -158,11 +154,7 @@ impl Door {
             DoorState::Closed => DoorPhase::Closed,
             DoorState::Unknown | DoorState::Open => DoorPhase::Unknown,
         };
-        Door {
-            phase,
-            last_change: None,
-            bounces: 0,
-        }
+        Door { phase, last_change: None, bounces: 0 }
     }
 
     /// What the sensor is taken to say in this phase.
@@ -178,11 +170,7 @@ impl Door {
     pub fn next_deadline(&self, config: &DoorConfig) -> Option<Timestamp> {
         match self.phase {
             DoorPhase::Unlocking { since, .. } => Some(since + config.open_window),
-            DoorPhase::Open {
-                since,
-                left_open_alerted: false,
-                ..
-            } => Some(since + config.left_open_limit),
+            DoorPhase::Open { since, left_open_alerted: false, .. } => Some(since + config.left_open_limit),
             _ => None,
         }
     }
@@ -215,18 +203,12 @@ impl Door {
             if next.bounces >= config.max_bounces {
                 next.phase = P::Unknown;
                 next.bounces = 0;
-                return Ok((
-                    next,
-                    vec![A::SetDoor(DoorState::Unknown), A::Alert(AlertKind::SensorMalfunction)],
-                ));
+                return Ok((next, vec![A::SetDoor(DoorState::Unknown), A::Alert(AlertKind::SensorMalfunction)]));
             }
         }
 
         next.phase = match (self.phase, event) {
-            (P::Closed | P::Unknown, E::UnlockSent) => P::Unlocking {
-                since: now,
-                attempts: 1,
-            },
+            (P::Closed | P::Unknown, E::UnlockSent) => P::Unlocking { since: now, attempts: 1 },
             (P::Open { .. }, E::UnlockSent) => self.phase,
             (P::Unlocking { .. }, E::UnlockSent) => {
                 return Err(TransitionError {
@@ -238,27 +220,15 @@ impl Door {
 
             (P::Unlocking { .. }, E::SensorOpen) => {
                 actions.extend([A::SetDoor(DoorState::Open), A::Opened]);
-                P::Open {
-                    since: now,
-                    authorized: true,
-                    left_open_alerted: false,
-                }
+                P::Open { since: now, authorized: true, left_open_alerted: false }
             }
             (P::Closed, E::SensorOpen) => {
                 actions.extend([A::SetDoor(DoorState::Open), A::Alert(AlertKind::UnauthorizedOpen)]);
-                P::Open {
-                    since: now,
-                    authorized: false,
-                    left_open_alerted: false,
-                }
+                P::Open { since: now, authorized: false, left_open_alerted: false }
             }
             (P::Unknown, E::SensorOpen) => {
                 actions.push(A::SetDoor(DoorState::Open));
-                P::Open {
-                    since: now,
-                    authorized: false,
-                    left_open_alerted: false,
-                }
+                P::Open { since: now, authorized: false, left_open_alerted: false }
             }
             (P::Open { .. }, E::SensorOpen) => self.phase,
 
@@ -281,29 +251,17 @@ impl Door {
             (P::Unlocking { since, attempts }, E::Tick) if now - since >= config.open_window => {
                 if attempts < config.max_attempts {
                     actions.push(A::RetryUnlock);
-                    P::Unlocking {
-                        since: now,
-                        attempts: attempts + 1,
-                    }
+                    P::Unlocking { since: now, attempts: attempts + 1 }
                 } else {
                     actions.extend([A::Alert(AlertKind::LockJam), A::ToMaintenance]);
                     P::Closed
                 }
             }
-            (
-                P::Open {
-                    since,
-                    authorized,
-                    left_open_alerted: false,
-                },
-                E::Tick,
-            ) if now - since >= config.left_open_limit => {
+            (P::Open { since, authorized, left_open_alerted: false }, E::Tick)
+                if now - since >= config.left_open_limit =>
+            {
                 actions.push(A::Alert(AlertKind::DoorLeftOpen));
-                P::Open {
-                    since,
-                    authorized,
-                    left_open_alerted: true,
-                }
+                P::Open { since, authorized, left_open_alerted: true }
             }
             (_, E::Tick) => self.phase,
         };

@@ -90,10 +90,7 @@ impl NewLocker {
             return Err(crate::Error::validation("code", "must not be empty"));
         }
         if code.len() > 32 || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-            return Err(crate::Error::validation(
-                "code",
-                "at most 32 characters of letters, digits, '-' or '_'",
-            ));
+            return Err(crate::Error::validation("code", "at most 32 characters of letters, digits, '-' or '_'"));
         }
         if self.price_per_hour.minor() < 0 {
             return Err(crate::Error::validation("price_per_hour", "must not be negative"));
@@ -123,27 +120,9 @@ mod tests {
     fn bad_lockers_name_the_field() {
         assert!(new_locker().validate().is_ok());
         let cases = [
-            (
-                NewLocker {
-                    code: " ".into(),
-                    ..new_locker()
-                },
-                "code",
-            ),
-            (
-                NewLocker {
-                    code: "A 01".into(),
-                    ..new_locker()
-                },
-                "code",
-            ),
-            (
-                NewLocker {
-                    price_per_hour: Money(-1),
-                    ..new_locker()
-                },
-                "price_per_hour",
-            ),
+            (NewLocker { code: " ".into(), ..new_locker() }, "code"),
+            (NewLocker { code: "A 01".into(), ..new_locker() }, "code"),
+            (NewLocker { price_per_hour: Money(-1), ..new_locker() }, "price_per_hour"),
         ];
         for (locker, field) in cases {
             match locker.validate() {

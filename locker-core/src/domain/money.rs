@@ -45,15 +45,8 @@ impl std::str::FromStr for Money {
             return Err(bad());
         }
         let whole: i64 = whole.parse().map_err(|_| bad())?;
-        let frac: i64 = if frac.is_empty() {
-            0
-        } else {
-            format!("{frac:0<2}").parse().map_err(|_| bad())?
-        };
-        let minor = whole
-            .checked_mul(100)
-            .and_then(|w| w.checked_add(frac))
-            .ok_or_else(bad)?;
+        let frac: i64 = if frac.is_empty() { 0 } else { format!("{frac:0<2}").parse().map_err(|_| bad())? };
+        let minor = whole.checked_mul(100).and_then(|w| w.checked_add(frac)).ok_or_else(bad)?;
         Ok(Money(if neg { -minor } else { minor }))
     }
 }
@@ -83,10 +76,7 @@ impl HalfHours {
             _ => return Err(bad("must be a multiple of 0.5 hours")),
         };
         let whole: u32 = whole.parse().map_err(|_| bad("too long"))?;
-        let halves = whole
-            .checked_mul(2)
-            .and_then(|w| w.checked_add(half))
-            .ok_or_else(|| bad("too long"))?;
+        let halves = whole.checked_mul(2).and_then(|w| w.checked_add(half)).ok_or_else(|| bad("too long"))?;
         Self::new(halves).map_err(|_| bad("must be at least 0.5 hours and at most 720 hours"))
     }
 
@@ -106,10 +96,7 @@ impl HalfHours {
     /// From a count of half hours, validated (1 ..= [`Self::MAX`]).
     pub fn new(half_hours: u32) -> crate::Result<Self> {
         if half_hours == 0 || half_hours > Self::MAX.0 {
-            return Err(crate::Error::validation(
-                "duration",
-                "must be at least 0.5 hours and at most 720 hours",
-            ));
+            return Err(crate::Error::validation("duration", "must be at least 0.5 hours and at most 720 hours"));
         }
         Ok(HalfHours(half_hours))
     }
@@ -136,11 +123,7 @@ impl HalfHours {
 
     /// The duration in hours as text (`"1.5"`), for display.
     pub fn hours_text(self) -> String {
-        if self.0 % 2 == 0 {
-            format!("{}", self.0 / 2)
-        } else {
-            format!("{}.5", self.0 / 2)
-        }
+        if self.0 % 2 == 0 { format!("{}", self.0 / 2) } else { format!("{}.5", self.0 / 2) }
     }
 }
 

@@ -44,10 +44,7 @@ string_enum! {
 impl RentalState {
     /// A live rental holds its locker; at most one per locker (enforced by the stores).
     pub fn is_live(self) -> bool {
-        matches!(
-            self,
-            RentalState::PendingPayment | RentalState::Reserved | RentalState::Opening | RentalState::Active
-        )
+        matches!(self, RentalState::PendingPayment | RentalState::Reserved | RentalState::Opening | RentalState::Active)
     }
 
     /// An end state: no event is accepted any more.
@@ -85,27 +82,20 @@ impl RentalState {
         use RentalState as S;
         let free = SetLockerStatus(LockerStatus::Available);
         let next = match (self, event) {
-            (S::PendingPayment, E::Pay) => (
-                S::Reserved,
-                vec![
-                    SetLockerStatus(LockerStatus::Reserved),
-                    IssuePickupCode,
-                    Log(TxAction::Pay),
-                ],
-            ),
+            (S::PendingPayment, E::Pay) => {
+                (S::Reserved, vec![SetLockerStatus(LockerStatus::Reserved), IssuePickupCode, Log(TxAction::Pay)])
+            }
             (S::Reserved, E::Open) => (S::Opening, vec![Unlock, Log(TxAction::OpenByCode)]),
-            (S::Opening, E::DoorClosed) => (
-                S::Active,
-                vec![SetLockerStatus(LockerStatus::InUse), Log(TxAction::SensorTrigger)],
-            ),
+            (S::Opening, E::DoorClosed) => {
+                (S::Active, vec![SetLockerStatus(LockerStatus::InUse), Log(TxAction::SensorTrigger)])
+            }
             (S::Active, E::Reopen) => (S::Active, vec![Unlock, Log(TxAction::Update)]),
             (S::Reserved | S::Active, E::Extend { half_hours }) if half_hours > 0 => {
                 (self, vec![Charge(half_hours), Log(TxAction::Extend)])
             }
-            (S::Active, E::CheckOut) => (
-                S::Completed,
-                vec![Unlock, free, DeleteGuestTemplate, Log(TxAction::CheckOut)],
-            ),
+            (S::Active, E::CheckOut) => {
+                (S::Completed, vec![Unlock, free, DeleteGuestTemplate, Log(TxAction::CheckOut)])
+            }
             (S::PendingPayment | S::Reserved | S::Opening, E::Cancel) => {
                 (S::Cancelled, vec![free, DeleteGuestTemplate, Log(TxAction::Cancel)])
             }

@@ -51,26 +51,16 @@ fn opening_without_unlock_is_an_unauthorized_open() {
     let (door, actions) = run(closed(), &[(0, DoorEvent::SensorOpen)]);
     assert!(matches!(door.phase, DoorPhase::Open { authorized: false, .. }));
     assert!(actions.contains(&DoorAction::Alert(AlertKind::UnauthorizedOpen)));
-    assert_eq!(
-        AlertKind::UnauthorizedOpen.default_severity(),
-        crate::domain::Severity::Critical
-    );
+    assert_eq!(AlertKind::UnauthorizedOpen.default_severity(), crate::domain::Severity::Critical);
 }
 
 #[test]
 fn a_jammed_lock_is_retried_once_then_reported_and_taken_out_of_service() {
     use DoorEvent::*;
-    let (door, actions) = run(
-        closed(),
-        &[(0, UnlockSent), (5, Tick), (10, Tick), (15, Tick), (20, Tick)],
-    );
+    let (door, actions) = run(closed(), &[(0, UnlockSent), (5, Tick), (10, Tick), (15, Tick), (20, Tick)]);
     assert_eq!(
         actions,
-        vec![
-            DoorAction::RetryUnlock,
-            DoorAction::Alert(AlertKind::LockJam),
-            DoorAction::ToMaintenance
-        ]
+        vec![DoorAction::RetryUnlock, DoorAction::Alert(AlertKind::LockJam), DoorAction::ToMaintenance]
     );
     assert_eq!(door.phase, DoorPhase::Closed);
 }
@@ -79,18 +69,13 @@ fn a_jammed_lock_is_retried_once_then_reported_and_taken_out_of_service() {
 fn a_second_pulse_while_unlocking_is_refused() {
     let door = run(closed(), &[(0, DoorEvent::UnlockSent)]).0;
     let err = door.on(DoorEvent::UnlockSent, t0(), &cfg()).unwrap_err();
-    assert_eq!(
-        (err.machine, err.state.as_str(), err.event.as_str()),
-        ("door", "unlocking", "unlock_sent")
-    );
+    assert_eq!((err.machine, err.state.as_str(), err.event.as_str()), ("door", "unlocking", "unlock_sent"));
 }
 
 #[test]
 fn unlock_fires_even_when_the_sensor_reads_open() {
     let door = run(closed(), &[(0, DoorEvent::SensorOpen)]).0;
-    let (after, actions) = door
-        .on(DoorEvent::UnlockSent, t0() + TimeDelta::seconds(1), &cfg())
-        .unwrap();
+    let (after, actions) = door.on(DoorEvent::UnlockSent, t0() + TimeDelta::seconds(1), &cfg()).unwrap();
     assert!(actions.is_empty());
     assert_eq!(after.state(), DoorState::Open);
 }
@@ -98,10 +83,7 @@ fn unlock_fires_even_when_the_sensor_reads_open() {
 #[test]
 fn a_door_left_open_is_reported_once() {
     use DoorEvent::*;
-    let (_, actions) = run(
-        closed(),
-        &[(0, UnlockSent), (1, SensorOpen), (100, Tick), (181, Tick), (400, Tick)],
-    );
+    let (_, actions) = run(closed(), &[(0, UnlockSent), (1, SensorOpen), (100, Tick), (181, Tick), (400, Tick)]);
     let alerts: Vec<_> = actions.iter().filter(|a| matches!(a, DoorAction::Alert(_))).collect();
     assert_eq!(alerts, vec![&DoorAction::Alert(AlertKind::DoorLeftOpen)]);
 }
@@ -111,11 +93,7 @@ fn a_flapping_sensor_is_a_malfunction() {
     let mut door = closed();
     let mut actions = Vec::new();
     for i in 0..12 {
-        let ev = if i % 2 == 0 {
-            DoorEvent::SensorOpen
-        } else {
-            DoorEvent::SensorClosed
-        };
+        let ev = if i % 2 == 0 { DoorEvent::SensorOpen } else { DoorEvent::SensorClosed };
         let (next, a) = door.on(ev, t0() + TimeDelta::milliseconds(50 * i), &cfg()).unwrap();
         door = next;
         actions.extend(a);
@@ -172,21 +150,12 @@ fn walk(steps: &[(u32, DoorEvent)]) -> Result<BTreeSet<&'static str>, TestCaseEr
         now += TimeDelta::milliseconds(i64::from(millis));
         match door.on(ev, now, &cfg()) {
             Ok((next, actions)) => {
-                prop_assert!(
-                    allowed_edge(door.phase, next.phase),
-                    "{:?} -> {:?} on {ev:?}",
-                    door.phase,
-                    next.phase
-                );
+                prop_assert!(allowed_edge(door.phase, next.phase), "{:?} -> {:?} on {ev:?}", door.phase, next.phase);
                 if actions.contains(&DoorAction::Alert(AlertKind::UnauthorizedOpen)) {
                     prop_assert_eq!(door.phase, DoorPhase::Closed);
                 }
                 if actions.contains(&DoorAction::Opened) {
-                    prop_assert!(
-                        matches!(door.phase, DoorPhase::Unlocking { .. }),
-                        "opened from {:?}",
-                        door.phase
-                    );
+                    prop_assert!(matches!(door.phase, DoorPhase::Unlocking { .. }), "opened from {:?}", door.phase);
                 }
                 if let DoorPhase::Unlocking { attempts, .. } = next.phase {
                     prop_assert!(attempts <= cfg().max_attempts);
@@ -217,10 +186,7 @@ proptest! {
 
 #[test]
 fn every_phase_is_reached_by_some_generated_sequence() {
-    let mut runner = TestRunner::new(Config {
-        cases: 256,
-        ..Config::default()
-    });
+    let mut runner = TestRunner::new(Config { cases: 256, ..Config::default() });
     let mut reached = BTreeSet::new();
     for _ in 0..256 {
         let steps = steps().new_tree(&mut runner).unwrap().current();

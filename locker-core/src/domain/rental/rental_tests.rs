@@ -52,30 +52,18 @@ fn an_order_lives_from_payment_to_checkout() {
     assert!(actions.contains(&RentalAction::IssuePickupCode));
     assert!(actions.contains(&RentalAction::SetLockerStatus(LockerStatus::Reserved)));
 
-    let (r, actions) = r
-        .apply(RentalEvent::Open, t0() + chrono::TimeDelta::minutes(5))
-        .unwrap();
+    let (r, actions) = r.apply(RentalEvent::Open, t0() + chrono::TimeDelta::minutes(5)).unwrap();
     assert_eq!((r.state, actions[0]), (RentalState::Opening, RentalAction::Unlock));
-    let (r, _) = r
-        .apply(RentalEvent::DoorClosed, t0() + chrono::TimeDelta::minutes(6))
-        .unwrap();
+    let (r, _) = r.apply(RentalEvent::DoorClosed, t0() + chrono::TimeDelta::minutes(6)).unwrap();
     assert_eq!(r.state, RentalState::Active);
     assert_eq!(r.order_status_view(), "in_use");
 
-    let (r, actions) = r
-        .apply(
-            RentalEvent::Extend { half_hours: 1 },
-            t0() + chrono::TimeDelta::minutes(7),
-        )
-        .unwrap();
+    let (r, actions) = r.apply(RentalEvent::Extend { half_hours: 1 }, t0() + chrono::TimeDelta::minutes(7)).unwrap();
     assert_eq!(r.state, RentalState::Active);
     assert_eq!(r.amount, Money(400));
     assert_eq!(r.half_hours, 4);
     assert_eq!(r.paid_until, Some(t0() + chrono::TimeDelta::minutes(120)));
-    assert_eq!(
-        actions,
-        vec![RentalAction::Charge(1), RentalAction::Log(TxAction::Extend)]
-    );
+    assert_eq!(actions, vec![RentalAction::Charge(1), RentalAction::Log(TxAction::Extend)]);
 
     let late = t0() + chrono::TimeDelta::minutes(121);
     assert!(r.is_overdue(late));
@@ -95,9 +83,7 @@ fn a_walk_up_session_enters_at_opening() {
     r.state = RentalState::Opening;
     let (r, _) = r.apply(RentalEvent::DoorClosed, t0()).unwrap();
     assert_eq!(r.started_at, Some(t0()));
-    let (r, actions) = r
-        .apply(RentalEvent::Reopen, t0() + chrono::TimeDelta::hours(1))
-        .unwrap();
+    let (r, actions) = r.apply(RentalEvent::Reopen, t0() + chrono::TimeDelta::hours(1)).unwrap();
     assert_eq!(r.last_access_at, Some(t0() + chrono::TimeDelta::hours(1)));
     assert_eq!(actions, vec![RentalAction::Unlock, RentalAction::Log(TxAction::Update)]);
     assert_eq!(r.state.session_status(), "active");
@@ -160,12 +146,7 @@ fn walk(start: RentalState, events: &[RentalEvent]) -> Result<Vec<RentalState>, 
         now += chrono::TimeDelta::minutes(7);
         match r.apply(ev, now) {
             Ok((next, actions)) => {
-                prop_assert!(
-                    allowed_edge(r.state, next.state),
-                    "{} -> {} on {ev:?}",
-                    r.state,
-                    next.state
-                );
+                prop_assert!(allowed_edge(r.state, next.state), "{} -> {} on {ev:?}", r.state, next.state);
                 prop_assert!(r.state.is_live(), "a final state accepted {ev:?}");
                 if next.state.is_final() {
                     prop_assert_eq!(next.ended_at, Some(now));
@@ -193,10 +174,7 @@ proptest! {
 
 #[test]
 fn every_state_is_reached_by_some_generated_sequence() {
-    let mut runner = TestRunner::new(Config {
-        cases: 512,
-        ..Config::default()
-    });
+    let mut runner = TestRunner::new(Config { cases: 512, ..Config::default() });
     let mut reached = BTreeSet::new();
     let strategy = (start(), prop::collection::vec(event(), 0..16));
     for _ in 0..512 {
