@@ -92,3 +92,8 @@ macro_rules! string_enum {
     };
 }
 pub(crate) use string_enum;
+
+pub use alert::NewAlert;
+pub use controller::NewController;
+pub use txlog::NewTxLog;
+pub use user::NewUser;
