@@ -15,6 +15,25 @@ fn locker(dir: &Path, args: &[&str]) -> Output {
         .expect("run locker")
 }
 
+/// `locker lockers add` of a locker in station ST1.
+fn add(dir: &Path, code: &str, size: &str, price: &str) -> Output {
+    locker(
+        dir,
+        &[
+            "lockers",
+            "add",
+            "--code",
+            code,
+            "--station",
+            "ST1",
+            "--size",
+            size,
+            "--price",
+            price,
+        ],
+    )
+}
+
 fn ok(out: &Output) -> String {
     assert!(
         out.status.success(),
@@ -40,21 +59,7 @@ const HEADER: &str = "code,station,location,size,controller,relay_channel,sensor
 #[test]
 fn add_then_list_as_json_and_table() {
     let dir = tempfile::tempdir().unwrap();
-    ok(&locker(
-        dir.path(),
-        &[
-            "lockers",
-            "add",
-            "--code",
-            "A01",
-            "--station",
-            "ST1",
-            "--size",
-            "medium",
-            "--price",
-            "2.50",
-        ],
-    ));
+    ok(&add(dir.path(), "A01", "medium", "2.50"));
     let json: serde_json::Value =
         serde_json::from_str(&ok(&locker(dir.path(), &["--json", "lockers", "list"]))).unwrap();
     assert_eq!(json["total"], 1);
@@ -70,21 +75,7 @@ fn add_then_list_as_json_and_table() {
         "{table}"
     );
 
-    let dup = locker(
-        dir.path(),
-        &[
-            "lockers",
-            "add",
-            "--code",
-            "A01",
-            "--station",
-            "ST1",
-            "--size",
-            "small",
-            "--price",
-            "1",
-        ],
-    );
+    let dup = add(dir.path(), "A01", "small", "1");
     assert!(!dup.status.success());
     assert!(String::from_utf8_lossy(&dup.stderr).contains("code = A01"));
 }
@@ -132,21 +123,7 @@ fn bad_csv_names_line_and_field_and_writes_nothing() {
     assert!(codes(dir.path()).is_empty(), "a failed import wrote rows");
 
     // A row clashing with the database fails the whole import too, naming its line.
-    ok(&locker(
-        dir.path(),
-        &[
-            "lockers",
-            "add",
-            "--code",
-            "D02",
-            "--station",
-            "S",
-            "--size",
-            "small",
-            "--price",
-            "1",
-        ],
-    ));
+    ok(&add(dir.path(), "D02", "small", "1"));
     let csv = format!("{HEADER}D01,ST1,F1,small,,1,1,1.00\nD02,ST1,F1,small,,2,2,1.00\n");
     std::fs::write(dir.path().join("clash.csv"), csv).unwrap();
     let out = locker(dir.path(), &["lockers", "import", "clash.csv"]);

@@ -615,28 +615,17 @@ async fn delete_is_refused_while_a_rental_is_live() {
     }
 }
 
-/// Raw SQL against the test database, as someone with file or superuser access would.
-async fn raw(db: &TestDb, statements: &[&str]) {
+/// Runs raw SQL against the test database, as someone with file or superuser access
+/// would; `Err` when the database refuses it.
+async fn raw(db: &TestDb, statements: &[&str]) -> Result<(), sqlx::Error> {
     use sqlx::Connection;
-    let sql = statements.join(";\n");
+    let sql = sqlx::AssertSqlSafe(statements.join(";\n"));
     if db.name == "sqlite" {
-        let mut c = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
-        sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut c).await.unwrap();
+        let mut c = sqlx::SqliteConnection::connect(&db.url).await?;
+        sqlx::raw_sql(sql).execute(&mut c).await.map(drop)
     } else {
-        let mut c = sqlx::PgConnection::connect(&db.url).await.unwrap();
-        sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut c).await.unwrap();
-    }
-}
-
-async fn raw_fails(db: &TestDb, statement: &str) -> bool {
-    use sqlx::Connection;
-    let sql = sqlx::AssertSqlSafe(statement.to_owned());
-    if db.name == "sqlite" {
-        let mut c = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
-        sqlx::raw_sql(sql).execute(&mut c).await.is_err()
-    } else {
-        let mut c = sqlx::PgConnection::connect(&db.url).await.unwrap();
-        sqlx::raw_sql(sql).execute(&mut c).await.is_err()
+        let mut c = sqlx::PgConnection::connect(&db.url).await?;
+        sqlx::raw_sql(sql).execute(&mut c).await.map(drop)
     }
 }
 
@@ -664,11 +653,17 @@ async fn log_chain_detects_edits_and_removals() {
             five_rows(db.store.as_ref()).await;
             // Plain writes are refused by the append-only triggers.
             assert!(
-                raw_fails(&db, "UPDATE tx_log SET device = 'forged' WHERE seq = 2").await,
+                raw(&db, &["UPDATE tx_log SET device = 'forged' WHERE seq = 2"])
+                    .await
+                    .is_err(),
                 "{}",
                 db.name
             );
-            assert!(raw_fails(&db, "DELETE FROM tx_log WHERE seq = 2").await, "{}", db.name);
+            assert!(
+                raw(&db, &["DELETE FROM tx_log WHERE seq = 2"]).await.is_err(),
+                "{}",
+                db.name
+            );
             let unguard: &[&str] = if db.name == "sqlite" {
                 &UNGUARD_SQLITE
             } else {
@@ -679,7 +674,7 @@ async fn log_chain_detects_edits_and_removals() {
                 "remove" => ("DELETE FROM tx_log WHERE seq = 3", 3),
                 _ => ("DELETE FROM tx_log WHERE seq = 5", 5),
             };
-            raw(&db, &[unguard, &[tamper]].concat()).await;
+            raw(&db, &[unguard, &[tamper]].concat()).await.unwrap();
             let report = db.store.verify_log_chain().await.unwrap();
             let broken = report
                 .broken
