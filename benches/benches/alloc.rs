@@ -46,10 +46,7 @@ async fn free_all(pool: &sqlx::SqlitePool) {
     .execute(&mut *tx)
     .await
     .unwrap();
-    sqlx::query("UPDATE lockers SET status = 'available'")
-        .execute(&mut *tx)
-        .await
-        .unwrap();
+    sqlx::query("UPDATE lockers SET status = 'available'").execute(&mut *tx).await.unwrap();
     tx.commit().await.unwrap();
 }
 
@@ -65,17 +62,11 @@ fn options(path: &std::path::Path) -> SqliteConnectOptions {
 
 /// Registers the `alloc/` benches.
 pub fn define(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("alloc.db");
     let store: Arc<dyn Store> = rt.block_on(async {
-        let store = locker_core::store::open(&format!("sqlite:{}", db.display()))
-            .await
-            .unwrap();
+        let store = locker_core::store::open(&format!("sqlite:{}", db.display())).await.unwrap();
         let lockers = (0..LOCKERS)
             .map(|i| NewLocker {
                 code: format!("B{i:04}"),
@@ -91,15 +82,11 @@ pub fn define(c: &mut Criterion) {
         store.create_lockers(lockers, Utc::now()).await.unwrap();
         store
     });
-    let raw = rt
-        .block_on(SqlitePoolOptions::new().max_connections(1).connect_with(options(&db)))
-        .unwrap();
+    let raw = rt.block_on(SqlitePoolOptions::new().max_connections(1).connect_with(options(&db))).unwrap();
     let request = AllocationRequest::new(LockerSize::Small);
 
     let mut g = c.benchmark_group("alloc/sqlite_file");
-    g.sample_size(10)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(5));
+    g.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(5));
     g.throughput(Throughput::Elements(1));
     g.bench_function("allocate_rental", |b| {
         b.iter_custom(|iters| {
@@ -133,21 +120,14 @@ pub fn define(c: &mut Criterion) {
             .connect_with(options(&bare_dir.path().join("bare.db")))
             .await
             .unwrap();
-        sqlx::query("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)")
-            .execute(&pool)
-            .await
-            .unwrap();
+        sqlx::query("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)").execute(&pool).await.unwrap();
         pool
     });
     g.bench_function("bare_insert_commit", |b| {
         b.iter(|| {
             rt.block_on(async {
                 let mut tx = bare.begin_with("BEGIN IMMEDIATE").await.unwrap();
-                let done = sqlx::query("INSERT INTO t (v) VALUES ($1)")
-                    .bind("row")
-                    .execute(&mut *tx)
-                    .await
-                    .unwrap();
+                let done = sqlx::query("INSERT INTO t (v) VALUES ($1)").bind("row").execute(&mut *tx).await.unwrap();
                 assert_eq!(done.rows_affected(), 1);
                 tx.commit().await.unwrap();
             })

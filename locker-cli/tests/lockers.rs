@@ -17,41 +17,17 @@ fn locker(dir: &Path, args: &[&str]) -> Output {
 
 /// `locker lockers add` of a locker in station ST1.
 fn add(dir: &Path, code: &str, size: &str, price: &str) -> Output {
-    locker(
-        dir,
-        &[
-            "lockers",
-            "add",
-            "--code",
-            code,
-            "--station",
-            "ST1",
-            "--size",
-            size,
-            "--price",
-            price,
-        ],
-    )
+    locker(dir, &["lockers", "add", "--code", code, "--station", "ST1", "--size", size, "--price", price])
 }
 
 fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "exit {:?}\nstderr: {}", out.status, String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout.clone()).unwrap()
 }
 
 fn codes(dir: &Path) -> Vec<String> {
     let json: serde_json::Value = serde_json::from_str(&ok(&locker(dir, &["--json", "lockers", "list"]))).unwrap();
-    json["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l["code"].as_str().unwrap().to_owned())
-        .collect()
+    json["items"].as_array().unwrap().iter().map(|l| l["code"].as_str().unwrap().to_owned()).collect()
 }
 
 const HEADER: &str = "code,station,location,size,controller,relay_channel,sensor_channel,price\n";
@@ -70,10 +46,7 @@ fn add_then_list_as_json_and_table() {
     );
     assert_eq!(l["price_per_hour"], 250);
     let table = ok(&locker(dir.path(), &["lockers", "list"]));
-    assert!(
-        table.contains("A01") && table.contains("2.50") && table.contains("page 1 of 1 (1 lockers)"),
-        "{table}"
-    );
+    assert!(table.contains("A01") && table.contains("2.50") && table.contains("page 1 of 1 (1 lockers)"), "{table}");
 
     let dup = add(dir.path(), "A01", "small", "1");
     assert!(!dup.status.success());
@@ -90,11 +63,9 @@ fn import_good_csv_then_set_status() {
     assert_eq!(codes(dir.path()), ["B01", "B02"]);
 
     ok(&locker(dir.path(), &["lockers", "set-status", "B02", "maintenance"]));
-    let json: serde_json::Value = serde_json::from_str(&ok(&locker(
-        dir.path(),
-        &["--json", "lockers", "list", "--status", "maintenance"],
-    )))
-    .unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(&locker(dir.path(), &["--json", "lockers", "list", "--status", "maintenance"])))
+            .unwrap();
     assert_eq!(json["items"][0]["code"], "B02");
     assert_eq!(json["total"], 1);
 }
@@ -166,12 +137,7 @@ fn demo_is_idempotent_and_uses_its_own_file() {
     assert_eq!(first["total"], 24);
     assert_eq!(first, second);
     assert!(dir.path().join("locker-demo.db").exists() && !dir.path().join("locker.db").exists());
-    let sizes: Vec<_> = first["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l["size"].as_str().unwrap())
-        .collect();
+    let sizes: Vec<_> = first["items"].as_array().unwrap().iter().map(|l| l["size"].as_str().unwrap()).collect();
     for size in ["small", "medium", "large"] {
         assert!(sizes.contains(&size));
     }

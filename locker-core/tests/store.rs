@@ -31,10 +31,7 @@ impl Drop for DropDatabase {
     fn drop(&mut self) {
         let (admin_url, db) = (self.admin_url.clone(), self.db.clone());
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
             rt.block_on(async {
                 use sqlx::Connection;
                 if let Ok(mut c) = sqlx::PgConnection::connect(&admin_url).await {
@@ -51,13 +48,7 @@ async fn sqlite_db() -> TestDb {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite:{}", dir.path().join("locker.db").display());
     let store = store::open(&url).await.expect("open SQLite");
-    TestDb {
-        name: "sqlite",
-        url,
-        store,
-        _guard: None,
-        _dir: Some(dir),
-    }
+    TestDb { name: "sqlite", url, store, _guard: None, _dir: Some(dir) }
 }
 
 async fn postgres_db(admin_url: &str) -> TestDb {
@@ -66,24 +57,12 @@ async fn postgres_db(admin_url: &str) -> TestDb {
         .await
         .unwrap_or_else(|e| panic!("LOCKER_TEST_POSTGRES_URL is set but PostgreSQL is unreachable: {e}"));
     let db = format!("locker_test_{}", uuid::Uuid::new_v4().simple());
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}")))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    let guard = DropDatabase {
-        admin_url: admin_url.to_owned(),
-        db: db.clone(),
-    };
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}"))).execute(&mut admin).await.unwrap();
+    let guard = DropDatabase { admin_url: admin_url.to_owned(), db: db.clone() };
     let (base, _) = admin_url.rsplit_once('/').expect("URL with a database path");
     let url = format!("{base}/{db}");
     let store = store::open(&url).await.expect("open PostgreSQL");
-    TestDb {
-        name: "postgres",
-        url,
-        store,
-        _guard: Some(guard),
-        _dir: None,
-    }
+    TestDb { name: "postgres", url, store, _guard: Some(guard), _dir: None }
 }
 
 /// Every backend to test: SQLite always, PostgreSQL when configured.
@@ -123,10 +102,7 @@ fn session(state: RentalState, user: Option<Id>) -> NewRental {
 }
 
 fn log(action: TxAction, now: Timestamp) -> NewTxLog {
-    NewTxLog {
-        device: Some("kiosk-1".into()),
-        ..NewTxLog::new(action, now)
-    }
+    NewTxLog { device: Some("kiosk-1".into()), ..NewTxLog::new(action, now) }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -140,14 +116,7 @@ async fn story_lockers_rentals_log_alerts() {
 async fn story(s: &dyn Store) {
     let t0 = Utc::now();
     let ctl = s
-        .create_controller(
-            NewController {
-                name: "SIM_001".into(),
-                station: "ST1".into(),
-                api_key_hash: None,
-            },
-            t0,
-        )
+        .create_controller(NewController { name: "SIM_001".into(), station: "ST1".into(), api_key_hash: None }, t0)
         .await
         .unwrap();
     assert_eq!(s.get_controller_by_name("SIM_001").await.unwrap(), ctl);
@@ -174,32 +143,17 @@ async fn story(s: &dyn Store) {
         ("M01", LockerSize::Medium),
         ("L01", LockerSize::Large),
     ] {
-        batch.push(NewLocker {
-            controller_id: Some(ctl.id),
-            ..new_locker(code, "ST1", size)
-        });
+        batch.push(NewLocker { controller_id: Some(ctl.id), ..new_locker(code, "ST1", size) });
     }
     let lockers = s.create_lockers(batch, t0).await.unwrap();
     assert_eq!(lockers.len(), 4);
-    assert!(
-        lockers
-            .iter()
-            .all(|l| l.status == LockerStatus::Available && l.door == DoorState::Closed)
-    );
+    assert!(lockers.iter().all(|l| l.status == LockerStatus::Available && l.door == DoorState::Closed));
 
     // Walk-up check-in: smallest size, never used, code order -> S01.
     let t1 = t0 + TimeDelta::seconds(1);
-    let req = AllocationRequest {
-        station: Some("ST1".into()),
-        ..AllocationRequest::new(LockerSize::Small)
-    };
+    let req = AllocationRequest { station: Some("ST1".into()), ..AllocationRequest::new(LockerSize::Small) };
     let (rental, locker) = s
-        .allocate_and_create_rental(
-            &req,
-            session(RentalState::Opening, Some(user.id)),
-            log(TxAction::CheckIn, t1),
-            t1,
-        )
+        .allocate_and_create_rental(&req, session(RentalState::Opening, Some(user.id)), log(TxAction::CheckIn, t1), t1)
         .await
         .unwrap();
     assert_eq!(locker.code, "S01");
@@ -209,41 +163,17 @@ async fn story(s: &dyn Store) {
 
     // Door closed -> active; reopen; check out.
     let t2 = t1 + TimeDelta::seconds(20);
-    let active = Rental {
-        state: RentalState::Active,
-        started_at: Some(t2),
-        ..rental.clone()
-    };
+    let active = Rental { state: RentalState::Active, started_at: Some(t2), ..rental.clone() };
     let active = s
-        .transition_rental(
-            rental.id,
-            RentalState::Opening,
-            &active,
-            None,
-            log(TxAction::SensorTrigger, t2),
-        )
+        .transition_rental(rental.id, RentalState::Opening, &active, None, log(TxAction::SensorTrigger, t2))
         .await
         .unwrap();
     let t3 = t2 + TimeDelta::minutes(30);
-    let reopened = Rental {
-        last_access_at: Some(t3),
-        ..active.clone()
-    };
-    s.transition_rental(
-        rental.id,
-        RentalState::Active,
-        &reopened,
-        None,
-        log(TxAction::Update, t3),
-    )
-    .await
-    .unwrap();
+    let reopened = Rental { last_access_at: Some(t3), ..active.clone() };
+    s.transition_rental(rental.id, RentalState::Active, &reopened, None, log(TxAction::Update, t3)).await.unwrap();
 
     // A stale writer expecting Opening is refused and writes nothing.
-    let stale = Rental {
-        state: RentalState::Cancelled,
-        ..active.clone()
-    };
+    let stale = Rental { state: RentalState::Cancelled, ..active.clone() };
     let err = s
         .transition_rental(
             rental.id,
@@ -258,11 +188,7 @@ async fn story(s: &dyn Store) {
     assert!(err.to_string().contains("is active, not opening"), "{err}");
 
     let t4 = t3 + TimeDelta::minutes(30);
-    let done = Rental {
-        state: RentalState::Completed,
-        ended_at: Some(t4),
-        ..reopened.clone()
-    };
+    let done = Rental { state: RentalState::Completed, ended_at: Some(t4), ..reopened.clone() };
     let done = s
         .transition_rental(
             rental.id,
@@ -277,47 +203,19 @@ async fn story(s: &dyn Store) {
 
     let s01 = s.get_locker(locker.id).await.unwrap();
     assert_eq!(s01.status, LockerStatus::Available);
-    assert_eq!(
-        s01.last_used_at.map(|t| t.timestamp_micros()),
-        Some(t4.timestamp_micros())
-    );
+    assert_eq!(s01.last_used_at.map(|t| t.timestamp_micros()), Some(t4.timestamp_micros()));
 
     // The log tells the story in order, with the locker and rental filled in.
-    let rows = s
-        .list_log(
-            &TxLogFilter {
-                rental_id: Some(rental.id),
-                ..Default::default()
-            },
-            Page::default(),
-        )
-        .await
-        .unwrap();
+    let rows =
+        s.list_log(&TxLogFilter { rental_id: Some(rental.id), ..Default::default() }, Page::default()).await.unwrap();
     let actions: Vec<_> = rows.items.iter().map(|r| r.action).collect();
-    assert_eq!(
-        actions,
-        [
-            TxAction::CheckIn,
-            TxAction::SensorTrigger,
-            TxAction::Update,
-            TxAction::CheckOut
-        ]
-    );
-    assert!(
-        rows.items
-            .iter()
-            .all(|r| r.locker_id == Some(locker.id) && r.device.as_deref() == Some("kiosk-1"))
-    );
+    assert_eq!(actions, [TxAction::CheckIn, TxAction::SensorTrigger, TxAction::Update, TxAction::CheckOut]);
+    assert!(rows.items.iter().all(|r| r.locker_id == Some(locker.id) && r.device.as_deref() == Some("kiosk-1")));
     assert_eq!(rows.total, 4);
 
     // Wear spreading: S02 was never used, so it comes before S01.
     let (second, l2) = s
-        .allocate_and_create_rental(
-            &req,
-            session(RentalState::Opening, None),
-            log(TxAction::CheckIn, t4),
-            t4,
-        )
+        .allocate_and_create_rental(&req, session(RentalState::Opening, None), log(TxAction::CheckIn, t4), t4)
         .await
         .unwrap();
     assert_eq!(l2.code, "S02");
@@ -330,57 +228,22 @@ async fn story(s: &dyn Store) {
         ..session(RentalState::PendingPayment, Some(user.id))
     };
     let named = AllocationRequest::explicit(LockerChoice::Code("L01".into()));
-    let (o, l01) = s
-        .allocate_and_create_rental(&named, order.clone(), log(TxAction::Reserve, t4), t4)
-        .await
-        .unwrap();
-    assert_eq!(
-        (l01.code.as_str(), l01.status, o.amount),
-        ("L01", LockerStatus::Reserved, Money(400))
-    );
-    let err = s
-        .allocate_and_create_rental(&named, order, log(TxAction::Reserve, t4), t4)
-        .await
-        .unwrap_err();
+    let (o, l01) = s.allocate_and_create_rental(&named, order.clone(), log(TxAction::Reserve, t4), t4).await.unwrap();
+    assert_eq!((l01.code.as_str(), l01.status, o.amount), ("L01", LockerStatus::Reserved, Money(400)));
+    let err = s.allocate_and_create_rental(&named, order, log(TxAction::Reserve, t4), t4).await.unwrap_err();
     assert!(err.to_string().contains("L01 is reserved"), "{err}");
 
     // Listings with filters and pagination.
-    let live = s
-        .list_rentals(
-            &RentalFilter {
-                live_only: true,
-                ..Default::default()
-            },
-            Page::default(),
-        )
-        .await
-        .unwrap();
+    let live = s.list_rentals(&RentalFilter { live_only: true, ..Default::default() }, Page::default()).await.unwrap();
     let live_ids: HashSet<_> = live.items.iter().map(|r| r.id).collect();
     assert_eq!(live_ids, HashSet::from([second.id, o.id]));
-    let mine = s
-        .list_rentals(
-            &RentalFilter {
-                user_id: Some(user.id),
-                ..Default::default()
-            },
-            Page::default(),
-        )
-        .await
-        .unwrap();
+    let mine =
+        s.list_rentals(&RentalFilter { user_id: Some(user.id), ..Default::default() }, Page::default()).await.unwrap();
     assert_eq!(mine.total, 2);
-    let page = s
-        .list_lockers(&LockerFilter::default(), Page::new(2, 3).unwrap())
-        .await
-        .unwrap();
+    let page = s.list_lockers(&LockerFilter::default(), Page::new(2, 3).unwrap()).await.unwrap();
     assert_eq!((page.total, page.items.len()), (4, 1));
     let free = s
-        .list_lockers(
-            &LockerFilter {
-                status: Some(LockerStatus::Available),
-                ..Default::default()
-            },
-            Page::default(),
-        )
+        .list_lockers(&LockerFilter { status: Some(LockerStatus::Available), ..Default::default() }, Page::default())
         .await
         .unwrap();
     let free: Vec<_> = free.items.iter().map(|l| l.code.as_str()).collect();
@@ -388,31 +251,13 @@ async fn story(s: &dyn Store) {
 
     // Alerts: raise, filter, resolve once.
     let alert = s
-        .create_alert(
-            NewAlert {
-                locker_id: Some(l01.id),
-                ..NewAlert::new(AlertKind::LockJam, "L01 did not open")
-            },
-            t4,
-        )
+        .create_alert(NewAlert { locker_id: Some(l01.id), ..NewAlert::new(AlertKind::LockJam, "L01 did not open") }, t4)
         .await
         .unwrap();
-    s.create_alert(NewAlert::new(AlertKind::LowBattery, "SIM_001 at 12%"), t4)
-        .await
-        .unwrap();
-    let open = AlertFilter {
-        resolved: Some(false),
-        severity: Some(Severity::High),
-        ..Default::default()
-    };
-    assert_eq!(
-        s.list_alerts(&open, Page::default()).await.unwrap().items,
-        vec![alert.clone()]
-    );
-    let resolved = s
-        .resolve_alert(alert.id, "relay replaced", Some(user.id), t4)
-        .await
-        .unwrap();
+    s.create_alert(NewAlert::new(AlertKind::LowBattery, "SIM_001 at 12%"), t4).await.unwrap();
+    let open = AlertFilter { resolved: Some(false), severity: Some(Severity::High), ..Default::default() };
+    assert_eq!(s.list_alerts(&open, Page::default()).await.unwrap().items, vec![alert.clone()]);
+    let resolved = s.resolve_alert(alert.id, "relay replaced", Some(user.id), t4).await.unwrap();
     assert_eq!(resolved.resolution_note.as_deref(), Some("relay replaced"));
     assert_eq!(s.list_alerts(&open, Page::default()).await.unwrap().total, 0);
     let again = s.resolve_alert(alert.id, "twice", None, t4).await.unwrap_err();
@@ -431,9 +276,8 @@ async fn concurrent_allocations_never_double_book() {
         let started = std::time::Instant::now();
         for round in 0..10 {
             let station = format!("R{round}");
-            let lockers: Vec<_> = (0..50)
-                .map(|i| new_locker(&format!("R{round}-{i:02}"), &station, LockerSize::Small))
-                .collect();
+            let lockers: Vec<_> =
+                (0..50).map(|i| new_locker(&format!("R{round}-{i:02}"), &station, LockerSize::Small)).collect();
             db.store.create_lockers(lockers, Utc::now()).await.unwrap();
             let tasks: Vec<_> = (0..200)
                 .map(|_| {
@@ -466,13 +310,7 @@ async fn concurrent_allocations_never_double_book() {
             assert_eq!((got.len(), none_free), (50, 150), "{} round {round}", db.name);
             let live = db
                 .store
-                .list_rentals(
-                    &RentalFilter {
-                        live_only: true,
-                        ..Default::default()
-                    },
-                    Page::new(1, 1000).unwrap(),
-                )
+                .list_rentals(&RentalFilter { live_only: true, ..Default::default() }, Page::new(1, 1000).unwrap())
                 .await
                 .unwrap();
             assert_eq!(live.total, 50 * (round + 1) as u64);
@@ -485,45 +323,22 @@ async fn concurrent_allocations_never_double_book() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_is_refused_precisely() {
     let size = "huge".parse::<LockerSize>().unwrap_err();
-    assert!(
-        matches!(&size, Error::Validation { field, .. } if field == "size"),
-        "{size}"
-    );
+    assert!(matches!(&size, Error::Validation { field, .. } if field == "size"), "{size}");
     let status = "broken".parse::<LockerStatus>().unwrap_err();
-    assert!(
-        matches!(&status, Error::Validation { field, .. } if field == "status"),
-        "{status}"
-    );
+    assert!(matches!(&status, Error::Validation { field, .. } if field == "status"), "{status}");
     assert!(Page::new(0, 10).is_err() && Page::new(1, 0).is_err());
 
     for db in backends().await {
         let s = db.store.as_ref();
         let now = Utc::now();
-        let empty = s
-            .create_locker(new_locker("  ", "ST", LockerSize::Small), now)
-            .await
-            .unwrap_err();
-        assert!(
-            matches!(&empty, Error::Validation { field, .. } if field == "code"),
-            "{empty}"
-        );
-        let negative = NewLocker {
-            price_per_hour: Money(-1),
-            ..new_locker("N1", "ST", LockerSize::Small)
-        };
+        let empty = s.create_locker(new_locker("  ", "ST", LockerSize::Small), now).await.unwrap_err();
+        assert!(matches!(&empty, Error::Validation { field, .. } if field == "code"), "{empty}");
+        let negative = NewLocker { price_per_hour: Money(-1), ..new_locker("N1", "ST", LockerSize::Small) };
         let negative = s.create_locker(negative, now).await.unwrap_err();
-        assert!(
-            matches!(&negative, Error::Validation { field, .. } if field == "price_per_hour"),
-            "{negative}"
-        );
+        assert!(matches!(&negative, Error::Validation { field, .. } if field == "price_per_hour"), "{negative}");
 
-        s.create_locker(new_locker("A01", "ST", LockerSize::Small), now)
-            .await
-            .unwrap();
-        let dup = s
-            .create_locker(new_locker("A01", "ST", LockerSize::Large), now)
-            .await
-            .unwrap_err();
+        s.create_locker(new_locker("A01", "ST", LockerSize::Small), now).await.unwrap();
+        let dup = s.create_locker(new_locker("A01", "ST", LockerSize::Large), now).await.unwrap_err();
         assert!(
             matches!(&dup, Error::AlreadyExists { entity: "locker", field: "code", value } if value == "A01"),
             "{}: {dup}",
@@ -531,29 +346,14 @@ async fn bad_input_is_refused_precisely() {
         );
 
         // A batch with one bad row writes nothing.
-        let batch = vec![
-            new_locker("B01", "ST", LockerSize::Small),
-            new_locker("A01", "ST", LockerSize::Small),
-        ];
-        assert_eq!(
-            s.create_lockers(batch, now).await.unwrap_err().code(),
-            ErrorCode::AlreadyExists
-        );
-        assert_eq!(
-            s.get_locker_by_code("B01").await.unwrap_err().code(),
-            ErrorCode::NotFound
-        );
+        let batch = vec![new_locker("B01", "ST", LockerSize::Small), new_locker("A01", "ST", LockerSize::Small)];
+        assert_eq!(s.create_lockers(batch, now).await.unwrap_err().code(), ErrorCode::AlreadyExists);
+        assert_eq!(s.get_locker_by_code("B01").await.unwrap_err().code(), ErrorCode::NotFound);
 
-        let unknown_controller = NewLocker {
-            controller_id: Some(new_id()),
-            ..new_locker("C01", "ST", LockerSize::Small)
-        };
+        let unknown_controller =
+            NewLocker { controller_id: Some(new_id()), ..new_locker("C01", "ST", LockerSize::Small) };
         let err = s.create_locker(unknown_controller, now).await.unwrap_err();
-        assert!(
-            matches!(&err, Error::Validation { field, .. } if field == "controller_id"),
-            "{}: {err}",
-            db.name
-        );
+        assert!(matches!(&err, Error::Validation { field, .. } if field == "controller_id"), "{}: {err}", db.name);
 
         let u = NewUser {
             email: Some("x@example.com".into()),
@@ -564,21 +364,8 @@ async fn bad_input_is_refused_precisely() {
             password_hash: String::new(),
         };
         s.create_user(u.clone(), now).await.unwrap();
-        let dup = s
-            .create_user(
-                NewUser {
-                    email: Some("y@example.com".into()),
-                    ..u
-                },
-                now,
-            )
-            .await
-            .unwrap_err();
-        assert!(
-            matches!(&dup, Error::AlreadyExists { field: "phone", .. }),
-            "{}: {dup}",
-            db.name
-        );
+        let dup = s.create_user(NewUser { email: Some("y@example.com".into()), ..u }, now).await.unwrap_err();
+        assert!(matches!(&dup, Error::AlreadyExists { field: "phone", .. }), "{}: {dup}", db.name);
         assert_eq!(s.get_rental(new_id()).await.unwrap_err().code(), ErrorCode::NotFound);
     }
 }
@@ -588,14 +375,8 @@ async fn delete_is_refused_while_a_rental_is_live() {
     for db in backends().await {
         let s = db.store.as_ref();
         let now = Utc::now();
-        let busy = s
-            .create_locker(new_locker("D01", "ST", LockerSize::Small), now)
-            .await
-            .unwrap();
-        let spare = s
-            .create_locker(new_locker("D02", "ST", LockerSize::Large), now)
-            .await
-            .unwrap();
+        let busy = s.create_locker(new_locker("D01", "ST", LockerSize::Small), now).await.unwrap();
+        let spare = s.create_locker(new_locker("D02", "ST", LockerSize::Large), now).await.unwrap();
         s.allocate_and_create_rental(
             &AllocationRequest::explicit(LockerChoice::Id(busy.id)),
             session(RentalState::Opening, None),
@@ -633,12 +414,7 @@ async fn five_rows(s: &dyn Store) {
     let t = Utc::now();
     for i in 0..5 {
         let details = serde_json::json!({"match_score": 0.71, "step": i});
-        s.append_log(NewTxLog {
-            details,
-            ..log(TxAction::SensorTrigger, t + TimeDelta::seconds(i))
-        })
-        .await
-        .unwrap();
+        s.append_log(NewTxLog { details, ..log(TxAction::SensorTrigger, t + TimeDelta::seconds(i)) }).await.unwrap();
     }
     assert!(s.verify_log_chain().await.unwrap().is_intact());
 }
@@ -652,23 +428,9 @@ async fn log_chain_detects_edits_and_removals() {
         for db in backends().await {
             five_rows(db.store.as_ref()).await;
             // Plain writes are refused by the append-only triggers.
-            assert!(
-                raw(&db, &["UPDATE tx_log SET device = 'forged' WHERE seq = 2"])
-                    .await
-                    .is_err(),
-                "{}",
-                db.name
-            );
-            assert!(
-                raw(&db, &["DELETE FROM tx_log WHERE seq = 2"]).await.is_err(),
-                "{}",
-                db.name
-            );
-            let unguard: &[&str] = if db.name == "sqlite" {
-                &UNGUARD_SQLITE
-            } else {
-                &UNGUARD_PG
-            };
+            assert!(raw(&db, &["UPDATE tx_log SET device = 'forged' WHERE seq = 2"]).await.is_err(), "{}", db.name);
+            assert!(raw(&db, &["DELETE FROM tx_log WHERE seq = 2"]).await.is_err(), "{}", db.name);
+            let unguard: &[&str] = if db.name == "sqlite" { &UNGUARD_SQLITE } else { &UNGUARD_PG };
             let (tamper, at) = match scenario {
                 "edit" => ("UPDATE tx_log SET device = 'forged' WHERE seq = 2", 2),
                 "remove" => ("DELETE FROM tx_log WHERE seq = 3", 3),
@@ -676,9 +438,7 @@ async fn log_chain_detects_edits_and_removals() {
             };
             raw(&db, &[unguard, &[tamper]].concat()).await.unwrap();
             let report = db.store.verify_log_chain().await.unwrap();
-            let broken = report
-                .broken
-                .unwrap_or_else(|| panic!("{} {scenario}: tampering not detected", db.name));
+            let broken = report.broken.unwrap_or_else(|| panic!("{} {scenario}: tampering not detected", db.name));
             assert_eq!(broken.seq, at, "{} {scenario}: {}", db.name, broken.reason);
         }
     }

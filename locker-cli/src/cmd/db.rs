@@ -21,9 +21,7 @@ pub enum Command {
 
 /// Opens `--db` and applies pending migrations (every command but `db status` does this).
 pub async fn open(url: &str) -> anyhow::Result<Arc<dyn Store>> {
-    store::open(url)
-        .await
-        .with_context(|| format!("Cannot open database {}", store::redact(url)))
+    store::open(url).await.with_context(|| format!("Cannot open database {}", store::redact(url)))
 }
 
 /// Writes `text` and a newline to stdout; a closed pipe is an error the caller returns

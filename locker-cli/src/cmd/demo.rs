@@ -50,11 +50,7 @@ async fn seed(store: &dyn Store) -> anyhow::Result<usize> {
     let controller = match store.get_controller_by_name(CONTROLLER).await {
         Ok(c) => c,
         Err(locker_core::Error::NotFound { .. }) => {
-            let new = NewController {
-                name: CONTROLLER.into(),
-                station: STATION.into(),
-                api_key_hash: None,
-            };
+            let new = NewController { name: CONTROLLER.into(), station: STATION.into(), api_key_hash: None };
             store.create_controller(new, now).await?
         }
         Err(e) => return Err(e.into()),
@@ -76,25 +72,16 @@ async fn seed(store: &dyn Store) -> anyhow::Result<usize> {
 
 /// Runs `locker demo`.
 pub fn run(global: &Global, _args: Args) -> anyhow::Result<()> {
-    let url = if global.db == DEFAULT_DB {
-        DEMO_DB
-    } else {
-        global.db.as_str()
-    };
+    let url = if global.db == DEFAULT_DB { DEMO_DB } else { global.db.as_str() };
     global.block_on(async {
         let store = super::db::open(url).await?;
         let created = seed(store.as_ref()).await?;
-        let filter = LockerFilter {
-            station: Some(STATION.into()),
-            ..Default::default()
-        };
+        let filter = LockerFilter { station: Some(STATION.into()), ..Default::default() };
         let page = store.list_lockers(&filter, Page::new(1, 100)?).await?;
         if global.json {
             return global.print_json(&page);
         }
-        super::db::say(format!(
-            "demo database {url}: {created} lockers created, controller {CONTROLLER}"
-        ))?;
+        super::db::say(format!("demo database {url}: {created} lockers created, controller {CONTROLLER}"))?;
         super::lockers::print_lockers(global, store.as_ref(), &page.items).await?;
         super::lockers::print_page_footer(&page)
     })

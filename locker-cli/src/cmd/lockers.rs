@@ -113,9 +113,7 @@ pub fn run(global: &Global, command: Command) -> anyhow::Result<()> {
                 let rows = parse_csv(store, &text).await?;
                 let n = rows.len();
                 let lines: Vec<(u64, String)> = rows.iter().map(|(line, l)| (*line, l.code.clone())).collect();
-                let created = store
-                    .create_lockers(rows.into_iter().map(|(_, l)| l).collect(), Utc::now())
-                    .await;
+                let created = store.create_lockers(rows.into_iter().map(|(_, l)| l).collect(), Utc::now()).await;
                 let created = created.map_err(|e| match &e {
                     locker_core::Error::AlreadyExists { value, .. } => match lines.iter().find(|(_, c)| c == value) {
                         Some((line, _)) => anyhow::anyhow!("line {line}: {e}; nothing imported"),
@@ -129,12 +127,7 @@ pub fn run(global: &Global, command: Command) -> anyhow::Result<()> {
                 super::db::say(format!("imported {n} lockers from {}", file.display()))
             }
             Command::List(a) => {
-                let filter = LockerFilter {
-                    status: a.status,
-                    size: a.size,
-                    station: a.station,
-                    location: a.location,
-                };
+                let filter = LockerFilter { status: a.status, size: a.size, station: a.station, location: a.location };
                 let page = store.list_lockers(&filter, Page::new(a.page, a.limit)?).await?;
                 if global.json {
                     return global.print_json(&page);
@@ -159,34 +152,16 @@ async fn controller_id(store: &dyn Store, name: Option<&str>) -> anyhow::Result<
 }
 
 /// The columns an import file must have, in order.
-const CSV_HEADER: [&str; 8] = [
-    "code",
-    "station",
-    "location",
-    "size",
-    "controller",
-    "relay_channel",
-    "sensor_channel",
-    "price",
-];
+const CSV_HEADER: [&str; 8] =
+    ["code", "station", "location", "size", "controller", "relay_channel", "sensor_channel", "price"];
 
 /// Parses and checks every row; errors name the line and the field, all bad rows at once.
 async fn parse_csv(store: &dyn Store, text: &str) -> anyhow::Result<Vec<(u64, NewLocker)>> {
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
-    let header: Vec<String> = reader
-        .headers()
-        .context("Cannot read the CSV header")?
-        .iter()
-        .map(str::to_owned)
-        .collect();
+    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_bytes());
+    let header: Vec<String> =
+        reader.headers().context("Cannot read the CSV header")?.iter().map(str::to_owned).collect();
     if header != CSV_HEADER {
-        bail!(
-            "line 1: the header must be `{}`, found `{}`",
-            CSV_HEADER.join(","),
-            header.join(",")
-        );
+        bail!("line 1: the header must be `{}`, found `{}`", CSV_HEADER.join(","), header.join(","));
     }
     let mut controllers: HashMap<String, Option<Id>> = HashMap::new();
     let mut seen: HashMap<String, u64> = HashMap::new();
@@ -215,10 +190,7 @@ async fn parse_csv(store: &dyn Store, text: &str) -> anyhow::Result<Vec<(u64, Ne
         };
         match row(&record, controller_id) {
             Ok(new) => match seen.insert(new.code.clone(), line) {
-                Some(first) => errors.push(format!(
-                    "line {line}: invalid code: {:?} repeats line {first}",
-                    new.code
-                )),
+                Some(first) => errors.push(format!("line {line}: invalid code: {:?} repeats line {first}", new.code)),
                 None => rows.push((line, new)),
             },
             Err(e) => errors.push(format!("line {line}: {e}")),
@@ -233,8 +205,7 @@ async fn parse_csv(store: &dyn Store, text: &str) -> anyhow::Result<Vec<(u64, Ne
 /// One CSV record as a checked [`NewLocker`]; the error names the field.
 fn row(r: &csv::StringRecord, controller_id: Result<Option<Id>, String>) -> Result<NewLocker, String> {
     let channel = |i: usize, field: &str| {
-        r[i].parse::<u16>()
-            .map_err(|_| format!("invalid {field}: {:?} is not a channel number 0-65535", &r[i]))
+        r[i].parse::<u16>().map_err(|_| format!("invalid {field}: {:?} is not a channel number 0-65535", &r[i]))
     };
     let size = r[3].parse().map_err(|e: locker_core::Error| e.to_string())?;
     let controller_id = controller_id?;
@@ -265,8 +236,7 @@ pub async fn print_lockers(global: &Global, store: &dyn Store, lockers: &[Locker
     }
     let controllers = store.list_controllers(Page::new(1, Page::MAX_LIMIT)?).await?;
     let name = |id: Option<Id>| {
-        id.and_then(|id| controllers.items.iter().find(|c| c.id == id))
-            .map_or(String::new(), |c| c.name.clone())
+        id.and_then(|id| controllers.items.iter().find(|c| c.id == id)).map_or(String::new(), |c| c.name.clone())
     };
     let mut t = crate::output::table(&[
         "code",
@@ -293,8 +263,7 @@ pub async fn print_lockers(global: &Global, store: &dyn Store, lockers: &[Locker
             l.relay_channel.to_string(),
             l.sensor_channel.to_string(),
             l.price_per_hour.to_string(),
-            l.last_used_at
-                .map_or(String::new(), |t| t.format("%Y-%m-%d %H:%M").to_string()),
+            l.last_used_at.map_or(String::new(), |t| t.format("%Y-%m-%d %H:%M").to_string()),
         ]);
     }
     super::db::say(t)
