@@ -5,7 +5,10 @@
 
 use criterion::Criterion;
 
+mod alloc;
+
 fn main() {
     let mut c = Criterion::default().configure_from_args();
+    alloc::define(&mut c);
     c.final_summary();
 }

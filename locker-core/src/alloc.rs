@@ -68,30 +68,17 @@ pub struct AllocationRequest {
 impl AllocationRequest {
     /// A request for `size` anywhere, falling back to larger sizes.
     pub fn new(size: LockerSize) -> Self {
-        Self {
-            size,
-            allow_larger: true,
-            station: None,
-            location: None,
-            locker: None,
-        }
+        Self { size, allow_larger: true, station: None, location: None, locker: None }
     }
 
     /// A request for one named locker.
     pub fn explicit(choice: LockerChoice) -> Self {
-        Self {
-            locker: Some(choice),
-            ..Self::new(LockerSize::Small)
-        }
+        Self { locker: Some(choice), ..Self::new(LockerSize::Small) }
     }
 
     /// The sizes that may be given, smallest first.
     pub fn acceptable_sizes(&self) -> Vec<LockerSize> {
-        LockerSize::ALL
-            .iter()
-            .copied()
-            .filter(|s| *s == self.size || (self.allow_larger && *s > self.size))
-            .collect()
+        LockerSize::ALL.iter().copied().filter(|s| *s == self.size || (self.allow_larger && *s > self.size)).collect()
     }
 
     /// Whether `locker` is in the requested station and location and of an acceptable size.
@@ -120,12 +107,7 @@ pub fn is_free(locker: &Locker) -> bool {
 
 /// The sort key of the policy: smallest size, never used first, least recently used, code.
 fn preference(locker: &Locker) -> impl Ord + '_ {
-    (
-        locker.size,
-        locker.last_used_at.is_some(),
-        locker.last_used_at,
-        locker.code.as_str(),
-    )
+    (locker.size, locker.last_used_at.is_some(), locker.last_used_at, locker.code.as_str())
 }
 
 /// Chooses the locker to give for `request` among `candidates`.
@@ -135,10 +117,7 @@ fn preference(locker: &Locker) -> impl Ord + '_ {
 /// [`Error::NoAvailableLocker`].
 pub fn choose<'a>(request: &AllocationRequest, candidates: &'a [Locker]) -> Result<&'a Locker> {
     if let Some(choice) = &request.locker {
-        let locker = candidates
-            .iter()
-            .find(|l| choice.names(l))
-            .ok_or_else(|| Error::not_found("locker", choice))?;
+        let locker = candidates.iter().find(|l| choice.names(l)).ok_or_else(|| Error::not_found("locker", choice))?;
         return match unavailability(locker) {
             None => Ok(locker),
             Some(why) => Err(Error::Conflict(format!("{why}, not available"))),
@@ -184,19 +163,9 @@ mod tests {
 
     #[test]
     fn smallest_fitting_size_wins_over_larger() {
-        let c = [
-            locker("L1", LockerSize::Large),
-            locker("M1", LockerSize::Medium),
-            locker("S1", LockerSize::Small),
-        ];
-        assert_eq!(
-            choose(&AllocationRequest::new(LockerSize::Small), &c).unwrap().code,
-            "S1"
-        );
-        assert_eq!(
-            choose(&AllocationRequest::new(LockerSize::Medium), &c).unwrap().code,
-            "M1"
-        );
+        let c = [locker("L1", LockerSize::Large), locker("M1", LockerSize::Medium), locker("S1", LockerSize::Small)];
+        assert_eq!(choose(&AllocationRequest::new(LockerSize::Small), &c).unwrap().code, "S1");
+        assert_eq!(choose(&AllocationRequest::new(LockerSize::Medium), &c).unwrap().code, "M1");
     }
 
     #[test]
@@ -230,9 +199,8 @@ mod tests {
     #[test]
     fn skips_busy_lockers_and_unsafe_doors() {
         let mut busy = Vec::new();
-        for (i, status) in [LockerStatus::Maintenance, LockerStatus::Reserved, LockerStatus::InUse]
-            .into_iter()
-            .enumerate()
+        for (i, status) in
+            [LockerStatus::Maintenance, LockerStatus::Reserved, LockerStatus::InUse].into_iter().enumerate()
         {
             let mut l = locker(&format!("B{i}"), LockerSize::Small);
             l.status = status;
@@ -301,10 +269,7 @@ mod tests {
             AllocationRequest::new(LockerSize::Medium).acceptable_sizes(),
             vec![LockerSize::Medium, LockerSize::Large]
         );
-        let exact = AllocationRequest {
-            allow_larger: false,
-            ..AllocationRequest::new(LockerSize::Small)
-        };
+        let exact = AllocationRequest { allow_larger: false, ..AllocationRequest::new(LockerSize::Small) };
         assert_eq!(exact.acceptable_sizes(), vec![LockerSize::Small]);
     }
 }

@@ -29,9 +29,9 @@ mod storage {
     use crate::Result;
     use crate::alloc::AllocationRequest;
     use crate::domain::{
-        Alert, AlertKind, AuthMethod, Controller, Id, Locker, LockerSize, LockerStatus, Money, NewAlert,
-        NewController, NewLocker, NewTxLog, NewUser, Rental, RentalKind, RentalState, Role, Severity, Timestamp,
-        TxAction, TxLogEntry, User,
+        Alert, AlertKind, AuthMethod, Controller, Id, Locker, LockerSize, LockerStatus, Money, NewAlert, NewController,
+        NewLocker, NewTxLog, NewUser, Rental, RentalKind, RentalState, Role, Severity, Timestamp, TxAction, TxLogEntry,
+        User,
     };
 
     /// One page of a listing: 1-based `page`, `limit` items per page (1 to [`Page::MAX_LIMIT`]).

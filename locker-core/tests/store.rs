@@ -137,7 +137,12 @@ async fn story(s: &dyn Store) {
     assert_eq!(s.get_user_by_email("an@example.com").await.unwrap().id, user.id);
 
     let mut batch = Vec::new();
-    for (code, size) in [("S01", LockerSize::Small), ("S02", LockerSize::Small), ("M01", LockerSize::Medium), ("L01", LockerSize::Large)] {
+    for (code, size) in [
+        ("S01", LockerSize::Small),
+        ("S02", LockerSize::Small),
+        ("M01", LockerSize::Medium),
+        ("L01", LockerSize::Large),
+    ] {
         batch.push(NewLocker { controller_id: Some(ctl.id), ..new_locker(code, "ST1", size) });
     }
     let lockers = s.create_lockers(batch, t0).await.unwrap();
@@ -170,7 +175,13 @@ async fn story(s: &dyn Store) {
     // A stale writer expecting Opening is refused and writes nothing.
     let stale = Rental { state: RentalState::Cancelled, ..active.clone() };
     let err = s
-        .transition_rental(rental.id, RentalState::Opening, &stale, Some(LockerStatus::Available), log(TxAction::Cancel, t3))
+        .transition_rental(
+            rental.id,
+            RentalState::Opening,
+            &stale,
+            Some(LockerStatus::Available),
+            log(TxAction::Cancel, t3),
+        )
         .await
         .unwrap_err();
     assert_eq!(err.code(), ErrorCode::Conflict, "{err}");
@@ -179,7 +190,13 @@ async fn story(s: &dyn Store) {
     let t4 = t3 + TimeDelta::minutes(30);
     let done = Rental { state: RentalState::Completed, ended_at: Some(t4), ..reopened.clone() };
     let done = s
-        .transition_rental(rental.id, RentalState::Active, &done, Some(LockerStatus::Available), log(TxAction::CheckOut, t4))
+        .transition_rental(
+            rental.id,
+            RentalState::Active,
+            &done,
+            Some(LockerStatus::Available),
+            log(TxAction::CheckOut, t4),
+        )
         .await
         .unwrap();
     assert_eq!(s.get_rental(rental.id).await.unwrap(), done);
@@ -189,7 +206,8 @@ async fn story(s: &dyn Store) {
     assert_eq!(s01.last_used_at.map(|t| t.timestamp_micros()), Some(t4.timestamp_micros()));
 
     // The log tells the story in order, with the locker and rental filled in.
-    let rows = s.list_log(&TxLogFilter { rental_id: Some(rental.id), ..Default::default() }, Page::default()).await.unwrap();
+    let rows =
+        s.list_log(&TxLogFilter { rental_id: Some(rental.id), ..Default::default() }, Page::default()).await.unwrap();
     let actions: Vec<_> = rows.items.iter().map(|r| r.action).collect();
     assert_eq!(actions, [TxAction::CheckIn, TxAction::SensorTrigger, TxAction::Update, TxAction::CheckOut]);
     assert!(rows.items.iter().all(|r| r.locker_id == Some(locker.id) && r.device.as_deref() == Some("kiosk-1")));
@@ -203,7 +221,12 @@ async fn story(s: &dyn Store) {
     assert_eq!(l2.code, "S02");
 
     // An order books a named cabinet; the same cabinet again is refused precisely.
-    let order = NewRental { kind: RentalKind::Order, half_hours: 4, amount: Money(400), ..session(RentalState::PendingPayment, Some(user.id)) };
+    let order = NewRental {
+        kind: RentalKind::Order,
+        half_hours: 4,
+        amount: Money(400),
+        ..session(RentalState::PendingPayment, Some(user.id))
+    };
     let named = AllocationRequest::explicit(LockerChoice::Code("L01".into()));
     let (o, l01) = s.allocate_and_create_rental(&named, order.clone(), log(TxAction::Reserve, t4), t4).await.unwrap();
     assert_eq!((l01.code.as_str(), l01.status, o.amount), ("L01", LockerStatus::Reserved, Money(400)));
@@ -214,7 +237,8 @@ async fn story(s: &dyn Store) {
     let live = s.list_rentals(&RentalFilter { live_only: true, ..Default::default() }, Page::default()).await.unwrap();
     let live_ids: HashSet<_> = live.items.iter().map(|r| r.id).collect();
     assert_eq!(live_ids, HashSet::from([second.id, o.id]));
-    let mine = s.list_rentals(&RentalFilter { user_id: Some(user.id), ..Default::default() }, Page::default()).await.unwrap();
+    let mine =
+        s.list_rentals(&RentalFilter { user_id: Some(user.id), ..Default::default() }, Page::default()).await.unwrap();
     assert_eq!(mine.total, 2);
     let page = s.list_lockers(&LockerFilter::default(), Page::new(2, 3).unwrap()).await.unwrap();
     assert_eq!((page.total, page.items.len()), (4, 1));
@@ -252,16 +276,25 @@ async fn concurrent_allocations_never_double_book() {
         let started = std::time::Instant::now();
         for round in 0..10 {
             let station = format!("R{round}");
-            let lockers: Vec<_> = (0..50).map(|i| new_locker(&format!("R{round}-{i:02}"), &station, LockerSize::Small)).collect();
+            let lockers: Vec<_> =
+                (0..50).map(|i| new_locker(&format!("R{round}-{i:02}"), &station, LockerSize::Small)).collect();
             db.store.create_lockers(lockers, Utc::now()).await.unwrap();
             let tasks: Vec<_> = (0..200)
                 .map(|_| {
                     let s = db.store.clone();
-                    let req = AllocationRequest { station: Some(station.clone()), ..AllocationRequest::new(LockerSize::Small) };
+                    let req = AllocationRequest {
+                        station: Some(station.clone()),
+                        ..AllocationRequest::new(LockerSize::Small)
+                    };
                     tokio::spawn(async move {
                         let now = Utc::now();
-                        s.allocate_and_create_rental(&req, session(RentalState::Opening, None), log(TxAction::CheckIn, now), now)
-                            .await
+                        s.allocate_and_create_rental(
+                            &req,
+                            session(RentalState::Opening, None),
+                            log(TxAction::CheckIn, now),
+                            now,
+                        )
+                        .await
                     })
                 })
                 .collect();
@@ -317,7 +350,8 @@ async fn bad_input_is_refused_precisely() {
         assert_eq!(s.create_lockers(batch, now).await.unwrap_err().code(), ErrorCode::AlreadyExists);
         assert_eq!(s.get_locker_by_code("B01").await.unwrap_err().code(), ErrorCode::NotFound);
 
-        let unknown_controller = NewLocker { controller_id: Some(new_id()), ..new_locker("C01", "ST", LockerSize::Small) };
+        let unknown_controller =
+            NewLocker { controller_id: Some(new_id()), ..new_locker("C01", "ST", LockerSize::Small) };
         let err = s.create_locker(unknown_controller, now).await.unwrap_err();
         assert!(matches!(&err, Error::Validation { field, .. } if field == "controller_id"), "{}: {err}", db.name);
 
@@ -362,28 +396,17 @@ async fn delete_is_refused_while_a_rental_is_live() {
     }
 }
 
-/// Raw SQL against the test database, as someone with file or superuser access would.
-async fn raw(db: &TestDb, statements: &[&str]) {
+/// Runs raw SQL against the test database, as someone with file or superuser access
+/// would; `Err` when the database refuses it.
+async fn raw(db: &TestDb, statements: &[&str]) -> Result<(), sqlx::Error> {
     use sqlx::Connection;
-    let sql = statements.join(";\n");
+    let sql = sqlx::AssertSqlSafe(statements.join(";\n"));
     if db.name == "sqlite" {
-        let mut c = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
-        sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut c).await.unwrap();
+        let mut c = sqlx::SqliteConnection::connect(&db.url).await?;
+        sqlx::raw_sql(sql).execute(&mut c).await.map(drop)
     } else {
-        let mut c = sqlx::PgConnection::connect(&db.url).await.unwrap();
-        sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut c).await.unwrap();
-    }
-}
-
-async fn raw_fails(db: &TestDb, statement: &str) -> bool {
-    use sqlx::Connection;
-    let sql = sqlx::AssertSqlSafe(statement.to_owned());
-    if db.name == "sqlite" {
-        let mut c = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
-        sqlx::raw_sql(sql).execute(&mut c).await.is_err()
-    } else {
-        let mut c = sqlx::PgConnection::connect(&db.url).await.unwrap();
-        sqlx::raw_sql(sql).execute(&mut c).await.is_err()
+        let mut c = sqlx::PgConnection::connect(&db.url).await?;
+        sqlx::raw_sql(sql).execute(&mut c).await.map(drop)
     }
 }
 
@@ -405,15 +428,15 @@ async fn log_chain_detects_edits_and_removals() {
         for db in backends().await {
             five_rows(db.store.as_ref()).await;
             // Plain writes are refused by the append-only triggers.
-            assert!(raw_fails(&db, "UPDATE tx_log SET device = 'forged' WHERE seq = 2").await, "{}", db.name);
-            assert!(raw_fails(&db, "DELETE FROM tx_log WHERE seq = 2").await, "{}", db.name);
+            assert!(raw(&db, &["UPDATE tx_log SET device = 'forged' WHERE seq = 2"]).await.is_err(), "{}", db.name);
+            assert!(raw(&db, &["DELETE FROM tx_log WHERE seq = 2"]).await.is_err(), "{}", db.name);
             let unguard: &[&str] = if db.name == "sqlite" { &UNGUARD_SQLITE } else { &UNGUARD_PG };
             let (tamper, at) = match scenario {
                 "edit" => ("UPDATE tx_log SET device = 'forged' WHERE seq = 2", 2),
                 "remove" => ("DELETE FROM tx_log WHERE seq = 3", 3),
                 _ => ("DELETE FROM tx_log WHERE seq = 5", 5),
             };
-            raw(&db, &[unguard, &[tamper]].concat()).await;
+            raw(&db, &[unguard, &[tamper]].concat()).await.unwrap();
             let report = db.store.verify_log_chain().await.unwrap();
             let broken = report.broken.unwrap_or_else(|| panic!("{} {scenario}: tampering not detected", db.name));
             assert_eq!(broken.seq, at, "{} {scenario}: {}", db.name, broken.reason);

@@ -92,18 +92,13 @@ pub struct StoredRow {
 /// Checks rows (in sequence order) against each other and the stored head
 /// (`(last seq, last hash)`, `None` when nothing was ever appended).
 pub fn verify(rows: &[StoredRow], head: Option<(i64, Vec<u8>)>) -> ChainReport {
-    let broken = |seq: i64, reason: String| ChainReport {
-        rows: rows.len() as u64,
-        broken: Some(ChainBreak { seq, reason }),
-    };
+    let broken =
+        |seq: i64, reason: String| ChainReport { rows: rows.len() as u64, broken: Some(ChainBreak { seq, reason }) };
     let mut prev: Hash = GENESIS;
     let mut expected_seq = 1;
     for row in rows {
         if row.seq != expected_seq {
-            return broken(
-                expected_seq,
-                format!("row {expected_seq} is missing (next row is {})", row.seq),
-            );
+            return broken(expected_seq, format!("row {expected_seq} is missing (next row is {})", row.seq));
         }
         if row.prev_hash != prev {
             return broken(row.seq, "prev_hash does not match the previous row".into());
@@ -123,10 +118,7 @@ pub fn verify(rows: &[StoredRow], head: Option<(i64, Vec<u8>)>) -> ChainReport {
         Some((seq, _)) if seq > last => return broken(last + 1, format!("rows {} to {seq} are missing", last + 1)),
         Some((seq, _)) => return broken(seq, "log head does not match the last row".into()),
     }
-    ChainReport {
-        rows: rows.len() as u64,
-        broken: None,
-    }
+    ChainReport { rows: rows.len() as u64, broken: None }
 }
 
 #[cfg(test)]
@@ -154,12 +146,7 @@ mod tests {
         for seq in 1..=n {
             let e = entry(seq);
             let hash = row_hash(seq, &e, &prev);
-            rows.push(StoredRow {
-                seq,
-                entry: e,
-                prev_hash: prev.to_vec(),
-                hash: hash.to_vec(),
-            });
+            rows.push(StoredRow { seq, entry: e, prev_hash: prev.to_vec(), hash: hash.to_vec() });
             prev = hash;
         }
         (rows, (n > 0).then(|| (n, prev.to_vec())))

@@ -39,18 +39,12 @@ macro_rules! impl_store {
         }
 
         fn taken(entity: &'static str, field: &'static str, value: &str) -> Error {
-            Error::AlreadyExists {
-                entity,
-                field,
-                value: value.to_owned(),
-            }
+            Error::AlreadyExists { entity, field, value: value.to_owned() }
         }
 
         fn live_rental_conflict(code: &str) -> impl FnOnce(&str) -> Option<Error> + '_ {
             move |detail| {
-                detail
-                    .contains("locker")
-                    .then(|| Error::Conflict(format!("locker {code} already has a live rental")))
+                detail.contains("locker").then(|| Error::Conflict(format!("locker {code} already has a live rental")))
             }
         }
 
@@ -90,16 +84,9 @@ macro_rules! impl_store {
                     .fetch_all(&mut *tx)
                     .await
                     .map_err(|e| storage_error(e, "listing"))?;
-                let total = bind(q(count_sql))
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err(|e| storage_error(e, "counting"))?;
+                let total = bind(q(count_sql)).fetch_one(&mut *tx).await.map_err(|e| storage_error(e, "counting"))?;
                 let items = items.iter().map(map).collect::<Result<Vec<T>>>()?;
-                Ok(Paged {
-                    items,
-                    total: count(&total)?,
-                    page,
-                })
+                Ok(Paged { items, total: count(&total)?, page })
             }
 
             async fn insert_locker(tx: &mut Tx, new: NewLocker, now: Timestamp) -> Result<Locker> {
@@ -120,14 +107,11 @@ macro_rules! impl_store {
                     created_at: now,
                     updated_at: now,
                 };
-                sql::bind_locker(q(sql::INSERT_LOCKER), &locker)
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(|e| {
-                        write_error(e, "creating a locker", "controller_id", |_| {
-                            Some(taken("locker", "code", &locker.code))
-                        })
-                    })?;
+                sql::bind_locker(q(sql::INSERT_LOCKER), &locker).execute(&mut **tx).await.map_err(|e| {
+                    write_error(e, "creating a locker", "controller_id", |_| {
+                        Some(taken("locker", "code", &locker.code))
+                    })
+                })?;
                 Ok(locker)
             }
 
@@ -176,10 +160,7 @@ macro_rules! impl_store {
                         sql::bind_free_lockers(q(Self::FREE_LOCKERS_LOCKED), request).int(Some(Self::FREE_CANDIDATES))
                     }
                 };
-                let rows = query
-                    .fetch_all(&mut **tx)
-                    .await
-                    .map_err(|e| storage_error(e, "choosing a locker"))?;
+                let rows = query.fetch_all(&mut **tx).await.map_err(|e| storage_error(e, "choosing a locker"))?;
                 rows.iter().map(rows::locker).collect()
             }
 
@@ -232,12 +213,7 @@ macro_rules! impl_store {
                     .filter(|m| !applied.iter().any(|(v, _)| *v == m.version))
                     .map(|m| (m.version, m.description.to_string()))
                     .collect();
-                Ok(StoreStatus {
-                    backend: Self::BACKEND.to_owned(),
-                    applied,
-                    pending,
-                    counts: self.counts().await,
-                })
+                Ok(StoreStatus { backend: Self::BACKEND.to_owned(), applied, pending, counts: self.counts().await })
             }
 
             async fn create_locker(&self, new: NewLocker, now: Timestamp) -> Result<Locker> {
@@ -261,25 +237,12 @@ macro_rules! impl_store {
             }
 
             async fn get_locker(&self, id: Id) -> Result<Locker> {
-                self.one(
-                    sql::SELECT_LOCKER_BY_ID,
-                    "locker",
-                    id,
-                    |q| q.id(Some(id)),
-                    rows::locker,
-                )
-                .await
+                self.one(sql::SELECT_LOCKER_BY_ID, "locker", id, |q| q.id(Some(id)), rows::locker).await
             }
 
             async fn get_locker_by_code(&self, code: &str) -> Result<Locker> {
-                self.one(
-                    sql::SELECT_LOCKER_BY_CODE,
-                    "locker",
-                    code,
-                    |q| q.text(Some(code.to_owned())),
-                    rows::locker,
-                )
-                .await
+                self.one(sql::SELECT_LOCKER_BY_CODE, "locker", code, |q| q.text(Some(code.to_owned())), rows::locker)
+                    .await
             }
 
             async fn update_locker(&self, locker: &Locker) -> Result<Locker> {
@@ -299,14 +262,9 @@ macro_rules! impl_store {
                 }
                 .validate()?;
                 let mut tx = self.begin_write().await?;
-                let done = sql::bind_locker(q(sql::UPDATE_LOCKER), &l)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(|e| {
-                        write_error(e, "updating a locker", "controller_id", |_| {
-                            Some(taken("locker", "code", &l.code))
-                        })
-                    })?;
+                let done = sql::bind_locker(q(sql::UPDATE_LOCKER), &l).execute(&mut *tx).await.map_err(|e| {
+                    write_error(e, "updating a locker", "controller_id", |_| Some(taken("locker", "code", &l.code)))
+                })?;
                 if done.rows_affected() == 0 {
                     return Err(Error::not_found("locker", l.id));
                 }
@@ -333,20 +291,14 @@ macro_rules! impl_store {
                     .await
                     .map_err(|e| storage_error(e, "checking rentals"))?;
                 if count(&live)? > 0 {
-                    return Err(Error::Conflict(format!(
-                        "locker {id} has a live rental; end it first"
-                    )));
+                    return Err(Error::Conflict(format!("locker {id} has a live rental; end it first")));
                 }
-                let done = q(sql::DELETE_LOCKER)
-                    .id(Some(id))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(|e| match &e {
-                        sqlx::Error::Database(d) if d.is_foreign_key_violation() => Error::Conflict(format!(
-                            "locker {id} has rentals on record; set it to maintenance instead of deleting it"
-                        )),
-                        _ => storage_error(e, "deleting a locker"),
-                    })?;
+                let done = q(sql::DELETE_LOCKER).id(Some(id)).execute(&mut *tx).await.map_err(|e| match &e {
+                    sqlx::Error::Database(d) if d.is_foreign_key_violation() => Error::Conflict(format!(
+                        "locker {id} has rentals on record; set it to maintenance instead of deleting it"
+                    )),
+                    _ => storage_error(e, "deleting a locker"),
+                })?;
                 if done.rows_affected() == 0 {
                     return Err(Error::not_found("locker", id));
                 }
@@ -387,23 +339,14 @@ macro_rules! impl_store {
                     .execute(&mut *tx)
                     .await
                     .map_err(|e| {
-                        write_error(e, "creating a controller", "name", |_| {
-                            Some(taken("controller", "name", &c.name))
-                        })
+                        write_error(e, "creating a controller", "name", |_| Some(taken("controller", "name", &c.name)))
                     })?;
                 Self::commit(tx).await?;
                 Ok(c)
             }
 
             async fn get_controller(&self, id: Id) -> Result<Controller> {
-                self.one(
-                    sql::SELECT_CONTROLLER_BY_ID,
-                    "controller",
-                    id,
-                    |q| q.id(Some(id)),
-                    rows::controller,
-                )
-                .await
+                self.one(sql::SELECT_CONTROLLER_BY_ID, "controller", id, |q| q.id(Some(id)), rows::controller).await
             }
 
             async fn get_controller_by_name(&self, name: &str) -> Result<Controller> {
@@ -418,14 +361,7 @@ macro_rules! impl_store {
             }
 
             async fn list_controllers(&self, page: Page) -> Result<Paged<Controller>> {
-                self.page(
-                    sql::LIST_CONTROLLERS,
-                    sql::COUNT_CONTROLLERS,
-                    page,
-                    |q| q,
-                    rows::controller,
-                )
-                .await
+                self.page(sql::LIST_CONTROLLERS, sql::COUNT_CONTROLLERS, page, |q| q, rows::controller).await
             }
 
             async fn update_controller(&self, controller: &Controller) -> Result<Controller> {
@@ -433,13 +369,9 @@ macro_rules! impl_store {
                 c.created_at = micros(c.created_at);
                 c.last_heartbeat_at = c.last_heartbeat_at.map(micros);
                 let mut tx = self.begin_write().await?;
-                let done = sql::bind_controller(q(sql::UPDATE_CONTROLLER), &c)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(|e| {
-                        write_error(e, "updating a controller", "name", |_| {
-                            Some(taken("controller", "name", &c.name))
-                        })
+                let done =
+                    sql::bind_controller(q(sql::UPDATE_CONTROLLER), &c).execute(&mut *tx).await.map_err(|e| {
+                        write_error(e, "updating a controller", "name", |_| Some(taken("controller", "name", &c.name)))
                     })?;
                 if done.rows_affected() == 0 {
                     return Err(Error::not_found("controller", c.id));
@@ -469,30 +401,15 @@ macro_rules! impl_store {
             }
 
             async fn get_user(&self, id: Id) -> Result<User> {
-                self.one(sql::USER_SELECT_BY_ID, "user", id, |q| q.id(Some(id)), rows::user)
-                    .await
+                self.one(sql::USER_SELECT_BY_ID, "user", id, |q| q.id(Some(id)), rows::user).await
             }
 
             async fn get_user_by_email(&self, email: &str) -> Result<User> {
-                self.one(
-                    sql::USER_SELECT_BY_EMAIL,
-                    "user",
-                    email,
-                    |q| q.text(Some(email.to_owned())),
-                    rows::user,
-                )
-                .await
+                self.one(sql::USER_SELECT_BY_EMAIL, "user", email, |q| q.text(Some(email.to_owned())), rows::user).await
             }
 
             async fn get_user_by_phone(&self, phone: &str) -> Result<User> {
-                self.one(
-                    sql::USER_SELECT_BY_PHONE,
-                    "user",
-                    phone,
-                    |q| q.text(Some(phone.to_owned())),
-                    rows::user,
-                )
-                .await
+                self.one(sql::USER_SELECT_BY_PHONE, "user", phone, |q| q.text(Some(phone.to_owned())), rows::user).await
             }
 
             async fn get_user_by_username(&self, username: &str) -> Result<User> {
@@ -571,19 +488,8 @@ macro_rules! impl_store {
                 sql::bind_rental(q(sql::INSERT_RENTAL), &r)
                     .execute(&mut *tx)
                     .await
-                    .map_err(|e| {
-                        write_error(
-                            e,
-                            "creating a rental",
-                            "user_id",
-                            live_rental_conflict(&locker.code),
-                        )
-                    })?;
-                let log = NewTxLog {
-                    locker_id: Some(locker.id),
-                    rental_id: Some(r.id),
-                    ..log
-                };
+                    .map_err(|e| write_error(e, "creating a rental", "user_id", live_rental_conflict(&locker.code)))?;
+                let log = NewTxLog { locker_id: Some(locker.id), rental_id: Some(r.id), ..log };
                 Self::append_in(&mut tx, log).await?;
                 Self::commit(tx).await?;
                 Ok((r, locker))
@@ -598,19 +504,11 @@ macro_rules! impl_store {
                 log: NewTxLog,
             ) -> Result<Rental> {
                 if updated.id != rental_id {
-                    return Err(Error::validation(
-                        "rental_id",
-                        "does not match the updated rental",
-                    ));
+                    return Err(Error::validation("rental_id", "does not match the updated rental"));
                 }
                 let mut r = updated.clone();
                 r.created_at = micros(r.created_at);
-                for t in [
-                    &mut r.started_at,
-                    &mut r.paid_until,
-                    &mut r.last_access_at,
-                    &mut r.ended_at,
-                ] {
+                for t in [&mut r.started_at, &mut r.paid_until, &mut r.last_access_at, &mut r.ended_at] {
                     *t = t.map(micros);
                 }
                 let now = micros(log.created_at);
@@ -620,12 +518,7 @@ macro_rules! impl_store {
                     .execute(&mut *tx)
                     .await
                     .map_err(|e| {
-                        write_error(
-                            e,
-                            "updating a rental",
-                            "user_id",
-                            live_rental_conflict("of this rental"),
-                        )
+                        write_error(e, "updating a rental", "user_id", live_rental_conflict("of this rental"))
                     })?;
                 if done.rows_affected() == 0 {
                     let current = q(sql::RENTAL_SELECT_BY_ID)
@@ -641,11 +534,7 @@ macro_rules! impl_store {
                     }));
                 }
                 if let Some(status) = locker_status {
-                    let stamp = if r.state.is_live() {
-                        sql::SET_LOCKER_STATUS
-                    } else {
-                        sql::SET_LOCKER_STATUS_USED
-                    };
+                    let stamp = if r.state.is_live() { sql::SET_LOCKER_STATUS } else { sql::SET_LOCKER_STATUS_USED };
                     q(stamp)
                         .id(Some(r.locker_id))
                         .text(Some(status.to_string()))
@@ -665,14 +554,7 @@ macro_rules! impl_store {
             }
 
             async fn get_rental(&self, id: Id) -> Result<Rental> {
-                self.one(
-                    sql::RENTAL_SELECT_BY_ID,
-                    "rental",
-                    id,
-                    |q| q.id(Some(id)),
-                    rows::rental,
-                )
-                .await
+                self.one(sql::RENTAL_SELECT_BY_ID, "rental", id, |q| q.id(Some(id)), rows::rental).await
             }
 
             async fn list_rentals(&self, filter: &RentalFilter, page: Page) -> Result<Paged<Rental>> {
@@ -716,14 +598,8 @@ macro_rules! impl_store {
             }
 
             async fn list_alerts(&self, filter: &AlertFilter, page: Page) -> Result<Paged<Alert>> {
-                self.page(
-                    sql::LIST_ALERTS,
-                    sql::COUNT_ALERTS,
-                    page,
-                    |q| sql::bind_alert_filter(q, filter),
-                    rows::alert,
-                )
-                .await
+                self.page(sql::LIST_ALERTS, sql::COUNT_ALERTS, page, |q| sql::bind_alert_filter(q, filter), rows::alert)
+                    .await
             }
 
             async fn resolve_alert(&self, id: Id, note: &str, by: Option<Id>, now: Timestamp) -> Result<Alert> {
@@ -757,22 +633,14 @@ macro_rules! impl_store {
             }
 
             async fn list_log(&self, filter: &TxLogFilter, page: Page) -> Result<Paged<TxLogEntry>> {
-                self.page(
-                    sql::LIST_LOG,
-                    sql::COUNT_LOG,
-                    page,
-                    |q| sql::bind_log_filter(q, filter),
-                    rows::log_entry,
-                )
-                .await
+                self.page(sql::LIST_LOG, sql::COUNT_LOG, page, |q| sql::bind_log_filter(q, filter), rows::log_entry)
+                    .await
             }
 
             async fn verify_log_chain(&self) -> Result<ChainReport> {
                 let mut tx = self.begin_read().await?;
-                let rows = q(sql::ALL_LOG)
-                    .fetch_all(&mut *tx)
-                    .await
-                    .map_err(|e| storage_error(e, "reading the log"))?;
+                let rows =
+                    q(sql::ALL_LOG).fetch_all(&mut *tx).await.map_err(|e| storage_error(e, "reading the log"))?;
                 let rows = rows.iter().map(rows::chained_row).collect::<Result<Vec<_>>>()?;
                 let head = q(sql::SELECT_HEAD)
                     .fetch_optional(&mut *tx)

@@ -80,9 +80,7 @@ pub async fn connect(url: &str) -> Result<std::sync::Arc<dyn Store>> {
         #[cfg(feature = "postgres")]
         Backend::Postgres => Ok(std::sync::Arc::new(postgres::PgStore::connect(url).await?)),
         #[allow(unreachable_patterns)]
-        other => Err(Error::Config(format!(
-            "this build has no {other:?} support (enable its cargo feature)"
-        ))),
+        other => Err(Error::Config(format!("this build has no {other:?} support (enable its cargo feature)"))),
     }
 }
 
@@ -103,10 +101,7 @@ pub(crate) fn write_error(
     unique: impl FnOnce(&str) -> Option<Error>,
 ) -> Error {
     if let sqlx::Error::Database(d) = &e {
-        let detail = d
-            .constraint()
-            .map(str::to_owned)
-            .unwrap_or_else(|| d.message().to_owned());
+        let detail = d.constraint().map(str::to_owned).unwrap_or_else(|| d.message().to_owned());
         if d.is_unique_violation() {
             if let Some(mapped) = unique(&detail) {
                 return mapped;

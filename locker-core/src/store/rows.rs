@@ -47,9 +47,7 @@ pub(crate) trait RowRead {
     }
     /// A nullable text column parsed with `FromStr`.
     fn opt_parsed<T: std::str::FromStr<Err = Error>>(&self, col: &str) -> Result<Option<T>> {
-        self.opt_text(col)?
-            .map(|t| t.parse().map_err(|e| corrupt(col, e)))
-            .transpose()
+        self.opt_text(col)?.map(|t| t.parse().map_err(|e| corrupt(col, e))).transpose()
     }
     /// An integer column that must fit `T`.
     fn narrow<T: TryFrom<i64>>(&self, col: &str) -> Result<T> {
@@ -59,18 +57,12 @@ pub(crate) trait RowRead {
 }
 
 fn null(col: &str) -> Error {
-    Error::Storage {
-        message: format!("column {col} is unexpectedly NULL"),
-        source: None,
-    }
+    Error::Storage { message: format!("column {col} is unexpectedly NULL"), source: None }
 }
 
 /// A stored value the domain does not accept (a corrupted or hand-edited database).
 pub(crate) fn corrupt(col: &str, why: impl std::fmt::Display) -> Error {
-    Error::Storage {
-        message: format!("column {col} holds a bad value: {why}"),
-        source: None,
-    }
+    Error::Storage { message: format!("column {col} holds a bad value: {why}"), source: None }
 }
 
 pub(crate) fn locker(r: &impl RowRead) -> Result<Locker> {

@@ -61,10 +61,7 @@ pub(crate) const COUNT_LOCKERS: &str = "SELECT COUNT(*) AS n FROM lockers WHERE 
 
 /// Binds the four filter parameters of [`LIST_LOCKERS`] / [`COUNT_LOCKERS`].
 pub(crate) fn bind_locker_filter<Q: Binds>(q: Q, f: &crate::ports::LockerFilter) -> Q {
-    q.text(name(f.status))
-        .text(name(f.size))
-        .text(f.station.clone())
-        .text(f.location.clone())
+    q.text(name(f.status)).text(name(f.size)).text(f.station.clone()).text(f.location.clone())
 }
 
 pub(crate) const SET_LOCKER_STATUS: &str = "UPDATE lockers SET status = $2, updated_at = $3 WHERE id = $1";
@@ -82,11 +79,7 @@ pub(crate) const FREE_LOCKERS: &str = "SELECT id, code, station, location, size,
 pub(crate) fn bind_free_lockers<Q: Binds>(q: Q, r: &crate::alloc::AllocationRequest) -> Q {
     let sizes = r.acceptable_sizes();
     let size = |i: usize| sizes.get(i).or(sizes.last()).map(|s| s.to_string());
-    q.text(size(0))
-        .text(size(1))
-        .text(size(2))
-        .text(r.station.clone())
-        .text(r.location.clone())
+    q.text(size(0)).text(size(1)).text(size(2)).text(r.station.clone()).text(r.location.clone())
 }
 
 pub(crate) const SELECT_CONTROLLER_BY_ID: &str = "SELECT id, name, station, battery_percent, firmware, last_heartbeat_at, active, created_at FROM controllers WHERE id = $1";
@@ -172,10 +165,7 @@ pub(crate) const RESOLVE_ALERT: &str =
 
 /// Binds the filter of [`LIST_ALERTS`] / [`COUNT_ALERTS`].
 pub(crate) fn bind_alert_filter<Q: Binds>(q: Q, f: &crate::ports::AlertFilter) -> Q {
-    q.text(name(f.kind))
-        .text(name(f.severity))
-        .flag(f.resolved)
-        .id(f.locker_id)
+    q.text(name(f.kind)).text(name(f.severity)).flag(f.resolved).id(f.locker_id)
 }
 
 pub(crate) const LIST_LOG: &str = "SELECT seq, id, action, locker_id, rental_id, actor_id, auth_method, details, device, created_at, prev_hash, hash FROM tx_log WHERE ($1 IS NULL OR locker_id = $1) AND ($2 IS NULL OR rental_id = $2) AND ($3 IS NULL OR action = $3) ORDER BY seq LIMIT $4 OFFSET $5";

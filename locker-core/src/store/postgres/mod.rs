@@ -48,10 +48,7 @@ impl PgStore {
     }
 
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>> {
-        self.pool
-            .begin()
-            .await
-            .map_err(|e| super::storage_error(e, "starting a write"))
+        self.pool.begin().await.map_err(|e| super::storage_error(e, "starting a write"))
     }
 
     /// A repeatable-read transaction: every query sees one snapshot.
@@ -90,8 +87,7 @@ impl Binds for PgQuery {
 }
 
 fn get<'r, T: sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>>(r: &'r PgRow, col: &str) -> Result<T> {
-    r.try_get(col)
-        .map_err(|e| super::storage_error(e, &format!("reading column {col}")))
+    r.try_get(col).map_err(|e| super::storage_error(e, &format!("reading column {col}")))
 }
 
 impl RowRead for PgRow {

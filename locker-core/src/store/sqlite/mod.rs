@@ -55,11 +55,7 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(5))
             .synchronous(SqliteSynchronous::Full);
         // WAL needs a file; an in-memory database lives in one connection.
-        let (opts, max) = if memory {
-            (opts, 1)
-        } else {
-            (opts.journal_mode(SqliteJournalMode::Wal), 8)
-        };
+        let (opts, max) = if memory { (opts, 1) } else { (opts.journal_mode(SqliteJournalMode::Wal), 8) };
         let pool = SqlitePoolOptions::new()
             .max_connections(max)
             .min_connections(if memory { 1 } else { 0 })
@@ -72,17 +68,11 @@ impl SqliteStore {
     }
 
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
-        self.pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(|e| super::storage_error(e, "starting a write"))
+        self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(|e| super::storage_error(e, "starting a write"))
     }
 
     async fn begin_read(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
-        self.pool
-            .begin()
-            .await
-            .map_err(|e| super::storage_error(e, "starting a read"))
+        self.pool.begin().await.map_err(|e| super::storage_error(e, "starting a read"))
     }
 }
 
@@ -113,23 +103,16 @@ impl Binds for SqliteQuery {
 }
 
 fn get<'r, T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>>(r: &'r SqliteRow, col: &str) -> Result<T> {
-    r.try_get(col)
-        .map_err(|e| super::storage_error(e, &format!("reading column {col}")))
+    r.try_get(col).map_err(|e| super::storage_error(e, &format!("reading column {col}")))
 }
 
 impl RowRead for SqliteRow {
     fn opt_id(&self, col: &str) -> Result<Option<Id>> {
-        get::<Option<String>>(self, col)?
-            .map(|s| Id::parse_str(&s).map_err(|e| corrupt(col, e)))
-            .transpose()
+        get::<Option<String>>(self, col)?.map(|s| Id::parse_str(&s).map_err(|e| corrupt(col, e))).transpose()
     }
     fn opt_ts(&self, col: &str) -> Result<Option<Timestamp>> {
         get::<Option<String>>(self, col)?
-            .map(|s| {
-                chrono::DateTime::parse_from_rfc3339(&s)
-                    .map(|t| t.to_utc())
-                    .map_err(|e| corrupt(col, e))
-            })
+            .map(|s| chrono::DateTime::parse_from_rfc3339(&s).map(|t| t.to_utc()).map_err(|e| corrupt(col, e)))
             .transpose()
     }
     fn opt_text(&self, col: &str) -> Result<Option<String>> {

@@ -1,0 +1,4 @@
+//! CLI tests: one binary, one module per subcommand (ripgrep style). Each runs the built
+//! `locker` binary on temporary SQLite files.
+
+mod lockers;
