@@ -5,7 +5,10 @@
 
 use criterion::Criterion;
 
+mod token;
+
 fn main() {
     let mut c = Criterion::default().configure_from_args();
+    token::define(&mut c);
     c.final_summary();
 }

@@ -1,0 +1,3 @@
+//! CLI integration tests: one module per area, one test binary.
+
+mod tokens;
