@@ -34,10 +34,7 @@ fn qr(c: &mut Criterion) {
     let user = uuid::Uuid::now_v7();
     let rental = Some(uuid::Uuid::now_v7());
     let rings = [
-        (
-            "ed25519",
-            QrKeyring::with_key(KeyId(1), QrKey::ed25519_from_seed(&SEED)),
-        ),
+        ("ed25519", QrKeyring::with_key(KeyId(1), QrKey::ed25519_from_seed(&SEED))),
         ("hmac", QrKeyring::with_key(KeyId(2), QrKey::hmac(&HMAC_KEY))),
     ];
     for (name, ring) in &rings {
@@ -61,9 +58,7 @@ fn qr(c: &mut Criterion) {
     c.bench_function("token/primitive/ed25519_verify", |b| {
         b.iter(|| verifying.verify_strict(black_box(&message), &signature).unwrap())
     });
-    c.bench_function("token/primitive/ed25519_sign", |b| {
-        b.iter(|| signing.sign(black_box(&message)))
-    });
+    c.bench_function("token/primitive/ed25519_sign", |b| b.iter(|| signing.sign(black_box(&message))));
     c.bench_function("token/primitive/hmac_sha256", |b| {
         b.iter(|| {
             let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&HMAC_KEY).unwrap();
@@ -76,24 +71,16 @@ fn qr(c: &mut Criterion) {
 fn otp(c: &mut Criterion) {
     let otp = Otp::new(Pepper::new([3; 32]), OtpPolicy::default());
     let (message, record) = otp.new_code("user@example.com", now()).unwrap();
-    c.bench_function("token/otp/verify", |b| {
-        b.iter(|| assert!(otp.matches(&record, black_box(&message.code))))
-    });
+    c.bench_function("token/otp/verify", |b| b.iter(|| assert!(otp.matches(&record, black_box(&message.code)))));
     c.bench_function("token/primitive/hmac_sha256_parts", |b| {
-        b.iter(|| {
-            hmac_sha256(
-                &[3; 32],
-                &[b"otp", b"user@example.com", black_box(message.code.as_bytes())],
-            )
-        })
+        b.iter(|| hmac_sha256(&[3; 32], &[b"otp", b"user@example.com", black_box(message.code.as_bytes())]))
     });
 }
 
 fn jwt(c: &mut Criterion) {
-    for (name, tokens) in [
-        ("eddsa", AccessTokens::new(JwtKeys::ed25519(&SEED))),
-        ("hs256", AccessTokens::new(JwtKeys::hs256(&HMAC_KEY))),
-    ] {
+    for (name, tokens) in
+        [("eddsa", AccessTokens::new(JwtKeys::ed25519(&SEED))), ("hs256", AccessTokens::new(JwtKeys::hs256(&HMAC_KEY)))]
+    {
         let (token, _) = tokens.issue("user-1", Role::Customer, now()).unwrap();
         c.bench_function(&format!("token/jwt/verify/{name}"), |b| {
             b.iter(|| assert_eq!(tokens.verify(black_box(&token), now()).unwrap().sub, "user-1"))
@@ -105,9 +92,7 @@ fn passwords(c: &mut Criterion) {
     let mut group = c.benchmark_group("token");
     group.sample_size(10);
     let pw = Passwords::with_concurrency(1).unwrap();
-    group.bench_function("password/hash", |b| {
-        b.iter(|| pw.hash(black_box("correct horse battery")).unwrap())
-    });
+    group.bench_function("password/hash", |b| b.iter(|| pw.hash(black_box("correct horse battery")).unwrap()));
     let hash = pw.hash("correct horse battery").unwrap();
     group.bench_function("password/verify", |b| {
         b.iter(|| pw.verify(black_box("correct horse battery"), Some(&hash)).unwrap())
@@ -116,9 +101,7 @@ fn passwords(c: &mut Criterion) {
     group.bench_function("primitive/argon2id_hash", |b| {
         b.iter(|| {
             let mut out = [0u8; 32];
-            password::argon2id()
-                .hash_password_into(black_box(b"correct horse battery"), &salt, &mut out)
-                .unwrap();
+            password::argon2id().hash_password_into(black_box(b"correct horse battery"), &salt, &mut out).unwrap();
             out
         })
     });

@@ -55,25 +55,10 @@ fn issued_token_verifies_and_a_tampered_one_fails_with_the_precise_error() {
     let keys = dir.path().join("keys");
     ok(&locker(&["keys", "generate"], &keys));
     let rental = "019479b1-0000-7000-8000-000000000002".to_owned();
-    let token = ok(&locker(
-        &[
-            "qr",
-            "issue",
-            "--user",
-            &user(),
-            "--action",
-            "check_out",
-            "--rental",
-            &rental,
-        ],
-        &keys,
-    ));
+    let token = ok(&locker(&["qr", "issue", "--user", &user(), "--action", "check_out", "--rental", &rental], &keys));
     let token = token.trim();
     let shown = ok(&locker(&["qr", "verify", token], &keys));
-    assert!(
-        shown.contains("action check_out") && shown.contains(&user()) && shown.contains(&rental),
-        "{shown}"
-    );
+    assert!(shown.contains("action check_out") && shown.contains(&user()) && shown.contains(&rental), "{shown}");
     // A kiosk with only the public key file agrees.
     ok(&locker(&["qr", "verify", "--public", token], &keys));
     let json: serde_json::Value =
@@ -87,10 +72,7 @@ fn issued_token_verifies_and_a_tampered_one_fails_with_the_precise_error() {
     let out = locker(&["qr", "verify", std::str::from_utf8(&tampered).unwrap()], &keys);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("invalid token") && stderr.contains("TokenInvalid"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("invalid token") && stderr.contains("TokenInvalid"), "{stderr}");
 }
 
 #[test]
@@ -98,23 +80,12 @@ fn rotation_old_key_verifies_until_its_file_is_removed() {
     let dir = tempfile::tempdir().unwrap();
     let keys = dir.path().join("keys");
     ok(&locker(&["keys", "generate"], &keys));
-    let old = ok(&locker(
-        &["qr", "issue", "--user", &user(), "--action", "check_in"],
-        &keys,
-    ));
+    let old = ok(&locker(&["qr", "issue", "--user", &user(), "--action", "check_in"], &keys));
     ok(&locker(&["keys", "generate"], &keys));
-    let new = ok(&locker(
-        &["--json", "qr", "issue", "--user", &user(), "--action", "check_in"],
-        &keys,
-    ));
+    let new = ok(&locker(&["--json", "qr", "issue", "--user", &user(), "--action", "check_in"], &keys));
     let new: serde_json::Value = serde_json::from_str(&new).unwrap();
     assert_eq!(new["claims"]["key_id"], 2);
-    assert!(
-        new["qr_code_base64"]
-            .as_str()
-            .unwrap()
-            .starts_with("data:image/png;base64,iVBORw0KGgo")
-    );
+    assert!(new["qr_code_base64"].as_str().unwrap().starts_with("data:image/png;base64,iVBORw0KGgo"));
     assert_eq!(new["expires_in_seconds"], 300);
     ok(&locker(&["qr", "verify", old.trim()], &keys));
     std::fs::remove_file(keys.join("qr-1.key")).unwrap();
@@ -131,32 +102,8 @@ fn issue_writes_png_and_svg_and_refuses_bad_input() {
     ok(&locker(&["keys", "generate"], &keys));
     let png = dir.path().join("t.png");
     let svg = dir.path().join("t.svg");
-    ok(&locker(
-        &[
-            "qr",
-            "issue",
-            "--user",
-            &user(),
-            "--action",
-            "check_in",
-            "--png",
-            png.to_str().unwrap(),
-        ],
-        &keys,
-    ));
-    ok(&locker(
-        &[
-            "qr",
-            "issue",
-            "--user",
-            &user(),
-            "--action",
-            "check_in",
-            "--svg",
-            svg.to_str().unwrap(),
-        ],
-        &keys,
-    ));
+    ok(&locker(&["qr", "issue", "--user", &user(), "--action", "check_in", "--png", png.to_str().unwrap()], &keys));
+    ok(&locker(&["qr", "issue", "--user", &user(), "--action", "check_in", "--svg", svg.to_str().unwrap()], &keys));
     assert_eq!(&std::fs::read(&png).unwrap()[..4], b"\x89PNG");
     assert!(std::fs::read_to_string(&svg).unwrap().contains("<svg"));
 

@@ -76,9 +76,7 @@ fn generate(global: &Global, args: &GenerateArgs) -> anyhow::Result<()> {
     };
     let kid = match existing_qr.iter().map(|(_, k)| k.kid).max() {
         None => 1,
-        Some(max) => max
-            .checked_add(1)
-            .context("All 255 QR key ids are used; remove retired key files first")?,
+        Some(max) => max.checked_add(1).context("All 255 QR key ids are used; remove retired key files first")?,
     };
     let mut written = Vec::new();
     let qr = KeyFile::generate(KeyPurpose::Qr, args.qr_alg.into(), kid)?;
@@ -110,22 +108,10 @@ fn generate(global: &Global, args: &GenerateArgs) -> anyhow::Result<()> {
 fn write_pair(dir: &std::path::Path, key: &KeyFile) -> anyhow::Result<Vec<Written>> {
     let mut out = Vec::new();
     let path = keyfile::write(dir, key)?;
-    out.push(Written {
-        purpose: key.purpose,
-        alg: key.alg,
-        kid: key.kid,
-        path,
-        public: None,
-    });
+    out.push(Written { purpose: key.purpose, alg: key.alg, kid: key.kid, path, public: None });
     if let Some(public) = key.public_only() {
         let path = keyfile::write(dir, &public)?;
-        out.push(Written {
-            purpose: key.purpose,
-            alg: key.alg,
-            kid: key.kid,
-            path,
-            public: public.public.clone(),
-        });
+        out.push(Written { purpose: key.purpose, alg: key.alg, kid: key.kid, path, public: public.public.clone() });
     }
     Ok(out)
 }

@@ -129,10 +129,7 @@ impl<'a> IssueOutput<'a> {
             id: issued.claims.token_id.to_hex(),
             token: &issued.token,
             qr_code_base64: render::data_url(&issued.token)?,
-            expires_at: issued
-                .claims
-                .expires_at
-                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            expires_at: issued.claims.expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             expires_in_seconds: lifetime,
             claims: &issued.claims,
         })

@@ -68,13 +68,7 @@ mod tests {
         let (a, ha) = generate().unwrap();
         let (b, _) = generate().unwrap();
         assert_ne!(a, b);
-        assert_eq!(
-            URL_SAFE_NO_PAD
-                .decode(a.strip_prefix(API_KEY_PREFIX).unwrap())
-                .unwrap()
-                .len(),
-            32
-        );
+        assert_eq!(URL_SAFE_NO_PAD.decode(a.strip_prefix(API_KEY_PREFIX).unwrap()).unwrap().len(), 32);
         assert!(ha.matches(&a));
         assert!(!ha.matches(&b));
     }
@@ -89,10 +83,7 @@ mod tests {
         assert_eq!(authenticate(&store, &new).await.unwrap(), controller);
         for bad in [old.as_str(), "", "lk_", "not-a-key"] {
             assert!(
-                matches!(
-                    authenticate(&store, bad).await,
-                    Err(Error::Token(TokenError::InvalidCredentials))
-                ),
+                matches!(authenticate(&store, bad).await, Err(Error::Token(TokenError::InvalidCredentials))),
                 "{bad}"
             );
         }

@@ -56,19 +56,13 @@ pub struct JwtKeys {
 
 impl std::fmt::Debug for JwtKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "JwtKeys({:?}, can_sign: {})",
-            self.algorithm,
-            self.encoding.is_some()
-        )
+        write!(f, "JwtKeys({:?}, can_sign: {})", self.algorithm, self.encoding.is_some())
     }
 }
 
 /// PKCS#8 v1 DER prefix of an Ed25519 private key (RFC 8410); the 32-byte seed follows.
-const ED25519_PKCS8_PREFIX: [u8; 16] = [
-    0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
-];
+const ED25519_PKCS8_PREFIX: [u8; 16] =
+    [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
 
 fn ensure_provider() {
     // Ok, or another provider is installed already: either way one is there.
@@ -96,11 +90,7 @@ impl JwtKeys {
         ensure_provider();
         ed25519_dalek::VerifyingKey::from_bytes(public)
             .map_err(|_| Error::Config("JWT public key is not a valid Ed25519 point".into()))?;
-        Ok(Self {
-            algorithm: Algorithm::EdDSA,
-            encoding: None,
-            decoding: DecodingKey::from_ed_der(public),
-        })
+        Ok(Self { algorithm: Algorithm::EdDSA, encoding: None, decoding: DecodingKey::from_ed_der(public) })
     }
 
     /// HS256 keys from a shared secret (at least 32 bytes recommended).
@@ -169,11 +159,7 @@ impl AccessTokens {
 
     /// Issues a token for `subject` with `role` at `now`.
     pub fn issue(&self, subject: &str, role: Role, now: Timestamp) -> Result<(String, AccessClaims)> {
-        let encoding = self
-            .keys
-            .encoding
-            .as_ref()
-            .ok_or_else(|| Error::Config("JWT key cannot sign".into()))?;
+        let encoding = self.keys.encoding.as_ref().ok_or_else(|| Error::Config("JWT key cannot sign".into()))?;
         let jti: [u8; 16] = random_bytes()?;
         let claims = AccessClaims {
             sub: subject.to_owned(),

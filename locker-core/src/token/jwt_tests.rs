@@ -31,12 +31,7 @@ fn full_claims() -> serde_json::Value {
 
 /// Signs arbitrary claims with HS256 and `secret`, bypassing `AccessTokens::issue`.
 fn hs256_token(claims: &serde_json::Value, secret: &[u8]) -> String {
-    jsonwebtoken::encode(
-        &Header::new(Algorithm::HS256),
-        claims,
-        &EncodingKey::from_secret(secret),
-    )
-    .unwrap()
+    jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &EncodingKey::from_secret(secret)).unwrap()
 }
 
 #[test]
@@ -55,34 +50,21 @@ fn expiry_uses_the_callers_clock_and_leeway() {
     let tokens = ed();
     let (token, claims) = tokens.issue("u", Role::Customer, at(NOW)).unwrap();
     assert!(tokens.verify(&token, at(claims.exp + MAX_LEEWAY_SECS)).is_ok());
-    assert_eq!(
-        tokens.verify(&token, at(claims.exp + MAX_LEEWAY_SECS + 1)),
-        Err(TokenError::Expired)
-    );
+    assert_eq!(tokens.verify(&token, at(claims.exp + MAX_LEEWAY_SECS + 1)), Err(TokenError::Expired));
     // Issued in the future (beyond leeway): refused.
-    assert_eq!(
-        tokens.verify(&token, at(NOW - MAX_LEEWAY_SECS - 1)),
-        Err(TokenError::Invalid)
-    );
+    assert_eq!(tokens.verify(&token, at(NOW - MAX_LEEWAY_SECS - 1)), Err(TokenError::Invalid));
 }
 
 #[test]
 fn leeway_is_capped() {
     let tokens = AccessTokens::with_config(JwtKeys::ed25519(&SEED), "locker", "locker", 60, 3600);
     let (token, claims) = tokens.issue("u", Role::Customer, at(NOW)).unwrap();
-    assert_eq!(
-        tokens.verify(&token, at(claims.exp + MAX_LEEWAY_SECS + 1)),
-        Err(TokenError::Expired)
-    );
+    assert_eq!(tokens.verify(&token, at(claims.exp + MAX_LEEWAY_SECS + 1)), Err(TokenError::Expired));
 }
 
 #[test]
 fn alg_none_is_refused() {
-    for header in [
-        json!({"alg": "none", "typ": "JWT"}),
-        json!({"alg": "None"}),
-        json!({"typ": "JWT"}),
-    ] {
+    for header in [json!({"alg": "none", "typ": "JWT"}), json!({"alg": "None"}), json!({"typ": "JWT"})] {
         let token = format!("{}.{}.", b64(&header), b64(&full_claims()));
         assert_eq!(ed().verify(&token, at(NOW)), Err(TokenError::Invalid));
         assert_eq!(hs().verify(&token, at(NOW)), Err(TokenError::Invalid));
@@ -106,18 +88,11 @@ fn eddsa_token_is_refused_when_hs256_is_configured() {
 #[test]
 fn missing_required_claims_are_refused() {
     let secret = b"0123456789abcdef0123456789abcdef";
-    assert!(
-        hs().verify(&hs256_token(&full_claims(), secret), at(NOW)).is_ok(),
-        "control"
-    );
+    assert!(hs().verify(&hs256_token(&full_claims(), secret), at(NOW)).is_ok(), "control");
     for claim in ["exp", "iat", "sub", "typ", "iss", "aud", "jti"] {
         let mut claims = full_claims();
         claims.as_object_mut().unwrap().remove(claim);
-        assert_eq!(
-            hs().verify(&hs256_token(&claims, secret), at(NOW)),
-            Err(TokenError::Invalid),
-            "{claim}"
-        );
+        assert_eq!(hs().verify(&hs256_token(&claims, secret), at(NOW)), Err(TokenError::Invalid), "{claim}");
     }
 }
 
@@ -127,11 +102,7 @@ fn wrong_typ_issuer_or_audience_is_refused() {
     for (field, value) in [("typ", "refresh"), ("iss", "evil"), ("aud", "other")] {
         let mut claims = full_claims();
         claims[field] = json!(value);
-        assert_eq!(
-            hs().verify(&hs256_token(&claims, secret), at(NOW)),
-            Err(TokenError::Invalid),
-            "{field}"
-        );
+        assert_eq!(hs().verify(&hs256_token(&claims, secret), at(NOW)), Err(TokenError::Invalid), "{field}");
     }
 }
 
@@ -151,10 +122,7 @@ fn verify_only_keys_cannot_issue() {
     let verifier = AccessTokens::new(JwtKeys::ed25519_public(public.as_bytes()).unwrap());
     let (token, _) = ed().issue("u", Role::Customer, at(NOW)).unwrap();
     assert!(verifier.verify(&token, at(NOW)).is_ok());
-    assert!(matches!(
-        verifier.issue("u", Role::Customer, at(NOW)),
-        Err(Error::Config(_))
-    ));
+    assert!(matches!(verifier.issue("u", Role::Customer, at(NOW)), Err(Error::Config(_))));
     assert!(!format!("{:?}", JwtKeys::hs256(b"topsecret")).contains("topsecret"));
 }
 

@@ -80,21 +80,12 @@ impl KeyFile {
             }
             KeyAlg::HmacSha256 => None,
         };
-        Ok(Self {
-            purpose,
-            alg,
-            kid,
-            secret: Some(URL_SAFE_NO_PAD.encode(secret)),
-            public,
-        })
+        Ok(Self { purpose, alg, kid, secret: Some(URL_SAFE_NO_PAD.encode(secret)), public })
     }
 
     /// The public half (Ed25519 only; HMAC keys have none).
     pub fn public_only(&self) -> Option<Self> {
-        self.public.as_ref().map(|_| Self {
-            secret: None,
-            ..self.clone()
-        })
+        self.public.as_ref().map(|_| Self { secret: None, ..self.clone() })
     }
 
     /// The file name this key is stored under: `qr-<kid>.key`/`.pub`, `jwt.key`/`.pub`.
@@ -118,12 +109,9 @@ impl KeyFile {
 
     fn bytes32(field: &'static str, value: Option<&String>) -> Result<[u8; 32]> {
         let text = value.ok_or_else(|| Error::Config(format!("key file has no {field}")))?;
-        let bytes = URL_SAFE_NO_PAD
-            .decode(text)
-            .map_err(|_| Error::Config(format!("key file {field} is not base64url")))?;
-        bytes
-            .try_into()
-            .map_err(|_| Error::Config(format!("key file {field} is not 32 bytes")))
+        let bytes =
+            URL_SAFE_NO_PAD.decode(text).map_err(|_| Error::Config(format!("key file {field} is not base64url")))?;
+        bytes.try_into().map_err(|_| Error::Config(format!("key file {field} is not 32 bytes")))
     }
 
     /// The QR key this file holds (signing if it has the secret, verify-only otherwise).
@@ -160,9 +148,7 @@ pub fn read_dir(dir: &Path, purpose: KeyPurpose, public: bool) -> Result<Vec<(Pa
         .map_err(|e| Error::Config(format!("cannot read key directory {}: {e}", dir.display())))?;
     let mut keys = Vec::new();
     for entry in entries {
-        let path = entry
-            .map_err(|e| Error::Config(format!("cannot read key directory: {e}")))?
-            .path();
+        let path = entry.map_err(|e| Error::Config(format!("cannot read key directory: {e}")))?.path();
         if path.extension().and_then(|e| e.to_str()) != Some(ext) {
             continue;
         }
@@ -186,10 +172,7 @@ pub fn load_qr_keyring(dir: &Path, public: bool) -> Result<QrKeyring> {
         ring.insert(id, key);
     }
     match files.last() {
-        None => Err(Error::Config(format!(
-            "no QR keys in {} (run `locker keys generate`)",
-            dir.display()
-        ))),
+        None => Err(Error::Config(format!("no QR keys in {} (run `locker keys generate`)", dir.display()))),
         Some((_, newest)) => {
             // Verify-only rings (public keys) have no active key; that is expected.
             let _ = ring.set_active(KeyId(newest.kid));
@@ -211,9 +194,7 @@ pub fn write(dir: &Path, key: &KeyFile) -> Result<PathBuf> {
         use std::os::unix::fs::OpenOptionsExt as _;
         options.mode(if key.secret.is_some() { 0o600 } else { 0o644 });
     }
-    let mut file = options
-        .open(&path)
-        .map_err(|e| Error::Config(format!("cannot create {}: {e}", path.display())))?;
+    let mut file = options.open(&path).map_err(|e| Error::Config(format!("cannot create {}: {e}", path.display())))?;
     file.write_all(key.to_json().as_bytes())
         .and_then(|()| file.sync_all())
         .map_err(|e| Error::Config(format!("cannot write {}: {e}", path.display())))?;
@@ -240,10 +221,7 @@ mod tests {
         let ring = load_qr_keyring(dir.path(), false).unwrap();
         assert_eq!(ring.active(), Some(KeyId(3)));
         let now = chrono::Utc::now();
-        let token = ring
-            .issue(QrAction::CheckIn, crate::domain::new_id(), None, now)
-            .unwrap()
-            .token;
+        let token = ring.issue(QrAction::CheckIn, crate::domain::new_id(), None, now).unwrap().token;
         let kiosk = load_qr_keyring(dir.path(), true).unwrap();
         assert_eq!(kiosk.active(), None);
         assert!(kiosk.verify(&token, now).is_ok());

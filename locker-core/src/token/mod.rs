@@ -216,11 +216,7 @@ mod tests {
     #[test]
     fn random_digits_have_the_requested_width_and_vary() {
         let codes: Vec<String> = (0..50).map(|_| random_digits(6).unwrap()).collect();
-        assert!(
-            codes
-                .iter()
-                .all(|c| c.len() == 6 && c.bytes().all(|b| b.is_ascii_digit()))
-        );
+        assert!(codes.iter().all(|c| c.len() == 6 && c.bytes().all(|b| b.is_ascii_digit())));
         let distinct: std::collections::HashSet<_> = codes.iter().collect();
         assert!(distinct.len() > 40, "50 draws of 10^6 codes should almost never repeat");
     }

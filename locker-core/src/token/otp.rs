@@ -159,10 +159,7 @@ pub fn normalize_address(address: &str) -> Result<String> {
         }
         return Ok(trimmed.to_lowercase());
     }
-    let phone: String = trimmed
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')'))
-        .collect();
+    let phone: String = trimmed.chars().filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')')).collect();
     let digits = phone.strip_prefix('+').unwrap_or(&phone);
     if !(8..=15).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err(Error::validation("phone", "not a valid phone number"));
@@ -211,11 +208,7 @@ impl Otp {
             used_at: None,
             voided: false,
         };
-        let message = OtpMessage {
-            address: address.to_owned(),
-            code,
-            expires_in_secs: self.policy.lifetime_secs,
-        };
+        let message = OtpMessage { address: address.to_owned(), code, expires_in_secs: self.policy.lifetime_secs };
         Ok((message, record))
     }
 
@@ -232,9 +225,7 @@ impl Otp {
         let (message, record) = self.new_code(&address, now)?;
         let window_start = now - chrono::Duration::seconds(self.policy.send_window_secs);
         let policy = self.policy;
-        store
-            .create_otp(&record, window_start, &move |sends| policy.check_send(sends, now))
-            .await?;
+        store.create_otp(&record, window_start, &move |sends| policy.check_send(sends, now)).await?;
         if let Err(e) = notifier.send(&message).await {
             tracing::warn!(error = %e, "OTP delivery failed");
             return Err(TokenError::Otp(OtpError::SendFailed).into());
@@ -245,10 +236,7 @@ impl Otp {
     /// Checks `code` for `address` at `now`; on success the code is used up.
     pub async fn verify(&self, store: &dyn TokenStore, address: &str, code: &str, now: Timestamp) -> Result<()> {
         let address = normalize_address(address)?;
-        let record = store
-            .live_otp(&address)
-            .await?
-            .ok_or(TokenError::Otp(OtpError::Invalid))?;
+        let record = store.live_otp(&address).await?.ok_or(TokenError::Otp(OtpError::Invalid))?;
         self.policy.precheck(&record, now).map_err(TokenError::Otp)?;
         let attempts = store.add_otp_attempt(record.id).await?;
         if attempts > self.policy.max_attempts {
@@ -283,10 +271,7 @@ impl FileOutbox {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(e) => {
-                return Err(Error::Config(format!(
-                    "cannot read outbox {}: {e}",
-                    self.path.display()
-                )));
+                return Err(Error::Config(format!("cannot read outbox {}: {e}", self.path.display())));
             }
         };
         text.lines()
@@ -400,10 +385,7 @@ pub mod smtp {
                 builder = builder.credentials(Credentials::new(user.clone(), pass.clone()));
             }
             let from = config.from.parse().map_err(|e| bad(&e))?;
-            Ok(Self {
-                transport: builder.build(),
-                from,
-            })
+            Ok(Self { transport: builder.build(), from })
         }
 
         /// The e-mail for `message`.
@@ -425,10 +407,7 @@ pub mod smtp {
     impl Notifier for SmtpNotifier {
         async fn send(&self, message: &OtpMessage) -> Result<()> {
             let email = self.build_message(message)?;
-            self.transport
-                .send(email)
-                .await
-                .map_err(|e| Error::Config(format!("SMTP send failed: {e}")))?;
+            self.transport.send(email).await.map_err(|e| Error::Config(format!("SMTP send failed: {e}")))?;
             tracing::info!(address = %message.address, "OTP e-mailed");
             Ok(())
         }

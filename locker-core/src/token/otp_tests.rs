@@ -56,13 +56,8 @@ async fn right_code_verifies_once() {
     let code = mail.last_code();
     assert_eq!(code.len(), 6);
     assert_ne!(&rec.code_hash[..], code.as_bytes(), "stored hashed");
-    otp.verify(&store, "user@example.com", &code, at(T0 + 10))
-        .await
-        .unwrap();
-    assert_eq!(
-        otp_err(otp.verify(&store, "user@example.com", &code, at(T0 + 11)).await),
-        OtpError::AlreadyUsed
-    );
+    otp.verify(&store, "user@example.com", &code, at(T0 + 10)).await.unwrap();
+    assert_eq!(otp_err(otp.verify(&store, "user@example.com", &code, at(T0 + 11)).await), OtpError::AlreadyUsed);
 }
 
 #[tokio::test]
@@ -72,15 +67,9 @@ async fn sixth_try_fails_even_with_the_right_code() {
     let code = mail.last_code();
     let wrong = if code == "000000" { "000001" } else { "000000" };
     for _ in 0..5 {
-        assert_eq!(
-            otp_err(otp.verify(&store, "a@b.co", wrong, at(T0 + 1)).await),
-            OtpError::Invalid
-        );
+        assert_eq!(otp_err(otp.verify(&store, "a@b.co", wrong, at(T0 + 1)).await), OtpError::Invalid);
     }
-    assert_eq!(
-        otp_err(otp.verify(&store, "a@b.co", &code, at(T0 + 2)).await),
-        OtpError::TooManyAttempts
-    );
+    assert_eq!(otp_err(otp.verify(&store, "a@b.co", &code, at(T0 + 2)).await), OtpError::TooManyAttempts);
 }
 
 #[tokio::test]
@@ -100,10 +89,7 @@ async fn expired_code_is_refused() {
     let (store, mail, otp) = (MemoryTokenStore::default(), Captured::default(), otp());
     otp.request(&store, &mail, "a@b.co", at(T0)).await.unwrap();
     let code = mail.last_code();
-    assert_eq!(
-        otp_err(otp.verify(&store, "a@b.co", &code, at(T0 + 300)).await),
-        OtpError::Expired
-    );
+    assert_eq!(otp_err(otp.verify(&store, "a@b.co", &code, at(T0 + 300)).await), OtpError::Expired);
 }
 
 #[tokio::test]
@@ -114,10 +100,7 @@ async fn new_request_voids_the_old_code() {
     otp.request(&store, &mail, "a@b.co", at(T0 + 61)).await.unwrap();
     let second = mail.last_code();
     if first != second {
-        assert_eq!(
-            otp_err(otp.verify(&store, "a@b.co", &first, at(T0 + 62)).await),
-            OtpError::Invalid
-        );
+        assert_eq!(otp_err(otp.verify(&store, "a@b.co", &first, at(T0 + 62)).await), OtpError::Invalid);
     }
     otp.verify(&store, "a@b.co", &second, at(T0 + 63)).await.unwrap();
 }
@@ -126,21 +109,13 @@ async fn new_request_voids_the_old_code() {
 async fn fourth_send_in_a_day_and_a_second_send_within_a_minute_are_refused() {
     let (store, mail, otp) = (MemoryTokenStore::default(), Captured::default(), otp());
     otp.request(&store, &mail, "0901 234 567", at(T0)).await.unwrap();
-    assert_eq!(
-        otp_err(otp.request(&store, &mail, "0901234567", at(T0 + 59)).await),
-        OtpError::TooManyRequests
-    );
+    assert_eq!(otp_err(otp.request(&store, &mail, "0901234567", at(T0 + 59)).await), OtpError::TooManyRequests);
     otp.request(&store, &mail, "0901234567", at(T0 + 60)).await.unwrap();
     otp.request(&store, &mail, "0901234567", at(T0 + 3600)).await.unwrap();
-    assert_eq!(
-        otp_err(otp.request(&store, &mail, "0901234567", at(T0 + 7200)).await),
-        OtpError::TooManyRequests
-    );
+    assert_eq!(otp_err(otp.request(&store, &mail, "0901234567", at(T0 + 7200)).await), OtpError::TooManyRequests);
     assert_eq!(mail.0.lock().unwrap().len(), 3, "refused sends are not delivered");
     // The window rolls: 24 h after the first send, one more fits.
-    otp.request(&store, &mail, "0901234567", at(T0 + 24 * 3600 + 1))
-        .await
-        .unwrap();
+    otp.request(&store, &mail, "0901234567", at(T0 + 24 * 3600 + 1)).await.unwrap();
     // Other addresses are independent.
     otp.request(&store, &mail, "other@b.co", at(T0 + 7200)).await.unwrap();
 }
@@ -157,19 +132,13 @@ fn next_send_at_reports_the_retry_time() {
 #[tokio::test]
 async fn delivery_failure_is_send_failed() {
     let (store, otp) = (MemoryTokenStore::default(), otp());
-    assert_eq!(
-        otp_err(otp.request(&store, &Failing, "a@b.co", at(T0)).await),
-        OtpError::SendFailed
-    );
+    assert_eq!(otp_err(otp.request(&store, &Failing, "a@b.co", at(T0)).await), OtpError::SendFailed);
 }
 
 #[tokio::test]
 async fn unknown_address_and_bad_addresses() {
     let store = MemoryTokenStore::default();
-    assert_eq!(
-        otp_err(otp().verify(&store, "nobody@b.co", "123456", at(T0)).await),
-        OtpError::Invalid
-    );
+    assert_eq!(otp_err(otp().verify(&store, "nobody@b.co", "123456", at(T0)).await), OtpError::Invalid);
     for bad in ["", "no-at-sign", "a@nodot", "12", "+12345678901234567", "09012x4567"] {
         assert!(matches!(normalize_address(bad), Err(Error::Validation { .. })), "{bad}");
     }
@@ -186,11 +155,7 @@ fn the_pepper_and_the_address_bind_the_hash() {
 
 #[test]
 fn message_debug_hides_the_code() {
-    let m = OtpMessage {
-        address: "a@b.co".into(),
-        code: "123456".into(),
-        expires_in_secs: 300,
-    };
+    let m = OtpMessage { address: "a@b.co".into(), code: "123456".into(), expires_in_secs: 300 };
     assert!(!format!("{m:?}").contains("123456"));
     assert!(m.body().contains("123456") && m.body().contains("5 minutes"));
 }
@@ -209,10 +174,7 @@ async fn file_outbox_appends_json_lines_with_private_mode() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
-        let mode = std::fs::metadata(dir.path().join("outbox.jsonl"))
-            .unwrap()
-            .permissions()
-            .mode();
+        let mode = std::fs::metadata(dir.path().join("outbox.jsonl")).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
     }
 }
@@ -279,9 +241,7 @@ mod smtp_tests {
         };
         let notifier = SmtpNotifier::new(&config).unwrap();
         let (store, otp) = (MemoryTokenStore::default(), otp());
-        otp.request(&store, &notifier, "user@example.com", at(T0))
-            .await
-            .unwrap();
+        otp.request(&store, &notifier, "user@example.com", at(T0)).await.unwrap();
         drop(notifier); // closes the pooled connection so the server thread ends
         let data = server.join().unwrap();
         assert!(data.contains("To: user@example.com"), "{data}");
@@ -302,10 +262,7 @@ mod smtp_tests {
         };
         let notifier = SmtpNotifier::new(&config).unwrap();
         let store = MemoryTokenStore::default();
-        assert_eq!(
-            otp_err(otp().request(&store, &notifier, "user@example.com", at(T0)).await),
-            OtpError::SendFailed
-        );
+        assert_eq!(otp_err(otp().request(&store, &notifier, "user@example.com", at(T0)).await), OtpError::SendFailed);
         assert!(!format!("{config:?}").contains("secret"), "Debug hides the password");
     }
 }

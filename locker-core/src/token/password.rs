@@ -46,10 +46,7 @@ pub struct Permit<'a>(&'a Semaphore);
 impl Semaphore {
     /// A semaphore with `permits` permits (at least one).
     pub fn new(permits: usize) -> Self {
-        Self {
-            available: Mutex::new(permits.max(1)),
-            freed: Condvar::new(),
-        }
+        Self { available: Mutex::new(permits.max(1)), freed: Condvar::new() }
     }
 
     /// Waits for a permit.
@@ -116,11 +113,7 @@ impl Passwords {
         };
         let _permit = self.gate.acquire();
         let matched = argon2id().verify_password(password.as_bytes(), target).is_ok();
-        if matched && stored.is_some_and(|s| !s.is_empty()) {
-            Ok(())
-        } else {
-            Err(TokenError::InvalidCredentials)
-        }
+        if matched && stored.is_some_and(|s| !s.is_empty()) { Ok(()) } else { Err(TokenError::InvalidCredentials) }
     }
 }
 
@@ -129,19 +122,13 @@ fn check_length(password: &str) -> Result<()> {
         return Err(Error::validation("password", "must not be empty"));
     }
     if password.len() > MAX_PASSWORD_LEN {
-        return Err(Error::validation(
-            "password",
-            format!("longer than {MAX_PASSWORD_LEN} bytes"),
-        ));
+        return Err(Error::validation("password", format!("longer than {MAX_PASSWORD_LEN} bytes")));
     }
     Ok(())
 }
 
 fn hash_unbounded(password: &[u8]) -> Result<String> {
-    argon2id()
-        .hash_password(password)
-        .map(|h| h.to_string())
-        .map_err(|e| Error::Config(format!("argon2 failed: {e}")))
+    argon2id().hash_password(password).map(|h| h.to_string()).map_err(|e| Error::Config(format!("argon2 failed: {e}")))
 }
 
 #[cfg(test)]
@@ -157,10 +144,7 @@ mod tests {
         let hash = pw.hash("correct horse").unwrap();
         assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
         assert_eq!(pw.verify("correct horse", Some(&hash)), Ok(()));
-        assert_eq!(
-            pw.verify("wrong horse", Some(&hash)),
-            Err(TokenError::InvalidCredentials)
-        );
+        assert_eq!(pw.verify("wrong horse", Some(&hash)), Err(TokenError::InvalidCredentials));
         assert_ne!(pw.hash("correct horse").unwrap(), hash, "salts differ");
     }
 
@@ -169,14 +153,8 @@ mod tests {
         let pw = Passwords::with_concurrency(1).unwrap();
         assert_eq!(pw.verify("anything", None), Err(TokenError::InvalidCredentials));
         assert_eq!(pw.verify("anything", Some("")), Err(TokenError::InvalidCredentials));
-        assert_eq!(
-            pw.verify("anything", Some("$argon2id$garbage")),
-            Err(TokenError::InvalidCredentials)
-        );
-        assert_eq!(
-            pw.verify(&"x".repeat(MAX_PASSWORD_LEN + 1), None),
-            Err(TokenError::InvalidCredentials)
-        );
+        assert_eq!(pw.verify("anything", Some("$argon2id$garbage")), Err(TokenError::InvalidCredentials));
+        assert_eq!(pw.verify(&"x".repeat(MAX_PASSWORD_LEN + 1), None), Err(TokenError::InvalidCredentials));
     }
 
     #[test]
@@ -193,10 +171,7 @@ mod tests {
     fn empty_or_huge_passwords_are_validation_errors() {
         let pw = Passwords::with_concurrency(1).unwrap();
         assert!(matches!(pw.hash(""), Err(Error::Validation { .. })));
-        assert!(matches!(
-            pw.hash(&"x".repeat(MAX_PASSWORD_LEN + 1)),
-            Err(Error::Validation { .. })
-        ));
+        assert!(matches!(pw.hash(&"x".repeat(MAX_PASSWORD_LEN + 1)), Err(Error::Validation { .. })));
     }
 
     #[test]

@@ -53,10 +53,7 @@ impl PickupCodes {
     pub fn new(pepper: Pepper) -> Self {
         let quota =
             Quota::per_hour(std::num::NonZeroU32::new(PICKUP_TRIES_PER_HOUR).unwrap_or(std::num::NonZeroU32::MIN));
-        Self {
-            pepper,
-            tries: KeyedLimiter::new(quota),
-        }
+        Self { pepper, tries: KeyedLimiter::new(quota) }
     }
 
     /// HMAC-SHA256(pepper, "pickup", cabinet, code).
@@ -105,10 +102,7 @@ impl PickupCodes {
             return Err(TokenError::PickupCodeInvalid.into());
         }
         let hash = self.hash_code(cabinet, code);
-        let record = store
-            .find_pickup(cabinet, &hash, now)
-            .await?
-            .ok_or(TokenError::PickupCodeInvalid)?;
+        let record = store.find_pickup(cabinet, &hash, now).await?.ok_or(TokenError::PickupCodeInvalid)?;
         if !store.consume_pickup(record.id, now).await? {
             return Err(TokenError::PickupCodeInvalid.into());
         }
@@ -138,65 +132,38 @@ mod tests {
     async fn code_opens_its_rental_once_and_only_at_its_cabinet() {
         let (store, codes) = (MemoryTokenStore::default(), PickupCodes::new(Pepper::new([9; 32])));
         let rental = new_id();
-        let (code, record) = codes
-            .issue(&store, "CAB-1", rental, at(T0), at(T0 + 3600))
-            .await
-            .unwrap();
+        let (code, record) = codes.issue(&store, "CAB-1", rental, at(T0), at(T0 + 3600)).await.unwrap();
         assert_eq!(code.len(), 6);
         assert_ne!(&record.code_hash[..], code.as_bytes());
-        assert_eq!(
-            err(codes.redeem(&store, "CAB-2", &code, at(T0 + 1)).await),
-            TokenError::PickupCodeInvalid
-        );
+        assert_eq!(err(codes.redeem(&store, "CAB-2", &code, at(T0 + 1)).await), TokenError::PickupCodeInvalid);
         assert_eq!(codes.redeem(&store, "CAB-1", &code, at(T0 + 1)).await.unwrap(), rental);
-        assert_eq!(
-            err(codes.redeem(&store, "CAB-1", &code, at(T0 + 2)).await),
-            TokenError::PickupCodeInvalid
-        );
+        assert_eq!(err(codes.redeem(&store, "CAB-1", &code, at(T0 + 2)).await), TokenError::PickupCodeInvalid);
     }
 
     #[tokio::test]
     async fn expired_and_malformed_codes_are_refused() {
         let (store, codes) = (MemoryTokenStore::default(), PickupCodes::new(Pepper::new([9; 32])));
-        let (code, _) = codes
-            .issue(&store, "CAB-1", new_id(), at(T0), at(T0 + 60))
-            .await
-            .unwrap();
-        assert_eq!(
-            err(codes.redeem(&store, "CAB-1", &code, at(T0 + 60)).await),
-            TokenError::PickupCodeInvalid
-        );
+        let (code, _) = codes.issue(&store, "CAB-1", new_id(), at(T0), at(T0 + 60)).await.unwrap();
+        assert_eq!(err(codes.redeem(&store, "CAB-1", &code, at(T0 + 60)).await), TokenError::PickupCodeInvalid);
         for bad in ["", "12345", "1234567", "12a456", "١٢٣٤٥٦"] {
-            assert_eq!(
-                err(codes.redeem(&store, "CAB-1", bad, at(T0)).await),
-                TokenError::PickupCodeInvalid
-            );
+            assert_eq!(err(codes.redeem(&store, "CAB-1", bad, at(T0)).await), TokenError::PickupCodeInvalid);
         }
     }
 
     #[tokio::test]
     async fn tries_per_cabinet_per_hour_are_limited() {
         let (store, codes) = (MemoryTokenStore::default(), PickupCodes::new(Pepper::new([9; 32])));
-        let (code, _) = codes
-            .issue(&store, "CAB-1", new_id(), at(T0), at(T0 + 7200))
-            .await
-            .unwrap();
+        let (code, _) = codes.issue(&store, "CAB-1", new_id(), at(T0), at(T0 + 7200)).await.unwrap();
         let wrong = if code == "000000" { "000001" } else { "000000" };
         for _ in 0..PICKUP_TRIES_PER_HOUR {
-            assert_eq!(
-                err(codes.redeem(&store, "CAB-1", wrong, at(T0)).await),
-                TokenError::PickupCodeInvalid
-            );
+            assert_eq!(err(codes.redeem(&store, "CAB-1", wrong, at(T0)).await), TokenError::PickupCodeInvalid);
         }
         // Even the right code is refused until the budget refills.
         assert!(
             matches!(err(codes.redeem(&store, "CAB-1", &code, at(T0)).await), TokenError::RateLimited { retry_after_secs } if retry_after_secs > 0)
         );
         // Another cabinet is unaffected; after two minutes one try is back.
-        assert_eq!(
-            err(codes.redeem(&store, "CAB-2", wrong, at(T0)).await),
-            TokenError::PickupCodeInvalid
-        );
+        assert_eq!(err(codes.redeem(&store, "CAB-2", wrong, at(T0)).await), TokenError::PickupCodeInvalid);
         assert!(codes.redeem(&store, "CAB-1", &code, at(T0 + 120)).await.is_ok());
     }
 
@@ -205,10 +172,7 @@ mod tests {
         let (store, codes) = (MemoryTokenStore::default(), PickupCodes::new(Pepper::new([9; 32])));
         let mut seen = std::collections::HashSet::new();
         for _ in 0..200 {
-            let (code, _) = codes
-                .issue(&store, "CAB-1", new_id(), at(T0), at(T0 + 3600))
-                .await
-                .unwrap();
+            let (code, _) = codes.issue(&store, "CAB-1", new_id(), at(T0), at(T0 + 3600)).await.unwrap();
             assert!(seen.insert(code), "live codes of one cabinet are unique");
         }
     }

@@ -159,11 +159,9 @@ pub enum QrKey {
 impl std::fmt::Debug for QrKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            QrKey::Ed25519Signing(k) => write!(
-                f,
-                "Ed25519Signing(public {:02x?}..)",
-                &k.verifying_key().as_bytes()[..4]
-            ),
+            QrKey::Ed25519Signing(k) => {
+                write!(f, "Ed25519Signing(public {:02x?}..)", &k.verifying_key().as_bytes()[..4])
+            }
             QrKey::Ed25519Public(k) => write!(f, "Ed25519Public({:02x?}..)", &k.as_bytes()[..4]),
             QrKey::Hmac(_) => f.write_str("Hmac(..)"),
         }
@@ -178,9 +176,7 @@ impl QrKey {
 
     /// An Ed25519 verify-only key from its 32-byte public key.
     pub fn ed25519_public(bytes: &[u8; 32]) -> Result<Self, TokenError> {
-        VerifyingKey::from_bytes(bytes)
-            .map(QrKey::Ed25519Public)
-            .map_err(|_| TokenError::Invalid)
+        VerifyingKey::from_bytes(bytes).map(QrKey::Ed25519Public).map_err(|_| TokenError::Invalid)
     }
 
     /// An HMAC key from 32 secret bytes.
@@ -281,11 +277,7 @@ pub struct QrKeyring {
 
 impl Default for QrKeyring {
     fn default() -> Self {
-        Self {
-            slots: vec![None; 256],
-            active: None,
-            lifetime_secs: DEFAULT_QR_LIFETIME_SECS,
-        }
+        Self { slots: vec![None; 256], active: None, lifetime_secs: DEFAULT_QR_LIFETIME_SECS }
     }
 }
 
@@ -350,9 +342,7 @@ impl QrKeyring {
 
     /// The lowest key id not in use, for the next rotation.
     pub fn next_free_id(&self) -> Option<KeyId> {
-        (0..=u8::MAX)
-            .map(KeyId)
-            .find(|id| self.slots[usize::from(id.0)].is_none())
+        (0..=u8::MAX).map(KeyId).find(|id| self.slots[usize::from(id.0)].is_none())
     }
 
     /// The same ring with every Ed25519 private key replaced by its public key (for kiosks).
@@ -360,18 +350,9 @@ impl QrKeyring {
         let slots = self
             .slots
             .iter()
-            .map(|s| {
-                s.as_ref().map(|s| Slot {
-                    key: s.key.to_verifier(),
-                    retired: s.retired,
-                })
-            })
+            .map(|s| s.as_ref().map(|s| Slot { key: s.key.to_verifier(), retired: s.retired }))
             .collect();
-        Self {
-            slots,
-            active: None,
-            lifetime_secs: self.lifetime_secs,
-        }
+        Self { slots, active: None, lifetime_secs: self.lifetime_secs }
     }
 
     fn slot(&self, id: KeyId) -> Option<&Slot> {
@@ -413,18 +394,8 @@ impl QrKeyring {
         bytes.extend_from_slice(&token_id.0);
         bytes.extend_from_slice(&expiry.to_be_bytes());
         slot.key.append_tag(&mut bytes)?;
-        let claims = QrClaims {
-            key_id,
-            action,
-            user_id,
-            rental_id,
-            token_id,
-            expires_at: timestamp(expiry),
-        };
-        Ok(IssuedQr {
-            token: URL_SAFE_NO_PAD.encode(&bytes),
-            claims,
-        })
+        let claims = QrClaims { key_id, action, user_id, rental_id, token_id, expires_at: timestamp(expiry) };
+        Ok(IssuedQr { token: URL_SAFE_NO_PAD.encode(&bytes), claims })
     }
 
     /// Verifies `token` at `now`: layout, key, tag, then expiry (with [`MAX_CLOCK_SKEW_SECS`]).
@@ -443,9 +414,7 @@ impl QrKeyring {
             return Err(TokenError::Invalid);
         }
         let mut buf = [0u8; MAX_TOKEN_TEXT_LEN];
-        let len = URL_SAFE_NO_PAD
-            .decode_slice(token, &mut buf)
-            .map_err(|_| TokenError::Invalid)?;
+        let len = URL_SAFE_NO_PAD.decode_slice(token, &mut buf).map_err(|_| TokenError::Invalid)?;
         let bytes = &buf[..len];
         let (&header, rest) = bytes.split_first().ok_or(TokenError::Invalid)?;
         if header >> 4 != QR_TOKEN_VERSION {
@@ -454,9 +423,7 @@ impl QrKeyring {
         let action = QrAction::from_nibble(header & 0x0f).ok_or(TokenError::Invalid)?;
         let key_id = KeyId(*rest.first().ok_or(TokenError::Invalid)?);
         let slot = self.slot(key_id).ok_or(TokenError::Invalid)?;
-        let body_len = len
-            .checked_sub(slot.key.algorithm().tag_len())
-            .ok_or(TokenError::Invalid)?;
+        let body_len = len.checked_sub(slot.key.algorithm().tag_len()).ok_or(TokenError::Invalid)?;
         if body_len != SHORT_BODY_LEN && body_len != LONG_BODY_LEN {
             return Err(TokenError::Invalid);
         }
@@ -466,21 +433,10 @@ impl QrKeyring {
         }
         let mut r = Reader(&body[2..]);
         let user_id = Id::from_bytes(r.array()?);
-        let rental_id = if body_len == LONG_BODY_LEN {
-            Some(Id::from_bytes(r.array()?))
-        } else {
-            None
-        };
+        let rental_id = if body_len == LONG_BODY_LEN { Some(Id::from_bytes(r.array()?)) } else { None };
         let token_id = QrTokenId(r.array()?);
         let expiry = u32::from_be_bytes(r.array()?);
-        Ok(QrClaims {
-            key_id,
-            action,
-            user_id,
-            rental_id,
-            token_id,
-            expires_at: timestamp(expiry),
-        })
+        Ok(QrClaims { key_id, action, user_id, rental_id, token_id, expires_at: timestamp(expiry) })
     }
 }
 
@@ -540,19 +496,13 @@ pub mod render {
 
     /// An SVG document.
     pub fn svg(token: &str) -> Result<String, Error> {
-        Ok(code(token)?
-            .render::<qrcode::render::svg::Color<'_>>()
-            .min_dimensions(200, 200)
-            .build())
+        Ok(code(token)?.render::<qrcode::render::svg::Color<'_>>().min_dimensions(200, 200).build())
     }
 
     /// The `data:image/png;base64,...` string of seed 000's `qr_code_base64`.
     pub fn data_url(token: &str) -> Result<String, Error> {
         let png = png(token)?;
-        Ok(format!(
-            "data:image/png;base64,{}",
-            base64::engine::general_purpose::STANDARD.encode(png)
-        ))
+        Ok(format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(png)))
     }
 }
 

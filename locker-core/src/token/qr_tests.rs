@@ -58,10 +58,7 @@ fn expiry_is_enforced_with_five_seconds_of_skew() {
         // A kiosk clock up to 5 s ahead still accepts it ...
         assert!(ring.verify(&t, at(expiry + MAX_CLOCK_SKEW_SECS)).is_ok());
         // ... one second more is refused.
-        assert_eq!(
-            ring.verify(&t, at(expiry + MAX_CLOCK_SKEW_SECS + 1)),
-            Err(TokenError::QrExpired)
-        );
+        assert_eq!(ring.verify(&t, at(expiry + MAX_CLOCK_SKEW_SECS + 1)), Err(TokenError::QrExpired));
         assert_eq!(ring.verify(&t, at(expiry + 3600)), Err(TokenError::QrExpired));
     }
 }
@@ -85,10 +82,7 @@ fn same_key_id_with_another_key_is_refused() {
 #[test]
 fn rotation_keeps_old_keys_until_retired() {
     let mut ring = ed_ring();
-    let old = ring
-        .issue(QrAction::Update, user(), Some(rental()), at(NOW))
-        .unwrap()
-        .token;
+    let old = ring.issue(QrAction::Update, user(), Some(rental()), at(NOW)).unwrap().token;
     let next = ring.next_free_id().unwrap();
     assert_ne!(next, KeyId(1));
     ring.insert(next, QrKey::generate_ed25519().unwrap());
@@ -108,19 +102,10 @@ fn rotation_keeps_old_keys_until_retired() {
 fn kiosk_verifies_with_public_keys_only_and_cannot_issue() {
     let ring = ed_ring();
     let kiosk = ring.to_verifier();
-    let t = ring
-        .issue(QrAction::CheckIn, user(), Some(rental()), at(NOW))
-        .unwrap()
-        .token;
+    let t = ring.issue(QrAction::CheckIn, user(), Some(rental()), at(NOW)).unwrap().token;
     assert!(kiosk.verify(&t, at(NOW)).is_ok());
-    assert_eq!(
-        kiosk.issue(QrAction::CheckIn, user(), None, at(NOW)).unwrap_err(),
-        TokenError::Invalid
-    );
-    assert!(
-        !format!("{:?}", ring).contains("42, 42"),
-        "Debug must not print the seed"
-    );
+    assert_eq!(kiosk.issue(QrAction::CheckIn, user(), None, at(NOW)).unwrap_err(), TokenError::Invalid);
+    assert!(!format!("{:?}", ring).contains("42, 42"), "Debug must not print the seed");
 }
 
 #[test]
@@ -151,10 +136,7 @@ fn a_flipped_bit_anywhere_is_refused() {
 #[test]
 fn truncated_and_extended_tokens_are_refused() {
     let ring = ed_ring();
-    let token = ring
-        .issue(QrAction::CheckIn, user(), Some(rental()), at(NOW))
-        .unwrap()
-        .token;
+    let token = ring.issue(QrAction::CheckIn, user(), Some(rental()), at(NOW)).unwrap().token;
     for cut in 0..token.len() {
         assert_eq!(ring.verify(&token[..cut], at(NOW)), Err(TokenError::Invalid));
     }
@@ -165,29 +147,20 @@ fn truncated_and_extended_tokens_are_refused() {
 
 #[test]
 fn check_in_with_rental_fits_qr_version_8_at_level_m() {
-    let ed = ed_ring()
-        .issue(QrAction::CheckIn, user(), Some(rental()), at(NOW))
-        .unwrap()
-        .token;
+    let ed = ed_ring().issue(QrAction::CheckIn, user(), Some(rental()), at(NOW)).unwrap().token;
     assert_eq!(ed.len(), 152, "Ed25519 long form is 114 bytes = 152 base64url chars");
     let code = qrcode::QrCode::with_error_correction_level(ed.as_bytes(), qrcode::EcLevel::M).unwrap();
     match code.version() {
         qrcode::Version::Normal(v) => assert!(v <= 8, "needs version {v}"),
         qrcode::Version::Micro(_) => unreachable!("micro QR cannot hold 152 characters"),
     }
-    let hmac = hmac_ring()
-        .issue(QrAction::CheckIn, user(), Some(rental()), at(NOW))
-        .unwrap()
-        .token;
+    let hmac = hmac_ring().issue(QrAction::CheckIn, user(), Some(rental()), at(NOW)).unwrap().token;
     assert!(render::version(&hmac).unwrap() <= 6);
 }
 
 #[test]
 fn renders_png_svg_and_data_url() {
-    let token = ed_ring()
-        .issue(QrAction::CheckIn, user(), Some(rental()), at(NOW))
-        .unwrap()
-        .token;
+    let token = ed_ring().issue(QrAction::CheckIn, user(), Some(rental()), at(NOW)).unwrap().token;
     let png = render::png(&token).unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
     let svg = render::svg(&token).unwrap();
@@ -201,9 +174,7 @@ fn renders_png_svg_and_data_url() {
 fn expiry_beyond_2106_cannot_be_issued() {
     let ring = ed_ring();
     let far = at(i64::from(u32::MAX) + 1);
-    let err = ring
-        .issue_with(QrAction::CheckIn, user(), None, QrTokenId([0; 12]), far)
-        .unwrap_err();
+    let err = ring.issue_with(QrAction::CheckIn, user(), None, QrTokenId([0; 12]), far).unwrap_err();
     assert_eq!(err, TokenError::Invalid);
 }
 
@@ -233,14 +204,8 @@ async fn replayed_token_is_refused_by_the_store() {
     let ring = ed_ring();
     let token = ring.issue(QrAction::CheckIn, user(), None, at(NOW)).unwrap().token;
     let claims = ring.verify(&token, at(NOW)).unwrap();
-    store
-        .mark_qr_used(&claims.token_id, claims.expires_at, at(NOW))
-        .await
-        .unwrap();
+    store.mark_qr_used(&claims.token_id, claims.expires_at, at(NOW)).await.unwrap();
     let again = ring.verify(&token, at(NOW + 1)).unwrap();
-    let err = store
-        .mark_qr_used(&again.token_id, again.expires_at, at(NOW + 1))
-        .await
-        .unwrap_err();
+    let err = store.mark_qr_used(&again.token_id, again.expires_at, at(NOW + 1)).await.unwrap_err();
     assert_eq!(err.code(), crate::ErrorCode::QrUsed);
 }

@@ -38,10 +38,7 @@ pub struct PassedClock {
 impl PassedClock {
     /// Moves the clock forward to `now` (never backward).
     pub fn advance_to(&self, now: Timestamp) {
-        let nanos = now
-            .timestamp_nanos_opt()
-            .and_then(|n| u64::try_from(n).ok())
-            .unwrap_or(0);
+        let nanos = now.timestamp_nanos_opt().and_then(|n| u64::try_from(n).ok()).unwrap_or(0);
         self.nanos.fetch_max(nanos, Ordering::AcqRel);
     }
 }
@@ -117,11 +114,7 @@ impl<K: Hash + Eq + Clone> KeyedLimiter<K> {
             Ok(snapshot) => {
                 let remaining = snapshot.remaining_burst_capacity();
                 let refill = per_cell * (limit - remaining);
-                Decision::Allowed {
-                    limit,
-                    remaining,
-                    reset: now.timestamp().saturating_add(secs(refill)),
-                }
+                Decision::Allowed { limit, remaining, reset: now.timestamp().saturating_add(secs(refill)) }
             }
             Err(not_until) => {
                 let wait = not_until.wait_time_from(self.clock.now());
@@ -175,9 +168,7 @@ impl Default for RateLimits {
         Self {
             auth: KeyedLimiter::new(Quota::per_minute(nz(5))),
             login_failures: KeyedLimiter::new(
-                Quota::with_period(Duration::from_secs(90))
-                    .unwrap_or(Quota::per_minute(nz(1)))
-                    .allow_burst(nz(10)),
+                Quota::with_period(Duration::from_secs(90)).unwrap_or(Quota::per_minute(nz(1))).allow_burst(nz(10)),
             ),
             general: KeyedLimiter::new(Quota::per_minute(nz(100))),
             hardware: KeyedLimiter::new(Quota::per_second(nz(10))),
@@ -199,11 +190,7 @@ mod tests {
         let ip = "10.0.0.1".to_owned();
         for i in 0..5u32 {
             match limits.auth.check(&ip, at_ms(0)) {
-                Decision::Allowed {
-                    limit,
-                    remaining,
-                    reset,
-                } => {
+                Decision::Allowed { limit, remaining, reset } => {
                     assert_eq!(limit, 5);
                     assert_eq!(remaining, 4 - i);
                     assert!(reset > at_ms(0).timestamp() && reset <= at_ms(0).timestamp() + 60);
@@ -212,35 +199,23 @@ mod tests {
             }
         }
         match limits.auth.check(&ip, at_ms(0)) {
-            Decision::Denied {
-                limit,
-                retry_after_secs,
-                reset,
-            } => {
+            Decision::Denied { limit, retry_after_secs, reset } => {
                 assert_eq!(limit, 5);
                 assert_eq!(retry_after_secs, 12, "one cell per 12 s");
                 assert_eq!(reset, at_ms(0).timestamp() + 60);
             }
             d => panic!("sixth request allowed: {d:?}"),
         }
-        assert!(
-            limits.auth.check(&"10.0.0.2".to_owned(), at_ms(0)).is_allowed(),
-            "keys are independent"
-        );
+        assert!(limits.auth.check(&"10.0.0.2".to_owned(), at_ms(0)).is_allowed(), "keys are independent");
         assert!(!limits.auth.check(&ip, at_ms(11_999)).is_allowed());
-        assert!(
-            limits.auth.check(&ip, at_ms(12_000)).is_allowed(),
-            "time passed in refills"
-        );
+        assert!(limits.auth.check(&ip, at_ms(12_000)).is_allowed(), "time passed in refills");
     }
 
     #[test]
     fn hardware_allows_ten_per_second_per_device() {
         let limits = RateLimits::default();
         let dev = "ESP32_001".to_owned();
-        let allowed = (0..15)
-            .filter(|_| limits.hardware.check(&dev, at_ms(0)).is_allowed())
-            .count();
+        let allowed = (0..15).filter(|_| limits.hardware.check(&dev, at_ms(0)).is_allowed()).count();
         assert_eq!(allowed, 10);
         assert!(limits.hardware.check(&dev, at_ms(100)).is_allowed());
     }
@@ -249,19 +224,9 @@ mod tests {
     fn general_and_login_failure_budgets() {
         let limits = RateLimits::default();
         let ip = "1.2.3.4".to_owned();
-        assert_eq!(
-            (0..120)
-                .filter(|_| limits.general.check(&ip, at_ms(0)).is_allowed())
-                .count(),
-            100
-        );
+        assert_eq!((0..120).filter(|_| limits.general.check(&ip, at_ms(0)).is_allowed()).count(), 100);
         let acct = "user@example.com".to_owned();
-        assert_eq!(
-            (0..20)
-                .filter(|_| limits.login_failures.check(&acct, at_ms(0)).is_allowed())
-                .count(),
-            10
-        );
+        assert_eq!((0..20).filter(|_| limits.login_failures.check(&acct, at_ms(0)).is_allowed()).count(), 10);
     }
 
     #[test]

@@ -217,15 +217,9 @@ mod tests {
         assert_eq!(second.record.family_id, first.record.family_id);
         let third = refresh(&store, &second.token, at(20), 3600).await.unwrap();
         // The thief replays the first token: reuse, and the whole family dies ...
-        assert_eq!(
-            err(refresh(&store, &first.token, at(30), 3600).await),
-            TokenError::Reused
-        );
+        assert_eq!(err(refresh(&store, &first.token, at(30), 3600).await), TokenError::Reused);
         // ... including the victim's current token.
-        assert_eq!(
-            err(refresh(&store, &third.token, at(40), 3600).await),
-            TokenError::Revoked
-        );
+        assert_eq!(err(refresh(&store, &third.token, at(40), 3600).await), TokenError::Revoked);
         // Another login of the same user is a different family and unaffected.
         let other = login(&store, user, at(50), 3600).await.unwrap();
         assert!(refresh(&store, &other.token, at(60), 3600).await.is_ok());
@@ -235,14 +229,8 @@ mod tests {
     async fn logout_revokes_and_unknown_or_expired_tokens_are_refused() {
         let store = crate::token::store::MemoryTokenStore::default();
         let session = login(&store, new_id(), at(0), 100).await.unwrap();
-        assert_eq!(
-            err(refresh(&store, "not-a-token", at(1), 100).await),
-            TokenError::Invalid
-        );
-        assert_eq!(
-            err(refresh(&store, &session.token, at(100), 100).await),
-            TokenError::Expired
-        );
+        assert_eq!(err(refresh(&store, "not-a-token", at(1), 100).await), TokenError::Invalid);
+        assert_eq!(err(refresh(&store, &session.token, at(100), 100).await), TokenError::Expired);
         let live = login(&store, new_id(), at(0), 100).await.unwrap();
         logout(&store, &live.token).await.unwrap();
         logout(&store, "unknown").await.unwrap();

@@ -175,22 +175,12 @@ mod memory {
         }
 
         async fn live_otp(&self, address: &str) -> Result<Option<OtpRecord>> {
-            Ok(self
-                .inner()
-                .otp
-                .iter()
-                .rev()
-                .find(|r| r.address == address && !r.voided)
-                .cloned())
+            Ok(self.inner().otp.iter().rev().find(|r| r.address == address && !r.voided).cloned())
         }
 
         async fn add_otp_attempt(&self, id: Id) -> Result<u32> {
             let mut inner = self.inner();
-            let r = inner
-                .otp
-                .iter_mut()
-                .find(|r| r.id == id)
-                .ok_or_else(|| Error::not_found("otp", id))?;
+            let r = inner.otp.iter_mut().find(|r| r.id == id).ok_or_else(|| Error::not_found("otp", id))?;
             r.attempts += 1;
             Ok(r.attempts)
         }
@@ -256,12 +246,7 @@ mod memory {
         }
 
         async fn controller_by_api_key(&self, key_hash: &[u8; 32]) -> Result<Option<Id>> {
-            Ok(self
-                .inner()
-                .api_keys
-                .iter()
-                .find(|(_, h)| crate::token::ct_eq(*h, key_hash))
-                .map(|(id, _)| *id))
+            Ok(self.inner().api_keys.iter().find(|(_, h)| crate::token::ct_eq(*h, key_hash)).map(|(id, _)| *id))
         }
     }
 }
