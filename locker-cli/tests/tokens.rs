@@ -118,3 +118,33 @@ fn issue_writes_png_and_svg_and_refuses_bad_input() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("Cannot load the QR keys"));
 }
+
+#[test]
+fn users_add_reads_the_password_from_stdin_and_list_never_shows_it() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:{}", dir.path().join("users.db").display());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_locker"))
+        .args(["--db", &db, "users", "add", "--email", "tech@example.com", "--name", "Tech", "--role", "technician"])
+        .arg("--password-stdin")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"s3cret-pass\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(ok(&out).contains("technician"));
+    let list = ok(&locker(&["--db", &db, "--json", "users", "list"], dir.path()));
+    assert!(list.contains("tech@example.com") && !list.contains("argon2") && !list.contains("s3cret"), "{list}");
+    // Duplicate e-mail and a bad role are refused with a message.
+    let mut dup = Command::new(env!("CARGO_BIN_EXE_locker"))
+        .args(["--db", &db, "users", "add", "--email", "tech@example.com", "--name", "X", "--no-password"])
+        .output()
+        .unwrap();
+    assert!(!dup.status.success());
+    assert!(String::from_utf8_lossy(&dup.stderr).contains("already exists"));
+    dup =
+        locker(&["--db", &db, "users", "add", "--email", "b@example.com", "--name", "X", "--role", "root"], dir.path());
+    assert!(!dup.status.success());
+}
