@@ -6,9 +6,11 @@
 use criterion::Criterion;
 
 mod alloc;
+mod token;
 
 fn main() {
     let mut c = Criterion::default().configure_from_args();
     alloc::define(&mut c);
+    token::define(&mut c);
     c.final_summary();
 }

@@ -1,4 +1,5 @@
 //! CLI tests: one binary, one module per subcommand (ripgrep style). Each runs the built
-//! `locker` binary on temporary SQLite files.
+//! `locker` binary on temporary files.
 
 mod lockers;
+mod tokens;

@@ -158,6 +158,14 @@ pub enum ErrorCode {
     OtpTooManyRequests = 314,
     /// Rate limit hit.
     RateLimited = 320,
+    /// Token revoked (logout, or its refresh family was revoked).
+    TokenRevoked = 305,
+    /// A rotated refresh token was presented again; its family is now revoked.
+    TokenReused = 306,
+    /// Wrong pickup code for this cabinet.
+    PickupCodeInvalid = 307,
+    /// The OTP could not be delivered.
+    OtpSendFailed = 315,
 
     // 4xx: face
     /// No face in the image.

@@ -14,6 +14,8 @@ mod imp;
 mod rows;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod sql;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub mod tokens;
 
 #[cfg(feature = "postgres")]
 pub mod postgres;

@@ -114,6 +114,8 @@ impl RowRead for PgRow {
     }
 }
 
+mod tokens;
+
 mod store_impl {
     use super::PgStore;
     super::super::imp::impl_store!(PgStore, sqlx::Postgres);

@@ -132,6 +132,8 @@ impl RowRead for SqliteRow {
     }
 }
 
+mod tokens;
+
 mod store_impl {
     use super::SqliteStore;
     super::super::imp::impl_store!(SqliteStore, sqlx::Sqlite);

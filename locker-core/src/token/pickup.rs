@@ -1,0 +1,179 @@
+//! Pickup codes: 6 digits that open one rental's locker at one cabinet (seed 001 opens by
+//! cabinet + code).
+//!
+//! - Stored as HMAC-SHA256(pepper, cabinet, code): the pepper makes the 10^6 space useless to
+//!   someone holding only the database, and keying by cabinet lets two cabinets reuse a code.
+//! - Unique among the cabinet's live codes (a partial UNIQUE index in the store); a clash
+//!   draws again.
+//! - Tries are limited per cabinet per hour ([`PICKUP_TRIES_PER_HOUR`], a keyed GCRA limit
+//!   from [`super::ratelimit`]), so guessing across all live codes of a cabinet stays
+//!   hopeless: with 20 live codes and 30 tries an hour, one guess in ~1 700 hours.
+
+use super::ratelimit::{Decision, KeyedLimiter, Quota};
+use super::store::TokenStore;
+use super::{Pepper, TokenError, hmac_sha256, random_digits};
+use crate::domain::{Id, Timestamp, new_id};
+use crate::error::{Error, Result};
+
+/// Digits in a pickup code.
+pub const PICKUP_DIGITS: u32 = 6;
+/// Tries (right or wrong) per cabinet per hour.
+pub const PICKUP_TRIES_PER_HOUR: u32 = 30;
+/// Draws before giving up on finding a free code (a cabinet would need ~10^5 live codes).
+const MAX_DRAWS: usize = 16;
+
+/// A stored pickup code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PickupRecord {
+    /// Id.
+    pub id: Id,
+    /// The cabinet (station or controller code) it opens at.
+    pub cabinet: String,
+    /// The rental it belongs to.
+    pub rental_id: Id,
+    /// HMAC-SHA256(pepper, cabinet, code).
+    pub code_hash: [u8; 32],
+    /// Created.
+    pub created_at: Timestamp,
+    /// Expires (end of the paid period plus grace).
+    pub expires_at: Timestamp,
+    /// When it was used (or revoked).
+    pub used_at: Option<Timestamp>,
+}
+
+/// Issues and checks pickup codes.
+#[derive(Debug)]
+pub struct PickupCodes {
+    pepper: Pepper,
+    tries: KeyedLimiter<String>,
+}
+
+impl PickupCodes {
+    /// Codes hashed with `pepper`, tries limited to [`PICKUP_TRIES_PER_HOUR`] per cabinet.
+    pub fn new(pepper: Pepper) -> Self {
+        let quota =
+            Quota::per_hour(std::num::NonZeroU32::new(PICKUP_TRIES_PER_HOUR).unwrap_or(std::num::NonZeroU32::MIN));
+        Self { pepper, tries: KeyedLimiter::new(quota) }
+    }
+
+    /// HMAC-SHA256(pepper, "pickup", cabinet, code).
+    pub fn hash_code(&self, cabinet: &str, code: &str) -> [u8; 32] {
+        hmac_sha256(self.pepper.expose(), &[b"pickup", cabinet.as_bytes(), code.as_bytes()])
+    }
+
+    /// Issues a code for `rental_id` at `cabinet`, unique among the cabinet's live codes.
+    /// Returns the code (show it once) and the stored record.
+    pub async fn issue(
+        &self,
+        store: &dyn TokenStore,
+        cabinet: &str,
+        rental_id: Id,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<(String, PickupRecord)> {
+        for _ in 0..MAX_DRAWS {
+            let code = random_digits(PICKUP_DIGITS)?;
+            let record = PickupRecord {
+                id: new_id(),
+                cabinet: cabinet.to_owned(),
+                rental_id,
+                code_hash: self.hash_code(cabinet, &code),
+                created_at: now,
+                expires_at,
+                used_at: None,
+            };
+            match store.insert_pickup(&record).await {
+                Ok(()) => return Ok((code, record)),
+                Err(Error::AlreadyExists { .. }) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(Error::Conflict(format!("no free pickup code at cabinet {cabinet}")))
+    }
+
+    /// Checks `code` at `cabinet` and uses it up; returns the rental it opens.
+    /// Over the cabinet's hourly budget: [`TokenError::RateLimited`]; wrong, used or expired:
+    /// [`TokenError::PickupCodeInvalid`] (never says which).
+    pub async fn redeem(&self, store: &dyn TokenStore, cabinet: &str, code: &str, now: Timestamp) -> Result<Id> {
+        if let Decision::Denied { retry_after_secs, .. } = self.tries.check(&cabinet.to_owned(), now) {
+            return Err(TokenError::RateLimited { retry_after_secs }.into());
+        }
+        if code.len() != PICKUP_DIGITS as usize || !code.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(TokenError::PickupCodeInvalid.into());
+        }
+        let hash = self.hash_code(cabinet, code);
+        let record = store.find_pickup(cabinet, &hash, now).await?.ok_or(TokenError::PickupCodeInvalid)?;
+        if !store.consume_pickup(record.id, now).await? {
+            return Err(TokenError::PickupCodeInvalid.into());
+        }
+        Ok(record.rental_id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::token::store::MemoryTokenStore;
+
+    fn at(secs: i64) -> Timestamp {
+        chrono::DateTime::from_timestamp(secs, 0).unwrap()
+    }
+
+    const T0: i64 = 1_768_730_400;
+
+    fn err(r: Result<Id>) -> TokenError {
+        match r {
+            Err(Error::Token(e)) => e,
+            other => panic!("expected a token error, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn code_opens_its_rental_once_and_only_at_its_cabinet() {
+        let (store, codes) = (MemoryTokenStore::default(), PickupCodes::new(Pepper::new([9; 32])));
+        let rental = new_id();
+        let (code, record) = codes.issue(&store, "CAB-1", rental, at(T0), at(T0 + 3600)).await.unwrap();
+        assert_eq!(code.len(), 6);
+        assert_ne!(&record.code_hash[..], code.as_bytes());
+        assert_eq!(err(codes.redeem(&store, "CAB-2", &code, at(T0 + 1)).await), TokenError::PickupCodeInvalid);
+        assert_eq!(codes.redeem(&store, "CAB-1", &code, at(T0 + 1)).await.unwrap(), rental);
+        assert_eq!(err(codes.redeem(&store, "CAB-1", &code, at(T0 + 2)).await), TokenError::PickupCodeInvalid);
+    }
+
+    #[tokio::test]
+    async fn expired_and_malformed_codes_are_refused() {
+        let (store, codes) = (MemoryTokenStore::default(), PickupCodes::new(Pepper::new([9; 32])));
+        let (code, _) = codes.issue(&store, "CAB-1", new_id(), at(T0), at(T0 + 60)).await.unwrap();
+        assert_eq!(err(codes.redeem(&store, "CAB-1", &code, at(T0 + 60)).await), TokenError::PickupCodeInvalid);
+        for bad in ["", "12345", "1234567", "12a456", "١٢٣٤٥٦"] {
+            assert_eq!(err(codes.redeem(&store, "CAB-1", bad, at(T0)).await), TokenError::PickupCodeInvalid);
+        }
+    }
+
+    #[tokio::test]
+    async fn tries_per_cabinet_per_hour_are_limited() {
+        let (store, codes) = (MemoryTokenStore::default(), PickupCodes::new(Pepper::new([9; 32])));
+        let (code, _) = codes.issue(&store, "CAB-1", new_id(), at(T0), at(T0 + 7200)).await.unwrap();
+        let wrong = if code == "000000" { "000001" } else { "000000" };
+        for _ in 0..PICKUP_TRIES_PER_HOUR {
+            assert_eq!(err(codes.redeem(&store, "CAB-1", wrong, at(T0)).await), TokenError::PickupCodeInvalid);
+        }
+        // Even the right code is refused until the budget refills.
+        assert!(
+            matches!(err(codes.redeem(&store, "CAB-1", &code, at(T0)).await), TokenError::RateLimited { retry_after_secs } if retry_after_secs > 0)
+        );
+        // Another cabinet is unaffected; after two minutes one try is back.
+        assert_eq!(err(codes.redeem(&store, "CAB-2", wrong, at(T0)).await), TokenError::PickupCodeInvalid);
+        assert!(codes.redeem(&store, "CAB-1", &code, at(T0 + 120)).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_clash_draws_again_so_live_codes_stay_unique() {
+        let (store, codes) = (MemoryTokenStore::default(), PickupCodes::new(Pepper::new([9; 32])));
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..200 {
+            let (code, _) = codes.issue(&store, "CAB-1", new_id(), at(T0), at(T0 + 3600)).await.unwrap();
+            assert!(seen.insert(code), "live codes of one cabinet are unique");
+        }
+    }
+}
