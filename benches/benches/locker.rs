@@ -5,7 +5,10 @@
 
 use criterion::Criterion;
 
+mod wire;
+
 fn main() {
     let mut c = Criterion::default().configure_from_args();
+    wire::define(&mut c);
     c.final_summary();
 }

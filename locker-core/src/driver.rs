@@ -76,7 +76,11 @@ impl ThreadController {
     /// [`LinkEvent::Failed`]).
     pub async fn execute(&self, command: Command) -> LinkEvent {
         let (answer, rx) = oneshot::channel();
-        let gone = || LinkEvent::Failed { seq: Seq(0), error: UartError::Port("controller thread stopped".into()), door_after: None };
+        let gone = || LinkEvent::Failed {
+            seq: Seq(0),
+            error: UartError::Port("controller thread stopped".into()),
+            door_after: None,
+        };
         if self.jobs.send(Job { command, answer }).is_err() {
             return gone();
         }
@@ -116,7 +120,9 @@ impl LockController for ThreadController {
         match self.execute(Command::Unlock { channel }).await {
             LinkEvent::Completed { reply: Reply::Unlocked { .. }, .. } => Ok(UnlockOutcome::Pulsed),
             LinkEvent::Completed { reply, .. } => Err(unexpected(reply)),
-            LinkEvent::Failed { error: UartError::Timeout, door_after: Some(door), .. } => Ok(UnlockOutcome::Unconfirmed { door }),
+            LinkEvent::Failed { error: UartError::Timeout, door_after: Some(door), .. } => {
+                Ok(UnlockOutcome::Unconfirmed { door })
+            }
             LinkEvent::Failed { error, .. } => Err(error),
             LinkEvent::Device(_) => Err(UartError::Fault("unexpected event".into())),
         }

@@ -269,7 +269,13 @@ impl<R: Copy> Pipeline<R> {
     }
 
     /// Reports the end of a command according to why it was sent.
-    fn finish(&mut self, slot: &Slot<R>, result: Result<Reply, UartError>, channel_of_unlock: Option<u16>, resolve: impl FnOnce(u16) -> R) {
+    fn finish(
+        &mut self,
+        slot: &Slot<R>,
+        result: Result<Reply, UartError>,
+        channel_of_unlock: Option<u16>,
+        resolve: impl FnOnce(u16) -> R,
+    ) {
         match (slot.origin, result) {
             (Origin::Caller, Ok(reply)) => self.events.push_back(LinkEvent::Completed { seq: slot.seq, reply }),
             (Origin::Caller, Err(UartError::Timeout)) if channel_of_unlock.is_some() => {
@@ -314,7 +320,8 @@ impl Link {
     /// Queues a v1 request and returns its `seq`. A channel outside
     /// `1..=config.channels` is refused with [`UartError::BadChannel`].
     pub fn send(&mut self, now: Instant, request: Request) -> Result<Seq, UartError> {
-        if let Request::Unlock { channel, .. } | Request::Status { channel } | Request::SetLed { channel, .. } = request {
+        if let Request::Unlock { channel, .. } | Request::Status { channel } | Request::SetLed { channel, .. } = request
+        {
             check_channel(channel.into(), self.pipe.config.channels.min(255))?;
         }
         let seq = self.pipe.enqueue(request, Origin::Caller);
@@ -343,7 +350,8 @@ impl Link {
     }
 
     fn on_response(&mut self, now: Instant, frame: v1::Frame) {
-        let matches = self.pipe.in_flight.as_ref().is_some_and(|s| s.seq.0 == frame.seq && s.request.cmd() == frame.cmd);
+        let matches =
+            self.pipe.in_flight.as_ref().is_some_and(|s| s.seq.0 == frame.seq && s.request.cmd() == frame.cmd);
         if !matches {
             self.pipe.stats.stale += 1;
             return;
@@ -353,6 +361,10 @@ impl Link {
             return;
         };
         let Some(slot) = self.pipe.complete(now) else { return };
+        if let Response::Ok(ResponseBody::Info { channels, .. }) = &response {
+            // The firmware knows its channel count better than any configuration.
+            self.pipe.config.channels = (*channels).into();
+        }
         let result = match response {
             Response::Ok(body) => Ok(reply_from_body(body)),
             Response::Err(code) => Err(UartError::Fault(code.as_str().to_owned())),
@@ -395,13 +407,13 @@ fn reply_from_body(body: ResponseBody) -> Reply {
 
 impl Engine for Link {
     fn submit(&mut self, now: Instant, command: Command) -> Result<Seq, UartError> {
-        let narrow = |channel: u16| {
-            check_channel(channel, self.pipe.config.channels.min(255)).map(|()| channel as u8)
-        };
+        let narrow = |channel: u16| check_channel(channel, self.pipe.config.channels.min(255)).map(|()| channel as u8);
         let request = match command {
             Command::Ping => Request::Ping,
             Command::Info => Request::Info,
-            Command::Unlock { channel } => Request::Unlock { channel: narrow(channel)?, pulse_ms: self.pipe.config.pulse_ms },
+            Command::Unlock { channel } => {
+                Request::Unlock { channel: narrow(channel)?, pulse_ms: self.pipe.config.pulse_ms }
+            }
             Command::Status { channel } => Request::Status { channel: narrow(channel)? },
             Command::StatusAll => Request::StatusAll,
         };
@@ -439,7 +451,8 @@ impl Engine for Link {
                 Request::Unlock { channel, .. } => Some(u16::from(channel)),
                 _ => None,
             };
-            self.pipe.finish(&slot, Err(UartError::Timeout), unlock, |channel| Request::Status { channel: channel as u8 });
+            self.pipe
+                .finish(&slot, Err(UartError::Timeout), unlock, |channel| Request::Status { channel: channel as u8 });
         }
         self.pump(now);
     }
@@ -538,7 +551,11 @@ impl Engine for PolledLink {
                 let seq = self.pipe.enqueue((command, command), Origin::Caller);
                 self.pipe.queue.retain(|(s, ..)| *s != seq);
                 let c = self.codec.config();
-                let info = ControllerInfo { driver: self.codec.driver().as_str().into(), firmware: None, channels: c.channels };
+                let info = ControllerInfo {
+                    driver: self.codec.driver().as_str().into(),
+                    firmware: None,
+                    channels: c.channels,
+                };
                 self.pipe.events.push_back(LinkEvent::Completed { seq, reply: Reply::Info(info) });
                 return Ok(seq);
             }
@@ -577,7 +594,8 @@ impl Engine for PolledLink {
                     self.rx.clear();
                     let reply = match (asked, reply) {
                         (Command::Status { channel }, Reply::Doors(doors)) => {
-                            let state = doors.get(usize::from(channel) - 1).copied().unwrap_or(DoorState::Unknown);
+                            let state =
+                                doors.get(usize::from(channel).wrapping_sub(1)).copied().unwrap_or(DoorState::Unknown);
                             Reply::Door { channel, state }
                         }
                         (_, reply) => reply,
@@ -612,7 +630,9 @@ impl Engine for PolledLink {
                 Command::Unlock { channel } => Some(channel),
                 _ => None,
             };
-            self.pipe.finish(&slot, Err(UartError::Timeout), unlock, |channel| (Command::Status { channel }, Command::Status { channel }));
+            self.pipe.finish(&slot, Err(UartError::Timeout), unlock, |channel| {
+                (Command::Status { channel }, Command::Status { channel })
+            });
         }
         self.pump(now);
     }
@@ -677,7 +697,10 @@ mod tests {
         let body = Response::Ok(ResponseBody::Door { channel: 3, state: DoorState::Open }).payload();
         v1::encode_parts(status.seq, Kind::Response, status.cmd, &body, &mut answer).unwrap();
         link.handle_bytes(t, &answer);
-        assert_eq!(link.poll_event(), Some(LinkEvent::Failed { seq, error: UartError::Timeout, door_after: Some(DoorState::Open) }));
+        assert_eq!(
+            link.poll_event(),
+            Some(LinkEvent::Failed { seq, error: UartError::Timeout, door_after: Some(DoorState::Open) })
+        );
         assert_eq!(link.stats().unresolved_unlocks, 1);
     }
 
@@ -709,7 +732,10 @@ mod tests {
     #[test]
     fn bad_channel_is_refused_before_sending() {
         let mut link = Link::new(LinkConfig { channels: 16, ..LinkConfig::default() });
-        assert_eq!(link.submit(t0(), Command::Unlock { channel: 17 }), Err(UartError::BadChannel { channel: 17, max: 16 }));
+        assert_eq!(
+            link.submit(t0(), Command::Unlock { channel: 17 }),
+            Err(UartError::BadChannel { channel: 17, max: 16 })
+        );
         assert!(drain_tx(&mut link).is_empty());
     }
 
@@ -731,7 +757,10 @@ mod tests {
         }
         assert_eq!(tx, [0x02, 0x00, 0x30, 0x03, 0x35]);
         link.handle_bytes(t, &[0x02, 0x00, 0x30, 0x01, 0x03, 0x36]);
-        assert_eq!(link.poll_event(), Some(LinkEvent::Failed { seq, error: UartError::Timeout, door_after: Some(DoorState::Open) }));
+        assert_eq!(
+            link.poll_event(),
+            Some(LinkEvent::Failed { seq, error: UartError::Timeout, door_after: Some(DoorState::Open) })
+        );
         // Idle polling reports a change.
         let all = |d0: u8| {
             let mut f = vec![0x02, 0xF0, 0x32, d0, 0x00, 0x03];
@@ -746,6 +775,9 @@ mod tests {
             }
             link.handle_bytes(t, &all(d0));
         }
-        assert_eq!(link.poll_event(), Some(LinkEvent::Device(DeviceEvent::Door { channel: 2, state: DoorState::Open })));
+        assert_eq!(
+            link.poll_event(),
+            Some(LinkEvent::Device(DeviceEvent::Door { channel: 2, state: DoorState::Open }))
+        );
     }
 }

@@ -59,7 +59,9 @@ impl SerialSettings {
 
 /// Lists the serial ports the OS knows.
 pub fn list_ports() -> Result<Vec<String>, UartError> {
-    serialport::available_ports().map(|ps| ps.into_iter().map(|p| p.port_name).collect()).map_err(|e| UartError::Port(e.to_string()))
+    serialport::available_ports()
+        .map(|ps| ps.into_iter().map(|p| p.port_name).collect())
+        .map_err(|e| UartError::Port(e.to_string()))
 }
 
 /// A serial port that reopens itself.
@@ -111,7 +113,14 @@ impl SerialIo {
     /// Opens `path` at `baud` 8N1; a missing device is [`UartError::PortNotFound`].
     pub fn open(path: &str, baud: u32, reopen_every: Duration) -> Result<Self, UartError> {
         let port = open_port(path, baud)?;
-        Ok(Self { path: path.to_owned(), baud, port: Some(port), next_attempt: Instant::now(), reopen_every, status: VecDeque::new() })
+        Ok(Self {
+            path: path.to_owned(),
+            baud,
+            port: Some(port),
+            next_attempt: Instant::now(),
+            reopen_every,
+            status: VecDeque::new(),
+        })
     }
 
     fn lost(&mut self, reason: String) {
@@ -156,7 +165,9 @@ impl ByteIo for SerialIo {
     }
 
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        let Some(Port { inner: port }) = self.port.as_mut() else { return Err(std::io::Error::other("serial device not open")) };
+        let Some(Port { inner: port }) = self.port.as_mut() else {
+            return Err(std::io::Error::other("serial device not open"));
+        };
         let result = port.write_all(bytes).and_then(|()| port.flush());
         if let Err(e) = &result {
             self.lost(e.to_string());

@@ -140,7 +140,11 @@ impl Device {
     /// A device with `config`; every door closed.
     pub fn new(config: SimConfig) -> Self {
         let channels = (1..=config.channels)
-            .map(|c| Channel { jammed: config.jammed.contains(&c), cut: config.cut_sensor.contains(&c), ..Channel::default() })
+            .map(|c| Channel {
+                jammed: config.jammed.contains(&c),
+                cut: config.cut_sensor.contains(&c),
+                ..Channel::default()
+            })
             .collect();
         Self {
             config,
@@ -571,12 +575,13 @@ impl Pair {
 #[derive(Debug, Clone)]
 pub struct SimIo {
     device: Arc<Mutex<Device>>,
+    pending: Vec<u8>,
 }
 
 impl SimIo {
     /// A port onto a new device with `config`.
     pub fn new(config: SimConfig) -> Self {
-        Self { device: Arc::new(Mutex::new(Device::new(config))) }
+        Self { device: Arc::new(Mutex::new(Device::new(config))), pending: Vec::new() }
     }
 
     /// The shared device.
@@ -595,19 +600,18 @@ impl ByteIo for SimIo {
         let deadline = Instant::now() + wait;
         loop {
             let now = Instant::now();
-            let mut out = Vec::new();
             let next = {
                 let mut d = lock(&self.device);
                 if d.poll_timeout().is_some_and(|t| t <= now) {
                     d.handle_timeout(now);
                 }
-                d.poll_transmit(now, &mut out);
+                d.poll_transmit(now, &mut self.pending);
                 d.poll_timeout()
             };
-            if !out.is_empty() {
-                // Frames are far smaller than the driver's buffer; keep any rest for later.
-                let n = out.len().min(buf.len());
-                buf[..n].copy_from_slice(&out[..n]);
+            if !self.pending.is_empty() {
+                let n = self.pending.len().min(buf.len());
+                buf[..n].copy_from_slice(&self.pending[..n]);
+                self.pending.drain(..n);
                 return Ok(n);
             }
             if now >= deadline {
@@ -673,7 +677,11 @@ mod pty {
         pub fn spawn(config: SimConfig, faults: LineFaults, seed: u64) -> std::io::Result<Self> {
             let device = Arc::new(Mutex::new(Device::new(config)));
             let (master, slave, path) = open_pair()?;
-            let shared = Arc::new(Shared { path: Mutex::new(path), replug: AtomicBool::new(false), stop: AtomicBool::new(false) });
+            let shared = Arc::new(Shared {
+                path: Mutex::new(path),
+                replug: AtomicBool::new(false),
+                stop: AtomicBool::new(false),
+            });
             let (d, s) = (device.clone(), shared.clone());
             let thread = std::thread::Builder::new()
                 .name("locker-sim-pty".into())
@@ -717,7 +725,14 @@ mod pty {
         }
     }
 
-    fn serve(device: Arc<Mutex<Device>>, shared: Arc<Shared>, master: TTYPort, slave: TTYPort, faults: LineFaults, seed: u64) {
+    fn serve(
+        device: Arc<Mutex<Device>>,
+        shared: Arc<Shared>,
+        master: TTYPort,
+        slave: TTYPort,
+        faults: LineFaults,
+        seed: u64,
+    ) {
         let mut up = NoisyLine::new(faults, seed);
         let mut down = NoisyLine::new(faults, seed ^ 0x5EED);
         let mut buf = [0u8; 512];

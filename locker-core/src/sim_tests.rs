@@ -135,7 +135,12 @@ fn dead_line_unlock_times_out_without_a_second_pulse() {
 #[test]
 fn person_opens_and_closes_an_unlocked_door() {
     let person = Person { open_after: Duration::from_millis(300), hold_open: Duration::from_secs(2) };
-    let mut p = pair(SimConfig { person: Some(person), ..SimConfig::new(8) }, LinkConfig::default(), NoisyLine::clean(), NoisyLine::clean());
+    let mut p = pair(
+        SimConfig { person: Some(person), ..SimConfig::new(8) },
+        LinkConfig::default(),
+        NoisyLine::clean(),
+        NoisyLine::clean(),
+    );
     let before = idle(&mut p, Duration::from_secs(1));
     assert!(before.is_empty(), "nothing opens by itself");
     let (end, _) = run(&mut p, Request::Unlock { channel: 3, pulse_ms: 500 });
@@ -180,7 +185,8 @@ fn forced_open_is_delivered_once_although_acks_are_lost() {
     // each once and acknowledges every copy.
     let lossy_up = LineFaults { drop: 0.3, ..LineFaults::default() };
     let dup_down = LineFaults { duplicate: 0.03, ..LineFaults::default() };
-    let mut p = pair(SimConfig::new(8), LinkConfig::default(), NoisyLine::new(lossy_up, 5), NoisyLine::new(dup_down, 6));
+    let mut p =
+        pair(SimConfig::new(8), LinkConfig::default(), NoisyLine::new(lossy_up, 5), NoisyLine::new(dup_down, 6));
     let now = p.now;
     p.device.open_door(now, 6);
     p.device.tamper(now);
@@ -191,8 +197,16 @@ fn forced_open_is_delivered_once_although_acks_are_lost() {
 
 #[test]
 fn bad_channel_gets_a_typed_error_from_link_and_device() {
-    let mut p = pair(SimConfig::new(8), LinkConfig { channels: 8, ..LinkConfig::default() }, NoisyLine::clean(), NoisyLine::clean());
-    assert_eq!(p.link.send(p.now, Request::Unlock { channel: 9, pulse_ms: 1 }), Err(UartError::BadChannel { channel: 9, max: 8 }));
+    let mut p = pair(
+        SimConfig::new(8),
+        LinkConfig { channels: 8, ..LinkConfig::default() },
+        NoisyLine::clean(),
+        NoisyLine::clean(),
+    );
+    assert_eq!(
+        p.link.send(p.now, Request::Unlock { channel: 9, pulse_ms: 1 }),
+        Err(UartError::BadChannel { channel: 9, max: 8 })
+    );
     // A link configured for more channels than the device has: the device refuses.
     let mut p = pair(SimConfig::new(8), LinkConfig::default(), NoisyLine::clean(), NoisyLine::clean());
     let (end, _) = run(&mut p, Request::Unlock { channel: 9, pulse_ms: 1 });

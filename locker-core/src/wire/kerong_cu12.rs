@@ -6,7 +6,10 @@
 //! timeout, `0x13` unknown command, `0x14` checksum error. The status reply carries LEN
 //! bytes of feedback bits (bit 0 of the first is lock 1).
 
-use super::{BoardCodec, BoardConfig, BoardDecode, Command, Driver, Reply, UartError, check_channel, check_config, decode_frame, discard, doors_from_bits, narrow_to_channel, sum8};
+use super::{
+    BoardCodec, BoardConfig, BoardDecode, Command, Driver, Reply, UartError, check_channel, check_config, decode_frame,
+    discard, doors_from_bits, narrow_to_channel, sum8,
+};
 
 const STX: u8 = 0x02;
 const ETX: u8 = 0x03;
@@ -69,7 +72,8 @@ impl BoardCodec for KerongCu12 {
         if let Command::Unlock { channel } | Command::Status { channel } = command {
             check_channel(channel, self.config.channels)?;
         }
-        let (lock, cmd) = Self::lock_and_cmd(command).ok_or(UartError::Unsupported("kerong-cu12 has no ping/info command"))?;
+        let (lock, cmd) =
+            Self::lock_and_cmd(command).ok_or(UartError::Unsupported("kerong-cu12 has no ping/info command"))?;
         let head = [STX, self.config.address, lock, cmd, 0x00, 0x00, ETX];
         out.extend_from_slice(&head);
         out.push(sum8(&head));
@@ -113,7 +117,10 @@ mod tests {
         codec().encode(Command::StatusAll, &mut out).unwrap();
         assert_eq!(out, [0x02, 0x00, 0x0C, 0x80, 0x00, 0x00, 0x03, 0x91]);
         let reply = [0x02, 0x00, 0x02, 0x81, 0x10, 0x00, 0x03, 0x98];
-        assert_eq!(codec().decode(Command::Unlock { channel: 3 }, &reply), BoardDecode::Reply { reply: Reply::Unlocked { channel: 3 }, used: 8 });
+        assert_eq!(
+            codec().decode(Command::Unlock { channel: 3 }, &reply),
+            BoardDecode::Reply { reply: Reply::Unlocked { channel: 3 }, used: 8 }
+        );
     }
 
     #[test]
@@ -125,8 +132,13 @@ mod tests {
         let data = [0b0000_0010, 0b0000_1000];
         st.push(sum8(&st).wrapping_add(sum8(&data)));
         st.extend(data);
-        assert_eq!(codec().decode(Command::Status { channel: 2 }, &st), BoardDecode::Reply { reply: Reply::Door { channel: 2, state: DoorState::Open }, used: 10 });
-        let BoardDecode::Reply { reply: Reply::Doors(d), .. } = codec().decode(Command::StatusAll, &st) else { panic!() };
+        assert_eq!(
+            codec().decode(Command::Status { channel: 2 }, &st),
+            BoardDecode::Reply { reply: Reply::Door { channel: 2, state: DoorState::Open }, used: 10 }
+        );
+        let BoardDecode::Reply { reply: Reply::Doors(d), .. } = codec().decode(Command::StatusAll, &st) else {
+            panic!()
+        };
         assert_eq!((d[0], d[11], d.len()), (DoorState::Closed, DoorState::Open, 12));
         assert_eq!(codec().decode(Command::StatusAll, &st[..9]), BoardDecode::NeedMore);
     }

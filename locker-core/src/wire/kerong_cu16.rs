@@ -8,7 +8,10 @@
 //! unlock echoes the request; status is `02 ADDR 30 ST 03 SUM` (bit 0 of ST is the
 //! feedback bit); all status is `02 ADDR 32 D0 D1 03 SUM` (bit 0 of D0 is lock 1).
 
-use super::{BoardCodec, BoardConfig, BoardDecode, Command, Driver, Reply, UartError, check_channel, check_config, decode_frame, discard, doors_from_bits, sum8};
+use super::{
+    BoardCodec, BoardConfig, BoardDecode, Command, Driver, Reply, UartError, check_channel, check_config, decode_frame,
+    discard, doors_from_bits, sum8,
+};
 
 const STX: u8 = 0x02;
 const ETX: u8 = 0x03;
@@ -34,7 +37,9 @@ impl KerongCu16 {
 
     fn addr(&self, command: Command) -> u8 {
         match command {
-            Command::Unlock { channel } | Command::Status { channel } => (self.config.address << 4) | (channel.wrapping_sub(1) as u8 & 0x0F),
+            Command::Unlock { channel } | Command::Status { channel } => {
+                (self.config.address << 4) | (channel.wrapping_sub(1) as u8 & 0x0F)
+            }
             _ => 0xF0 | self.config.address,
         }
     }
@@ -78,18 +83,26 @@ impl BoardCodec for KerongCu16 {
             CMD_STATUS_ALL => 2,
             _ => 0,
         };
-        decode_frame(buf, STX, 1, |_| Some(5 + data_len), |f| {
-            let n = f.len();
-            if f[1] != addr || f[2] != cmd || f[n - 2] != ETX || sum8(&f[..n - 1]) != f[n - 1] {
-                return None;
-            }
-            let data = &f[3..n - 2];
-            Some(Ok(match command {
-                Command::Unlock { channel } => Reply::Unlocked { channel },
-                Command::Status { channel } => Reply::Door { channel, state: self.config.door_from_bit(data[0] & 1 != 0) },
-                _ => Reply::Doors(doors_from_bits(&self.config, data)),
-            }))
-        })
+        decode_frame(
+            buf,
+            STX,
+            1,
+            |_| Some(5 + data_len),
+            |f| {
+                let n = f.len();
+                if f[1] != addr || f[2] != cmd || f[n - 2] != ETX || sum8(&f[..n - 1]) != f[n - 1] {
+                    return None;
+                }
+                let data = &f[3..n - 2];
+                Some(Ok(match command {
+                    Command::Unlock { channel } => Reply::Unlocked { channel },
+                    Command::Status { channel } => {
+                        Reply::Door { channel, state: self.config.door_from_bit(data[0] & 1 != 0) }
+                    }
+                    _ => Reply::Doors(doors_from_bits(&self.config, data)),
+                }))
+            },
+        )
     }
 }
 
@@ -117,18 +130,26 @@ mod tests {
         let unlock = Command::Unlock { channel: 1 };
         assert_eq!(c.decode(unlock, &[0x02, 0x00, 0x31, 0x03]), BoardDecode::NeedMore);
         assert_eq!(c.decode(unlock, &[0xAA, 0x02, 0x00]), BoardDecode::Garbage { skip: 1 });
-        assert_eq!(c.decode(unlock, &[0x02, 0x00, 0x31, 0x03, 0x36]), BoardDecode::Reply { reply: Reply::Unlocked { channel: 1 }, used: 5 });
+        assert_eq!(
+            c.decode(unlock, &[0x02, 0x00, 0x31, 0x03, 0x36]),
+            BoardDecode::Reply { reply: Reply::Unlocked { channel: 1 }, used: 5 }
+        );
         assert!(matches!(c.decode(unlock, &[0x02, 0x00, 0x31, 0x03, 0x37]), BoardDecode::Garbage { .. }));
         let mut all = vec![0x02, 0xF0, 0x32, 0b0000_0100, 0x80, 0x03];
         all.push(sum8(&all));
-        let BoardDecode::Reply { reply: Reply::Doors(d), used: 7 } = c.decode(Command::StatusAll, &all) else { panic!() };
+        let BoardDecode::Reply { reply: Reply::Doors(d), used: 7 } = c.decode(Command::StatusAll, &all) else {
+            panic!()
+        };
         assert_eq!((d[0], d[2], d[15], d.len()), (DoorState::Closed, DoorState::Open, DoorState::Open, 16));
     }
 
     #[test]
     fn bad_channel_and_bad_address_are_typed() {
         let c = KerongCu16::new(BoardConfig::new(0, 16)).unwrap();
-        assert_eq!(c.encode(Command::Unlock { channel: 17 }, &mut vec![]), Err(UartError::BadChannel { channel: 17, max: 16 }));
+        assert_eq!(
+            c.encode(Command::Unlock { channel: 17 }, &mut vec![]),
+            Err(UartError::BadChannel { channel: 17, max: 16 })
+        );
         assert!(matches!(KerongCu16::new(BoardConfig::new(16, 16)), Err(UartError::BadConfig(_))));
     }
 }

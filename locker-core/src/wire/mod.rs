@@ -397,7 +397,12 @@ pub(crate) fn sum8(bytes: &[u8]) -> u8 {
 }
 
 /// Checks a board configuration against the board's limits.
-pub(crate) fn check_config(config: &BoardConfig, max_address: u8, min_address: u8, max_channels: u16) -> Result<(), UartError> {
+pub(crate) fn check_config(
+    config: &BoardConfig,
+    max_address: u8,
+    min_address: u8,
+    max_channels: u16,
+) -> Result<(), UartError> {
     if config.address < min_address || config.address > max_address {
         return Err(UartError::BadConfig(format!(
             "address {} out of range {min_address}..={max_address}",
@@ -467,7 +472,10 @@ mod tests {
     #[test]
     fn polarity_is_configuration() {
         let mut c = BoardConfig::new(0, 10);
-        assert_eq!(doors_from_bits(&c, &[0b0000_0101, 0b10])[..3], [DoorState::Open, DoorState::Closed, DoorState::Open]);
+        assert_eq!(
+            doors_from_bits(&c, &[0b0000_0101, 0b10])[..3],
+            [DoorState::Open, DoorState::Closed, DoorState::Open]
+        );
         c.open_when_set = false;
         assert_eq!(doors_from_bits(&c, &[0b0000_0101, 0b10])[9], DoorState::Closed);
         assert_eq!(doors_from_bits(&c, &[0b0000_0101])[9], DoorState::Unknown);

@@ -8,7 +8,10 @@
 
 use crc::{CRC_16_MODBUS, Crc};
 
-use super::{BoardCodec, BoardConfig, BoardDecode, Command, Driver, Reply, UartError, check_channel, check_config, decode_frame, discard, doors_from_bits, narrow_to_channel};
+use super::{
+    BoardCodec, BoardConfig, BoardDecode, Command, Driver, Reply, UartError, check_channel, check_config, decode_frame,
+    discard, doors_from_bits, narrow_to_channel,
+};
 
 /// Modbus CRC-16.
 pub const CRC_MODBUS: Crc<u16> = Crc::<u16>::new(&CRC_16_MODBUS);
@@ -93,7 +96,10 @@ impl BoardCodec for ModbusRelay {
             }
             match command {
                 Command::Unlock { channel } => (f[..6] == req).then_some(Ok(Reply::Unlocked { channel })),
-                _ => Some(Ok(narrow_to_channel(command, Reply::Doors(doors_from_bits(&self.config, &f[3..f.len() - 2]))))),
+                _ => Some(Ok(narrow_to_channel(
+                    command,
+                    Reply::Doors(doors_from_bits(&self.config, &f[3..f.len() - 2])),
+                ))),
             }
         })
     }
@@ -112,7 +118,10 @@ mod tests {
         let mut out = Vec::new();
         c.encode(Command::Unlock { channel: 1 }, &mut out).unwrap();
         assert_eq!(out, [0x01, 0x05, 0x02, 0x00, 0x00, 0x07, 0x8D, 0xB0]);
-        assert_eq!(c.decode(Command::Unlock { channel: 1 }, &out), BoardDecode::Reply { reply: Reply::Unlocked { channel: 1 }, used: 8 });
+        assert_eq!(
+            c.decode(Command::Unlock { channel: 1 }, &out),
+            BoardDecode::Reply { reply: Reply::Unlocked { channel: 1 }, used: 8 }
+        );
         out.clear();
         c.encode(Command::StatusAll, &mut out).unwrap();
         assert_eq!(out, [0x01, 0x02, 0x00, 0x00, 0x00, 0x08, 0x79, 0xCC]);
@@ -123,10 +132,16 @@ mod tests {
         let c = ModbusRelay::new(BoardConfig::new(1, 8)).unwrap();
         let mut reply = vec![0x01, 0x02, 0x01, 0b0000_0100];
         reply.extend(CRC_MODBUS.checksum(&reply).to_le_bytes());
-        assert_eq!(c.decode(Command::Status { channel: 3 }, &reply), BoardDecode::Reply { reply: Reply::Door { channel: 3, state: DoorState::Open }, used: 6 });
+        assert_eq!(
+            c.decode(Command::Status { channel: 3 }, &reply),
+            BoardDecode::Reply { reply: Reply::Door { channel: 3, state: DoorState::Open }, used: 6 }
+        );
         let mut exc = vec![0x01, 0x85, 0x02];
         exc.extend(CRC_MODBUS.checksum(&exc).to_le_bytes());
         assert!(matches!(c.decode(Command::Unlock { channel: 1 }, &exc), BoardDecode::Failed { used: 5, .. }));
-        assert!(matches!(c.decode(Command::Unlock { channel: 1 }, &[0x01, 0x05, 0x02, 0x00, 0x00, 0x07, 0x8D, 0xB1]), BoardDecode::Garbage { .. }));
+        assert!(matches!(
+            c.decode(Command::Unlock { channel: 1 }, &[0x01, 0x05, 0x02, 0x00, 0x00, 0x07, 0x8D, 0xB1]),
+            BoardDecode::Garbage { .. }
+        ));
     }
 }

@@ -5,7 +5,10 @@
 //! status byte per 8 channels, highest group first (bit 0 of the last group is channel 1).
 //! Whether a set bit means open depends on the wiring: [`BoardConfig::open_when_set`].
 
-use super::{BoardCodec, BoardConfig, BoardDecode, Command, Driver, Reply, UartError, check_channel, check_config, decode_frame, discard, doors_from_bits, narrow_to_channel};
+use super::{
+    BoardCodec, BoardConfig, BoardDecode, Command, Driver, Reply, UartError, check_channel, check_config, decode_frame,
+    discard, doors_from_bits, narrow_to_channel,
+};
 
 /// Unlock frame start.
 pub const UNLOCK: u8 = 0x8A;
@@ -54,7 +57,9 @@ impl BoardCodec for Rs485Generic {
                 [QUERY, self.config.address, 0x00, 0x33]
             }
             Command::StatusAll => [QUERY, self.config.address, 0x00, 0x33],
-            Command::Ping | Command::Info => return Err(UartError::Unsupported("rs485-generic has no ping/info command")),
+            Command::Ping | Command::Info => {
+                return Err(UartError::Unsupported("rs485-generic has no ping/info command"));
+            }
         };
         out.extend_from_slice(&frame);
         out.push(xor(&frame));
@@ -64,18 +69,28 @@ impl BoardCodec for Rs485Generic {
     fn decode(&self, command: Command, buf: &[u8]) -> BoardDecode {
         let checked = |f: &[u8]| f[1] == self.config.address && xor(&f[..f.len() - 1]) == f[f.len() - 1];
         match command {
-            Command::Unlock { channel } => decode_frame(buf, UNLOCK, 1, |_| Some(5), |f| {
-                (checked(f) && u16::from(f[2]) == channel).then_some(Ok(Reply::Unlocked { channel }))
-            }),
+            Command::Unlock { channel } => decode_frame(
+                buf,
+                UNLOCK,
+                1,
+                |_| Some(5),
+                |f| (checked(f) && u16::from(f[2]) == channel).then_some(Ok(Reply::Unlocked { channel })),
+            ),
             Command::Status { .. } | Command::StatusAll => {
                 let g = self.groups();
-                decode_frame(buf, QUERY, 1, |_| Some(4 + g), |f| {
-                    if !checked(f) || f[2 + g] != 0x33 {
-                        return None;
-                    }
-                    let low_first: Vec<u8> = f[2..2 + g].iter().rev().copied().collect();
-                    Some(Ok(narrow_to_channel(command, Reply::Doors(doors_from_bits(&self.config, &low_first)))))
-                })
+                decode_frame(
+                    buf,
+                    QUERY,
+                    1,
+                    |_| Some(4 + g),
+                    |f| {
+                        if !checked(f) || f[2 + g] != 0x33 {
+                            return None;
+                        }
+                        let low_first: Vec<u8> = f[2..2 + g].iter().rev().copied().collect();
+                        Some(Ok(narrow_to_channel(command, Reply::Doors(doors_from_bits(&self.config, &low_first)))))
+                    },
+                )
             }
             Command::Ping | Command::Info => discard(buf),
         }
@@ -106,11 +121,16 @@ mod tests {
         let mut reply = vec![0x80, 0x01, 0b1000_0000, 0x00, 0b0000_0001, 0x33];
         reply.push(xor(&reply));
         let c = Rs485Generic::new(cfg).unwrap();
-        let BoardDecode::Reply { reply: Reply::Doors(d), used: 7 } = c.decode(Command::StatusAll, &reply) else { panic!() };
+        let BoardDecode::Reply { reply: Reply::Doors(d), used: 7 } = c.decode(Command::StatusAll, &reply) else {
+            panic!()
+        };
         assert_eq!((d[0], d[1], d[23]), (DoorState::Open, DoorState::Closed, DoorState::Open));
         cfg.open_when_set = false;
         let c = Rs485Generic::new(cfg).unwrap();
-        assert_eq!(c.decode(Command::Status { channel: 1 }, &reply), BoardDecode::Reply { reply: Reply::Door { channel: 1, state: DoorState::Closed }, used: 7 });
+        assert_eq!(
+            c.decode(Command::Status { channel: 1 }, &reply),
+            BoardDecode::Reply { reply: Reply::Door { channel: 1, state: DoorState::Closed }, used: 7 }
+        );
     }
 
     #[test]

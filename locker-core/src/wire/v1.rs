@@ -621,7 +621,10 @@ mod tests {
         // OK, channel 4, closed: the zero bytes are COBS-stuffed.
         let body = Response::Ok(ResponseBody::Door { channel: 4, state: DoorState::Closed }).payload();
         assert_eq!(body, [0, 4, 0]);
-        assert_eq!(encoded(1, Kind::Response, cmd::STATUS, &body), [0x05, 0x01, 0x01, 0x02, 0x11, 0x02, 0x04, 0x03, 0x5B, 0xE9, 0x00]);
+        assert_eq!(
+            encoded(1, Kind::Response, cmd::STATUS, &body),
+            [0x05, 0x01, 0x01, 0x02, 0x11, 0x02, 0x04, 0x03, 0x5B, 0xE9, 0x00]
+        );
     }
 
     #[test]
@@ -637,7 +640,10 @@ mod tests {
         let payload: Vec<u8> = (0..=254).collect();
         let bytes = encoded(200, Kind::Response, cmd::STATUS_ALL, &payload);
         assert!(bytes.len() <= MAX_ENCODED);
-        assert_eq!(decode_all(&bytes), [Decoded::Frame(Frame { seq: 200, kind: Kind::Response, cmd: cmd::STATUS_ALL, payload })]);
+        assert_eq!(
+            decode_all(&bytes),
+            [Decoded::Frame(Frame { seq: 200, kind: Kind::Response, cmd: cmd::STATUS_ALL, payload })]
+        );
     }
 
     #[test]

@@ -1,0 +1,3 @@
+//! CLI integration tests: one binary, one module per subcommand.
+
+mod uart;
