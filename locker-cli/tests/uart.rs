@@ -153,3 +153,29 @@ fn board_driver_without_a_board_times_out_cleanly() {
     assert!(!out.status.success());
     assert!(stderr(&out).contains("UART timeout"), "{}", stderr(&out));
 }
+
+#[test]
+fn monitor_prints_a_forced_open_until_interrupted() {
+    let sim =
+        Simulator::start(&["--channels", "4", "--no-person", "--force-open", "2", "--force-open-after-ms", "400"]);
+    let child = Command::new(env!("CARGO_BIN_EXE_locker"))
+        .args(["uart", "monitor", "--port", &sim.path, "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start monitor");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    // Ctrl-C, delivered to this one child by its pid.
+    let sent = Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill");
+    assert!(sent.success());
+    let out = child.wait_with_output().expect("monitor exits");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let events: Vec<serde_json::Value> =
+        stdout(&out).lines().map(|l| serde_json::from_str(l).expect("one JSON object per line")).collect();
+    let doors: Vec<(u64, &str)> = events
+        .iter()
+        .filter(|e| e["event"]["kind"] == "device")
+        .map(|e| (e["event"]["event"]["channel"].as_u64().unwrap(), e["event"]["event"]["state"].as_str().unwrap()))
+        .collect();
+    assert_eq!(doors, [(2, "open"), (2, "closed")], "{events:?}");
+}

@@ -170,6 +170,12 @@ pub struct SimArgs {
     /// Seed of the line noise.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Force this door open (no unlock) once, to try `monitor` and alerts.
+    #[arg(long)]
+    force_open: Option<u8>,
+    /// ... this many milliseconds after start; it is shut again 500 ms later.
+    #[arg(long, default_value_t = 1000)]
+    force_open_after_ms: u64,
 }
 
 /// Runs `locker uart`.
@@ -427,7 +433,7 @@ fn selftest(global: &Global, conn: &Conn, wait: Duration) -> anyhow::Result<()> 
 
 fn simulate(global: &Global, args: SimArgs) -> anyhow::Result<()> {
     let mut config = SimConfig::new(args.channels);
-    for &ch in args.jam.iter().chain(&args.cut_sensor) {
+    for &ch in args.jam.iter().chain(&args.cut_sensor).chain(&args.force_open) {
         check_channel(ch.into(), args.channels.into())?;
     }
     config.jammed = args.jam.iter().copied().collect();
@@ -453,6 +459,16 @@ fn simulate(global: &Global, args: SimArgs) -> anyhow::Result<()> {
     }
     use std::io::Write;
     std::io::stdout().flush()?;
+    if let Some(channel) = args.force_open {
+        let device = sim.device();
+        let after = Duration::from_millis(args.force_open_after_ms);
+        std::thread::spawn(move || {
+            std::thread::sleep(after);
+            device.lock().unwrap_or_else(|e| e.into_inner()).open_door(Instant::now(), channel);
+            std::thread::sleep(Duration::from_millis(500));
+            device.lock().unwrap_or_else(|e| e.into_inner()).close_door(Instant::now(), channel);
+        });
+    }
     while !stop.load(Ordering::SeqCst) {
         std::thread::sleep(Duration::from_millis(50));
     }
