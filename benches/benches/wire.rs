@@ -115,7 +115,9 @@ pub fn define(c: &mut Criterion) {
         })
     });
     g.throughput(Throughput::Bytes(big.len() as u64));
-    g.bench_function("crc/table_crc_crate", |b| b.iter(|| v1::CRC16.checksum(black_box(&big))));
+    g.bench_function("crc/slice16_crc_crate", |b| b.iter(|| v1::CRC16.checksum(black_box(&big))));
+    let one_table = crc::Crc::<u16>::new(&crc::CRC_16_IBM_3740);
+    g.bench_function("crc/baseline_one_table_crc_crate", |b| b.iter(|| one_table.checksum(black_box(&big))));
     g.bench_function("crc/baseline_bitwise", |b| b.iter(|| bitwise_crc(black_box(&big))));
     g.finish();
 

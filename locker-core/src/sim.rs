@@ -699,17 +699,17 @@ mod pty {
             self.device.clone()
         }
 
-        /// Unplugs the "USB adapter": the pseudo-terminal disappears and a new one (a new
-        /// path) appears. Returns the new path.
+        /// Unplugs the "USB adapter": the pseudo-terminal disappears and a new one appears.
+        /// Returns its path (possibly the same name again).
         pub fn replug(&self) -> std::io::Result<String> {
-            let before = self.path();
             self.shared.replug.store(true, Ordering::SeqCst);
             let deadline = Instant::now() + Duration::from_secs(5);
             while Instant::now() < deadline {
                 std::thread::sleep(Duration::from_millis(5));
-                let now = self.path();
-                if now != before && !self.shared.replug.load(Ordering::SeqCst) {
-                    return Ok(now);
+                if !self.shared.replug.load(Ordering::SeqCst) {
+                    // The kernel may hand out the same /dev/pts number again, as a USB
+                    // adapter often comes back under the same name.
+                    return Ok(self.path());
                 }
             }
             Err(std::io::Error::other("the simulator did not come back"))

@@ -11,6 +11,7 @@ use locker_core::ports::LockController;
 use locker_core::serial::{SerialSettings, open_controller};
 use locker_core::sim::{LineFaults, Person, PtySimulator, SimConfig};
 use locker_core::wire::{ControllerEvent, DeviceEvent, Driver, UartError, UnlockOutcome};
+use serialport::SerialPort;
 
 fn sim(config: SimConfig) -> PtySimulator {
     PtySimulator::spawn(config, LineFaults::default(), 1).expect("pseudo-terminal")
@@ -147,4 +148,63 @@ fn in_process_simulator_behind_the_same_trait() {
     assert_eq!(block_on(ctrl.unlock(2)).unwrap(), UnlockOutcome::Pulsed);
     assert_eq!(block_on(ctrl.doors()).unwrap(), vec![DoorState::Closed; 4]);
     assert_eq!(device.lock().unwrap().pulses().len(), 1);
+}
+
+/// A Kerong CU16 board on the master side of a pty: echoes unlocks, answers status
+/// queries, and (like a person) opens the door of a lock it just released.
+fn kerong_board(mut master: serialport::TTYPort, stop: std::sync::Arc<std::sync::atomic::AtomicBool>) -> Vec<u8> {
+    use std::io::{Read, Write};
+    let sum = |b: &[u8]| b.iter().fold(0u8, |a, x| a.wrapping_add(*x));
+    let mut doors: u16 = 0;
+    let mut rx = Vec::new();
+    let mut unlocked = Vec::new();
+    let mut buf = [0u8; 64];
+    master.set_timeout(Duration::from_millis(5)).unwrap();
+    while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+        if let Ok(n) = master.read(&mut buf) {
+            rx.extend_from_slice(&buf[..n]);
+        }
+        while rx.len() >= 5 {
+            let f: Vec<u8> = rx.drain(..5).collect();
+            assert_eq!((f[0], f[3], f[4]), (0x02, 0x03, sum(&f[..4])), "host sent a bad frame {f:02X?}");
+            let with_sum = |mut r: Vec<u8>| {
+                r.push(sum(&r));
+                r
+            };
+            let reply = match f[2] {
+                0x31 => {
+                    unlocked.push((f[1] & 0x0F) + 1);
+                    doors |= 1 << (f[1] & 0x0F);
+                    f.clone()
+                }
+                0x30 => with_sum(vec![0x02, f[1], 0x30, u8::from(doors & (1 << (f[1] & 0x0F)) != 0), 0x03]),
+                _ => with_sum(vec![0x02, f[1], 0x32, doors as u8, (doors >> 8) as u8, 0x03]),
+            };
+            master.write_all(&reply).unwrap();
+        }
+    }
+    unlocked
+}
+
+#[test]
+fn kerong_cu16_board_over_a_pty_unlock_poll_and_events() {
+    let (master, slave) = serialport::TTYPort::pair().unwrap();
+    let path = slave.name().unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let s = stop.clone();
+    let board = std::thread::spawn(move || kerong_board(master, s));
+    let mut settings = SerialSettings::new(&path, Driver::KerongCu16);
+    settings.link.poll_interval = Some(Duration::from_millis(30));
+    let ctrl = open_controller(&settings).unwrap();
+    let mut events = ctrl.subscribe();
+    assert_eq!(block_on(ctrl.doors()).unwrap(), vec![DoorState::Closed; 16]);
+    assert_eq!(block_on(ctrl.unlock(7)).unwrap(), UnlockOutcome::Pulsed);
+    // The board never speaks unasked: polling notices the change and reports it.
+    assert!(wait_for(&mut events, Duration::from_secs(2), door_event(7, DoorState::Open)).is_some());
+    assert_eq!(block_on(ctrl.door(7)).unwrap(), DoorState::Open);
+    assert_eq!(block_on(ctrl.unlock(17)), Err(UartError::BadChannel { channel: 17, max: 16 }));
+    drop(ctrl);
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    drop(slave);
+    assert_eq!(board.join().unwrap(), [7], "exactly one pulse, on lock 7");
 }
