@@ -298,7 +298,22 @@ impl<R: Copy> Pipeline<R> {
     }
 }
 
-/// The v1 link (see the module docs for the driving order).
+/// The v1 link.
+///
+/// Driving order (quinn-style; the caller owns port and clock):
+///
+/// ```text
+/// send(now, request) -> Seq
+/// loop {
+///     while poll_transmit(&mut buf) { write buf }
+///     read bytes (wait at most until poll_timeout()) -> handle_bytes(now, bytes)
+///     if now >= poll_timeout() { handle_timeout(now) }
+///     while let Some(event) = poll_event() { ... }
+/// }
+/// ```
+///
+/// A request is retried with the same `seq`; an unlock still unanswered after the last
+/// retry is followed by a STATUS query, never by another pulse (see the module docs).
 #[derive(Debug)]
 pub struct Link {
     pipe: Pipeline<Request>,
