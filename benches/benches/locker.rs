@@ -7,10 +7,12 @@ use criterion::Criterion;
 
 mod alloc;
 mod token;
+mod wire;
 
 fn main() {
     let mut c = Criterion::default().configure_from_args();
     alloc::define(&mut c);
     token::define(&mut c);
+    wire::define(&mut c);
     c.final_summary();
 }

@@ -3,3 +3,4 @@
 
 mod lockers;
 mod tokens;
+mod uart;

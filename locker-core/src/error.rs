@@ -188,6 +188,16 @@ pub enum ErrorCode {
     ControllerFault = 501,
     /// Serial port missing or failing.
     SerialPort = 502,
+    /// Channel out of range for the controller.
+    UartBadChannel = 503,
+    /// v1 payload longer than 255 bytes.
+    UartPayloadTooLong = 504,
+    /// Unknown lock-controller driver name.
+    UartUnknownDriver = 505,
+    /// The serial device does not exist.
+    SerialPortNotFound = 506,
+    /// The driver does not offer this command.
+    UartUnsupported = 507,
 
     // 6xx: storage
     /// Storage backend failure.

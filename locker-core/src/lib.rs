@@ -9,7 +9,8 @@
 //!   as plain serde types, plus the rental and door state machines (pure functions).
 //! - [`alloc`]: the allocation policy (which free locker fits a request).
 //! - [`token`]: passwords, access/refresh tokens, OTP, pickup codes, QR tokens, API keys.
-//! - [`wire`] and [`link`]: the sans-IO lock-controller protocol; [`sim`] a simulated controller.
+//! - [`wire`] and [`link`]: the sans-IO lock-controller protocol; [`driver`] its IO thread;
+//!   [`sim`] a simulated controller; `serial` (feature `serial`) the serial transport.
 //! - [`store`]: the [`ports::Store`] trait's SQLite and PostgreSQL implementations.
 //! - `face` (feature `face`): detection, alignment, embedding and matching.
 //!
@@ -25,6 +26,7 @@
 
 pub mod alloc;
 pub mod domain;
+pub mod driver;
 pub mod error;
 #[cfg(feature = "face")]
 pub mod face;
