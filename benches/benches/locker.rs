@@ -5,7 +5,10 @@
 
 use criterion::Criterion;
 
+mod face;
+
 fn main() {
     let mut c = Criterion::default().configure_from_args();
+    face::define(&mut c);
     c.final_summary();
 }
