@@ -86,10 +86,7 @@ impl Error {
     }
 
     /// A storage error with a cause.
-    pub fn storage(
-        message: impl Into<String>,
-        source: impl std::error::Error + Send + Sync + 'static,
-    ) -> Self {
+    pub fn storage(message: impl Into<String>, source: impl std::error::Error + Send + Sync + 'static) -> Self {
         Self::Storage { message: message.into(), source: Some(Box::new(source)) }
     }
 

@@ -46,9 +46,10 @@ impl AlertKind {
         match self {
             AlertKind::UnauthorizedOpen | AlertKind::Tamper => Severity::Critical,
             AlertKind::LockJam | AlertKind::DeviceOffline => Severity::High,
-            AlertKind::SensorMalfunction | AlertKind::DoorLeftOpen | AlertKind::LowBattery | AlertKind::OrderOverdue => {
-                Severity::Medium
-            }
+            AlertKind::SensorMalfunction
+            | AlertKind::DoorLeftOpen
+            | AlertKind::LowBattery
+            | AlertKind::OrderOverdue => Severity::Medium,
             AlertKind::CabinetMaintenance => Severity::Low,
         }
     }
@@ -77,4 +78,26 @@ pub struct Alert {
     pub resolved_by: Option<Id>,
     /// The resolver's note.
     pub resolution_note: Option<String>,
+}
+
+/// What it takes to raise an alert.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewAlert {
+    /// What it is about.
+    pub kind: AlertKind,
+    /// How urgent (usually [`AlertKind::default_severity`]).
+    pub severity: Severity,
+    /// The locker concerned, if any.
+    pub locker_id: Option<Id>,
+    /// The controller concerned, if any.
+    pub controller_id: Option<Id>,
+    /// What happened, in words.
+    pub message: String,
+}
+
+impl NewAlert {
+    /// An alert of `kind` at its default severity.
+    pub fn new(kind: AlertKind, message: impl Into<String>) -> Self {
+        Self { kind, severity: kind.default_severity(), locker_id: None, controller_id: None, message: message.into() }
+    }
 }

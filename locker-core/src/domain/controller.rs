@@ -32,3 +32,26 @@ impl Controller {
         self.last_heartbeat_at.is_some_and(|t| now - t < Self::OFFLINE_AFTER)
     }
 }
+
+/// What it takes to register a controller board.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewController {
+    /// Human name, unique, non-empty (`ESP32_001`).
+    pub name: String,
+    /// Station it serves.
+    pub station: String,
+    /// The hashed device API key, if one was issued (the tokens module hashes; stores keep bytes).
+    #[serde(skip_serializing, default)]
+    pub api_key_hash: Option<Vec<u8>>,
+}
+
+impl NewController {
+    /// Checks the name: non-empty, at most 64 characters.
+    pub fn validate(&self) -> crate::Result<()> {
+        let name = self.name.trim();
+        if name.is_empty() || name.len() > 64 {
+            return Err(crate::Error::validation("name", "must be 1 to 64 characters"));
+        }
+        Ok(())
+    }
+}

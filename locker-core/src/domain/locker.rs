@@ -90,14 +90,55 @@ impl NewLocker {
             return Err(crate::Error::validation("code", "must not be empty"));
         }
         if code.len() > 32 || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-            return Err(crate::Error::validation(
-                "code",
-                "at most 32 characters of letters, digits, '-' or '_'",
-            ));
+            return Err(crate::Error::validation("code", "at most 32 characters of letters, digits, '-' or '_'"));
         }
         if self.price_per_hour.minor() < 0 {
             return Err(crate::Error::validation("price_per_hour", "must not be negative"));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new_locker() -> NewLocker {
+        NewLocker {
+            code: "A01".into(),
+            station: "S1".into(),
+            location: "Floor 1".into(),
+            size: LockerSize::Small,
+            controller_id: None,
+            relay_channel: 1,
+            sensor_channel: 1,
+            price_per_hour: Money(200),
+        }
+    }
+
+    #[test]
+    fn bad_lockers_name_the_field() {
+        assert!(new_locker().validate().is_ok());
+        let cases = [
+            (NewLocker { code: " ".into(), ..new_locker() }, "code"),
+            (NewLocker { code: "A 01".into(), ..new_locker() }, "code"),
+            (NewLocker { price_per_hour: Money(-1), ..new_locker() }, "price_per_hour"),
+        ];
+        for (locker, field) in cases {
+            match locker.validate() {
+                Err(crate::Error::Validation { field: f, .. }) => assert_eq!(f, field),
+                other => panic!("expected a validation error on {field}, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn unknown_enum_values_name_the_field_and_the_choices() {
+        let err = "huge".parse::<LockerSize>().unwrap_err().to_string();
+        assert!(err.contains("size") && err.contains("small, medium, large"), "{err}");
+        let err = "broken".parse::<LockerStatus>().unwrap_err().to_string();
+        assert!(err.contains("status") && err.contains("in_use"), "{err}");
+        assert!(LockerSize::Small < LockerSize::Large);
+        assert_eq!("in_use".parse::<LockerStatus>().unwrap(), LockerStatus::InUse);
     }
 }

@@ -12,10 +12,10 @@ mod user;
 
 pub use alert::{Alert, AlertKind, Severity};
 pub use controller::Controller;
-pub use door::{DoorEvent, DoorState};
+pub use door::{Door, DoorAction, DoorConfig, DoorEvent, DoorPhase, DoorState};
 pub use locker::{Locker, LockerSize, LockerStatus, NewLocker};
-pub use money::Money;
-pub use rental::{AuthMethod, Rental, RentalEvent, RentalKind, RentalState};
+pub use money::{HalfHours, Money};
+pub use rental::{AuthMethod, Rental, RentalAction, RentalEvent, RentalKind, RentalState};
 pub use txlog::{TxAction, TxLogEntry};
 pub use user::{Role, User};
 
@@ -92,3 +92,8 @@ macro_rules! string_enum {
     };
 }
 pub(crate) use string_enum;
+
+pub use alert::NewAlert;
+pub use controller::NewController;
+pub use txlog::NewTxLog;
+pub use user::NewUser;

@@ -53,3 +53,41 @@ pub struct TxLogEntry {
     /// When.
     pub created_at: Timestamp,
 }
+
+/// A transaction-log row to append; the store gives it an id, a sequence number and its
+/// place in the hash chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewTxLog {
+    /// What was done.
+    pub action: TxAction,
+    /// The locker concerned (filled in by the store for allocations).
+    pub locker_id: Option<Id>,
+    /// The rental concerned (filled in by the store for allocations).
+    pub rental_id: Option<Id>,
+    /// Who did it (user), if known.
+    pub actor_id: Option<Id>,
+    /// How they proved who they are.
+    pub auth_method: Option<AuthMethod>,
+    /// Free-form details (e.g. `{"match_score": 0.71}`).
+    pub details: serde_json::Value,
+    /// The device (controller or kiosk) involved.
+    pub device: Option<String>,
+    /// When.
+    pub created_at: Timestamp,
+}
+
+impl NewTxLog {
+    /// A row for `action` at `now` with nothing else filled in.
+    pub fn new(action: TxAction, now: Timestamp) -> Self {
+        Self {
+            action,
+            locker_id: None,
+            rental_id: None,
+            actor_id: None,
+            auth_method: None,
+            details: serde_json::Value::Object(Default::default()),
+            device: None,
+            created_at: now,
+        }
+    }
+}

@@ -46,3 +46,35 @@ impl User {
     /// A zero balance, for new accounts.
     pub const NO_BALANCE: Money = Money(0);
 }
+
+/// What it takes to create an account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewUser {
+    /// E-mail, unique if present.
+    pub email: Option<String>,
+    /// Phone, unique if present.
+    pub phone: Option<String>,
+    /// Login name, unique if present.
+    pub username: Option<String>,
+    /// Display name.
+    pub full_name: String,
+    /// Role.
+    pub role: Role,
+    /// argon2id PHC string (hashed by the caller); empty for OTP-only accounts.
+    #[serde(skip_serializing, default)]
+    pub password_hash: String,
+}
+
+impl NewUser {
+    /// Checks that the account can be found by something: an e-mail, a phone or a username.
+    pub fn validate(&self) -> crate::Result<()> {
+        let present = |v: &Option<String>| v.as_ref().is_some_and(|s| !s.trim().is_empty());
+        if !(present(&self.email) || present(&self.phone) || present(&self.username)) {
+            return Err(crate::Error::validation("email", "an e-mail, phone or username is required"));
+        }
+        if self.email.as_ref().is_some_and(|e| !e.contains('@')) {
+            return Err(crate::Error::validation("email", "must contain '@'"));
+        }
+        Ok(())
+    }
+}

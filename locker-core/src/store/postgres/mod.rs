@@ -1,0 +1,124 @@
+//! The PostgreSQL store: several kiosks and servers sharing one database.
+//!
+//! Allocation locks one free locker with `SELECT ... FOR UPDATE SKIP LOCKED`, so concurrent
+//! allocations each take a different row without waiting on one another; the partial
+//! UNIQUE index on live rentals backs this up. Log appenders serialise on the single
+//! `tx_log_head` row (`FOR UPDATE`), always taken last in a transaction, so the hash chain
+//! stays linear and lock order is fixed (locker, then head).
+//!
+//! Values: ids as `uuid`, times as `timestamptz`, money and every integer as `bigint`,
+//! log details as `jsonb`.
+
+use std::time::Duration;
+
+use sqlx::Row;
+use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
+
+use super::rows::RowRead;
+use super::sql::Binds;
+use crate::Result;
+use crate::domain::{Id, Timestamp};
+
+/// The PostgreSQL implementation of [`crate::ports::Store`].
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    const BACKEND: &'static str = "postgres";
+    const MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+    /// One row: the first free locker nobody else has locked.
+    const FREE_CANDIDATES: i64 = 1;
+    const FREE_LOCKERS_LOCKED: &'static str = "SELECT id, code, station, location, size, status, door, controller_id, relay_channel, sensor_channel, price_per_hour, last_used_at, created_at, updated_at FROM lockers WHERE status = 'available' AND door = 'closed' AND size IN ($1, $2, $3) AND ($4::text IS NULL OR station = $4) AND ($5::text IS NULL OR location = $5) ORDER BY CASE size WHEN 'small' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END, last_used_at IS NOT NULL, last_used_at, code LIMIT $6 FOR UPDATE SKIP LOCKED";
+    const LOCKER_BY_ID_LOCKED: &'static str = "SELECT id, code, station, location, size, status, door, controller_id, relay_channel, sensor_channel, price_per_hour, last_used_at, created_at, updated_at FROM lockers WHERE id = $1 FOR UPDATE";
+    const LOCKER_BY_CODE_LOCKED: &'static str = "SELECT id, code, station, location, size, status, door, controller_id, relay_channel, sensor_channel, price_per_hour, last_used_at, created_at, updated_at FROM lockers WHERE code = $1 FOR UPDATE";
+    const SELECT_HEAD_LOCKED: &'static str = "SELECT last_seq, last_hash FROM tx_log_head WHERE id = 1 FOR UPDATE";
+
+    /// Connects to `url` (`postgres://...`) without migrating. An unreachable server is
+    /// [`crate::Error::Storage`] after a 10 s connect timeout.
+    pub async fn connect(url: &str) -> Result<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await
+            .map_err(|e| super::storage_error(e, &format!("connecting to {}", super::redact(url))))?;
+        Ok(Self { pool })
+    }
+
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+        self.pool
+            .begin()
+            .await
+            .map_err(|e| super::storage_error(e, "starting a write"))
+    }
+
+    /// A repeatable-read transaction: every query sees one snapshot.
+    async fn begin_read(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+        self.pool
+            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .await
+            .map_err(|e| super::storage_error(e, "starting a read"))
+    }
+}
+
+type PgQuery = sqlx::query::Query<'static, sqlx::Postgres, sqlx::postgres::PgArguments>;
+
+impl Binds for PgQuery {
+    fn id(self, v: Option<Id>) -> Self {
+        self.bind(v)
+    }
+    fn ts(self, v: Option<Timestamp>) -> Self {
+        self.bind(v)
+    }
+    fn text(self, v: Option<String>) -> Self {
+        self.bind(v)
+    }
+    fn int(self, v: Option<i64>) -> Self {
+        self.bind(v)
+    }
+    fn flag(self, v: Option<bool>) -> Self {
+        self.bind(v)
+    }
+    fn json(self, v: &serde_json::Value) -> Self {
+        self.bind(sqlx::types::Json(v.clone()))
+    }
+    fn bytes(self, v: Option<Vec<u8>>) -> Self {
+        self.bind(v)
+    }
+}
+
+fn get<'r, T: sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>>(r: &'r PgRow, col: &str) -> Result<T> {
+    r.try_get(col)
+        .map_err(|e| super::storage_error(e, &format!("reading column {col}")))
+}
+
+impl RowRead for PgRow {
+    fn opt_id(&self, col: &str) -> Result<Option<Id>> {
+        get(self, col)
+    }
+    fn opt_ts(&self, col: &str) -> Result<Option<Timestamp>> {
+        get(self, col)
+    }
+    fn opt_text(&self, col: &str) -> Result<Option<String>> {
+        get(self, col)
+    }
+    fn opt_int(&self, col: &str) -> Result<Option<i64>> {
+        get(self, col)
+    }
+    fn flag(&self, col: &str) -> Result<bool> {
+        get(self, col)
+    }
+    fn json(&self, col: &str) -> Result<serde_json::Value> {
+        get::<sqlx::types::Json<serde_json::Value>>(self, col).map(|j| j.0)
+    }
+    fn opt_bytes(&self, col: &str) -> Result<Option<Vec<u8>>> {
+        get(self, col)
+    }
+}
+
+mod store_impl {
+    use super::PgStore;
+    super::super::imp::impl_store!(PgStore, sqlx::Postgres);
+}

@@ -1,0 +1,169 @@
+//! The SQLite store: one file (or memory), the embedded default.
+//!
+//! Connection settings: WAL journal with `synchronous=FULL` (a kiosk losing power loses no
+//! acknowledged commit), foreign keys on, a 5 s busy timeout, the file created if missing.
+//! Every write transaction starts with `BEGIN IMMEDIATE`, taking SQLite's single write lock
+//! up front, so two allocations never read the same free locker and a writer never fails
+//! half-way on a lock upgrade. sqlx's `Transaction` is the guard: dropped without `commit`
+//! (an early `?` return) it rolls back.
+//!
+//! Values: ids as UUID text, times as fixed-width UTC text (`2026-01-02T03:04:05.000006Z`,
+//! so text order is time order), money as integer minor units.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::Row;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
+
+use super::rows::{RowRead, corrupt};
+use super::sql::Binds;
+use crate::domain::{Id, Timestamp};
+use crate::{Error, Result};
+
+/// The SQLite implementation of [`crate::ports::Store`].
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+/// Time as stored: fixed-width UTC text with microseconds.
+fn ts_text(t: Timestamp) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+impl SqliteStore {
+    const BACKEND: &'static str = "sqlite";
+    const MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+    /// SQLite holds the write lock for the whole transaction, so no row locks are needed;
+    /// a few candidates let the policy in [`crate::alloc`] make the final choice.
+    const FREE_CANDIDATES: i64 = 8;
+    const FREE_LOCKERS_LOCKED: &'static str = super::sql::FREE_LOCKERS;
+    const LOCKER_BY_ID_LOCKED: &'static str = super::sql::SELECT_LOCKER_BY_ID;
+    const LOCKER_BY_CODE_LOCKED: &'static str = super::sql::SELECT_LOCKER_BY_CODE;
+    const SELECT_HEAD_LOCKED: &'static str = super::sql::SELECT_HEAD;
+
+    /// Connects to `url` (`sqlite:FILE`, `sqlite://FILE` or `sqlite::memory:`) without migrating.
+    pub async fn connect(url: &str) -> Result<Self> {
+        let memory = url.contains(":memory:");
+        let opts = SqliteConnectOptions::from_str(url)
+            .map_err(|e| Error::Config(format!("bad SQLite URL {url:?}: {e}")))?
+            .create_if_missing(true)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5))
+            .synchronous(SqliteSynchronous::Full);
+        // WAL needs a file; an in-memory database lives in one connection.
+        let (opts, max) = if memory {
+            (opts, 1)
+        } else {
+            (opts.journal_mode(SqliteJournalMode::Wal), 8)
+        };
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max)
+            .min_connections(if memory { 1 } else { 0 })
+            .idle_timeout(if memory { None } else { Some(Duration::from_secs(600)) })
+            .max_lifetime(if memory { None } else { Some(Duration::from_secs(1800)) })
+            .connect_with(opts)
+            .await
+            .map_err(|e| super::storage_error(e, &format!("opening {url}")))?;
+        Ok(Self { pool })
+    }
+
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        self.pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(|e| super::storage_error(e, "starting a write"))
+    }
+
+    async fn begin_read(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        self.pool
+            .begin()
+            .await
+            .map_err(|e| super::storage_error(e, "starting a read"))
+    }
+}
+
+type SqliteQuery = sqlx::query::Query<'static, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>;
+
+impl Binds for SqliteQuery {
+    fn id(self, v: Option<Id>) -> Self {
+        self.bind(v.map(|v| v.to_string()))
+    }
+    fn ts(self, v: Option<Timestamp>) -> Self {
+        self.bind(v.map(ts_text))
+    }
+    fn text(self, v: Option<String>) -> Self {
+        self.bind(v)
+    }
+    fn int(self, v: Option<i64>) -> Self {
+        self.bind(v)
+    }
+    fn flag(self, v: Option<bool>) -> Self {
+        self.bind(v)
+    }
+    fn json(self, v: &serde_json::Value) -> Self {
+        self.bind(v.to_string())
+    }
+    fn bytes(self, v: Option<Vec<u8>>) -> Self {
+        self.bind(v)
+    }
+}
+
+fn get<'r, T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>>(r: &'r SqliteRow, col: &str) -> Result<T> {
+    r.try_get(col)
+        .map_err(|e| super::storage_error(e, &format!("reading column {col}")))
+}
+
+impl RowRead for SqliteRow {
+    fn opt_id(&self, col: &str) -> Result<Option<Id>> {
+        get::<Option<String>>(self, col)?
+            .map(|s| Id::parse_str(&s).map_err(|e| corrupt(col, e)))
+            .transpose()
+    }
+    fn opt_ts(&self, col: &str) -> Result<Option<Timestamp>> {
+        get::<Option<String>>(self, col)?
+            .map(|s| {
+                chrono::DateTime::parse_from_rfc3339(&s)
+                    .map(|t| t.to_utc())
+                    .map_err(|e| corrupt(col, e))
+            })
+            .transpose()
+    }
+    fn opt_text(&self, col: &str) -> Result<Option<String>> {
+        get(self, col)
+    }
+    fn opt_int(&self, col: &str) -> Result<Option<i64>> {
+        get(self, col)
+    }
+    fn flag(&self, col: &str) -> Result<bool> {
+        get(self, col)
+    }
+    fn json(&self, col: &str) -> Result<serde_json::Value> {
+        serde_json::from_str(&get::<String>(self, col)?).map_err(|e| corrupt(col, e))
+    }
+    fn opt_bytes(&self, col: &str) -> Result<Option<Vec<u8>>> {
+        get(self, col)
+    }
+}
+
+mod store_impl {
+    use super::SqliteStore;
+    super::super::imp::impl_store!(SqliteStore, sqlx::Sqlite);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_times_sort_as_text() {
+        let a = chrono::DateTime::from_timestamp_micros(1_700_000_000_000_000).unwrap();
+        let b = a + chrono::TimeDelta::microseconds(500_000);
+        assert!(ts_text(a) < ts_text(b));
+        assert_eq!(ts_text(a).len(), ts_text(b).len());
+        assert_eq!(ts_text(a), "2023-11-14T22:13:20.000000Z");
+    }
+}

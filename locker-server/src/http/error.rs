@@ -1,0 +1,129 @@
+//! The seed-000 error envelope `{success: false, error: {code, message, details}}` and the
+//! one table that maps core errors onto it.
+//!
+//! Internal detail (storage causes, panics) is logged with the request, never returned.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use locker_core::{Error, ErrorCode};
+use serde_json::{Value, json};
+
+/// An error answer of the `/api/v1` surface.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Seed error code (`LOCKER_NOT_FOUND`, `VALIDATION_ERROR`, ...).
+    pub code: &'static str,
+    /// Human-readable message.
+    pub message: String,
+    /// Structured details (e.g. `{"field": "size"}`).
+    pub details: Option<Value>,
+}
+
+impl ApiError {
+    /// An error with no details.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError { status, code, message: message.into(), details: None }
+    }
+
+    /// `400 VALIDATION_ERROR` naming the field.
+    pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
+        let field = field.into();
+        ApiError {
+            status: StatusCode::BAD_REQUEST,
+            code: "VALIDATION_ERROR",
+            message: message.into(),
+            details: Some(json!({ "field": field })),
+        }
+    }
+
+    /// `401 UNAUTHORIZED`: no or unusable credentials.
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", message)
+    }
+
+    /// `403 FORBIDDEN`: authenticated, but the role may not do this.
+    pub fn forbidden() -> Self {
+        Self::new(StatusCode::FORBIDDEN, "FORBIDDEN", "You do not have permission to do this")
+    }
+
+    /// Adds structured details.
+    pub fn with_details(mut self, details: Value) -> Self {
+        self.details = Some(details);
+        self
+    }
+}
+
+/// The mapping table: core error code -> HTTP status and seed-000 code.
+fn status_and_code(err: &Error) -> (StatusCode, &'static str) {
+    use StatusCode as S;
+    match err.code() {
+        ErrorCode::Validation => (S::BAD_REQUEST, "VALIDATION_ERROR"),
+        ErrorCode::NotFound => match err {
+            Error::NotFound { entity: "locker", .. } => (S::NOT_FOUND, "LOCKER_NOT_FOUND"),
+            Error::NotFound { entity: "rental" | "session", .. } => (S::NOT_FOUND, "SESSION_NOT_FOUND"),
+            Error::NotFound { entity: "user", .. } => (S::NOT_FOUND, "USER_NOT_FOUND"),
+            _ => (S::NOT_FOUND, "NOT_FOUND"),
+        },
+        ErrorCode::AlreadyExists => (S::CONFLICT, "ALREADY_EXISTS"),
+        ErrorCode::Conflict => (S::CONFLICT, "CONFLICT"),
+        ErrorCode::InvalidTransition => (S::CONFLICT, "INVALID_STATE"),
+        ErrorCode::NoAvailableLocker => (S::SERVICE_UNAVAILABLE, "NO_AVAILABLE_LOCKER"),
+        ErrorCode::InvalidCredentials => (S::UNAUTHORIZED, "INVALID_CREDENTIALS"),
+        ErrorCode::TokenInvalid => (S::UNAUTHORIZED, "TOKEN_INVALID"),
+        ErrorCode::TokenExpired => (S::UNAUTHORIZED, "TOKEN_EXPIRED"),
+        ErrorCode::QrUsed => (S::UNAUTHORIZED, "QR_USED"),
+        ErrorCode::QrExpired => (S::UNAUTHORIZED, "QR_EXPIRED"),
+        ErrorCode::OtpInvalid => (S::UNAUTHORIZED, "OTP_INVALID"),
+        ErrorCode::OtpExpired => (S::UNAUTHORIZED, "OTP_EXPIRED"),
+        ErrorCode::OtpUsed => (S::UNAUTHORIZED, "OTP_USED"),
+        ErrorCode::OtpTooManyAttempts => (S::TOO_MANY_REQUESTS, "OTP_TOO_MANY_ATTEMPTS"),
+        ErrorCode::OtpTooManyRequests | ErrorCode::RateLimited => (S::TOO_MANY_REQUESTS, "RATE_LIMITED"),
+        ErrorCode::FaceNotFound => (S::UNPROCESSABLE_ENTITY, "FACE_NOT_FOUND"),
+        ErrorCode::MultipleFaces => (S::UNPROCESSABLE_ENTITY, "MULTIPLE_FACES"),
+        ErrorCode::FaceTooSmall => (S::UNPROCESSABLE_ENTITY, "FACE_TOO_SMALL"),
+        ErrorCode::ImageUnreadable => (S::BAD_REQUEST, "IMAGE_UNREADABLE"),
+        ErrorCode::ImageTooLarge => (S::PAYLOAD_TOO_LARGE, "IMAGE_TOO_LARGE"),
+        ErrorCode::FaceMismatch => (S::UNAUTHORIZED, "FACE_MISMATCH"),
+        ErrorCode::UartTimeout => (S::INTERNAL_SERVER_ERROR, "UART_TIMEOUT"),
+        ErrorCode::ControllerFault | ErrorCode::SerialPort => (S::INTERNAL_SERVER_ERROR, "HARDWARE_ERROR"),
+        ErrorCode::Storage | ErrorCode::Config | ErrorCode::Internal => (S::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR"),
+        _ => (S::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR"),
+    }
+}
+
+impl From<Error> for ApiError {
+    fn from(err: Error) -> Self {
+        let (status, code) = status_and_code(&err);
+        if status.is_server_error() && code == "INTERNAL_ERROR" {
+            tracing::error!(error = ?err, "internal error");
+            return ApiError::new(status, code, "Internal error; it has been logged");
+        }
+        let details = match &err {
+            Error::Validation { field, .. } => Some(json!({ "field": field })),
+            Error::AlreadyExists { field, .. } => Some(json!({ "field": field })),
+            Error::Token(locker_core::token::TokenError::RateLimited { retry_after_secs }) => {
+                Some(json!({ "retry_after_seconds": retry_after_secs }))
+            }
+            _ => None,
+        };
+        ApiError { status, code, message: err.to_string(), details }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut error = json!({ "code": self.code, "message": self.message });
+        if let Some(details) = self.details {
+            error["details"] = details;
+        }
+        (self.status, Json(json!({ "success": false, "error": error }))).into_response()
+    }
+}
+
+/// The answer for a path no route serves.
+pub async fn not_found_route() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "NOT_FOUND", "No such endpoint")
+}
