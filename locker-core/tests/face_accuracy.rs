@@ -27,12 +27,9 @@ fn photos() -> Option<&'static Photos> {
         .get_or_init(|| {
             let engine = face_support::engine()?;
             let dir = face_support::faces()?;
-            let (mut counts, mut chosen, mut embeddings) =
-                (HashMap::new(), HashMap::new(), HashMap::new());
+            let (mut counts, mut chosen, mut embeddings) = (HashMap::new(), HashMap::new(), HashMap::new());
             for path in face_support::photo_paths(&dir) {
-                let image = engine
-                    .decode(&std::fs::read(dir.join(&path)).unwrap())
-                    .unwrap();
+                let image = engine.decode(&std::fs::read(dir.join(&path)).unwrap()).unwrap();
                 counts.insert(path.clone(), engine.detect(&image).unwrap().len());
                 let pick = engine.detect_one(&image, Pick::Central);
                 if let Ok(face) = &pick {
@@ -40,13 +37,7 @@ fn photos() -> Option<&'static Photos> {
                 }
                 chosen.insert(path, pick);
             }
-            Some(Photos {
-                engine,
-                dir,
-                counts,
-                chosen,
-                embeddings,
-            })
+            Some(Photos { engine, dir, counts, chosen, embeddings })
         })
         .as_ref()
 }
@@ -76,20 +67,10 @@ fn every_photo_yields_exactly_one_face_the_centred_subject() {
         p.chosen.len() - refused.len() - off_centre.len(),
         with_bystanders
     );
-    assert_eq!(
-        p.chosen.len(),
-        450,
-        "expected the 450 photos of shared/faces"
-    );
-    assert!(
-        p.counts.values().all(|n| *n >= 1),
-        "a photo without any face"
-    );
+    assert_eq!(p.chosen.len(), 450, "expected the 450 photos of shared/faces");
+    assert!(p.counts.values().all(|n| *n >= 1), "a photo without any face");
     assert!(refused.is_empty(), "refused: {refused:?}");
-    assert!(
-        off_centre.is_empty(),
-        "chosen face is not the centred subject: {off_centre:?}"
-    );
+    assert!(off_centre.is_empty(), "chosen face is not the centred subject: {off_centre:?}");
 }
 
 #[test]
@@ -100,10 +81,7 @@ fn pair_accuracy_at_the_default_threshold_is_at_least_99_percent() {
     for row in reader.records() {
         let row = row.unwrap();
         let (a, b) = (&p.embeddings[&row[0]], &p.embeddings[&row[1]]);
-        pairs.push(ScoredPair {
-            score: a.cosine(b),
-            same: &row[2] == "1",
-        });
+        pairs.push(ScoredPair { score: a.cosine(b), same: &row[2] == "1" });
     }
     let threshold = p.engine.config().thresholds.verify;
     let r = evaluate(&pairs, threshold, 1e-3);
@@ -117,11 +95,7 @@ fn pair_accuracy_at_the_default_threshold_is_at_least_99_percent() {
         r.tar_threshold
     );
     assert_eq!(r.pairs, 1200);
-    assert!(
-        r.accuracy >= 0.99,
-        "pair accuracy {:.4} below 99%",
-        r.accuracy
-    );
+    assert!(r.accuracy >= 0.99, "pair accuracy {:.4} below 99%", r.accuracy);
 }
 
 #[test]
@@ -129,46 +103,25 @@ fn one_to_n_rank1_is_at_least_98_percent_and_strangers_are_rejected() {
     let Some(p) = photos() else { return };
     let mut by_person: HashMap<&str, Vec<&str>> = HashMap::new();
     for path in p.embeddings.keys() {
-        by_person
-            .entry(path.split('/').next().unwrap())
-            .or_default()
-            .push(path);
+        by_person.entry(path.split('/').next().unwrap()).or_default().push(path);
     }
     let mut gallery = Gallery::new();
     let (mut mated, mut strangers) = (Vec::new(), Vec::new());
     for (person, paths) in &by_person {
         if paths.len() == 4 {
             gallery.enroll(person, [&p.embeddings[&format!("{person}/1.jpg")]]);
-            mated.extend(
-                paths
-                    .iter()
-                    .filter(|q| !q.ends_with("/1.jpg"))
-                    .map(|q| (*person, *q)),
-            );
+            mated.extend(paths.iter().filter(|q| !q.ends_with("/1.jpg")).map(|q| (*person, *q)));
         } else {
             strangers.extend(paths.iter().copied());
         }
     }
-    let Thresholds {
-        identify: open_set, ..
-    } = p.engine.config().thresholds;
-    let rank1 = mated
-        .iter()
-        .filter(|(person, q)| gallery.top_k(&p.embeddings[*q], 1)[0].id == *person)
-        .count();
+    let Thresholds { identify: open_set, .. } = p.engine.config().thresholds;
+    let rank1 = mated.iter().filter(|(person, q)| gallery.top_k(&p.embeddings[*q], 1)[0].id == *person).count();
     let accepted_right = mated
         .iter()
-        .filter(|(person, q)| {
-            gallery
-                .identify(&p.embeddings[*q], 1, open_set)
-                .first()
-                .is_some_and(|m| m.id == *person)
-        })
+        .filter(|(person, q)| gallery.identify(&p.embeddings[*q], 1, open_set).first().is_some_and(|m| m.id == *person))
         .count();
-    let mut stranger_best: Vec<f32> = strangers
-        .iter()
-        .map(|q| gallery.top_k(&p.embeddings[*q], 1)[0].score)
-        .collect();
+    let mut stranger_best: Vec<f32> = strangers.iter().map(|q| gallery.top_k(&p.embeddings[*q], 1)[0].score).collect();
     stranger_best.sort_by(f32::total_cmp);
     let accepted_strangers = stranger_best.iter().filter(|s| **s >= open_set).count();
     let rate = rank1 as f64 / mated.len() as f64;
@@ -182,13 +135,7 @@ fn one_to_n_rank1_is_at_least_98_percent_and_strangers_are_rejected() {
         stranger_best[stranger_best.len() / 2],
         stranger_best.last().unwrap()
     );
-    assert_eq!(
-        (gallery.people(), mated.len(), strangers.len()),
-        (100, 300, 50)
-    );
+    assert_eq!((gallery.people(), mated.len(), strangers.len()), (100, 300, 50));
     assert!(rate >= 0.98, "rank-1 {rate:.4} below 98%");
-    assert_eq!(
-        accepted_strangers, 0,
-        "a stranger was accepted at the open-set threshold"
-    );
+    assert_eq!(accepted_strangers, 0, "a stranger was accepted at the open-set threshold");
 }

@@ -16,9 +16,7 @@ fn engine() -> Option<&'static FaceEngine> {
 }
 
 fn photo(rel: &str) -> RgbImage {
-    image::open(face_support::faces_dir().join(rel))
-        .unwrap()
-        .into_rgb8()
+    image::open(face_support::faces_dir().join(rel)).unwrap().into_rgb8()
 }
 
 fn encode(image: &RgbImage, format: ImageFormat) -> Vec<u8> {
@@ -34,8 +32,7 @@ fn boxes_and_landmarks_agree_with_the_reference_decoding_within_2px() {
     let (Some(engine), Some(_)) = (engine(), face_support::faces()) else {
         return;
     };
-    let reference: serde_json::Value =
-        serde_json::from_str(include_str!("data/face_reference.json")).unwrap();
+    let reference: serde_json::Value = serde_json::from_str(include_str!("data/face_reference.json")).unwrap();
     let photos = reference["photos"].as_object().unwrap();
     assert!(photos.len() >= 5);
     let mut worst = 0f32;
@@ -51,22 +48,12 @@ fn boxes_and_landmarks_agree_with_the_reference_decoding_within_2px() {
                 worst = worst.max((got - f(want)).abs());
             }
             for (got, want) in d.landmarks.iter().zip(e["landmarks"].as_array().unwrap()) {
-                worst = worst
-                    .max((got[0] - f(&want[0])).abs())
-                    .max((got[1] - f(&want[1])).abs());
+                worst = worst.max((got[0] - f(&want[0])).abs()).max((got[1] - f(&want[1])).abs());
             }
-            assert!(
-                (d.score - f(&e["score"])).abs() < 0.02,
-                "{rel}: score {} vs {}",
-                d.score,
-                e["score"]
-            );
+            assert!((d.score - f(&e["score"])).abs() < 0.02, "{rel}: score {} vs {}", d.score, e["score"]);
         }
     }
-    println!(
-        "reference agreement: largest box/landmark difference {worst:.2} px over {} photos",
-        photos.len()
-    );
+    println!("reference agreement: largest box/landmark difference {worst:.2} px over {} photos", photos.len());
     assert!(worst <= 2.0, "largest difference {worst} px exceeds 2 px");
 }
 
@@ -75,11 +62,7 @@ fn crc32(bytes: &[u8]) -> u32 {
     for &b in bytes {
         crc ^= u32::from(b);
         for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
         }
     }
     !crc
@@ -94,11 +77,7 @@ fn png_header_only(side: u32) -> Vec<u8> {
     ihdr.extend_from_slice(&side.to_be_bytes());
     ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
     // A few bytes of a zlib stream stand in for the missing gigabytes.
-    for (kind, data) in [
-        (&b"IHDR"[..], &ihdr[..]),
-        (b"IDAT", &[0x78, 0x9c, 0x63, 0x00]),
-        (b"IEND", &[]),
-    ] {
+    for (kind, data) in [(&b"IHDR"[..], &ihdr[..]), (b"IDAT", &[0x78, 0x9c, 0x63, 0x00]), (b"IEND", &[])] {
         let mut chunk = kind.to_vec();
         chunk.extend_from_slice(data);
         out.extend_from_slice(&(data.len() as u32).to_be_bytes());
@@ -114,26 +93,10 @@ fn each_bad_input_has_its_own_typed_error() {
     let run = |bytes: &[u8]| engine.process(bytes, Pick::Single).map(|_| ()).unwrap_err();
 
     assert_eq!(run(&[]), FaceError::ImageEmpty);
-    assert!(matches!(
-        run(b"name,locker\nalice,A-01\n"),
-        FaceError::ImageUnreadable(_)
-    ));
-    assert!(matches!(
-        run(&encode(&RgbImage::new(1, 1), ImageFormat::Png)),
-        FaceError::ImageTooSmall { .. }
-    ));
+    assert!(matches!(run(b"name,locker\nalice,A-01\n"), FaceError::ImageUnreadable(_)));
+    assert!(matches!(run(&encode(&RgbImage::new(1, 1), ImageFormat::Png)), FaceError::ImageTooSmall { .. }));
     let huge = run(&png_header_only(10_000));
-    assert!(
-        matches!(
-            huge,
-            FaceError::ImageTooLarge {
-                width: 10_000,
-                height: 10_000,
-                ..
-            }
-        ),
-        "{huge:?}"
-    );
+    assert!(matches!(huge, FaceError::ImageTooLarge { width: 10_000, height: 10_000, .. }), "{huge:?}");
 
     let flat = RgbImage::from_pixel(256, 256, Rgb([128, 128, 128]));
     assert_eq!(run(&encode(&flat, ImageFormat::Png)), FaceError::NotFound);
@@ -152,10 +115,7 @@ fn each_bad_input_has_its_own_typed_error() {
     image::imageops::replace(&mut pair, &b, i64::from(a.width()), 0);
     let pair_jpeg = encode(&pair, ImageFormat::Jpeg);
     assert_eq!(run(&pair_jpeg), FaceError::MultipleFaces { count: 2 });
-    assert!(
-        engine.process(&pair_jpeg, Pick::Largest).is_ok(),
-        "the caller may ask for the largest face"
-    );
+    assert!(engine.process(&pair_jpeg, Pick::Largest).is_ok(), "the caller may ask for the largest face");
 
     let mut small = RgbImage::from_pixel(320, 320, Rgb([90, 90, 90]));
     image::imageops::replace(
@@ -164,10 +124,7 @@ fn each_bad_input_has_its_own_typed_error() {
         120,
         120,
     );
-    assert!(matches!(
-        run(&encode(&small, ImageFormat::Png)),
-        FaceError::TooSmall { .. }
-    ));
+    assert!(matches!(run(&encode(&small, ImageFormat::Png)), FaceError::TooSmall { .. }));
 }
 
 #[test]
@@ -175,22 +132,11 @@ fn errors_map_to_distinct_codes_in_the_face_block() {
     let errors = [
         FaceError::ImageEmpty,
         FaceError::ImageUnreadable(String::new()),
-        FaceError::ImageTooSmall {
-            width: 1,
-            height: 1,
-            min_side: 32,
-        },
-        FaceError::ImageTooLarge {
-            width: 1,
-            height: 1,
-            max_side: 1,
-        },
+        FaceError::ImageTooSmall { width: 1, height: 1, min_side: 32 },
+        FaceError::ImageTooLarge { width: 1, height: 1, max_side: 1 },
         FaceError::NotFound,
         FaceError::MultipleFaces { count: 2 },
-        FaceError::TooSmall {
-            size: 1.0,
-            min: 2.0,
-        },
+        FaceError::TooSmall { size: 1.0, min: 2.0 },
     ];
     let codes: std::collections::HashSet<ErrorCode> = errors.iter().map(FaceError::code).collect();
     assert_eq!(codes.len(), errors.len());

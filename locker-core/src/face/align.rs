@@ -7,13 +7,8 @@ use image::{Rgb, RgbImage};
 pub const ALIGNED_SIZE: u32 = 112;
 
 /// The ArcFace 112x112 landmark template, in YuNet's landmark order.
-pub const ARCFACE_TEMPLATE: [[f32; 2]; 5] = [
-    [38.2946, 51.6963],
-    [73.5318, 51.5014],
-    [56.0252, 71.7366],
-    [41.5493, 92.3655],
-    [70.7299, 92.2041],
-];
+pub const ARCFACE_TEMPLATE: [[f32; 2]; 5] =
+    [[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366], [41.5493, 92.3655], [70.7299, 92.2041]];
 
 /// A similarity transform `[x', y'] = [[a, -b], [b, a]] · [x, y] + [tx, ty]`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -31,10 +26,7 @@ pub struct Similarity {
 impl Similarity {
     /// Applies the transform to a point.
     pub fn apply(&self, [x, y]: [f32; 2]) -> [f32; 2] {
-        [
-            self.a * x - self.b * y + self.tx,
-            self.b * x + self.a * y + self.ty,
-        ]
+        [self.a * x - self.b * y + self.tx, self.b * x + self.a * y + self.ty]
     }
 
     /// The inverse transform (`None` if degenerate).
@@ -44,12 +36,7 @@ impl Similarity {
             return None;
         }
         let (a, b) = (self.a / det, -self.b / det);
-        Some(Similarity {
-            a,
-            b,
-            tx: -(a * self.tx - b * self.ty),
-            ty: -(b * self.tx + a * self.ty),
-        })
+        Some(Similarity { a, b, tx: -(a * self.tx - b * self.ty), ty: -(b * self.tx + a * self.ty) })
     }
 }
 
@@ -61,9 +48,7 @@ pub fn estimate_similarity(src: &[[f32; 2]], dst: &[[f32; 2]]) -> Option<Similar
         return None;
     }
     let mean = |pts: &[[f32; 2]]| {
-        let (sx, sy) = pts[..n].iter().fold((0f64, 0f64), |(x, y), p| {
-            (x + f64::from(p[0]), y + f64::from(p[1]))
-        });
+        let (sx, sy) = pts[..n].iter().fold((0f64, 0f64), |(x, y), p| (x + f64::from(p[0]), y + f64::from(p[1])));
         (sx / n as f64, sy / n as f64)
     };
     let (msx, msy) = mean(src);
@@ -82,12 +67,7 @@ pub fn estimate_similarity(src: &[[f32; 2]], dst: &[[f32; 2]]) -> Option<Similar
     let (a, b) = (dot / sxx, cross / sxx);
     let tx = mdx - (a * msx - b * msy);
     let ty = mdy - (b * msx + a * msy);
-    Some(Similarity {
-        a: a as f32,
-        b: b as f32,
-        tx: tx as f32,
-        ty: ty as f32,
-    })
+    Some(Similarity { a: a as f32, b: b as f32, tx: tx as f32, ty: ty as f32 })
 }
 
 /// Warps `image` with `to_crop` (image → crop coordinates) into a `size`x`size` crop,
@@ -99,11 +79,7 @@ pub fn warp(image: &RgbImage, to_crop: &Similarity, size: u32) -> RgbImage {
     let (w, h) = (image.width() as i64, image.height() as i64);
     let raw = image.as_raw();
     let fetch = |x: i64, y: i64, c: usize| -> f32 {
-        if x < 0 || y < 0 || x >= w || y >= h {
-            0.0
-        } else {
-            f32::from(raw[((y * w + x) * 3) as usize + c])
-        }
+        if x < 0 || y < 0 || x >= w || y >= h { 0.0 } else { f32::from(raw[((y * w + x) * 3) as usize + c]) }
     };
     let mut out = RgbImage::new(size, size);
     for (u, v, px) in out.enumerate_pixels_mut() {
@@ -134,25 +110,11 @@ mod tests {
 
     #[test]
     fn recovers_a_known_similarity() {
-        let truth = Similarity {
-            a: 0.8,
-            b: 0.3,
-            tx: 12.0,
-            ty: -7.0,
-        };
-        let src = [
-            [10.0, 20.0],
-            [50.0, 22.0],
-            [30.0, 40.0],
-            [15.0, 60.0],
-            [45.0, 61.0],
-        ];
+        let truth = Similarity { a: 0.8, b: 0.3, tx: 12.0, ty: -7.0 };
+        let src = [[10.0, 20.0], [50.0, 22.0], [30.0, 40.0], [15.0, 60.0], [45.0, 61.0]];
         let dst = src.map(|p| truth.apply(p));
         let est = estimate_similarity(&src, &dst).unwrap();
-        for (got, want) in [est.a, est.b, est.tx, est.ty]
-            .iter()
-            .zip([0.8, 0.3, 12.0, -7.0])
-        {
+        for (got, want) in [est.a, est.b, est.tx, est.ty].iter().zip([0.8, 0.3, 12.0, -7.0]) {
             assert!((got - want).abs() < 1e-3, "{got} vs {want}");
         }
         let back = est.inverse().unwrap().apply(est.apply([3.0, 4.0]));

@@ -29,13 +29,7 @@ pub struct DetectorConfig {
 impl Default for DetectorConfig {
     /// 320x320 input (fast on a kiosk CPU), score 0.6, NMS IoU 0.3, faces of 40 px and up.
     fn default() -> Self {
-        Self {
-            input_width: 320,
-            input_height: 320,
-            score_threshold: 0.6,
-            nms_iou: 0.3,
-            min_face_px: 40.0,
-        }
+        Self { input_width: 320, input_height: 320, score_threshold: 0.6, nms_iou: 0.3, min_face_px: 40.0 }
     }
 }
 
@@ -171,14 +165,8 @@ pub fn decode_heads(
     for (head, &stride) in heads.iter().zip(STRIDES.iter()) {
         let cols = input_width / stride;
         let n = cols * (input_height / stride);
-        if head.cls.len() != n
-            || head.obj.len() != n
-            || head.bbox.len() != 4 * n
-            || head.kps.len() != 10 * n
-        {
-            return Err(FaceError::Model(format!(
-                "unexpected detector output size at stride {stride}"
-            )));
+        if head.cls.len() != n || head.obj.len() != n || head.bbox.len() != 4 * n || head.kps.len() != 10 * n {
+            return Err(FaceError::Model(format!("unexpected detector output size at stride {stride}")));
         }
         let s = stride as f32;
         for i in 0..n {
@@ -191,18 +179,8 @@ pub fn decode_heads(
             let (cx, cy) = ((col + b[0]) * s, (row + b[1]) * s);
             let (w, h) = (b[2].exp() * s, b[3].exp() * s);
             let k = &head.kps[10 * i..10 * i + 10];
-            let landmarks =
-                std::array::from_fn(|j| [(k[2 * j] + col) * s, (k[2 * j + 1] + row) * s]);
-            out.push(Detection {
-                bbox: BBox {
-                    x: cx - w / 2.0,
-                    y: cy - h / 2.0,
-                    w,
-                    h,
-                },
-                score,
-                landmarks,
-            });
+            let landmarks = std::array::from_fn(|j| [(k[2 * j] + col) * s, (k[2 * j + 1] + row) * s]);
+            out.push(Detection { bbox: BBox { x: cx - w / 2.0, y: cy - h / 2.0, w, h }, score, landmarks });
         }
     }
     Ok(out)
@@ -225,12 +203,7 @@ pub fn nms(mut detections: Vec<Detection>, iou: f32) -> Vec<Detection> {
 pub fn to_image_coords(d: &Detection, scale: f32) -> Detection {
     let inv = 1.0 / scale;
     Detection {
-        bbox: BBox {
-            x: d.bbox.x * inv,
-            y: d.bbox.y * inv,
-            w: d.bbox.w * inv,
-            h: d.bbox.h * inv,
-        },
+        bbox: BBox { x: d.bbox.x * inv, y: d.bbox.y * inv, w: d.bbox.w * inv, h: d.bbox.h * inv },
         score: d.score,
         landmarks: d.landmarks.map(|[x, y]| [x * inv, y * inv]),
     }
@@ -246,31 +219,23 @@ pub fn select_face(
 ) -> Result<Detection, FaceError> {
     let centre = [image_size.0 as f32 / 2.0, image_size.1 as f32 / 2.0];
     let off_centre = |d: &Detection| {
-        let (dx, dy) = (
-            d.bbox.x + d.bbox.w / 2.0 - centre[0],
-            d.bbox.y + d.bbox.h / 2.0 - centre[1],
-        );
+        let (dx, dy) = (d.bbox.x + d.bbox.w / 2.0 - centre[0], d.bbox.y + d.bbox.h / 2.0 - centre[1]);
         dx * dx + dy * dy
     };
     let face = match (detections.len(), pick) {
         (0, _) => return Err(FaceError::NotFound),
         (1, _) => detections[0],
         (count, Pick::Single) => return Err(FaceError::MultipleFaces { count }),
-        (_, Pick::Largest) => *detections
-            .iter()
-            .max_by(|a, b| a.bbox.area().total_cmp(&b.bbox.area()))
-            .ok_or(FaceError::NotFound)?,
-        (_, Pick::Central) => *detections
-            .iter()
-            .min_by(|a, b| off_centre(a).total_cmp(&off_centre(b)))
-            .ok_or(FaceError::NotFound)?,
+        (_, Pick::Largest) => {
+            *detections.iter().max_by(|a, b| a.bbox.area().total_cmp(&b.bbox.area())).ok_or(FaceError::NotFound)?
+        }
+        (_, Pick::Central) => {
+            *detections.iter().min_by(|a, b| off_centre(a).total_cmp(&off_centre(b))).ok_or(FaceError::NotFound)?
+        }
     };
     let size = face.bbox.w.min(face.bbox.h);
     if size < min_face_px {
-        return Err(FaceError::TooSmall {
-            size,
-            min: min_face_px,
-        });
+        return Err(FaceError::TooSmall { size, min: min_face_px });
     }
     Ok(face)
 }
@@ -280,23 +245,12 @@ mod tests {
     use super::*;
 
     fn det(x: f32, y: f32, w: f32, score: f32) -> Detection {
-        Detection {
-            bbox: BBox { x, y, w, h: w },
-            score,
-            landmarks: [[0.0; 2]; 5],
-        }
+        Detection { bbox: BBox { x, y, w, h: w }, score, landmarks: [[0.0; 2]; 5] }
     }
 
     #[test]
     fn nms_drops_overlaps_and_keeps_separate_faces() {
-        let kept = nms(
-            vec![
-                det(0.0, 0.0, 100.0, 0.8),
-                det(5.0, 5.0, 100.0, 0.9),
-                det(300.0, 0.0, 80.0, 0.7),
-            ],
-            0.3,
-        );
+        let kept = nms(vec![det(0.0, 0.0, 100.0, 0.8), det(5.0, 5.0, 100.0, 0.9), det(300.0, 0.0, 80.0, 0.7)], 0.3);
         assert_eq!(kept.len(), 2);
         assert_eq!(kept[0].score, 0.9);
         assert_eq!(kept[1].bbox.x, 300.0);
@@ -310,12 +264,7 @@ mod tests {
             .iter()
             .map(|s| {
                 let n = (w / s) * (h / s);
-                (
-                    vec![0.0; n],
-                    vec![0.0; n],
-                    vec![0.0; 4 * n],
-                    vec![0.0; 10 * n],
-                )
+                (vec![0.0; n], vec![0.0; n], vec![0.0; 4 * n], vec![0.0; 10 * n])
             })
             .collect();
         let i = 8 + 2;
@@ -324,12 +273,8 @@ mod tests {
         bufs[0].2[4 * i..4 * i + 4].copy_from_slice(&[0.5, 0.25, 0.0, 1.0f32.ln()]);
         bufs[0].3[10 * i] = 0.5;
         bufs[0].3[10 * i + 1] = -0.5;
-        let heads = [0, 1, 2].map(|k| HeadOutputs {
-            cls: &bufs[k].0,
-            obj: &bufs[k].1,
-            bbox: &bufs[k].2,
-            kps: &bufs[k].3,
-        });
+        let heads =
+            [0, 1, 2].map(|k| HeadOutputs { cls: &bufs[k].0, obj: &bufs[k].1, bbox: &bufs[k].2, kps: &bufs[k].3 });
         let d = decode_heads(&heads, w, h, 0.5).unwrap();
         assert_eq!(d.len(), 1);
         assert!((d[0].score - 0.9).abs() < 1e-6);
@@ -341,44 +286,19 @@ mod tests {
     #[test]
     fn gates_give_distinct_errors() {
         let size = (200, 100);
-        assert_eq!(
-            select_face(&[], Pick::Single, 10.0, size),
-            Err(FaceError::NotFound)
-        );
+        assert_eq!(select_face(&[], Pick::Single, 10.0, size), Err(FaceError::NotFound));
         let two = [det(0.0, 0.0, 50.0, 0.9), det(120.0, 0.0, 80.0, 0.8)];
-        assert_eq!(
-            select_face(&two, Pick::Single, 10.0, size),
-            Err(FaceError::MultipleFaces { count: 2 })
-        );
-        assert_eq!(
-            select_face(&two, Pick::Largest, 10.0, size).unwrap().bbox.w,
-            80.0
-        );
+        assert_eq!(select_face(&two, Pick::Single, 10.0, size), Err(FaceError::MultipleFaces { count: 2 }));
+        assert_eq!(select_face(&two, Pick::Largest, 10.0, size).unwrap().bbox.w, 80.0);
         let central = [det(0.0, 0.0, 90.0, 0.9), det(75.0, 25.0, 50.0, 0.8)];
-        assert_eq!(
-            select_face(&central, Pick::Central, 10.0, size)
-                .unwrap()
-                .bbox
-                .w,
-            50.0
-        );
-        assert!(matches!(
-            select_face(&two[..1], Pick::Single, 60.0, size),
-            Err(FaceError::TooSmall { .. })
-        ));
+        assert_eq!(select_face(&central, Pick::Central, 10.0, size).unwrap().bbox.w, 50.0);
+        assert!(matches!(select_face(&two[..1], Pick::Single, 60.0, size), Err(FaceError::TooSmall { .. })));
     }
 
     #[test]
     fn letterbox_pads_bottom_right_in_bgr() {
         let img = RgbImage::from_pixel(160, 80, image::Rgb([10, 20, 30]));
-        let lb = letterbox(
-            &img,
-            &DetectorConfig {
-                input_width: 320,
-                input_height: 320,
-                ..Default::default()
-            },
-        );
+        let lb = letterbox(&img, &DetectorConfig { input_width: 320, input_height: 320, ..Default::default() });
         assert_eq!(lb.scale, 2.0);
         assert_eq!(lb.tensor.len(), 3 * 320 * 320);
         assert_eq!(lb.tensor[0], 30.0);

@@ -58,10 +58,7 @@ impl Embedding {
         if bytes.len() != EMBEDDING_DIM * 4 {
             return None;
         }
-        let unit: Vec<f32> = bytes
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect();
+        let unit: Vec<f32> = bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
         let norm = unit.iter().map(|v| v * v).sum::<f32>().sqrt();
         // Stored vectors are already unit length; keep them bit-exact rather than renormalise.
         (norm.is_finite() && (norm - 1.0).abs() < 1e-3).then_some(Embedding(unit))
@@ -75,11 +72,7 @@ pub fn to_input(aligned: &RgbImage, mirror: bool) -> Vec<f32> {
     let plane = w * h;
     let mut out = vec![0f32; plane * 3];
     for (x, y, px) in aligned.enumerate_pixels() {
-        let col = if mirror {
-            w - 1 - x as usize
-        } else {
-            x as usize
-        };
+        let col = if mirror { w - 1 - x as usize } else { x as usize };
         let at = y as usize * w + col;
         for c in 0..3 {
             out[c * plane + at] = (f32::from(px[c]) / 255.0 - MEAN[c]) / STD[c];
@@ -97,13 +90,7 @@ mod tests {
         let raw: Vec<f32> = (0..EMBEDDING_DIM).map(|i| i as f32 - 40.0).collect();
         let e = Embedding::from_raw(&raw).unwrap();
         assert!((e.cosine(&e) - 1.0).abs() < 1e-5);
-        assert_eq!(
-            Embedding::from_le_bytes(&e.to_le_bytes())
-                .unwrap()
-                .as_slice()
-                .len(),
-            EMBEDDING_DIM
-        );
+        assert_eq!(Embedding::from_le_bytes(&e.to_le_bytes()).unwrap().as_slice().len(), EMBEDDING_DIM);
         assert!(Embedding::from_raw(&[0.0; EMBEDDING_DIM]).is_none());
         assert!(Embedding::from_raw(&[1.0; 3]).is_none());
         assert!(Embedding::from_le_bytes(&[0; 7]).is_none());

@@ -86,9 +86,7 @@ struct Inner {
 
 impl std::fmt::Debug for FaceEngine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FaceEngine")
-            .field("config", &self.inner.config)
-            .finish_non_exhaustive()
+        f.debug_struct("FaceEngine").field("config", &self.inner.config).finish_non_exhaustive()
     }
 }
 
@@ -104,14 +102,7 @@ impl FaceEngine {
         config.detector.validate()?;
         let (detector, heads) = load_detector(&config)?;
         let embedder = load_embedder(&config.models_dir.join(EMBEDDER_FILE))?;
-        Ok(FaceEngine {
-            inner: Arc::new(Inner {
-                config,
-                detector,
-                embedder,
-                heads,
-            }),
-        })
+        Ok(FaceEngine { inner: Arc::new(Inner { config, detector, embedder, heads }) })
     }
 
     /// The configuration the engine was loaded with.
@@ -150,30 +141,15 @@ impl FaceEngine {
                 kps: slice(idx[3])?,
             });
         }
-        let heads: [HeadOutputs<'_>; 3] = heads
-            .try_into()
-            .map_err(|_| FaceError::Model("detector heads".into()))?;
-        let found = detect::decode_heads(
-            &heads,
-            cfg.input_width,
-            cfg.input_height,
-            cfg.score_threshold,
-        )?;
-        Ok(detect::nms(found, cfg.nms_iou)
-            .iter()
-            .map(|d| detect::to_image_coords(d, lb.scale))
-            .collect())
+        let heads: [HeadOutputs<'_>; 3] = heads.try_into().map_err(|_| FaceError::Model("detector heads".into()))?;
+        let found = detect::decode_heads(&heads, cfg.input_width, cfg.input_height, cfg.score_threshold)?;
+        Ok(detect::nms(found, cfg.nms_iou).iter().map(|d| detect::to_image_coords(d, lb.scale)).collect())
     }
 
     /// The face to use under the quality gates (no face, several faces, too small).
     pub fn detect_one(&self, image: &RgbImage, pick: Pick) -> Result<Detection, FaceError> {
         let found = self.detect(image)?;
-        detect::select_face(
-            &found,
-            pick,
-            self.inner.config.detector.min_face_px,
-            image.dimensions(),
-        )
+        detect::select_face(&found, pick, self.inner.config.detector.min_face_px, image.dimensions())
     }
 
     /// Embeds a 112x112 aligned crop (averaging with its mirror when `flip` is on).
@@ -183,16 +159,11 @@ impl FaceEngine {
             return Ok(plain);
         }
         let mirrored = self.run_embedder(&embed::to_input(aligned, true))?;
-        Embedding::mean_of(&[&plain, &mirrored])
-            .ok_or_else(|| FaceError::Model("embedding is degenerate".into()))
+        Embedding::mean_of(&[&plain, &mirrored]).ok_or_else(|| FaceError::Model("embedding is degenerate".into()))
     }
 
     /// Aligns the face of `detection` and embeds it.
-    pub fn embed_face(
-        &self,
-        image: &RgbImage,
-        detection: &Detection,
-    ) -> Result<Embedding, FaceError> {
+    pub fn embed_face(&self, image: &RgbImage, detection: &Detection) -> Result<Embedding, FaceError> {
         self.embed_aligned(&align_face(image, &detection.landmarks))
     }
 
@@ -200,10 +171,7 @@ impl FaceEngine {
     pub fn process_image(&self, image: &RgbImage, pick: Pick) -> Result<FaceSample, FaceError> {
         let detection = self.detect_one(image, pick)?;
         let embedding = self.embed_face(image, &detection)?;
-        Ok(FaceSample {
-            detection,
-            embedding,
-        })
+        Ok(FaceSample { detection, embedding })
     }
 
     /// The full pipeline on image bytes: decode, detect (gated), align, embed.
@@ -235,16 +203,11 @@ fn f32_slice<'t>(tensor: &'t Tensor, what: &str) -> Result<&'t [f32], FaceError>
         .map_err(|e| FaceError::Model(format!("{what}: {e:#}")))
 }
 
-fn load_detector(
-    config: &FaceConfig,
-) -> Result<(Arc<TypedRunnableModel>, [[usize; 4]; 3]), FaceError> {
+fn load_detector(config: &FaceConfig) -> Result<(Arc<TypedRunnableModel>, [[usize; 4]; 3]), FaceError> {
     let path = config.models_dir.join(DETECTOR_FILE);
     let err = |what: &str| model_err(what, &path);
     if !path.is_file() {
-        return Err(FaceError::Model(format!(
-            "detector model not found at {}",
-            path.display()
-        )));
+        return Err(FaceError::Model(format!("detector model not found at {}", path.display())));
     }
     // The file's value_info names a symbolic batch that tract will not unify with 1.
     let mut model = tract_onnx::onnx()
@@ -253,29 +216,19 @@ fn load_detector(
         .model_for_path(&path)
         .map_err(err("loading detector"))?;
     let (h, w) = (config.detector.input_height, config.detector.input_width);
-    model
-        .set_input_fact(0, f32::fact([1, 3, h, w]).into())
-        .map_err(err("detector input"))?;
+    model.set_input_fact(0, f32::fact([1, 3, h, w]).into()).map_err(err("detector input"))?;
     let names: Vec<String> = model
         .output_outlets()
         .map_err(err("detector outputs"))?
         .iter()
-        .map(|o| {
-            model
-                .outlet_label(*o)
-                .map(str::to_owned)
-                .unwrap_or_else(|| model.node(o.node).name.clone())
-        })
+        .map(|o| model.outlet_label(*o).map(str::to_owned).unwrap_or_else(|| model.node(o.node).name.clone()))
         .collect();
     let mut heads = [[0usize; 4]; 3];
     for (s, stride) in STRIDES.iter().enumerate() {
         for (k, kind) in ["cls", "obj", "bbox", "kps"].iter().enumerate() {
             let name = format!("{kind}_{stride}");
             heads[s][k] = names.iter().position(|n| *n == name).ok_or_else(|| {
-                FaceError::Model(format!(
-                    "detector {} has no output {name} (has {names:?})",
-                    path.display()
-                ))
+                FaceError::Model(format!("detector {} has no output {name} (has {names:?})", path.display()))
             })?;
         }
     }
@@ -290,10 +243,7 @@ fn load_detector(
 fn load_embedder(path: &Path) -> Result<Arc<TypedRunnableModel>, FaceError> {
     let err = |what: &str| model_err(what, path);
     if !path.is_file() {
-        return Err(FaceError::Model(format!(
-            "embedder model not found at {}",
-            path.display()
-        )));
+        return Err(FaceError::Model(format!("embedder model not found at {}", path.display())));
     }
     let side = ALIGNED_SIZE as usize;
     tract_onnx::onnx()
@@ -314,10 +264,7 @@ mod tests {
     #[test]
     fn missing_models_give_a_model_error_naming_the_file() {
         let err = FaceEngine::load(FaceConfig::with_models_dir("/nonexistent/models")).unwrap_err();
-        assert!(
-            matches!(&err, FaceError::Model(m) if m.contains(DETECTOR_FILE)),
-            "{err}"
-        );
+        assert!(matches!(&err, FaceError::Model(m) if m.contains(DETECTOR_FILE)), "{err}");
     }
 
     #[test]

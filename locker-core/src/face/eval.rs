@@ -36,10 +36,7 @@ pub fn accuracy_at(pairs: &[ScoredPair], threshold: f32) -> f64 {
     if pairs.is_empty() {
         return 0.0;
     }
-    let right = pairs
-        .iter()
-        .filter(|p| (p.score >= threshold) == p.same)
-        .count();
+    let right = pairs.iter().filter(|p| (p.score >= threshold) == p.same).count();
     right as f64 / pairs.len() as f64
 }
 
@@ -59,14 +56,9 @@ pub fn evaluate(pairs: &[ScoredPair], threshold: f32, far_target: f64) -> PairRe
     impostors.sort_by(|a, b| b.total_cmp(a));
     let allowed = (far_target * impostors.len() as f64).floor() as usize;
     // Accept strictly above the (allowed+1)-th highest impostor score.
-    let tar_threshold = impostors
-        .get(allowed)
-        .map_or(f32::NEG_INFINITY, |s| s.next_up());
+    let tar_threshold = impostors.get(allowed).map_or(f32::NEG_INFINITY, |s| s.next_up());
     let genuine = pairs.iter().filter(|p| p.same).count();
-    let accepted = pairs
-        .iter()
-        .filter(|p| p.same && p.score >= tar_threshold)
-        .count();
+    let accepted = pairs.iter().filter(|p| p.same && p.score >= tar_threshold).count();
     PairReport {
         pairs: pairs.len(),
         threshold,
@@ -74,11 +66,7 @@ pub fn evaluate(pairs: &[ScoredPair], threshold: f32, far_target: f64) -> PairRe
         best_threshold: best.0,
         best_accuracy: best.1,
         far_target,
-        tar: if genuine == 0 {
-            0.0
-        } else {
-            accepted as f64 / genuine as f64
-        },
+        tar: if genuine == 0 { 0.0 } else { accepted as f64 / genuine as f64 },
         tar_threshold,
     }
 }
@@ -93,14 +81,7 @@ mod tests {
 
     #[test]
     fn figures_on_a_small_set() {
-        let pairs = [
-            p(0.9, true),
-            p(0.6, true),
-            p(0.3, true),
-            p(0.5, false),
-            p(0.1, false),
-            p(0.0, false),
-        ];
+        let pairs = [p(0.9, true), p(0.6, true), p(0.3, true), p(0.5, false), p(0.1, false), p(0.0, false)];
         let r = evaluate(&pairs, 0.4, 0.0);
         assert!((r.accuracy - 4.0 / 6.0).abs() < 1e-9);
         assert!((accuracy_at(&pairs, r.best_threshold) - r.best_accuracy).abs() < 1e-12);

@@ -28,10 +28,7 @@ pub struct Thresholds {
 
 impl Default for Thresholds {
     fn default() -> Self {
-        Self {
-            verify: 0.28,
-            identify: 0.45,
-        }
+        Self { verify: 0.28, identify: 0.45 }
     }
 }
 
@@ -47,20 +44,13 @@ pub struct Verdict {
 /// 1:1: compares two embeddings at `threshold`.
 pub fn verify(a: &Embedding, b: &Embedding, threshold: f32) -> Verdict {
     let score = a.cosine(b);
-    Verdict {
-        score,
-        same: score >= threshold,
-    }
+    Verdict { score, same: score >= threshold }
 }
 
 /// 1:1 as a check: `Ok(score)` on a match, [`FaceError::Mismatch`] otherwise.
 pub fn check(probe: &Embedding, template: &Embedding, threshold: f32) -> Result<f32, FaceError> {
     let v = verify(probe, template, threshold);
-    if v.same {
-        Ok(v.score)
-    } else {
-        Err(FaceError::Mismatch { score: v.score })
-    }
+    if v.same { Ok(v.score) } else { Err(FaceError::Mismatch { score: v.score }) }
 }
 
 /// One identification candidate.
@@ -79,7 +69,14 @@ pub struct Gallery {
     index: HashMap<String, u32>,
     rows: Vec<f32>,
     owner: Vec<u32>,
+    /// The same rows quantised to i8 (`row ≈ scale · code`), for the pre-scan.
+    codes: Vec<i8>,
+    /// Per row: the quantisation scale and the L2 norm of the quantisation error.
+    quant: Vec<(f32, f32)>,
 }
+
+/// Galleries with at least this many rows are searched with the i8 pre-scan.
+pub const PRESCAN_MIN_ROWS: usize = 8192;
 
 impl Gallery {
     /// An empty gallery.
@@ -100,9 +97,15 @@ impl Gallery {
             }
         };
         for e in embeddings {
-            self.rows.extend_from_slice(e.as_slice());
-            self.owner.push(person);
+            self.push_row(e.as_slice(), person);
         }
+    }
+
+    fn push_row(&mut self, row: &[f32], person: u32) {
+        let (scale, err) = quantise_into(row, &mut self.codes);
+        self.quant.push((scale, err));
+        self.rows.extend_from_slice(row);
+        self.owner.push(person);
     }
 
     /// Adds raw unit rows without ids (benches, bulk loads); person ids become `#<row>`.
@@ -112,8 +115,7 @@ impl Gallery {
             let p = self.ids.len() as u32;
             self.index.insert(id.clone(), p);
             self.ids.push(id);
-            self.rows.extend_from_slice(row);
-            self.owner.push(p);
+            self.push_row(row, p);
         }
     }
 
@@ -122,12 +124,12 @@ impl Gallery {
         let Some(person) = self.index.remove(id) else {
             return false;
         };
-        let mut kept_rows = Vec::with_capacity(self.rows.len());
-        let mut kept_owner = Vec::with_capacity(self.owner.len());
-        for (row, &o) in self.rows.chunks_exact(EMBEDDING_DIM).zip(&self.owner) {
+        let old = std::mem::take(self);
+        self.ids = old.ids;
+        self.index = old.index;
+        for (row, &o) in old.rows.chunks_exact(EMBEDDING_DIM).zip(&old.owner) {
             if o != person {
-                kept_rows.extend_from_slice(row);
-                kept_owner.push(if o > person { o - 1 } else { o });
+                self.push_row(row, if o > person { o - 1 } else { o });
             }
         }
         self.ids.remove(person as usize);
@@ -136,8 +138,6 @@ impl Gallery {
                 *p -= 1;
             }
         }
-        self.rows = kept_rows;
-        self.owner = kept_owner;
         true
     }
 
@@ -157,7 +157,14 @@ impl Gallery {
     }
 
     /// 1:N closed set: the `k` best people for `probe`, best first (exact cosine scores).
+    /// Large galleries are pre-scanned in i8 and only candidates that can still reach the
+    /// top `k` are re-scored in f32, so the result equals [`Gallery::top_k_exact`].
     pub fn top_k(&self, probe: &Embedding, k: usize) -> Vec<Match> {
+        if self.owner.len() >= PRESCAN_MIN_ROWS { self.top_k_prescan(probe, k) } else { self.top_k_exact(probe, k) }
+    }
+
+    /// 1:N by scoring every row in f32.
+    pub fn top_k_exact(&self, probe: &Embedding, k: usize) -> Vec<Match> {
         if k == 0 || self.ids.is_empty() {
             return Vec::new();
         }
@@ -165,26 +172,59 @@ impl Gallery {
         scan(&self.rows, probe.as_slice(), &mut scores);
         let mut best = vec![f32::NEG_INFINITY; self.ids.len()];
         for (&o, &s) in self.owner.iter().zip(&scores) {
-            let b = &mut best[o as usize];
-            if s > *b {
-                *b = s;
+            best[o as usize] = best[o as usize].max(s);
+        }
+        self.best_people(&best, k)
+    }
+
+    /// 1:N with the i8 pre-scan and exact f32 re-ranking.
+    ///
+    /// For a unit row `x = s·X + e` and probe `q = t·Q + f` (i8 codes `X`, `Q`), the error of
+    /// `s·t·(X·Q)` is at most `|f| + |e|·(1 + |f|)`. Pass 1 gives every person a lower bound;
+    /// the k-th best lower bound `L` is met by k people, so only rows whose upper bound
+    /// reaches `L` can matter, and pass 2 scores exactly those in f32.
+    pub fn top_k_prescan(&self, probe: &Embedding, k: usize) -> Vec<Match> {
+        if k == 0 || self.ids.is_empty() {
+            return Vec::new();
+        }
+        let mut q_codes = Vec::with_capacity(EMBEDDING_DIM);
+        let (q_scale, q_err) = quantise_into(probe.as_slice(), &mut q_codes);
+        let mut approx = vec![0i32; self.owner.len()];
+        scan_i8(&self.codes, &q_codes, &mut approx);
+        let slack = |row: usize| q_err + self.quant[row].1 * (1.0 + q_err) + 1e-5;
+        let mut lower = vec![f32::NEG_INFINITY; self.ids.len()];
+        for (row, (&o, &a)) in self.owner.iter().zip(&approx).enumerate() {
+            let est = self.quant[row].0 * q_scale * a as f32;
+            lower[o as usize] = lower[o as usize].max(est - slack(row));
+        }
+        let kth = k.min(lower.len()) - 1;
+        let mut sorted = lower.clone();
+        sorted.select_nth_unstable_by(kth, |a, b| b.total_cmp(a));
+        let floor = sorted[kth];
+        let mut best = vec![f32::NEG_INFINITY; self.ids.len()];
+        let q = probe.as_slice();
+        for (row, (&o, &a)) in self.owner.iter().zip(&approx).enumerate() {
+            if self.quant[row].0 * q_scale * a as f32 + slack(row) >= floor {
+                let exact = dot(&self.rows[row * EMBEDDING_DIM..(row + 1) * EMBEDDING_DIM], q);
+                best[o as usize] = best[o as usize].max(exact);
             }
         }
-        let mut order: Vec<u32> = (0..best.len() as u32).collect();
-        let by_score = |a: &u32, b: &u32| best[*b as usize].total_cmp(&best[*a as usize]);
+        self.best_people(&best, k)
+    }
+
+    fn best_people(&self, best: &[f32], k: usize) -> Vec<Match> {
+        let mut order: Vec<u32> = (0..best.len() as u32).filter(|p| best[*p as usize].is_finite()).collect();
+        let by_score = |a: &u32, b: &u32| best[*b as usize].total_cmp(&best[*a as usize]).then(a.cmp(b));
         let k = k.min(order.len());
+        if k == 0 {
+            return Vec::new();
+        }
         if k < order.len() {
             order.select_nth_unstable_by(k - 1, by_score);
             order.truncate(k);
         }
         order.sort_unstable_by(by_score);
-        order
-            .into_iter()
-            .map(|p| Match {
-                id: self.ids[p as usize].clone(),
-                score: best[p as usize],
-            })
-            .collect()
+        order.into_iter().map(|p| Match { id: self.ids[p as usize].clone(), score: best[p as usize] }).collect()
     }
 
     /// 1:N open set: like [`Gallery::top_k`] but only matches scoring at least `threshold`.
@@ -203,8 +243,7 @@ impl Gallery {
             let id = self.ids[o as usize].as_bytes();
             out.extend_from_slice(&(id.len() as u16).to_le_bytes());
             out.extend_from_slice(id);
-            row.iter()
-                .for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
+            row.iter().for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
         }
         out
     }
@@ -212,9 +251,7 @@ impl Gallery {
     /// Reads [`Gallery::to_bytes`].
     pub fn from_bytes(bytes: &[u8]) -> Result<Gallery, FaceError> {
         let bad = |what: &str| FaceError::TemplateMalformed(format!("gallery: {what}"));
-        let mut rest = bytes
-            .strip_prefix(MAGIC)
-            .ok_or_else(|| bad("wrong magic"))?;
+        let mut rest = bytes.strip_prefix(MAGIC).ok_or_else(|| bad("wrong magic"))?;
         let mut take = |n: usize| -> Result<&[u8], FaceError> {
             if rest.len() < n {
                 return Err(bad("truncated"));
@@ -227,11 +264,8 @@ impl Gallery {
         let mut gallery = Gallery::new();
         for _ in 0..count {
             let len = u16::from_le_bytes(take(2)?.try_into().map_err(|_| bad("id length"))?);
-            let id = std::str::from_utf8(take(len as usize)?)
-                .map_err(|_| bad("id not UTF-8"))?
-                .to_owned();
-            let e = Embedding::from_le_bytes(take(EMBEDDING_DIM * 4)?)
-                .ok_or_else(|| bad("embedding"))?;
+            let id = std::str::from_utf8(take(len as usize)?).map_err(|_| bad("id not UTF-8"))?.to_owned();
+            let e = Embedding::from_le_bytes(take(EMBEDDING_DIM * 4)?).ok_or_else(|| bad("embedding"))?;
             gallery.enroll(&id, [&e]);
         }
         Ok(gallery)
@@ -246,18 +280,62 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     const LANES: usize = 16;
     let mut acc = [0f32; LANES];
     let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
-    let tail: f32 = ca
-        .remainder()
-        .iter()
-        .zip(cb.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
+    let tail: f32 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| x * y).sum();
     for (x, y) in ca.zip(cb) {
         for i in 0..LANES {
             acc[i] += x[i] * y[i];
         }
     }
     acc.iter().sum::<f32>() + tail
+}
+
+/// Appends the i8 codes of `v` (symmetric, per-vector scale) to `codes`; returns the scale
+/// and (a slight over-estimate of) the L2 norm of the quantisation error.
+fn quantise_into(v: &[f32], codes: &mut Vec<i8>) -> (f32, f32) {
+    let max = v.iter().fold(0f32, |m, x| m.max(x.abs()));
+    let scale = if max > 0.0 { max / 127.0 } else { 1.0 };
+    let mut err = 0f32;
+    for &x in v {
+        let c = (x / scale).round().clamp(-127.0, 127.0);
+        codes.push(c as i8);
+        err += (x - c * scale) * (x - c * scale);
+    }
+    (scale, err.sqrt() * 1.0001)
+}
+
+#[inline(always)]
+fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
+    const LANES: usize = 32;
+    let mut acc = [0i32; LANES];
+    for (x, y) in a.chunks_exact(LANES).zip(b.chunks_exact(LANES)) {
+        for i in 0..LANES {
+            acc[i] += i32::from(x[i]) * i32::from(y[i]);
+        }
+    }
+    acc.iter().sum()
+}
+
+#[inline(always)]
+fn scan_i8_generic(codes: &[i8], q: &[i8], out: &mut [i32]) {
+    for (row, s) in codes.chunks_exact(EMBEDDING_DIM).zip(out.iter_mut()) {
+        *s = dot_i8(row, q);
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn scan_i8_avx2(codes: &[i8], q: &[i8], out: &mut [i32]) {
+    scan_i8_generic(codes, q, out);
+}
+
+fn scan_i8(codes: &[i8], q: &[i8], out: &mut [i32]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports the feature `scan_i8_avx2` is compiled for.
+        unsafe { scan_i8_avx2(codes, q, out) };
+        return;
+    }
+    scan_i8_generic(codes, q, out);
 }
 
 #[inline(always)]
@@ -289,14 +367,10 @@ mod tests {
     use super::*;
 
     fn unit(seed: u64) -> Embedding {
-        let mut x = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
+        let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         let raw: Vec<f32> = (0..EMBEDDING_DIM)
             .map(|_| {
-                x = x
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
                 ((x >> 33) as f32 / (1u64 << 31) as f32) - 0.5
             })
             .collect();
@@ -314,22 +388,29 @@ mod tests {
         let top = g.top_k(&probe, 3);
         assert_eq!(top[0].id, "p7");
         assert!((top[0].score - 1.0).abs() < 1e-5);
-        let mut brute: Vec<(f32, usize)> = (0..50)
-            .map(|i| {
-                (
-                    probe
-                        .cosine(&people[i])
-                        .max(probe.cosine(&unit(1000 + i as u64))),
-                    i,
-                )
-            })
-            .collect();
+        let mut brute: Vec<(f32, usize)> =
+            (0..50).map(|i| (probe.cosine(&people[i]).max(probe.cosine(&unit(1000 + i as u64))), i)).collect();
         brute.sort_by(|a, b| b.0.total_cmp(&a.0));
         for (m, (s, i)) in top.iter().zip(&brute) {
             assert_eq!(m.id, format!("p{i}"));
             assert!((m.score - s).abs() < 1e-5);
         }
         assert!(g.identify(&unit(999_999), 5, 0.9).is_empty());
+    }
+
+    #[test]
+    fn prescan_gives_exactly_the_f32_result() {
+        let mut g = Gallery::new();
+        for i in 0..300u64 {
+            g.enroll(&format!("p{i}"), [&unit(i), &unit(10_000 + i), &unit(20_000 + i)]);
+        }
+        for probe in [unit(5), unit(424_242), unit(10_007)] {
+            for k in [1, 5, 50] {
+                assert_eq!(g.top_k_prescan(&probe, k), g.top_k_exact(&probe, k));
+            }
+        }
+        assert!(g.remove("p3"));
+        assert_eq!(g.top_k_prescan(&unit(3), 3), g.top_k_exact(&unit(3), 3));
     }
 
     #[test]
@@ -351,9 +432,6 @@ mod tests {
     fn verify_and_check_decide_at_the_threshold() {
         let (a, b) = (unit(1), unit(2));
         assert!(verify(&a, &a, 0.5).same);
-        assert!(matches!(
-            check(&a, &b, 0.9),
-            Err(FaceError::Mismatch { .. })
-        ));
+        assert!(matches!(check(&a, &b, 0.9), Err(FaceError::Mismatch { .. })));
     }
 }

@@ -18,6 +18,8 @@ pub mod embed;
 pub mod engine;
 pub mod eval;
 pub mod gallery;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub mod store;
 pub mod template;
 
 pub use detect::{BBox, Detection, DetectorConfig, Pick};

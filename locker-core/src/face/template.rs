@@ -23,28 +23,18 @@ pub struct TemplateKey {
 
 impl std::fmt::Debug for TemplateKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TemplateKey")
-            .field("id", &self.id)
-            .field("key", &"<redacted>")
-            .finish()
+        f.debug_struct("TemplateKey").field("id", &self.id).field("key", &"<redacted>").finish()
     }
 }
 
 impl TemplateKey {
     /// A key with id `id` (1–64 printable ASCII characters without spaces or `:`).
     pub fn new(id: &str, key: [u8; 32]) -> Result<TemplateKey, FaceError> {
-        let valid = !id.is_empty()
-            && id.len() <= 64
-            && id.bytes().all(|b| b.is_ascii_graphic() && b != b':');
+        let valid = !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_graphic() && b != b':');
         if !valid {
-            return Err(FaceError::TemplateMalformed(format!(
-                "invalid key id {id:?}"
-            )));
+            return Err(FaceError::TemplateMalformed(format!("invalid key id {id:?}")));
         }
-        Ok(TemplateKey {
-            id: id.to_owned(),
-            key,
-        })
+        Ok(TemplateKey { id: id.to_owned(), key })
     }
 
     /// A fresh random key.
@@ -61,8 +51,7 @@ impl TemplateKey {
         }
         let mut key = [0u8; 32];
         for (i, byte) in key.iter_mut().enumerate() {
-            *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2).ok_or_else(bad)?, 16)
-                .map_err(|_| bad())?;
+            *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2).ok_or_else(bad)?, 16).map_err(|_| bad())?;
         }
         TemplateKey::new(id, key)
     }
@@ -105,10 +94,7 @@ impl SealedTemplate {
         let (&len, rest) = blob.split_first().ok_or_else(bad)?;
         let id = rest.get(..len as usize).ok_or_else(bad)?;
         let key_id = std::str::from_utf8(id).map_err(|_| bad())?.to_owned();
-        Ok(SealedTemplate {
-            key_id,
-            bytes: rest[len as usize..].to_vec(),
-        })
+        Ok(SealedTemplate { key_id, bytes: rest[len as usize..].to_vec() })
     }
 }
 
@@ -125,59 +111,33 @@ pub fn seal_bytes(key: &TemplateKey, plain: &[u8], context: &[u8]) -> SealedTemp
     let nonce: [u8; NONCE_LEN] = rand::random();
     let ad = aad(&key.id, context);
     let ciphertext = cipher
-        .encrypt(
-            &Nonce::from(nonce),
-            Payload {
-                msg: plain,
-                aad: &ad,
-            },
-        )
+        .encrypt(&Nonce::from(nonce), Payload { msg: plain, aad: &ad })
         .expect("AES-GCM encryption of an in-memory buffer cannot fail");
     let mut bytes = Vec::with_capacity(1 + NONCE_LEN + ciphertext.len());
     bytes.push(VERSION);
     bytes.extend_from_slice(&nonce);
     bytes.extend_from_slice(&ciphertext);
-    SealedTemplate {
-        key_id: key.id.clone(),
-        bytes,
-    }
+    SealedTemplate { key_id: key.id.clone(), bytes }
 }
 
 /// Decrypts `sealed` with whichever of `keys` has its key id.
-pub fn open_bytes(
-    keys: &[TemplateKey],
-    sealed: &SealedTemplate,
-    context: &[u8],
-) -> Result<Vec<u8>, FaceError> {
+pub fn open_bytes(keys: &[TemplateKey], sealed: &SealedTemplate, context: &[u8]) -> Result<Vec<u8>, FaceError> {
     let key = keys
         .iter()
         .find(|k| k.id == sealed.key_id)
-        .ok_or_else(|| FaceError::UnknownKey {
-            key_id: sealed.key_id.clone(),
-        })?;
+        .ok_or_else(|| FaceError::UnknownKey { key_id: sealed.key_id.clone() })?;
     let b = &sealed.bytes;
     if b.len() < 1 + NONCE_LEN + TAG_LEN {
         return Err(FaceError::TemplateMalformed("ciphertext too short".into()));
     }
     if b[0] != VERSION {
-        return Err(FaceError::TemplateMalformed(format!(
-            "unknown template version {}",
-            b[0]
-        )));
+        return Err(FaceError::TemplateMalformed(format!("unknown template version {}", b[0])));
     }
     let cipher = Aes256Gcm::new(&key.key.into());
     let ad = aad(&key.id, context);
-    let nonce: [u8; NONCE_LEN] = b[1..1 + NONCE_LEN]
-        .try_into()
-        .expect("length checked above");
+    let nonce: [u8; NONCE_LEN] = b[1..1 + NONCE_LEN].try_into().expect("length checked above");
     cipher
-        .decrypt(
-            &Nonce::from(nonce),
-            Payload {
-                msg: &b[1 + NONCE_LEN..],
-                aad: &ad,
-            },
-        )
+        .decrypt(&Nonce::from(nonce), Payload { msg: &b[1 + NONCE_LEN..], aad: &ad })
         .map_err(|_| FaceError::TemplateDecrypt)
 }
 
@@ -187,14 +147,9 @@ pub fn seal(key: &TemplateKey, embedding: &Embedding, context: &[u8]) -> SealedT
 }
 
 /// Opens one embedding sealed by [`seal`].
-pub fn open(
-    keys: &[TemplateKey],
-    sealed: &SealedTemplate,
-    context: &[u8],
-) -> Result<Embedding, FaceError> {
+pub fn open(keys: &[TemplateKey], sealed: &SealedTemplate, context: &[u8]) -> Result<Embedding, FaceError> {
     let plain = open_bytes(keys, sealed, context)?;
-    Embedding::from_le_bytes(&plain)
-        .ok_or_else(|| FaceError::TemplateMalformed("not an embedding".into()))
+    Embedding::from_le_bytes(&plain).ok_or_else(|| FaceError::TemplateMalformed("not an embedding".into()))
 }
 
 #[cfg(test)]
@@ -203,12 +158,7 @@ mod tests {
     use crate::face::EMBEDDING_DIM;
 
     fn embedding() -> Embedding {
-        Embedding::from_raw(
-            &(0..EMBEDDING_DIM)
-                .map(|i| (i as f32).sin())
-                .collect::<Vec<_>>(),
-        )
-        .unwrap()
+        Embedding::from_raw(&(0..EMBEDDING_DIM).map(|i| (i as f32).sin()).collect::<Vec<_>>()).unwrap()
     }
 
     #[test]
@@ -218,12 +168,7 @@ mod tests {
         let sealed = seal(&key, &e, b"user:1");
         assert_eq!(sealed.key_id, "k1");
         let plain = e.to_le_bytes();
-        assert!(
-            !sealed
-                .bytes
-                .windows(8)
-                .any(|w| plain.windows(8).any(|p| p == w))
-        );
+        assert!(!sealed.bytes.windows(8).any(|w| plain.windows(8).any(|p| p == w)));
         assert_eq!(open(&[key], &sealed, b"user:1").unwrap(), e);
     }
 
@@ -232,42 +177,22 @@ mod tests {
         let key = TemplateKey::generate("k1").unwrap();
         let sealed = seal(&key, &embedding(), b"user:1");
         let other_bytes = TemplateKey::generate("k1").unwrap();
-        assert_eq!(
-            open(&[other_bytes], &sealed, b"user:1"),
-            Err(FaceError::TemplateDecrypt)
-        );
+        assert_eq!(open(&[other_bytes], &sealed, b"user:1"), Err(FaceError::TemplateDecrypt));
         let other_id = TemplateKey::generate("k2").unwrap();
-        assert_eq!(
-            open(&[other_id], &sealed, b"user:1"),
-            Err(FaceError::UnknownKey {
-                key_id: "k1".into()
-            })
-        );
-        assert_eq!(
-            open(std::slice::from_ref(&key), &sealed, b"user:2"),
-            Err(FaceError::TemplateDecrypt)
-        );
+        assert_eq!(open(&[other_id], &sealed, b"user:1"), Err(FaceError::UnknownKey { key_id: "k1".into() }));
+        assert_eq!(open(std::slice::from_ref(&key), &sealed, b"user:2"), Err(FaceError::TemplateDecrypt));
         let mut tampered = sealed.clone();
         *tampered.bytes.last_mut().unwrap() ^= 1;
-        assert_eq!(
-            open(std::slice::from_ref(&key), &tampered, b"user:1"),
-            Err(FaceError::TemplateDecrypt)
-        );
+        assert_eq!(open(std::slice::from_ref(&key), &tampered, b"user:1"), Err(FaceError::TemplateDecrypt));
         tampered.bytes.truncate(5);
-        assert!(matches!(
-            open(&[key], &tampered, b"user:1"),
-            Err(FaceError::TemplateMalformed(_))
-        ));
+        assert!(matches!(open(&[key], &tampered, b"user:1"), Err(FaceError::TemplateMalformed(_))));
     }
 
     #[test]
     fn blob_round_trips() {
         let key = TemplateKey::generate("k9").unwrap();
         let sealed = seal_bytes(&key, b"gallery bytes", b"gallery");
-        assert_eq!(
-            SealedTemplate::from_blob(&sealed.to_blob()).unwrap(),
-            sealed
-        );
+        assert_eq!(SealedTemplate::from_blob(&sealed.to_blob()).unwrap(), sealed);
         assert!(SealedTemplate::from_blob(&[]).is_err());
         assert!(SealedTemplate::from_blob(&[9, b'a']).is_err());
     }

@@ -14,14 +14,12 @@ fn above_workspace() -> PathBuf {
 
 /// The models folder: `LOCKER_MODELS_DIR`, else `<workspace>/../shared/models`.
 pub fn models_dir() -> PathBuf {
-    std::env::var_os("LOCKER_MODELS_DIR")
-        .map_or_else(|| above_workspace().join("shared/models"), PathBuf::from)
+    std::env::var_os("LOCKER_MODELS_DIR").map_or_else(|| above_workspace().join("shared/models"), PathBuf::from)
 }
 
 /// The labelled photos: `LOCKER_FACES_DIR`, else `<workspace>/../shared/faces`.
 pub fn faces_dir() -> PathBuf {
-    std::env::var_os("LOCKER_FACES_DIR")
-        .map_or_else(|| above_workspace().join("shared/faces"), PathBuf::from)
+    std::env::var_os("LOCKER_FACES_DIR").map_or_else(|| above_workspace().join("shared/faces"), PathBuf::from)
 }
 
 fn require() -> bool {
@@ -49,11 +47,7 @@ pub fn faces() -> Option<PathBuf> {
     if dir.join("pairs.csv").is_file() {
         return Some(dir);
     }
-    assert!(
-        !require(),
-        "LOCKER_REQUIRE_MODELS=1 but {} has no pairs.csv",
-        dir.display()
-    );
+    assert!(!require(), "LOCKER_REQUIRE_MODELS=1 but {} has no pairs.csv", dir.display());
     eprintln!("SKIPPED: face photos not found at {}", dir.display());
     None
 }

@@ -118,6 +118,9 @@ impl RowRead for PgRow {
     }
 }
 
+#[cfg(feature = "face")]
+mod face;
+
 mod store_impl {
     use super::PgStore;
     super::super::imp::impl_store!(PgStore, sqlx::Postgres);

@@ -149,6 +149,9 @@ impl RowRead for SqliteRow {
     }
 }
 
+#[cfg(feature = "face")]
+mod face;
+
 mod store_impl {
     use super::SqliteStore;
     super::super::imp::impl_store!(SqliteStore, sqlx::Sqlite);
