@@ -184,7 +184,9 @@ pub fn run(global: &Global, command: Command) -> anyhow::Result<()> {
             let (ea, eb) = (embed_file(&engine, &a, models.pick())?, embed_file(&engine, &b, models.pick())?);
             let verdict = verify(&ea, &eb, threshold);
             if global.json {
-                global.print_json(&serde_json::json!({"score": verdict.score, "same": verdict.same, "threshold": threshold}))?;
+                global.print_json(
+                    &serde_json::json!({"score": verdict.score, "same": verdict.same, "threshold": threshold}),
+                )?;
             } else {
                 let word = if verdict.same { "same person" } else { "different people" };
                 println!("score {:.4} (threshold {threshold}): {word}", verdict.score);
@@ -223,11 +225,18 @@ pub fn run(global: &Global, command: Command) -> anyhow::Result<()> {
             }
             let mut t = table(&["rank", "id", "score", "accepted"]);
             for (i, m) in found.iter().enumerate() {
-                t.add_row(vec![(i + 1).to_string(), m.id.clone(), format!("{:.4}", m.score), (m.score >= threshold).to_string()]);
+                t.add_row(vec![
+                    (i + 1).to_string(),
+                    m.id.clone(),
+                    format!("{:.4}", m.score),
+                    (m.score >= threshold).to_string(),
+                ]);
             }
             println!("{t}");
             match found.first() {
-                Some(m) if m.score >= threshold => println!("identified: {} (score {:.4}, threshold {threshold})", m.id, m.score),
+                Some(m) if m.score >= threshold => {
+                    println!("identified: {} (score {:.4}, threshold {threshold})", m.id, m.score)
+                }
                 _ => println!("no enrolled person reaches the threshold {threshold}"),
             }
             Ok(())
@@ -248,7 +257,8 @@ fn detect(global: &Global, path: &Path, models: &ModelArgs) -> anyhow::Result<()
     let image = engine.decode(&bytes).with_context(|| format!("Cannot use {}", path.display()))?;
     let faces: Vec<Detection> = engine.detect(&image)?;
     if global.json {
-        return global.print_json(&serde_json::json!({"width": image.width(), "height": image.height(), "faces": faces}));
+        return global
+            .print_json(&serde_json::json!({"width": image.width(), "height": image.height(), "faces": faces}));
     }
     let mut t = table(&["#", "score", "box (x, y, w, h)", "landmarks (r-eye, l-eye, nose, r-mouth, l-mouth)"]);
     for (i, f) in faces.iter().enumerate() {
@@ -310,7 +320,8 @@ fn eval(global: &Global, pairs_csv: &Path, threshold: Option<f32>, models: &Mode
     let report = evaluate(&scored, threshold, 1e-3);
     let skipped = rows.len() - scored.len();
     if global.json {
-        return global.print_json(&serde_json::json!({"report": report, "skipped_pairs": skipped, "failed_images": failed}));
+        return global
+            .print_json(&serde_json::json!({"report": report, "skipped_pairs": skipped, "failed_images": failed}));
     }
     for f in &failed {
         eprintln!("skipped {f}");
@@ -333,7 +344,8 @@ fn keygen(out: &Path, id: &str) -> anyhow::Result<()> {
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(out).with_context(|| format!("Failed to create {} (it must not exist)", out.display()))?;
+    let mut file =
+        options.open(out).with_context(|| format!("Failed to create {} (it must not exist)", out.display()))?;
     writeln!(file, "{}", key.to_text())?;
     println!("wrote key {id} to {}", out.display());
     Ok(())

@@ -94,14 +94,28 @@ fn enroll_then_identify_through_the_encrypted_gallery() {
     for (user, person) in [("u-cate", "Cate_Blanchett"), ("u-al", "Al_Sharpton"), ("u-condi", "Condoleezza_Rice")] {
         let out = locker(
             &m,
-            &["face", "enroll", "--user", user, &photo(&format!("{person}/1.jpg")), &photo(&format!("{person}/2.jpg")), "--gallery", gallery, "--key-file", key],
+            &[
+                "face",
+                "enroll",
+                "--user",
+                user,
+                &photo(&format!("{person}/1.jpg")),
+                &photo(&format!("{person}/2.jpg")),
+                "--gallery",
+                gallery,
+                "--key-file",
+                key,
+            ],
         );
         assert!(out.status.success(), "{}", text(&out.stderr));
     }
     let raw = std::fs::read(gallery).unwrap();
     assert!(!raw.windows(6).any(|w| w == b"u-cate"), "ids must not be readable at rest");
 
-    let out = locker(&m, &["face", "identify", &photo("Condoleezza_Rice/3.jpg"), "--gallery", gallery, "--key-file", key, "--json"]);
+    let out = locker(
+        &m,
+        &["face", "identify", &photo("Condoleezza_Rice/3.jpg"), "--gallery", gallery, "--key-file", key, "--json"],
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v[0]["id"], "u-condi");
@@ -109,7 +123,18 @@ fn enroll_then_identify_through_the_encrypted_gallery() {
 
     let other_key = dir.path().join("other.key");
     assert!(locker(&m, &["face", "keygen", "--out", other_key.to_str().unwrap(), "--id", "face-2"]).status.success());
-    let out = locker(&m, &["face", "identify", &photo("Condoleezza_Rice/3.jpg"), "--gallery", gallery, "--key-file", other_key.to_str().unwrap()]);
+    let out = locker(
+        &m,
+        &[
+            "face",
+            "identify",
+            &photo("Condoleezza_Rice/3.jpg"),
+            "--gallery",
+            gallery,
+            "--key-file",
+            other_key.to_str().unwrap(),
+        ],
+    );
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("unknown key id"), "{}", text(&out.stderr));
 }
