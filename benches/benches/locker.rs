@@ -6,13 +6,16 @@
 use criterion::Criterion;
 
 mod alloc;
+mod face;
 mod token;
 mod wire;
 
 fn main() {
     let mut c = Criterion::default().configure_from_args();
     alloc::define(&mut c);
+    face::define(&mut c);
     token::define(&mut c);
     wire::define(&mut c);
+    face::define(&mut c);
     c.final_summary();
 }

@@ -1,6 +1,7 @@
 //! CLI tests: one binary, one module per subcommand (ripgrep style). Each runs the built
 //! `locker` binary on temporary files.
 
+mod face;
 mod lockers;
 mod tokens;
 mod uart;

@@ -180,6 +180,18 @@ pub enum ErrorCode {
     ImageTooLarge = 404,
     /// The face does not match the template.
     FaceMismatch = 405,
+    /// The image has no bytes.
+    ImageEmpty = 406,
+    /// The image is too small to hold a face.
+    ImageTooSmall = 407,
+    /// A face model is missing or failed.
+    FaceModel = 408,
+    /// A face template was sealed with an unknown key id.
+    TemplateUnknownKey = 409,
+    /// A face template does not decrypt (wrong key or tampered).
+    TemplateDecrypt = 410,
+    /// A face template has the wrong layout.
+    TemplateMalformed = 411,
 
     // 5xx: lock controller wire
     /// No answer after the last retry.

@@ -1,8 +1,36 @@
 //! Face detection, alignment, embedding and matching (feature `face`).
+//!
+//! The pipeline: image bytes (JPEG/PNG) → [`decode`] with size limits → [`detect`] (YuNet,
+//! boxes, scores and 5 landmarks, NMS, quality gates) → [`align`] (similarity transform to
+//! the ArcFace 112x112 template) → [`embed`] (MobileFaceNet, L2-normalised 128-d) →
+//! [`gallery`] (1:1 verify and 1:N identify by cosine). [`engine::FaceEngine`] loads both
+//! models once and runs the whole pipeline from `&self`. [`template`] seals embeddings at rest
+//! with AES-256-GCM.
+//!
+//! Models and their licences live in the models folder (`LOCKER_MODELS_DIR`, default
+//! `../shared/models`): `yunet_dynamic.onnx` (Apache-2.0), `mobilefacenet.onnx` (Apache-2.0),
+//! with `LICENSE-*.txt` next to them; a product shipping the models ships those texts too.
+
+pub mod align;
+pub mod decode;
+pub mod detect;
+pub mod embed;
+pub mod engine;
+pub mod eval;
+pub mod gallery;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub mod store;
+pub mod template;
+
+pub use detect::{BBox, Detection, DetectorConfig, Pick};
+pub use embed::{EMBEDDING_DIM, Embedding};
+pub use engine::{FaceConfig, FaceEngine};
+pub use gallery::{Gallery, Match, Thresholds};
+pub use template::{SealedTemplate, TemplateKey};
 
 use crate::error::ErrorCode;
 
-/// Why the face pipeline refused an image or a match.
+/// Why the face pipeline refused an image, a match or a template.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum FaceError {
@@ -16,20 +44,60 @@ pub enum FaceError {
         count: usize,
     },
     /// The face is too small to recognise.
-    #[error("face too small")]
-    TooSmall,
+    #[error("face too small ({size:.0} px, at least {min:.0} px needed)")]
+    TooSmall {
+        /// The shorter side of the face box, in image pixels.
+        size: f32,
+        /// The configured minimum.
+        min: f32,
+    },
     /// The bytes are not a readable JPEG or PNG.
     #[error("image unreadable: {0}")]
     ImageUnreadable(String),
-    /// The image is larger than allowed.
-    #[error("image too large")]
-    ImageTooLarge,
+    /// The image is larger than allowed (checked from the header, before decoding).
+    #[error("image too large ({width}x{height}, at most {max_side} px per side)")]
+    ImageTooLarge {
+        /// Width from the header.
+        width: u32,
+        /// Height from the header.
+        height: u32,
+        /// The configured limit per side.
+        max_side: u32,
+    },
     /// The face does not match the stored template.
     #[error("face does not match (score {score:.3})")]
     Mismatch {
         /// The cosine score that fell short of the threshold.
         score: f32,
     },
+    /// No bytes at all.
+    #[error("image is empty")]
+    ImageEmpty,
+    /// The image is too small to hold a recognisable face.
+    #[error("image too small ({width}x{height}, at least {min_side} px per side)")]
+    ImageTooSmall {
+        /// Width from the header.
+        width: u32,
+        /// Height from the header.
+        height: u32,
+        /// The configured minimum per side.
+        min_side: u32,
+    },
+    /// A model file is missing, does not load, or failed to run.
+    #[error("face model error: {0}")]
+    Model(String),
+    /// The template was sealed with a key this process does not have.
+    #[error("template sealed with unknown key id {key_id:?}")]
+    UnknownKey {
+        /// The key id stored with the ciphertext.
+        key_id: String,
+    },
+    /// The template does not decrypt (wrong key bytes or tampered data).
+    #[error("template does not decrypt (wrong key or corrupted data)")]
+    TemplateDecrypt,
+    /// The template bytes have the wrong layout or version.
+    #[error("template malformed: {0}")]
+    TemplateMalformed(String),
 }
 
 impl FaceError {
@@ -38,10 +106,16 @@ impl FaceError {
         match self {
             FaceError::NotFound => ErrorCode::FaceNotFound,
             FaceError::MultipleFaces { .. } => ErrorCode::MultipleFaces,
-            FaceError::TooSmall => ErrorCode::FaceTooSmall,
+            FaceError::TooSmall { .. } => ErrorCode::FaceTooSmall,
             FaceError::ImageUnreadable(_) => ErrorCode::ImageUnreadable,
-            FaceError::ImageTooLarge => ErrorCode::ImageTooLarge,
+            FaceError::ImageTooLarge { .. } => ErrorCode::ImageTooLarge,
             FaceError::Mismatch { .. } => ErrorCode::FaceMismatch,
+            FaceError::ImageEmpty => ErrorCode::ImageEmpty,
+            FaceError::ImageTooSmall { .. } => ErrorCode::ImageTooSmall,
+            FaceError::Model(_) => ErrorCode::FaceModel,
+            FaceError::UnknownKey { .. } => ErrorCode::TemplateUnknownKey,
+            FaceError::TemplateDecrypt => ErrorCode::TemplateDecrypt,
+            FaceError::TemplateMalformed(_) => ErrorCode::TemplateMalformed,
         }
     }
 }

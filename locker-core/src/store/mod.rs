@@ -8,6 +8,8 @@
 //! SQL is written per backend with runtime `query`/`query_as`, so building needs no database.
 
 pub mod chain;
+#[cfg(all(feature = "face", any(feature = "sqlite", feature = "postgres")))]
+mod face_templates;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod imp;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]

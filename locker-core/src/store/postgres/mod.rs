@@ -115,6 +115,8 @@ impl RowRead for PgRow {
 }
 
 mod tokens;
+#[cfg(feature = "face")]
+mod face;
 
 mod store_impl {
     use super::PgStore;

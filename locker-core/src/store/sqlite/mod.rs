@@ -133,6 +133,8 @@ impl RowRead for SqliteRow {
 }
 
 mod tokens;
+#[cfg(feature = "face")]
+mod face;
 
 mod store_impl {
     use super::SqliteStore;
