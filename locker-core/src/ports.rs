@@ -308,6 +308,9 @@ mod storage {
         async fn list_log(&self, filter: &TxLogFilter, page: Page) -> Result<Paged<TxLogEntry>>;
         /// Recomputes the hash chain over every row and the stored head.
         async fn verify_log_chain(&self) -> Result<ChainReport>;
+    }
+}
+
 // ---- Lock controllers (issue 4) -------------------------------------------------------
 
 pub use lock_controller::LockController;
