@@ -105,9 +105,10 @@ pub struct ModelArgs {
     /// Detector input width and height (multiples of 32).
     #[arg(long, default_value_t = 320)]
     det_size: usize,
-    /// Use the largest face when the photo shows several (instead of refusing).
-    #[arg(long)]
-    largest: bool,
+    /// Which face to use when a photo shows several: the one nearest the centre (a kiosk
+    /// camera is aimed at the customer), the largest, or refuse (`single`).
+    #[arg(long, value_enum, default_value_t = PickArg::Central)]
+    pick: PickArg,
     /// Average the embedding with that of the mirrored face.
     #[arg(long)]
     flip: bool,
@@ -123,8 +124,23 @@ impl ModelArgs {
     }
 
     fn pick(&self) -> Pick {
-        if self.largest { Pick::Largest } else { Pick::Single }
+        match self.pick {
+            PickArg::Single => Pick::Single,
+            PickArg::Largest => Pick::Largest,
+            PickArg::Central => Pick::Central,
+        }
     }
+}
+
+/// `--pick` values.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum PickArg {
+    /// Exactly one face, or an error.
+    Single,
+    /// The largest face.
+    Largest,
+    /// The face nearest the image centre.
+    Central,
 }
 
 /// The encrypted gallery file and its key.

@@ -22,14 +22,12 @@ fn models() -> Option<PathBuf> {
 }
 
 fn locker(models: &PathBuf, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_locker"))
-        .args(args)
-        .arg("--models")
-        .arg(models)
-        .env_remove("LOCKER_FACE_KEY_FILE")
-        .env_remove("LOCKER_FACE_GALLERY")
-        .output()
-        .expect("Failed to run locker")
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_locker"));
+    cmd.args(args);
+    if args.get(1) != Some(&"keygen") {
+        cmd.arg("--models").arg(models);
+    }
+    cmd.env_remove("LOCKER_FACE_KEY_FILE").env_remove("LOCKER_FACE_GALLERY").output().expect("Failed to run locker")
 }
 
 fn photo(rel: &str) -> String {

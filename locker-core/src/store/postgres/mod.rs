@@ -114,9 +114,9 @@ impl RowRead for PgRow {
     }
 }
 
-mod tokens;
 #[cfg(feature = "face")]
 mod face;
+mod tokens;
 
 mod store_impl {
     use super::PgStore;

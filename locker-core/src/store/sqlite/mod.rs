@@ -132,9 +132,9 @@ impl RowRead for SqliteRow {
     }
 }
 
-mod tokens;
 #[cfg(feature = "face")]
 mod face;
+mod tokens;
 
 mod store_impl {
     use super::SqliteStore;
