@@ -41,9 +41,13 @@ impl Global {
             .block_on(fut)
     }
 
-    /// Prints `value` as pretty JSON on stdout.
+    /// Prints `value` as pretty JSON on stdout. A closed pipe (`locker ... --json | head`)
+    /// comes back as an IO error, which [`exit_code`] treats as success, instead of a panic.
     pub fn print_json<T: serde::Serialize>(&self, value: &T) -> anyhow::Result<()> {
-        println!("{}", serde_json::to_string_pretty(value)?);
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{}", serde_json::to_string_pretty(value)?)?;
+        out.flush()?;
         Ok(())
     }
 }
