@@ -25,6 +25,9 @@ enum Command {
     /// Database: apply migrations, show status.
     #[command(subcommand)]
     Db(cmd::db::Command),
+    /// Lock-controller boards: add, list, rotate their API keys.
+    #[command(subcommand)]
+    Controllers(cmd::controllers::Command),
     /// Lockers: add, import from CSV, list, set status.
     #[command(subcommand)]
     Lockers(cmd::lockers::Command),
@@ -51,6 +54,7 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Demo(args) => cmd::demo::run(&cli.global, args),
         Command::Db(c) => cmd::db::run(&cli.global, c),
+        Command::Controllers(c) => cmd::controllers::run(&cli.global, c),
         Command::Lockers(c) => cmd::lockers::run(&cli.global, c),
         Command::Keys(c) => cmd::keys::run(&cli.global, c),
         Command::Qr(c) => cmd::qr::run(&cli.global, c),

@@ -47,6 +47,9 @@ pub enum Error {
     /// No free locker matches the request.
     #[error("no available locker matches the request")]
     NoAvailableLocker,
+    /// The locker is held by a rental, so it cannot be changed that way now.
+    #[error("locker {0} is in use")]
+    LockerInUse(String),
     /// A rental or door event that is not allowed in the current state.
     #[error(transparent)]
     Transition(#[from] TransitionError),
@@ -98,6 +101,7 @@ impl Error {
             Error::AlreadyExists { .. } => ErrorCode::AlreadyExists,
             Error::Conflict(_) => ErrorCode::Conflict,
             Error::NoAvailableLocker => ErrorCode::NoAvailableLocker,
+            Error::LockerInUse(_) => ErrorCode::LockerInUse,
             Error::Transition(_) => ErrorCode::InvalidTransition,
             Error::Storage { .. } => ErrorCode::Storage,
             Error::Config(_) => ErrorCode::Config,
@@ -134,6 +138,8 @@ pub enum ErrorCode {
     NoAvailableLocker = 200,
     /// Illegal rental or door transition.
     InvalidTransition = 201,
+    /// The locker is held by a rental.
+    LockerInUse = 202,
 
     // 3xx: codes and tokens
     /// Wrong credentials.

@@ -13,6 +13,7 @@
 //!   [`sim`] a simulated controller; `serial` (feature `serial`) the serial transport.
 //! - [`store`]: the [`ports::Store`] trait's SQLite and PostgreSQL implementations.
 //! - `face` (feature `face`): detection, alignment, embedding and matching.
+//! - `service`: [`service::LockerService`], the seeds' flows composed from all of the above.
 //!
 //! The protocol and domain logic are sans-IO: they take bytes, events and time and return
 //! bytes and actions. IO sits at the edges behind the small traits in [`ports`].
@@ -34,8 +35,12 @@ pub mod link;
 pub mod ports;
 #[cfg(feature = "serial")]
 pub mod serial;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub mod service;
 pub mod sim;
 pub mod store;
+#[cfg(all(feature = "test-utils", any(feature = "sqlite", feature = "postgres")))]
+pub mod testing;
 pub mod token;
 pub mod wire;
 

@@ -29,9 +29,9 @@ mod storage {
     use crate::Result;
     use crate::alloc::AllocationRequest;
     use crate::domain::{
-        Alert, AlertKind, AuthMethod, Controller, Id, Locker, LockerSize, LockerStatus, Money, NewAlert, NewController,
-        NewLocker, NewTxLog, NewUser, Rental, RentalKind, RentalState, Role, Severity, Timestamp, TxAction, TxLogEntry,
-        User,
+        Alert, AlertKind, AuthMethod, Controller, DoorState, Id, Locker, LockerSize, LockerStatus, Money, NewAlert,
+        NewController, NewLocker, NewTxLog, NewUser, Rental, RentalKind, RentalState, Role, Severity, Timestamp,
+        TxAction, TxLogEntry, User,
     };
 
     /// One page of a listing: 1-based `page`, `limit` items per page (1 to [`Page::MAX_LIMIT`]).
@@ -240,6 +240,8 @@ mod storage {
         async fn delete_locker(&self, id: Id) -> Result<()>;
         /// Sets a locker's status.
         async fn set_locker_status(&self, id: Id, status: LockerStatus, now: Timestamp) -> Result<Locker>;
+        /// Records what a locker's door sensor says (status untouched).
+        async fn set_locker_door(&self, id: Id, door: DoorState, now: Timestamp) -> Result<Locker>;
 
         /// Registers a controller.
         async fn create_controller(&self, new: NewController, now: Timestamp) -> Result<Controller>;

@@ -590,6 +590,20 @@ impl SimIo {
     }
 }
 
+/// Starts the in-process simulator with `config` behind a v1 [`crate::driver::ThreadController`]
+/// (the same driver a serial port gets), and returns it with the device, through which
+/// tests and demos open and shut doors by hand.
+pub fn spawn_controller(config: SimConfig) -> std::io::Result<(crate::driver::ThreadController, Arc<Mutex<Device>>)> {
+    let link = Link::new(crate::link::LinkConfig {
+        channels: u16::from(config.channels),
+        first_seq: crate::driver::fresh_seq_seed(),
+        ..crate::link::LinkConfig::default()
+    });
+    let io = SimIo::new(config);
+    let device = io.device();
+    Ok((crate::driver::ThreadController::spawn(Box::new(link), Box::new(io))?, device))
+}
+
 /// Locks a device, recovering it if a holder panicked (the state is plain data).
 pub(crate) fn lock(device: &Mutex<Device>) -> std::sync::MutexGuard<'_, Device> {
     device.lock().unwrap_or_else(|e| e.into_inner())

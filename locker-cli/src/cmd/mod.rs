@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod controllers;
 pub mod db;
 pub mod demo;
 pub mod face;

@@ -16,8 +16,8 @@ macro_rules! impl_store {
     ($store:ty, $db:ty) => {
         use $crate::alloc::{AllocationRequest, LockerChoice};
         use $crate::domain::{
-            Alert, Controller, Id, Locker, LockerStatus, NewAlert, NewController, NewLocker, NewTxLog, NewUser, Rental,
-            RentalState, Timestamp, TxLogEntry, User, new_id,
+            Alert, Controller, DoorState, Id, Locker, LockerStatus, NewAlert, NewController, NewLocker, NewTxLog,
+            NewUser, Rental, RentalState, Timestamp, TxLogEntry, User, new_id,
         };
         use $crate::ports::{
             AlertFilter, ChainReport, LockerFilter, NewRental, Page, Paged, RentalFilter, StoreStatus, TxLogFilter,
@@ -314,6 +314,22 @@ macro_rules! impl_store {
                     .execute(&mut *tx)
                     .await
                     .map_err(|e| storage_error(e, "setting a locker's status"))?;
+                if done.rows_affected() == 0 {
+                    return Err(Error::not_found("locker", id));
+                }
+                Self::commit(tx).await?;
+                self.get_locker(id).await
+            }
+
+            async fn set_locker_door(&self, id: Id, door: DoorState, now: Timestamp) -> Result<Locker> {
+                let mut tx = self.begin_write().await?;
+                let done = q(sql::SET_LOCKER_DOOR)
+                    .id(Some(id))
+                    .text(Some(door.to_string()))
+                    .ts(Some(micros(now)))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| storage_error(e, "recording a door state"))?;
                 if done.rows_affected() == 0 {
                     return Err(Error::not_found("locker", id));
                 }

@@ -65,6 +65,7 @@ pub(crate) fn bind_locker_filter<Q: Binds>(q: Q, f: &crate::ports::LockerFilter)
 }
 
 pub(crate) const SET_LOCKER_STATUS: &str = "UPDATE lockers SET status = $2, updated_at = $3 WHERE id = $1";
+pub(crate) const SET_LOCKER_DOOR: &str = "UPDATE lockers SET door = $2, updated_at = $3 WHERE id = $1";
 /// Status change after a rental transition; an ended rental also stamps `last_used_at`.
 pub(crate) const SET_LOCKER_STATUS_USED: &str =
     "UPDATE lockers SET status = $2, updated_at = $3, last_used_at = $3 WHERE id = $1";

@@ -310,3 +310,52 @@ pub async fn open_with_tokens(
         other => Err(crate::Error::Config(format!("this build has no {other:?} support (enable its cargo feature)"))),
     }
 }
+
+/// Every storage port of one database, sharing one connection pool.
+#[derive(Clone)]
+pub struct Stores {
+    /// Lockers, controllers, users, rentals, alerts and the log.
+    pub store: std::sync::Arc<dyn crate::ports::Store>,
+    /// Refresh tokens, OTPs, used QR ids, pickup codes, API keys.
+    pub tokens: std::sync::Arc<dyn crate::token::store::TokenStore>,
+    /// Sealed face templates.
+    #[cfg(feature = "face")]
+    pub faces: std::sync::Arc<dyn crate::face::store::FaceTemplateStore>,
+}
+
+impl std::fmt::Debug for Stores {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stores").finish_non_exhaustive()
+    }
+}
+
+/// Opens the database at `url`, applies pending migrations, and returns every port on it.
+pub async fn open_all(url: &str) -> crate::Result<Stores> {
+    use crate::ports::Store as _;
+    match super::Backend::from_url(url)? {
+        #[cfg(feature = "sqlite")]
+        super::Backend::Sqlite => {
+            let db = std::sync::Arc::new(super::sqlite::SqliteStore::connect(url).await?);
+            db.migrate().await?;
+            Ok(Stores {
+                store: db.clone(),
+                tokens: db.clone(),
+                #[cfg(feature = "face")]
+                faces: db,
+            })
+        }
+        #[cfg(feature = "postgres")]
+        super::Backend::Postgres => {
+            let db = std::sync::Arc::new(super::postgres::PgStore::connect(url).await?);
+            db.migrate().await?;
+            Ok(Stores {
+                store: db.clone(),
+                tokens: db.clone(),
+                #[cfg(feature = "face")]
+                faces: db,
+            })
+        }
+        #[allow(unreachable_patterns)]
+        other => Err(crate::Error::Config(format!("this build has no {other:?} support (enable its cargo feature)"))),
+    }
+}

@@ -71,6 +71,7 @@ fn status_and_code(err: &Error) -> (StatusCode, &'static str) {
         ErrorCode::Conflict => (S::CONFLICT, "CONFLICT"),
         ErrorCode::InvalidTransition => (S::CONFLICT, "INVALID_STATE"),
         ErrorCode::NoAvailableLocker => (S::SERVICE_UNAVAILABLE, "NO_AVAILABLE_LOCKER"),
+        ErrorCode::LockerInUse => (S::CONFLICT, "LOCKER_IN_USE"),
         ErrorCode::InvalidCredentials => (S::UNAUTHORIZED, "INVALID_CREDENTIALS"),
         ErrorCode::TokenInvalid => (S::UNAUTHORIZED, "TOKEN_INVALID"),
         ErrorCode::TokenExpired => (S::UNAUTHORIZED, "TOKEN_EXPIRED"),

@@ -1,0 +1,278 @@
+//! Lock controllers: attaching drivers, their events, heartbeats and fault reports, and the
+//! timers (door windows, offline controllers, overdue rentals).
+
+use std::sync::Arc;
+
+use futures::StreamExt as _;
+
+use crate::domain::{Alert, AlertKind, Controller, DoorEvent, DoorState, Id, Locker, NewAlert, RentalState, Timestamp};
+use crate::ports::{LockController, LockerFilter, Page, RentalFilter};
+use crate::wire::{ControllerEvent, DeviceEvent};
+use crate::{Error, Result};
+
+use super::{LockerService, lock};
+
+/// Battery level under which a `low_battery` alert is raised.
+pub const LOW_BATTERY_PERCENT: u8 = 20;
+
+impl LockerService {
+    /// Connects the driver of controller `controller_id`: its lockers' unlocks go through
+    /// `driver`, and its events (door sensors, faults, tamper, power) are fed to the door
+    /// machines by a task on the current tokio runtime, which ends with the service.
+    pub fn attach_controller(self: &Arc<Self>, controller_id: Id, driver: Arc<dyn LockController>) {
+        let mut events = driver.subscribe();
+        self.controllers.write().unwrap_or_else(|e| e.into_inner()).insert(controller_id, driver);
+        let service = Arc::downgrade(self);
+        tokio::spawn(async move {
+            while let Some(event) = events.next().await {
+                let Some(service) = service.upgrade() else { break };
+                if let Err(e) = service.on_controller_event(controller_id, event).await {
+                    tracing::error!(controller = %controller_id, error = %e, "controller event not handled");
+                }
+            }
+        });
+    }
+
+    /// Handles one event from controller `controller_id`'s driver.
+    pub async fn on_controller_event(&self, controller_id: Id, event: ControllerEvent) -> Result<()> {
+        match event {
+            ControllerEvent::Device { event: DeviceEvent::Door { channel, state } } => {
+                let locker = self.locker_on(controller_id, channel, |l| l.sensor_channel).await?;
+                self.report_door(locker.id, state).await
+            }
+            ControllerEvent::Device { event: DeviceEvent::Fault { channel, code } } => {
+                let locker = self.locker_on(controller_id, channel, |l| l.relay_channel).await?;
+                tracing::warn!(locker = %locker.code, code, "controller reported a channel fault");
+                self.door_event(locker.id, DoorEvent::SensorFault).await
+            }
+            ControllerEvent::Device { event: DeviceEvent::Tamper } => {
+                let controller = self.store().get_controller(controller_id).await?;
+                let message = format!("Controller {} reports its enclosure was tampered with", controller.name);
+                self.raise(
+                    NewAlert { controller_id: Some(controller_id), ..NewAlert::new(AlertKind::Tamper, message) },
+                    None,
+                )
+                .await
+                .map(drop)
+            }
+            ControllerEvent::Device { event: DeviceEvent::Power { percent } } => {
+                self.heartbeat(controller_id, Some(percent), None).await.map(drop)
+            }
+            ControllerEvent::Disconnected { reason } => {
+                tracing::warn!(controller = %controller_id, %reason, "lock controller disconnected");
+                Ok(())
+            }
+            ControllerEvent::Reconnected => self.heartbeat(controller_id, None, None).await.map(drop),
+        }
+    }
+
+    /// The locker wired to `channel` of controller `controller_id`.
+    async fn locker_on(&self, controller_id: Id, channel: u16, wire: fn(&Locker) -> u16) -> Result<Locker> {
+        let mut page = Page::new(1, Page::MAX_LIMIT)?;
+        loop {
+            let lockers = self.store().list_lockers(&LockerFilter::default(), page).await?;
+            if let Some(l) = lockers.items.iter().find(|l| l.controller_id == Some(controller_id) && wire(l) == channel)
+            {
+                return Ok(l.clone());
+            }
+            if u64::from(page.page) * u64::from(page.limit) >= lockers.total {
+                return Err(Error::not_found("locker", format!("controller {controller_id} channel {channel}")));
+            }
+            page.page += 1;
+        }
+    }
+
+    /// A sign of life from controller `controller_id`, with its battery and firmware when
+    /// reported. A battery under [`LOW_BATTERY_PERCENT`] raises `low_battery` once.
+    pub async fn heartbeat(
+        &self,
+        controller_id: Id,
+        battery: Option<u8>,
+        firmware: Option<String>,
+    ) -> Result<Controller> {
+        if battery.is_some_and(|b| b > 100) {
+            return Err(Error::validation("battery", "must be 0 to 100"));
+        }
+        let _one_at_a_time = self.heartbeats.lock().await;
+        let mut controller = self.store().get_controller(controller_id).await?;
+        controller.last_heartbeat_at = Some(self.now());
+        if battery.is_some() {
+            controller.battery_percent = battery;
+        }
+        if firmware.is_some() {
+            controller.firmware = firmware;
+        }
+        let controller = self.store().update_controller(&controller).await?;
+        let low = controller.battery_percent.is_some_and(|b| b < LOW_BATTERY_PERCENT);
+        let alert_now = {
+            let mut watch = lock(&self.watch);
+            watch.offline_alerted.remove(&controller_id);
+            if low {
+                watch.low_battery_alerted.insert(controller_id)
+            } else {
+                watch.low_battery_alerted.remove(&controller_id);
+                false
+            }
+        };
+        if alert_now {
+            let message =
+                format!("Controller {} battery at {}%", controller.name, controller.battery_percent.unwrap_or(0));
+            self.raise(
+                NewAlert { controller_id: Some(controller_id), ..NewAlert::new(AlertKind::LowBattery, message) },
+                None,
+            )
+            .await?;
+        }
+        Ok(controller)
+    }
+
+    /// A hardware fault reported by controller `controller_id` (HTTP): raises the alert;
+    /// a lock jam takes the locker out of service, a sensor fault marks its door unknown.
+    pub async fn report_error(
+        &self,
+        controller_id: Id,
+        locker_id: Option<Id>,
+        kind: AlertKind,
+        description: &str,
+    ) -> Result<Alert> {
+        let locker = match locker_id {
+            Some(id) => Some(self.controlled_locker(controller_id, id).await?),
+            None => None,
+        };
+        let description = description.trim();
+        let message = match (&locker, description.is_empty()) {
+            (Some(l), false) => format!("Locker {}: {description}", l.code),
+            (Some(l), true) => format!("Locker {}: {kind}", l.code),
+            (None, false) => description.to_owned(),
+            (None, true) => kind.to_string(),
+        };
+        let new = NewAlert { locker_id, controller_id: Some(controller_id), ..NewAlert::new(kind, message) };
+        let alert = self.raise(new, locker.as_ref()).await?;
+        if let Some(locker) = &locker {
+            match kind {
+                AlertKind::LockJam => {
+                    self.to_maintenance(locker, "lock jam reported by the controller").await?;
+                }
+                AlertKind::SensorMalfunction => self.door_event(locker.id, DoorEvent::SensorFault).await?,
+                _ => {}
+            }
+        }
+        Ok(alert)
+    }
+
+    /// A sensor reading sent by controller `controller_id` over HTTP; the locker must be
+    /// wired to it. Counts as a heartbeat.
+    pub async fn report_sensor(&self, controller_id: Id, locker_id: Id, state: DoorState) -> Result<Locker> {
+        let locker = self.controlled_locker(controller_id, locker_id).await?;
+        self.heartbeat(controller_id, None, None).await?;
+        self.report_door(locker.id, state).await?;
+        self.store().get_locker(locker.id).await
+    }
+
+    async fn controlled_locker(&self, controller_id: Id, locker_id: Id) -> Result<Locker> {
+        let locker = self.store().get_locker(locker_id).await?;
+        if locker.controller_id != Some(controller_id) {
+            return Err(Error::validation(
+                "locker_id",
+                format!("locker {} is not wired to this controller", locker.code),
+            ));
+        }
+        Ok(locker)
+    }
+
+    /// When [`on_tick`](Self::on_tick) should next run: the earliest door deadline or the
+    /// next housekeeping pass.
+    pub fn next_deadline(&self) -> Option<Timestamp> {
+        let housekeeping = lock(&self.watch).next_housekeeping.unwrap_or_else(|| self.now());
+        Some(self.next_door_deadline().map_or(housekeeping, |d| d.min(housekeeping)))
+    }
+
+    /// Runs what is due at `now`: door windows (retries, jams, doors left open) and, every
+    /// [`housekeeping_every`](super::ServiceConfig::housekeeping_every), a ping of each
+    /// attached controller, offline detection and overdue rentals.
+    pub async fn on_tick(&self, now: Timestamp) -> Result<()> {
+        self.tick_doors(now).await?;
+        let due = {
+            let mut watch = lock(&self.watch);
+            let due = watch.next_housekeeping.is_none_or(|t| t <= now);
+            if due {
+                watch.next_housekeeping = Some(now + self.config.housekeeping_every);
+            }
+            due
+        };
+        if due {
+            self.ping_controllers().await;
+            self.detect_offline(now).await?;
+            self.detect_overdue(now).await?;
+        }
+        Ok(())
+    }
+
+    /// Sleeps until [`next_deadline`](Self::next_deadline) (or until a door changes) and
+    /// calls [`on_tick`](Self::on_tick), forever. Spawn it on the shell's runtime.
+    pub async fn run_timers(self: Arc<Self>) {
+        loop {
+            let now = self.now();
+            let wait = self.next_deadline().map_or(std::time::Duration::from_secs(1), |t| {
+                (t - now).to_std().unwrap_or_default().min(std::time::Duration::from_secs(1))
+            });
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = self.timers_changed.notified() => {}
+            }
+            if let Err(e) = self.on_tick(self.now()).await {
+                tracing::error!(error = %e, "timer pass failed");
+            }
+        }
+    }
+
+    async fn ping_controllers(&self) {
+        let attached: Vec<(Id, Arc<dyn LockController>)> =
+            self.controllers.read().unwrap_or_else(|e| e.into_inner()).iter().map(|(k, v)| (*k, v.clone())).collect();
+        for (id, driver) in attached {
+            match driver.info().await {
+                Ok(info) => {
+                    if let Err(e) = self.heartbeat(id, None, info.firmware).await {
+                        tracing::error!(controller = %id, error = %e, "heartbeat not recorded");
+                    }
+                }
+                Err(e) => tracing::warn!(controller = %id, error = %e, "controller did not answer a ping"),
+            }
+        }
+    }
+
+    async fn detect_offline(&self, now: Timestamp) -> Result<()> {
+        let controllers = self.store().list_controllers(Page::new(1, Page::MAX_LIMIT)?).await?;
+        for c in controllers.items.into_iter().filter(|c| c.active) {
+            let silent_since = c.last_heartbeat_at.unwrap_or(c.created_at);
+            if now - silent_since < Controller::OFFLINE_AFTER {
+                continue;
+            }
+            if !lock(&self.watch).offline_alerted.insert(c.id) {
+                continue;
+            }
+            let message = format!("Controller {} has been silent since {}", c.name, silent_since.to_rfc3339());
+            self.raise(
+                NewAlert { controller_id: Some(c.id), ..NewAlert::new(AlertKind::DeviceOffline, message) },
+                None,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn detect_overdue(&self, now: Timestamp) -> Result<()> {
+        let filter = RentalFilter { live_only: true, ..Default::default() };
+        let rentals = self.store().list_rentals(&filter, Page::new(1, Page::MAX_LIMIT)?).await?;
+        for rental in rentals.items.iter().filter(|r| r.state == RentalState::Active && r.is_overdue(now)) {
+            if !lock(&self.watch).overdue_alerted.insert(rental.id) {
+                continue;
+            }
+            let locker = self.store().get_locker(rental.locker_id).await?;
+            let message = format!("Rental in locker {} is past its paid time", locker.code);
+            let new = NewAlert { locker_id: Some(locker.id), ..NewAlert::new(AlertKind::OrderOverdue, message) };
+            self.raise(new, Some(&locker)).await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,223 @@
+//! [`LockerService`]: the flows of the seeds, composed from the core's parts.
+//!
+//! The service owns no IO of its own: it is given the stores ([`Stores`]), the lock
+//! controllers ([`LockController`], attached per controller id), the QR key ring, the face
+//! engine and template keys, and a [`Clock`]. Each flow is a short sequence of steps over
+//! those ports, with the rules in the pure state machines of [`crate::domain`]:
+//!
+//! - **check-in** by QR token or face ([`LockerService::check_in`]): verify, allocate and
+//!   create the rental in `Opening` in one transaction (the unlock intent is committed
+//!   before the relay fires), store the guest face template, fire the relay. The rental
+//!   becomes `Active` when the door sensor reports the door closed again — asynchronously,
+//!   through the door machine — so a request never waits for a person to put things in.
+//! - **reopen** ([`LockerService::reopen`]) and **check-out** ([`LockerService::check_out`],
+//!   [`LockerService::check_out_by_face`]): verify the same QR or face against the rental,
+//!   commit the transition, fire the relay.
+//! - **force-open** and **maintenance** for staff ([`LockerService::force_open`],
+//!   [`LockerService::set_status`]).
+//! - **sensor reports, controller faults, heartbeats**: door events go through each locker's
+//!   [`Door`] machine, which raises `unauthorized_open`, `lock_jam` (and maintenance),
+//!   `door_left_open` and `sensor_malfunction`.
+//! - **timers**: the shell asks [`LockerService::next_deadline`] and calls
+//!   [`LockerService::on_tick`] then (door windows, offline controllers, overdue rentals);
+//!   [`LockerService::run_timers`] is that loop for tokio shells.
+//!
+//! Everything observable is also sent as a [`ServiceEvent`] on a broadcast channel
+//! ([`LockerService::subscribe`]).
+
+mod credential;
+mod devices;
+mod doors;
+mod events;
+mod keys;
+mod rentals;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, RwLock};
+
+use chrono::TimeDelta;
+use tokio::sync::broadcast;
+
+pub use credential::Proof;
+pub use events::ServiceEvent;
+pub use keys::ServiceKeys;
+pub use rentals::{CheckIn, CheckInRequest, CheckedOut, ForceOpened, Reopened};
+
+use crate::domain::{Alert, Door, DoorConfig, Id, Locker, LockerSize, NewAlert, Timestamp};
+use crate::ports::{Clock, LockController, Store};
+use crate::store::tokens::Stores;
+use crate::token::qr::QrKeyring;
+use crate::token::store::TokenStore;
+use crate::{Error, Result};
+
+/// How the service behaves; [`ServiceConfig::default`] suits a kiosk.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceConfig {
+    /// This kiosk's name, written as the device of every log row (`Pi_01`).
+    pub kiosk: String,
+    /// Only lockers of this station are allocated, if set.
+    pub station: Option<String>,
+    /// The size a walk-up check-in asks for when the caller names none (larger sizes are
+    /// given when it is taken).
+    pub default_size: LockerSize,
+    /// Door windows and limits.
+    pub door: DoorConfig,
+    /// How often controllers are pinged and offline/overdue checks run.
+    pub housekeeping_every: TimeDelta,
+    /// Capacity of the event channel; a subscriber that falls further behind loses the oldest.
+    pub event_capacity: usize,
+}
+
+impl Default for ServiceConfig {
+    fn default() -> Self {
+        Self {
+            kiosk: "kiosk".into(),
+            station: None,
+            default_size: LockerSize::Small,
+            door: DoorConfig::default(),
+            housekeeping_every: TimeDelta::seconds(30),
+            event_capacity: 1024,
+        }
+    }
+}
+
+/// What the service is built from.
+pub struct ServiceParts {
+    /// The database.
+    pub stores: Stores,
+    /// QR keys (an active signing key to issue; any key to verify).
+    pub qr: QrKeyring,
+    /// Wall-clock time.
+    pub clock: Arc<dyn Clock>,
+    /// The face engine, when face check-in is offered.
+    #[cfg(feature = "face")]
+    pub faces: Option<crate::face::FaceEngine>,
+    /// Template keys: the first seals, all open.
+    #[cfg(feature = "face")]
+    pub template_keys: Vec<crate::face::TemplateKey>,
+}
+
+impl std::fmt::Debug for ServiceParts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServiceParts").finish_non_exhaustive()
+    }
+}
+
+/// What the housekeeping pass remembers so each condition alerts once.
+#[derive(Debug, Default)]
+struct Watch {
+    next_housekeeping: Option<Timestamp>,
+    offline_alerted: HashSet<Id>,
+    low_battery_alerted: HashSet<Id>,
+    overdue_alerted: HashSet<Id>,
+}
+
+/// The locker flows of the seeds over the core's ports. Share it as `Arc<LockerService>`.
+pub struct LockerService {
+    config: ServiceConfig,
+    stores: Stores,
+    qr: QrKeyring,
+    clock: Arc<dyn Clock>,
+    #[cfg(feature = "face")]
+    faces: Option<crate::face::FaceEngine>,
+    #[cfg(feature = "face")]
+    template_keys: Vec<crate::face::TemplateKey>,
+    events: broadcast::Sender<ServiceEvent>,
+    doors: Mutex<HashMap<Id, Door>>,
+    controllers: RwLock<HashMap<Id, Arc<dyn LockController>>>,
+    watch: Mutex<Watch>,
+    timers_changed: tokio::sync::Notify,
+    /// Serialises heartbeats: each is a read-modify-write of the controller row.
+    heartbeats: tokio::sync::Mutex<()>,
+}
+
+impl std::fmt::Debug for LockerService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LockerService").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+impl LockerService {
+    /// A service over `parts`.
+    pub fn new(config: ServiceConfig, parts: ServiceParts) -> Arc<Self> {
+        let (events, _) = broadcast::channel(config.event_capacity.max(1));
+        Arc::new(Self {
+            config,
+            stores: parts.stores,
+            qr: parts.qr,
+            clock: parts.clock,
+            #[cfg(feature = "face")]
+            faces: parts.faces,
+            #[cfg(feature = "face")]
+            template_keys: parts.template_keys,
+            events,
+            doors: Mutex::new(HashMap::new()),
+            controllers: RwLock::new(HashMap::new()),
+            watch: Mutex::new(Watch::default()),
+            timers_changed: tokio::sync::Notify::new(),
+            heartbeats: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ServiceConfig {
+        &self.config
+    }
+
+    /// The main store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.stores.store
+    }
+
+    /// The token store.
+    pub fn tokens(&self) -> &Arc<dyn TokenStore> {
+        &self.stores.tokens
+    }
+
+    /// Every store.
+    pub fn stores(&self) -> &Stores {
+        &self.stores
+    }
+
+    /// The QR key ring (issue with [`QrKeyring::issue`]).
+    pub fn qr(&self) -> &QrKeyring {
+        &self.qr
+    }
+
+    /// The face engine, if one is loaded.
+    #[cfg(feature = "face")]
+    pub fn faces(&self) -> Option<&crate::face::FaceEngine> {
+        self.faces.as_ref()
+    }
+
+    /// The current time by the service's clock.
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// A receiver of every event from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<ServiceEvent> {
+        self.events.subscribe()
+    }
+
+    fn emit(&self, event: ServiceEvent) {
+        // No subscriber is not an error.
+        let _ = self.events.send(event);
+    }
+
+    /// Raises an alert, logs it, and sends the `security_alert` event.
+    async fn raise(&self, new: NewAlert, locker: Option<&Locker>) -> Result<Alert> {
+        let alert = self.store().create_alert(new, self.now()).await?;
+        tracing::warn!(kind = %alert.kind, severity = %alert.severity, locker = ?locker.map(|l| &l.code), "{}", alert.message);
+        self.emit(ServiceEvent::alert(&alert, locker));
+        Ok(alert)
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn not_wired(locker: &Locker) -> Error {
+    Error::Uart(crate::wire::UartError::Port(format!("locker {} has no connected lock controller", locker.code)))
+}

@@ -1,0 +1,346 @@
+//! The rental flows: check-in, reopen, check-out, force-open and status changes.
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::alloc::AllocationRequest;
+use crate::domain::{
+    AuthMethod, Id, Locker, LockerSize, LockerStatus, NewAlert, NewTxLog, Rental, RentalAction, RentalEvent,
+    RentalKind, RentalState, Timestamp, TxAction,
+};
+use crate::ports::NewRental;
+use crate::token::qr::QrAction;
+use crate::{Error, Result};
+
+use super::credential::Checked;
+use super::{LockerService, Proof, ServiceEvent};
+
+/// A walk-up check-in.
+#[derive(Debug, Clone)]
+pub struct CheckInRequest {
+    /// QR token or face photo.
+    pub proof: Proof,
+    /// The caller's account when the request carried an access token (face check-in of a
+    /// registered user); a QR token names its user itself.
+    pub user: Option<Id>,
+    /// The size wanted; the service default when `None`. Larger sizes are given when none
+    /// of this size is free.
+    pub size: Option<LockerSize>,
+}
+
+/// A started rental: the rental (`Opening` until the door closes) and its locker.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CheckIn {
+    /// The rental.
+    pub rental: Rental,
+    /// The locker given.
+    pub locker: Locker,
+}
+
+/// A reopened rental.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Reopened {
+    /// The rental, with `last_access_at` stamped.
+    pub rental: Rental,
+    /// Its locker.
+    pub locker: Locker,
+    /// The face match score, when opened by face.
+    pub match_score: Option<f32>,
+}
+
+/// An ended rental.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CheckedOut {
+    /// The rental, `Completed`.
+    pub rental: Rental,
+    /// Its locker (free again).
+    pub locker: Locker,
+    /// The face match score, when by face.
+    pub match_score: Option<f32>,
+}
+
+/// A force-open done.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ForceOpened {
+    /// The locker.
+    pub locker: Locker,
+    /// When the relay was fired.
+    pub command_sent_at: Timestamp,
+}
+
+/// Who did something and how, for the log row of a transition.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct LogCtx {
+    actor: Option<Id>,
+    auth: Option<AuthMethod>,
+    details: Value,
+}
+
+impl LogCtx {
+    /// The service itself (sensor, timer).
+    pub(super) fn system(details: Value) -> Self {
+        Self { actor: None, auth: None, details }
+    }
+
+    fn person(actor: Option<Id>, auth: AuthMethod, score: Option<f32>) -> Self {
+        let details = match score {
+            Some(score) => json!({ "confidence_score": score }),
+            None => json!({}),
+        };
+        Self { actor, auth: Some(auth), details }
+    }
+}
+
+impl LockerService {
+    fn log_row(&self, action: TxAction, ctx: LogCtx, locker: Option<Id>, rental: Option<Id>) -> NewTxLog {
+        NewTxLog {
+            locker_id: locker,
+            rental_id: rental,
+            actor_id: ctx.actor,
+            auth_method: ctx.auth,
+            details: ctx.details,
+            device: Some(self.config.kiosk.clone()),
+            ..NewTxLog::new(action, self.now())
+        }
+    }
+
+    /// Applies `event` to `rental` and persists it compare-and-set, with the locker status
+    /// the machine asks for (or `status` when given) and its log row.
+    pub(super) async fn transition(
+        &self,
+        rental: &Rental,
+        event: RentalEvent,
+        status: Option<LockerStatus>,
+        ctx: LogCtx,
+    ) -> Result<Rental> {
+        let (next, actions) = rental.apply(event, self.now())?;
+        let wanted = actions.iter().find_map(|a| match a {
+            RentalAction::SetLockerStatus(s) => Some(*s),
+            _ => None,
+        });
+        let action = actions
+            .iter()
+            .find_map(|a| match a {
+                RentalAction::Log(action) => Some(*action),
+                _ => None,
+            })
+            .unwrap_or(TxAction::Cancel);
+        let log = self.log_row(action, ctx, Some(rental.locker_id), Some(rental.id));
+        self.store().transition_rental(rental.id, rental.state, &next, status.or(wanted), log).await
+    }
+
+    /// Starts a walk-up rental: verifies the QR token or face, allocates a locker and
+    /// creates the rental in `Opening` in one transaction, stores the face template, then
+    /// fires the relay. If the relay cannot be fired the rental is cancelled and the locker
+    /// freed. A QR token naming a reserved rental opens that rental instead.
+    pub async fn check_in(&self, request: CheckInRequest) -> Result<CheckIn> {
+        let method = request.proof.method();
+        #[cfg(feature = "face")]
+        let mut embedding = None;
+        let user_id = match &request.proof {
+            Proof::Qr(token) => {
+                let claims = self.redeem_qr(token, QrAction::CheckIn).await?;
+                if let Some(rental_id) = claims.rental_id {
+                    return self.open_reserved(rental_id, claims.user_id).await;
+                }
+                Some(claims.user_id)
+            }
+            #[cfg(feature = "face")]
+            Proof::Face(bytes) => {
+                embedding = Some(self.embed(bytes.clone()).await?);
+                request.user
+            }
+        };
+        if let Some(user) = user_id {
+            let account = self.store().get_user(user).await?;
+            if !account.active {
+                return Err(crate::token::TokenError::Invalid.into());
+            }
+        }
+        let now = self.now();
+        let allocation = AllocationRequest {
+            station: self.config.station.clone(),
+            ..AllocationRequest::new(request.size.unwrap_or(self.config.default_size))
+        };
+        let new = NewRental {
+            user_id,
+            kind: RentalKind::Session,
+            state: RentalState::Opening,
+            auth_method: method,
+            half_hours: 0,
+            amount: crate::domain::Money(0),
+            started_at: Some(now),
+            paid_until: None,
+        };
+        let log = self.log_row(TxAction::CheckIn, LogCtx::person(user_id, method, None), None, None);
+        let (rental, locker) = self.store().allocate_and_create_rental(&allocation, new, log, now).await?;
+        #[cfg(feature = "face")]
+        if let Some(embedding) = &embedding
+            && let Err(e) = self.store_rental_template(&rental, embedding).await
+        {
+            self.abandon(&rental, &locker, &e).await;
+            return Err(e);
+        }
+        if let Err(e) = self.unlock(&locker).await {
+            self.abandon(&rental, &locker, &e).await;
+            return Err(e);
+        }
+        self.emit(ServiceEvent::session(&rental, TxAction::CheckIn, &locker));
+        self.emit(ServiceEvent::locker(&locker));
+        Ok(CheckIn { rental, locker })
+    }
+
+    /// Opens a reserved (paid) rental for its renter.
+    async fn open_reserved(&self, rental_id: Id, user: Id) -> Result<CheckIn> {
+        let rental = self.store().get_rental(rental_id).await?;
+        if rental.user_id != Some(user) {
+            return Err(crate::token::TokenError::Invalid.into());
+        }
+        let ctx = LogCtx::person(Some(user), AuthMethod::QrCode, None);
+        let rental = self.transition(&rental, RentalEvent::Open, None, ctx).await?;
+        let locker = self.store().get_locker(rental.locker_id).await?;
+        if let Err(e) = self.unlock(&locker).await {
+            self.abandon(&rental, &locker, &e).await;
+            return Err(e);
+        }
+        self.emit(ServiceEvent::session(&rental, TxAction::OpenByCode, &locker));
+        Ok(CheckIn { rental, locker })
+    }
+
+    /// Cancels a rental whose door could not be opened, freeing its locker.
+    async fn abandon(&self, rental: &Rental, locker: &Locker, cause: &Error) {
+        let ctx = LogCtx::system(json!({ "reason": cause.to_string() }));
+        match self.transition(rental, RentalEvent::Cancel, None, ctx).await {
+            Ok(rental) => self.emit(ServiceEvent::session(&rental, TxAction::Cancel, locker)),
+            Err(e) => tracing::error!(rental = %rental.id, error = %e, "could not cancel a rental whose door failed"),
+        }
+    }
+
+    /// Reopens an active rental ("update"): checks the proof against it, stamps
+    /// `last_access_at`, fires the relay.
+    pub async fn reopen(&self, rental_id: Id, proof: Proof, user: Option<Id>) -> Result<Reopened> {
+        let rental = self.session(rental_id).await?;
+        let Checked { user_id, score } = self.check_proof(&rental, &proof, QrAction::Update, user).await?;
+        let locker = self.store().get_locker(rental.locker_id).await?;
+        let ctx = LogCtx::person(user_id, proof.method(), score);
+        let rental = self.transition(&rental, RentalEvent::Reopen, None, ctx).await?;
+        self.unlock(&locker).await?;
+        self.emit(ServiceEvent::session(&rental, TxAction::Update, &locker));
+        Ok(Reopened { rental, locker, match_score: score })
+    }
+
+    /// Ends an active rental: checks the proof against it, commits the check-out (rental
+    /// `Completed`, locker `available`, guest template deleted), then fires the relay. If
+    /// the relay cannot be fired after the commit, a `lock_jam` alert calls staff.
+    pub async fn check_out(&self, rental_id: Id, proof: Proof, user: Option<Id>) -> Result<CheckedOut> {
+        let rental = self.session(rental_id).await?;
+        let checked = self.check_proof(&rental, &proof, QrAction::CheckOut, user).await?;
+        self.finish(rental, proof.method(), checked).await
+    }
+
+    /// Check-out by face alone: identifies the rental among this kiosk's active face
+    /// rentals (open-set threshold), then ends it. A face matching none is `FACE_MISMATCH`.
+    #[cfg(feature = "face")]
+    pub async fn check_out_by_face(&self, photo: Vec<u8>) -> Result<CheckedOut> {
+        use crate::face::store::rental_context;
+        use crate::face::{FaceError, Gallery, template};
+        let probe = self.embed(photo).await?;
+        let threshold = self.face_engine()?.config().thresholds.identify;
+        let filter = crate::ports::RentalFilter { live_only: true, ..Default::default() };
+        let mut gallery = Gallery::new();
+        let mut page = crate::ports::Page::new(1, crate::ports::Page::MAX_LIMIT)?;
+        loop {
+            let rentals = self.store().list_rentals(&filter, page).await?;
+            for rental in rentals.items.iter().filter(|r| r.state == RentalState::Active) {
+                if let Some(sealed) = self.stores.faces.get_guest_template(rental.id).await? {
+                    let embedding = template::open(&self.template_keys, &sealed, &rental_context(rental.id))?;
+                    gallery.enroll(&rental.id.to_string(), [&embedding]);
+                }
+            }
+            if u64::from(page.page) * u64::from(page.limit) >= rentals.total {
+                break;
+            }
+            page.page += 1;
+        }
+        let best = gallery.top_k(&probe, 1).into_iter().next();
+        let best_score = best.as_ref().map_or(0.0, |m| m.score);
+        let Some(best) = best.filter(|m| m.score >= threshold) else {
+            return Err(FaceError::Mismatch { score: best_score }.into());
+        };
+        let rental_id: Id = best.id.parse().map_err(|_| Error::not_found("session", &best.id))?;
+        let rental = self.session(rental_id).await?;
+        let checked = Checked { user_id: rental.user_id, score: Some(best.score) };
+        self.finish(rental, AuthMethod::FaceId, checked).await
+    }
+
+    async fn finish(&self, rental: Rental, method: AuthMethod, checked: Checked) -> Result<CheckedOut> {
+        let locker = self.store().get_locker(rental.locker_id).await?;
+        let ctx = LogCtx::person(checked.user_id, method, checked.score);
+        let rental = self.transition(&rental, RentalEvent::CheckOut, None, ctx).await?;
+        #[cfg(feature = "face")]
+        self.stores.faces.delete_guest_template(rental.id).await?;
+        if let Err(e) = self.unlock(&locker).await {
+            let message = format!("Locker {}: check-out done but the door could not be unlocked ({e})", locker.code);
+            let alert =
+                NewAlert { locker_id: Some(locker.id), ..NewAlert::new(crate::domain::AlertKind::LockJam, message) };
+            self.raise(alert, Some(&locker)).await?;
+            return Err(e);
+        }
+        let locker = self.store().get_locker(locker.id).await?;
+        self.emit(ServiceEvent::session(&rental, TxAction::CheckOut, &locker));
+        self.emit(ServiceEvent::locker(&locker));
+        Ok(CheckedOut { rental, locker, match_score: checked.score })
+    }
+
+    /// A walk-up rental by id (`SESSION_NOT_FOUND` otherwise).
+    async fn session(&self, rental_id: Id) -> Result<Rental> {
+        self.store().get_rental(rental_id).await.map_err(|e| match e {
+            Error::NotFound { .. } => Error::not_found("session", rental_id),
+            other => other,
+        })
+    }
+
+    /// Staff override: fires the relay of `locker_id` whatever its state, logged with the
+    /// admin and the reason.
+    pub async fn force_open(&self, locker_id: Id, admin: Id, reason: &str) -> Result<ForceOpened> {
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(Error::validation("reason", "must not be empty"));
+        }
+        let locker = self.store().get_locker(locker_id).await?;
+        let ctx = LogCtx { actor: Some(admin), auth: Some(AuthMethod::Admin), details: json!({ "reason": reason }) };
+        let rental = self.live_rental(locker.id).await?.map(|r| r.id);
+        self.store().append_log(self.log_row(TxAction::ForceOpen, ctx, Some(locker.id), rental)).await?;
+        self.unlock(&locker).await?;
+        let command_sent_at = self.now();
+        let locker = self.store().get_locker(locker.id).await?;
+        Ok(ForceOpened { locker, command_sent_at })
+    }
+
+    /// Staff status change: `maintenance` (refused while a rental holds the locker) or
+    /// `available` (back in service). Other statuses belong to rentals.
+    pub async fn set_status(&self, locker_id: Id, status: LockerStatus, reason: &str, admin: Id) -> Result<Locker> {
+        let locker = self.store().get_locker(locker_id).await?;
+        if !matches!(status, LockerStatus::Maintenance | LockerStatus::Available) {
+            return Err(Error::validation("status", "only maintenance or available can be set by hand"));
+        }
+        if self.live_rental(locker.id).await?.is_some() {
+            return Err(Error::LockerInUse(locker.code));
+        }
+        let locker = match status {
+            LockerStatus::Maintenance => self.to_maintenance(&locker, reason).await?,
+            _ => {
+                let locker = self.store().set_locker_status(locker.id, status, self.now()).await?;
+                let ctx = LogCtx {
+                    actor: Some(admin),
+                    auth: Some(AuthMethod::Admin),
+                    details: json!({ "status": status, "reason": reason }),
+                };
+                self.store().append_log(self.log_row(TxAction::Maintenance, ctx, Some(locker.id), None)).await?;
+                self.emit(ServiceEvent::locker(&locker));
+                locker
+            }
+        };
+        Ok(locker)
+    }
+}

@@ -1,0 +1,413 @@
+//! `LockerService` end to end on a real database (SQLite file always, PostgreSQL when
+//! `LOCKER_TEST_POSTGRES_URL` is set) with the simulated controller speaking the v1
+//! protocol through the same driver a serial port gets.
+#![cfg(all(feature = "test-utils", feature = "sqlite"))]
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{TimeDelta, Utc};
+use locker_core::domain::*;
+use locker_core::ports::*;
+use locker_core::service::{CheckInRequest, LockerService, Proof, ServiceConfig, ServiceEvent, ServiceParts};
+use locker_core::sim::{self, Device, Person, SimConfig};
+use locker_core::store::tokens::open_all;
+use locker_core::testing::{TestDb, databases};
+use locker_core::token::qr::{KeyId, QrAction, QrKey, QrKeyring, QrTokenId};
+use locker_core::{Error, ErrorCode};
+use tokio::sync::broadcast;
+
+struct Kiosk {
+    service: Arc<LockerService>,
+    device: Arc<Mutex<Device>>,
+    controller: Controller,
+    user: User,
+    lockers: Vec<Locker>,
+    _db: TestDb,
+}
+
+/// A person who opens an unlocked door after 30 ms and shuts it 100 ms later.
+fn sim_with_person(channels: u8) -> SimConfig {
+    SimConfig {
+        person: Some(Person { open_after: Duration::from_millis(30), hold_open: Duration::from_millis(100) }),
+        ..SimConfig::new(channels)
+    }
+}
+
+fn fast_doors() -> DoorConfig {
+    DoorConfig { open_window: TimeDelta::milliseconds(300), ..DoorConfig::default() }
+}
+
+async fn kiosk(db: TestDb, lockers: u16, sim: SimConfig, door: DoorConfig) -> Kiosk {
+    kiosk_with(db, lockers, sim, door, None).await
+}
+
+#[cfg(feature = "face")]
+type Faces = Option<locker_core::face::FaceEngine>;
+#[cfg(not(feature = "face"))]
+type Faces = Option<()>;
+
+async fn kiosk_with(db: TestDb, lockers: u16, sim: SimConfig, door: DoorConfig, faces: Faces) -> Kiosk {
+    let stores = open_all(&db.url).await.expect("open the database");
+    let now = Utc::now();
+    let new = NewController { name: "SIM_001".into(), station: "S1".into(), api_key_hash: None };
+    let controller = stores.store.create_controller(new, now).await.unwrap();
+    let new_lockers = (1..=lockers)
+        .map(|i| NewLocker {
+            code: format!("A{i:02}"),
+            station: "S1".into(),
+            location: "Floor 1".into(),
+            size: LockerSize::Small,
+            controller_id: Some(controller.id),
+            relay_channel: i,
+            sensor_channel: i,
+            price_per_hour: Money(200),
+        })
+        .collect();
+    let lockers = stores.store.create_lockers(new_lockers, now).await.unwrap();
+    let new_user = NewUser {
+        email: Some("renter@example.com".into()),
+        phone: None,
+        username: None,
+        full_name: "Renter".into(),
+        role: Role::Customer,
+        password_hash: String::new(),
+    };
+    let user = stores.store.create_user(new_user, now).await.unwrap();
+    let parts = ServiceParts {
+        stores,
+        qr: QrKeyring::with_key(KeyId(1), QrKey::generate_hmac().unwrap()),
+        clock: Arc::new(SystemClock),
+        #[cfg(feature = "face")]
+        faces,
+        #[cfg(feature = "face")]
+        template_keys: vec![locker_core::face::TemplateKey::generate("test").unwrap()],
+    };
+    let service = LockerService::new(ServiceConfig { kiosk: "Pi_01".into(), door, ..ServiceConfig::default() }, parts);
+    let (driver, device) = sim::spawn_controller(sim).expect("start the simulator");
+    service.attach_controller(controller.id, Arc::new(driver));
+    tokio::spawn(service.clone().run_timers());
+    Kiosk { service, device, controller, user, lockers, _db: db }
+}
+
+impl Kiosk {
+    fn qr(&self, action: QrAction, rental: Option<Id>) -> Proof {
+        Proof::Qr(self.service.qr().issue(action, self.user.id, rental, Utc::now()).unwrap().token)
+    }
+
+    async fn rental(&self, id: Id) -> Rental {
+        self.service.store().get_rental(id).await.unwrap()
+    }
+
+    async fn locker(&self, id: Id) -> Locker {
+        self.service.store().get_locker(id).await.unwrap()
+    }
+
+    async fn alerts(&self, kind: AlertKind) -> Vec<Alert> {
+        let filter = AlertFilter { kind: Some(kind), ..AlertFilter::default() };
+        self.service.store().list_alerts(&filter, Page::default()).await.unwrap().items
+    }
+}
+
+/// Polls `check` every 20 ms for up to 5 s.
+async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !check().await {
+        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Receives events until one satisfies `pick`, for up to 5 s.
+async fn next_event(rx: &mut broadcast::Receiver<ServiceEvent>, pick: impl Fn(&ServiceEvent) -> bool) -> ServiceEvent {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let event = tokio::time::timeout_at(deadline, rx.recv()).await.expect("event in time").expect("channel open");
+        if pick(&event) {
+            return event;
+        }
+    }
+}
+
+/// Waits for locker `code`'s door to be reported open and then closed.
+async fn door_cycle(events: &mut broadcast::Receiver<ServiceEvent>, code: &str) {
+    for wanted in [DoorState::Open, DoorState::Closed] {
+        next_event(events, |e| {
+            matches!(e, ServiceEvent::LockerStatusChanged { locker_code, door_state, .. }
+                if locker_code == code && *door_state == wanted)
+        })
+        .await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn qr_check_in_update_and_check_out_follow_the_door() {
+    for db in databases().await {
+        let backend = db.backend;
+        let k = kiosk(db, 4, sim_with_person(4), fast_doors()).await;
+        let mut events = k.service.subscribe();
+
+        let check_in = CheckInRequest { proof: k.qr(QrAction::CheckIn, None), user: None, size: None };
+        let started = k.service.check_in(check_in).await.unwrap();
+        assert_eq!(started.rental.state, RentalState::Opening, "{backend}");
+        assert_eq!(started.rental.user_id, Some(k.user.id));
+        assert_eq!(started.rental.auth_method, AuthMethod::QrCode);
+        assert_eq!(started.locker.status, LockerStatus::InUse);
+        let id = started.rental.id;
+
+        // The simulated person opens the door and shuts it; the rental becomes active.
+        eventually("rental active after the door closed", || async { k.rental(id).await.state == RentalState::Active })
+            .await;
+        let event = next_event(&mut events, |e| {
+            matches!(e, ServiceEvent::SessionUpdated { action: TxAction::SensorTrigger, .. })
+        })
+        .await;
+        let json = serde_json::to_value(&event).unwrap();
+        assert_eq!(json["event"], "session_updated");
+        assert_eq!(json["data"]["session_id"], id.to_string());
+        assert_eq!(json["data"]["locker_code"], started.locker.code);
+
+        // Reopen: stamped, relay fired again.
+        let pulses_before = k.device.lock().unwrap().pulses().len();
+        let reopened = k.service.reopen(id, k.qr(QrAction::Update, Some(id)), None).await.unwrap();
+        assert!(reopened.rental.last_access_at.is_some());
+        assert_eq!(reopened.rental.state, RentalState::Active);
+        assert_eq!(k.device.lock().unwrap().pulses().len(), pulses_before + 1);
+        door_cycle(&mut events, &started.locker.code).await;
+
+        // Check-out with a QR of another action is refused and changes nothing.
+        let wrong = k.service.check_out(id, k.qr(QrAction::Update, Some(id)), None).await.unwrap_err();
+        assert_eq!(wrong.code(), ErrorCode::Validation);
+        assert_eq!(k.rental(id).await.state, RentalState::Active);
+
+        let proof = k.qr(QrAction::CheckOut, Some(id));
+        let done = k.service.check_out(id, proof.clone(), None).await.unwrap();
+        assert_eq!(done.rental.state, RentalState::Completed);
+        assert_eq!(done.locker.status, LockerStatus::Available);
+        assert!(done.rental.ended_at.is_some());
+
+        // The same QR token a second time: QR_USED.
+        let replay = k.service.check_out(id, proof, None).await.unwrap_err();
+        assert_eq!(replay.code(), ErrorCode::QrUsed, "{backend}: {replay}");
+
+        let filter = TxLogFilter { rental_id: Some(id), ..TxLogFilter::default() };
+        let log = k.service.store().list_log(&filter, Page::default()).await.unwrap().items;
+        let actions: Vec<TxAction> = log.iter().map(|r| r.action).collect();
+        assert_eq!(
+            actions,
+            [TxAction::CheckIn, TxAction::SensorTrigger, TxAction::Update, TxAction::CheckOut],
+            "{backend}"
+        );
+        assert!(log.iter().all(|r| r.device.as_deref() == Some("Pi_01")));
+        assert!(k.service.store().verify_log_chain().await.unwrap().is_intact());
+        assert!(k.alerts(AlertKind::UnauthorizedOpen).await.is_empty(), "{backend}: our own unlocks are not alerts");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_kiosk_refuses_with_no_available_locker_and_expired_qr_is_refused() {
+    for db in databases().await {
+        let k = kiosk(db, 1, sim_with_person(1), fast_doors()).await;
+        let first = CheckInRequest { proof: k.qr(QrAction::CheckIn, None), user: None, size: None };
+        k.service.check_in(first).await.unwrap();
+        let second = CheckInRequest { proof: k.qr(QrAction::CheckIn, None), user: None, size: None };
+        let err = k.service.check_in(second).await.unwrap_err();
+        assert!(matches!(err, Error::NoAvailableLocker), "{err}");
+
+        let past = Utc::now() - TimeDelta::minutes(5);
+        let expired = k.service.qr().issue_with(QrAction::CheckIn, k.user.id, None, QrTokenId([7; 12]), past).unwrap();
+        let request = CheckInRequest { proof: Proof::Qr(expired.token), user: None, size: None };
+        assert_eq!(k.service.check_in(request).await.unwrap_err().code(), ErrorCode::QrExpired);
+
+        let garbage = CheckInRequest { proof: Proof::Qr("not-a-token".into()), user: None, size: None };
+        assert_eq!(k.service.check_in(garbage).await.unwrap_err().code(), ErrorCode::TokenInvalid);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_jammed_lock_raises_lock_jam_and_takes_the_locker_out_of_service() {
+    for db in databases().await {
+        let backend = db.backend;
+        let mut sim = sim_with_person(2);
+        sim.jammed.insert(1);
+        let k = kiosk(db, 2, sim, fast_doors()).await;
+        let mut events = k.service.subscribe();
+        let request = CheckInRequest { proof: k.qr(QrAction::CheckIn, None), user: None, size: None };
+        let started = k.service.check_in(request).await.unwrap();
+        assert_eq!(started.locker.relay_channel, 1, "least recently used, then by code: A01 first");
+
+        let alert = next_event(&mut events, |e| {
+            matches!(e, ServiceEvent::SecurityAlert { alert_type: AlertKind::LockJam, .. })
+        })
+        .await;
+        let ServiceEvent::SecurityAlert { severity, locker_code, .. } = alert else { unreachable!() };
+        assert_eq!(severity, Severity::High);
+        assert_eq!(locker_code.as_deref(), Some("A01"));
+        eventually("locker in maintenance", || async {
+            k.locker(started.locker.id).await.status == LockerStatus::Maintenance
+        })
+        .await;
+        assert_eq!(k.rental(started.rental.id).await.state, RentalState::Cancelled, "{backend}");
+        // The first pulse and one retry, never more.
+        let pulses = k.device.lock().unwrap().pulses().iter().filter(|p| p.channel == 1).count();
+        assert_eq!(pulses, 2, "{backend}");
+        assert_eq!(k.alerts(AlertKind::LockJam).await.len(), 1);
+        eventually("one cabinet_maintenance alert", || async {
+            k.alerts(AlertKind::CabinetMaintenance).await.len() == 1
+        })
+        .await;
+
+        // The next customer gets the healthy locker.
+        let request = CheckInRequest { proof: k.qr(QrAction::CheckIn, None), user: None, size: None };
+        assert_eq!(k.service.check_in(request).await.unwrap().locker.code, "A02");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_door_forced_open_is_a_critical_unauthorized_open_alert() {
+    for db in databases().await {
+        let k = kiosk(db, 2, SimConfig::new(2), fast_doors()).await;
+        let mut events = k.service.subscribe();
+        k.device.lock().unwrap().open_door(Instant::now(), 2);
+        let event = next_event(&mut events, |e| matches!(e, ServiceEvent::SecurityAlert { .. })).await;
+        let json = serde_json::to_value(&event).unwrap();
+        assert_eq!(json["event"], "security_alert");
+        assert_eq!(json["data"]["alert_type"], "unauthorized_open");
+        assert_eq!(json["data"]["severity"], "critical");
+        assert_eq!(json["data"]["locker_code"], "A02");
+        eventually("door recorded open", || async { k.locker(k.lockers[1].id).await.door == DoorState::Open }).await;
+        // An open door is never allocated.
+        k.service.set_status(k.lockers[0].id, LockerStatus::Maintenance, "test", k.user.id).await.unwrap();
+        let request = CheckInRequest { proof: k.qr(QrAction::CheckIn, None), user: None, size: None };
+        assert!(matches!(k.service.check_in(request).await.unwrap_err(), Error::NoAvailableLocker));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn force_open_and_status_changes_are_logged_and_guarded() {
+    for db in databases().await {
+        let k = kiosk(db, 2, sim_with_person(2), fast_doors()).await;
+        let admin = k.user.id;
+        assert_eq!(k.service.force_open(k.lockers[0].id, admin, "  ").await.unwrap_err().code(), ErrorCode::Validation);
+        let mut events = k.service.subscribe();
+        let opened = k.service.force_open(k.lockers[0].id, admin, "customer forgot the code").await.unwrap();
+        assert_eq!(opened.locker.id, k.lockers[0].id);
+        let filter = TxLogFilter { action: Some(TxAction::ForceOpen), ..TxLogFilter::default() };
+        let rows = k.service.store().list_log(&filter, Page::default()).await.unwrap().items;
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].details["reason"], "customer forgot the code");
+        assert_eq!(rows[0].actor_id, Some(admin));
+        assert!(k.alerts(AlertKind::UnauthorizedOpen).await.is_empty(), "a force-open is not an intrusion");
+
+        let request = CheckInRequest { proof: k.qr(QrAction::CheckIn, None), user: None, size: None };
+        door_cycle(&mut events, "A01").await;
+        let started = k.service.check_in(request).await.unwrap();
+        let busy = k.service.set_status(started.locker.id, LockerStatus::Maintenance, "x", admin).await.unwrap_err();
+        assert_eq!(busy.code(), ErrorCode::LockerInUse);
+        let bad = k.service.set_status(k.lockers[1].id, LockerStatus::InUse, "x", admin).await.unwrap_err();
+        assert_eq!(bad.code(), ErrorCode::Validation);
+        let other = if started.locker.id == k.lockers[0].id { &k.lockers[1] } else { &k.lockers[0] };
+        let locker = k.service.set_status(other.id, LockerStatus::Maintenance, "cleaning", admin).await.unwrap();
+        assert_eq!(locker.status, LockerStatus::Maintenance);
+        let locker = k.service.set_status(other.id, LockerStatus::Available, "clean", admin).await.unwrap();
+        assert_eq!(locker.status, LockerStatus::Available);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn heartbeats_battery_and_offline_alerts_fire_once() {
+    for db in databases().await {
+        let k = kiosk(db, 1, SimConfig::new(1), fast_doors()).await;
+        let c = k.controller.id;
+        let beat = k.service.heartbeat(c, Some(15), Some("1.2.3".into())).await.unwrap();
+        assert_eq!(beat.battery_percent, Some(15));
+        assert!(beat.is_online(Utc::now()));
+        k.service.heartbeat(c, Some(14), None).await.unwrap();
+        assert_eq!(k.alerts(AlertKind::LowBattery).await.len(), 1, "one alert per drop below 20%");
+        k.service.heartbeat(c, Some(80), None).await.unwrap();
+        k.service.heartbeat(c, Some(10), None).await.unwrap();
+        assert_eq!(k.alerts(AlertKind::LowBattery).await.len(), 2, "a new drop alerts again");
+        assert_eq!(k.service.heartbeat(c, Some(101), None).await.unwrap_err().code(), ErrorCode::Validation);
+
+        // A controller that reports over HTTP (no driver attached, so never pinged) and
+        // falls silent is reported offline once.
+        let new = NewController { name: "HTTP_002".into(), station: "S1".into(), api_key_hash: None };
+        let silent = k.service.store().create_controller(new, Utc::now()).await.unwrap();
+        k.service.heartbeat(silent.id, None, None).await.unwrap();
+        let later = Utc::now() + TimeDelta::minutes(11);
+        k.service.on_tick(later).await.unwrap();
+        k.service.on_tick(later + TimeDelta::minutes(1)).await.unwrap();
+        let offline: Vec<Alert> = k
+            .alerts(AlertKind::DeviceOffline)
+            .await
+            .into_iter()
+            .filter(|a| a.controller_id == Some(silent.id))
+            .collect();
+        assert_eq!(offline.len(), 1);
+        // The attached simulator answers its pings, so its heartbeat is fresh.
+        let attached = k.service.store().get_controller(c).await.unwrap();
+        assert!(attached.is_online(Utc::now()));
+        assert!(k.service.next_deadline().is_some());
+
+        // A controller reports a jam over HTTP: alert, and the locker leaves service.
+        let alert =
+            k.service.report_error(c, Some(k.lockers[0].id), AlertKind::LockJam, "relay fired, lock stuck").await;
+        assert_eq!(alert.unwrap().kind, AlertKind::LockJam);
+        assert_eq!(k.locker(k.lockers[0].id).await.status, LockerStatus::Maintenance);
+        let stranger = k.service.report_error(Id::now_v7(), Some(k.lockers[0].id), AlertKind::Tamper, "").await;
+        assert_eq!(stranger.unwrap_err().code(), ErrorCode::Validation);
+    }
+}
+
+#[cfg(feature = "face")]
+#[path = "face_support/mod.rs"]
+mod face_support;
+
+#[cfg(feature = "face")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn face_check_in_and_check_out_match_the_same_person_only() {
+    let (Some(engine), Some(faces)) = (face_support::engine(), face_support::faces()) else { return };
+    let photo = |p: &str| std::fs::read(faces.join(p)).unwrap();
+    let (a1, a2, b1) = (photo("Al_Sharpton/1.jpg"), photo("Al_Sharpton/2.jpg"), photo("Alvaro_Uribe/1.jpg"));
+    for db in databases().await {
+        let backend = db.backend;
+        let k = kiosk_with(db, 2, sim_with_person(2), fast_doors(), Some(engine.clone())).await;
+        let request = CheckInRequest { proof: Proof::Face(a1.clone()), user: None, size: None };
+        let started = k.service.check_in(request).await.unwrap();
+        let id = started.rental.id;
+        assert_eq!(started.rental.user_id, None, "a guest");
+        assert_eq!(started.rental.auth_method, AuthMethod::FaceId);
+        assert!(k.service.stores().faces.get_guest_template(id).await.unwrap().is_some());
+        eventually("rental active", || async { k.rental(id).await.state == RentalState::Active }).await;
+
+        let other = k.service.check_out(id, Proof::Face(b1.clone()), None).await.unwrap_err();
+        assert_eq!(other.code(), ErrorCode::FaceMismatch, "{backend}: {other}");
+        assert_eq!(k.rental(id).await.state, RentalState::Active);
+        let unreadable = k.service.check_out(id, Proof::Face(b"not an image".to_vec()), None).await.unwrap_err();
+        assert_eq!(unreadable.code(), ErrorCode::ImageUnreadable);
+
+        let done = k.service.check_out(id, Proof::Face(a2.clone()), None).await.unwrap();
+        assert_eq!(done.rental.state, RentalState::Completed);
+        let score = done.match_score.expect("a face score");
+        assert!(score >= engine.config().thresholds.verify, "{score}");
+        assert!(k.service.stores().faces.get_guest_template(id).await.unwrap().is_none(), "guest template deleted");
+        let filter = TxLogFilter { rental_id: Some(id), action: Some(TxAction::CheckOut), ..TxLogFilter::default() };
+        let row = k.service.store().list_log(&filter, Page::default()).await.unwrap().items.remove(0);
+        assert!(row.details["confidence_score"].as_f64().is_some());
+
+        // Check-out by face alone finds the rental among the active ones.
+        let mut events = k.service.subscribe();
+        let again = k.service.check_in(CheckInRequest { proof: Proof::Face(a1.clone()), user: None, size: None });
+        let again = again.await.unwrap();
+        door_cycle(&mut events, &again.locker.code).await;
+        eventually("rental active", || async { k.rental(again.rental.id).await.state == RentalState::Active }).await;
+        let stranger = k.service.check_out_by_face(b1.clone()).await.unwrap_err();
+        assert_eq!(stranger.code(), ErrorCode::FaceMismatch);
+        let found = k.service.check_out_by_face(a2.clone()).await.unwrap();
+        assert_eq!(found.rental.id, again.rental.id, "{backend}");
+    }
+}
