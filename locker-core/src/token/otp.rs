@@ -472,6 +472,8 @@ pub mod smtp {
                 .from(self.from.clone())
                 .to(to)
                 .subject(message.subject())
+                // Without a charset, clients read the Vietnamese and Lao texts as ASCII.
+                .header(lettre::message::header::ContentType::TEXT_PLAIN)
                 .body(message.body())
                 .map_err(|e| Error::Config(format!("SMTP message: {e}")))
         }
