@@ -119,8 +119,7 @@ impl Symbology {
     /// Parses a declared type, ignoring case and the separators scanners put in names
     /// (`EAN-13`, `ean_13`, `UPC-A`, `Code 128`, `QR_CODE`).
     pub fn parse(name: &str) -> Result<Self, BarcodeError> {
-        let key: String =
-            name.chars().filter(|c| !matches!(c, '-' | '_' | ' ')).flat_map(char::to_uppercase).collect();
+        let key: String = name.chars().filter(|c| !matches!(c, '-' | '_' | ' ')).flat_map(char::to_uppercase).collect();
         match key.as_str() {
             "QR" | "QRCODE" => Ok(Symbology::Qr),
             "EAN13" => Ok(Symbology::Ean13),
@@ -169,12 +168,8 @@ impl std::fmt::Display for Symbology {
 /// 3 and 1 alternate from the rightmost digit, and the check digit tops the sum up to a
 /// multiple of ten. Every byte must be an ASCII digit.
 pub fn gs1_check_digit(digits: &[u8]) -> u8 {
-    let sum: u32 = digits
-        .iter()
-        .rev()
-        .enumerate()
-        .map(|(i, d)| u32::from(d - b'0') * if i % 2 == 0 { 3 } else { 1 })
-        .sum();
+    let sum: u32 =
+        digits.iter().rev().enumerate().map(|(i, d)| u32::from(d - b'0') * if i % 2 == 0 { 3 } else { 1 }).sum();
     ((10 - sum % 10) % 10) as u8
 }
 
@@ -399,7 +394,9 @@ mod tests {
         };
         assert!(new.validate().is_ok());
         new.device = "  ".into();
-        assert!(matches!(new.validate(), Err(crate::Error::Validation { ref field, .. }) if field == "metadata.device"));
+        assert!(
+            matches!(new.validate(), Err(crate::Error::Validation { ref field, .. }) if field == "metadata.device")
+        );
         new.device = "kiosk-1".into();
         new.location = Some("x".repeat(201));
         assert!(

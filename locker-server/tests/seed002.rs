@@ -223,7 +223,10 @@ async fn invalid_payloads_and_duplicates_in_the_seed_error_body() {
             (json!({ "barcodeData": "x", "type": "QR" }), "metadata"),
             (json!({ "barcodeData": "x", "type": "QR", "metadata": "kiosk" }), "metadata"),
             (json!({ "barcodeData": "x", "type": "QR", "metadata": {} }), "metadata.device"),
-            (json!({ "barcodeData": "x", "type": "QR", "metadata": { "device": "d", "location": [] } }), "metadata.location"),
+            (
+                json!({ "barcodeData": "x", "type": "QR", "metadata": { "device": "d", "location": [] } }),
+                "metadata.location",
+            ),
             (json!([1, 2]), "body"),
         ];
         for (body, field) in cases {
@@ -303,7 +306,8 @@ async fn every_route_needs_a_valid_bearer_token() {
         let id = uuid::Uuid::now_v7();
         let other_keys = AccessTokens::new(JwtKeys::generate_ed25519().unwrap());
         let forged = format!("Bearer {}", other_keys.issue(&id.to_string(), Role::Admin, f.clock.now()).unwrap().0);
-        for auth in [None, Some("Basic YWxpY2U6c2VjcmV0"), Some("Bearer "), Some("Bearer not.a.jwt"), Some(forged.as_str())]
+        for auth in
+            [None, Some("Basic YWxpY2U6c2VjcmV0"), Some("Bearer "), Some("Bearer not.a.jwt"), Some(forged.as_str())]
         {
             for (method, path) in [
                 (reqwest::Method::GET, "/api/barcodes".to_owned()),

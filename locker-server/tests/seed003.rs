@@ -11,11 +11,11 @@ use std::io::{BufRead, BufReader};
 use std::sync::Arc;
 
 use locker_core::ports::Clock as _;
+use locker_core::token::Pepper;
 use locker_core::token::jwt::{AccessTokens, JwtKeys};
 use locker_core::token::otp::smtp::{SmtpConfig, SmtpNotifier, SmtpSecurity};
 use locker_core::token::otp::{FileOutbox, Notifier, Otp, OtpLanguage, OtpPolicy};
 use locker_core::token::refresh::{RefreshState, hash_token};
-use locker_core::token::Pepper;
 use locker_server::seeds::barcodes::{self, BarcodeState};
 use locker_server::seeds::otp_login::{self, OtpLoginState};
 use seeds_support::{ManualClock, TestDb, backends, client, json_of, keys, serve, time};
@@ -38,7 +38,12 @@ impl Fixture {
         Self::with_notifier(db, Arc::new(outbox.clone()), outbox, dir).await
     }
 
-    async fn with_notifier(db: TestDb, notifier: Arc<dyn Notifier>, outbox: FileOutbox, dir: tempfile::TempDir) -> Self {
+    async fn with_notifier(
+        db: TestDb,
+        notifier: Arc<dyn Notifier>,
+        outbox: FileOutbox,
+        dir: tempfile::TempDir,
+    ) -> Self {
         let clock = ManualClock::new();
         let keys = JwtKeys::generate_ed25519().unwrap();
         let otp = Otp::new(Pepper::generate().unwrap(), OtpPolicy::default());
@@ -83,13 +88,7 @@ impl Fixture {
     }
 
     async fn status_with(&self, access_token: &str) -> u16 {
-        let res = self
-            .http
-            .get(format!("{}/api/barcodes", self.base))
-            .bearer_auth(access_token)
-            .send()
-            .await
-            .unwrap();
+        let res = self.http.get(format!("{}/api/barcodes", self.base)).bearer_auth(access_token).send().await.unwrap();
         res.status().as_u16()
     }
 }
@@ -142,7 +141,8 @@ async fn request_and_verify_in_the_seed_shape() {
         assert!(d["fullName"].is_string());
         assert!(d["avatarUrl"].is_null(), "nullable, and new accounts have none");
         // The access token is a JWT of this user, valid 24 hours.
-        let claims = AccessTokens::new(f.keys.clone()).verify(d["accessToken"].as_str().unwrap(), f.clock.now()).unwrap();
+        let claims =
+            AccessTokens::new(f.keys.clone()).verify(d["accessToken"].as_str().unwrap(), f.clock.now()).unwrap();
         assert_eq!(claims.sub, user.id.to_string());
         assert_eq!(claims.exp - claims.iat, 24 * 3600);
         assert_eq!(time(&d["expiresAt"]), f.clock.now() + chrono::TimeDelta::hours(24));
@@ -177,7 +177,11 @@ async fn a_new_login_revokes_the_old_tokens_and_keeps_the_user_id() {
         assert_eq!(old.unwrap().state, RefreshState::Revoked, "{}", f.db.name);
         let new = f.db.store.find_refresh(&hash_token(second["data"]["refreshToken"].as_str().unwrap())).await.unwrap();
         assert_eq!(new.unwrap().state, RefreshState::Active);
-        assert_eq!(f.status_with(first["data"]["accessToken"].as_str().unwrap()).await, 401, "old access token revoked");
+        assert_eq!(
+            f.status_with(first["data"]["accessToken"].as_str().unwrap()).await,
+            401,
+            "old access token revoked"
+        );
         assert_eq!(f.status_with(second["data"]["accessToken"].as_str().unwrap()).await, 200);
 
         // Another account gets another number.

@@ -4,7 +4,8 @@
 //! (the table of [`super::tokens`]), in the same transaction as the cut-off.
 
 /// Assigns a number to an existing user that has none.
-pub(crate) const ASSIGN: &str = "INSERT INTO user_accounts (user_id) SELECT id FROM users WHERE id = $1 ON CONFLICT (user_id) DO NOTHING";
+pub(crate) const ASSIGN: &str =
+    "INSERT INTO user_accounts (user_id) SELECT id FROM users WHERE id = $1 ON CONFLICT (user_id) DO NOTHING";
 pub(crate) const NUMBER_OF: &str = "SELECT number FROM user_accounts WHERE user_id = $1";
 pub(crate) const USER_OF: &str = "SELECT user_id FROM user_accounts WHERE number = $1";
 pub(crate) const REVOKE_REFRESH: &str =

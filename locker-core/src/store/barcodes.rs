@@ -3,7 +3,8 @@
 //! shared (`$N` placeholders); table in `migrations/*/0004_barcodes.sql`.
 
 pub(crate) const INSERT: &str = "INSERT INTO barcodes (id, symbology, data, device, location, created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
-pub(crate) const GET: &str = "SELECT id, symbology, data, device, location, created_by, created_at, updated_at FROM barcodes WHERE id = $1";
+pub(crate) const GET: &str =
+    "SELECT id, symbology, data, device, location, created_by, created_at, updated_at FROM barcodes WHERE id = $1";
 pub(crate) const LIST: &str = "SELECT id, symbology, data, device, location, created_by, created_at, updated_at FROM barcodes ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2";
 pub(crate) const COUNT: &str = "SELECT COUNT(*) AS n FROM barcodes";
 pub(crate) const DELETE: &str = "DELETE FROM barcodes WHERE id = $1 RETURNING id, symbology, data, device, location, created_by, created_at, updated_at";
@@ -64,7 +65,11 @@ macro_rules! impl_barcode_store {
                     .await
                     .map_err(|e| {
                         write_error(e, "storing a barcode", "created_by", |_| {
-                            Some(Error::AlreadyExists { entity: "barcode", field: "barcodeData", value: new.data.clone() })
+                            Some(Error::AlreadyExists {
+                                entity: "barcode",
+                                field: "barcodeData",
+                                value: new.data.clone(),
+                            })
                         })
                     })?;
                 Ok(record)

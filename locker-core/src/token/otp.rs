@@ -177,9 +177,7 @@ impl OtpMessage {
             OtpLanguage::Vi => format!(
                 "Mã xác thực của bạn là {code}. Mã có hiệu lực trong {minutes} phút. Không chia sẻ mã này với bất kỳ ai."
             ),
-            OtpLanguage::Lo => format!(
-                "ລະຫັດຢືນຢັນຂອງທ່ານແມ່ນ {code}. ລະຫັດນີ້ໃຊ້ໄດ້ພາຍໃນ {minutes} ນາທີ. ຢ່າແບ່ງປັນລະຫັດນີ້ໃຫ້ຜູ້ອື່ນ."
-            ),
+            OtpLanguage::Lo => format!("ລະຫັດຢືນຢັນຂອງທ່ານແມ່ນ {code}. ລະຫັດນີ້ໃຊ້ໄດ້ພາຍໃນ {minutes} ນາທີ. ຢ່າແບ່ງປັນລະຫັດນີ້ໃຫ້ຜູ້ອື່ນ."),
         }
     }
 

@@ -155,12 +155,7 @@ fn the_pepper_and_the_address_bind_the_hash() {
 
 #[test]
 fn message_debug_hides_the_code() {
-    let m = OtpMessage {
-        address: "a@b.co".into(),
-        code: "123456".into(),
-        expires_in_secs: 300,
-        lang: OtpLanguage::En,
-    };
+    let m = OtpMessage { address: "a@b.co".into(), code: "123456".into(), expires_in_secs: 300, lang: OtpLanguage::En };
     assert!(!format!("{m:?}").contains("123456"));
     assert!(m.body().contains("123456") && m.body().contains("5 minutes"));
 }

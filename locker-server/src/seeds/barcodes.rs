@@ -32,15 +32,15 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use locker_core::Error;
 use locker_core::accounts::{AccountStore, access_token_current};
 use locker_core::barcode::{BarcodeRecord, BarcodeStore, NewBarcode, Symbology};
 use locker_core::domain::{Id, Role};
 use locker_core::ports::Clock;
 use locker_core::token::jwt::{AccessClaims, AccessTokens};
-use locker_core::Error;
 use serde_json::{Map, Value, json};
 
-use super::{iso_millis, is_json};
+use super::{is_json, iso_millis};
 
 /// Default page size of `GET /api/barcodes` (the seed's `?limit=100`).
 pub const DEFAULT_LIMIT: u32 = 100;
@@ -97,8 +97,11 @@ pub struct SeedError {
 impl SeedError {
     /// `400 INVALID_PAYLOAD` on `field` with the offending `value` and the precise `reason`.
     pub fn invalid(field: &str, value: impl Into<String>, reason: impl Into<String>) -> Self {
-        let message =
-            if field == "barcodeData" { "Dữ liệu mã vạch không đúng định dạng" } else { "Dữ liệu đầu vào không hợp lệ" };
+        let message = if field == "barcodeData" {
+            "Dữ liệu mã vạch không đúng định dạng"
+        } else {
+            "Dữ liệu đầu vào không hợp lệ"
+        };
         SeedError {
             status: StatusCode::BAD_REQUEST,
             code: "INVALID_PAYLOAD",
@@ -261,8 +264,8 @@ fn required_str<'a>(obj: &'a Map<String, Value>, field: &str, path: &str) -> Res
 
 /// Parses and checks a `POST /api/barcodes` body.
 fn parse_new(body: &[u8], created_by: Option<Id>) -> Result<NewBarcode, SeedError> {
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| SeedError::invalid("body", "", format!("malformed JSON: {e}")))?;
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| SeedError::invalid("body", "", format!("malformed JSON: {e}")))?;
     let obj = value.as_object().ok_or_else(|| SeedError::invalid("body", "", "expected a JSON object"))?;
     let data = required_str(obj, "barcodeData", "barcodeData")?;
     let type_name = required_str(obj, "type", "type")?;
@@ -300,8 +303,11 @@ async fn create(
         err
     })?;
     let new = parse_new(&body, claims.sub.parse().ok())?;
-    let record =
-        state.barcodes.insert_barcode(&new, state.clock.now()).await.map_err(|e| SeedError::from_write(e, &new.data))?;
+    let record = state
+        .barcodes
+        .insert_barcode(&new, state.clock.now())
+        .await
+        .map_err(|e| SeedError::from_write(e, &new.data))?;
     Ok((StatusCode::CREATED, Json(record_json(&record))))
 }
 
@@ -312,11 +318,10 @@ fn page_of(query: Option<&str>) -> Result<(u32, u64), SeedError> {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
         match key {
             "limit" => {
-                limit = value
-                    .parse()
-                    .ok()
-                    .filter(|n| (1..=MAX_LIMIT).contains(n))
-                    .ok_or_else(|| SeedError::invalid("limit", value, format!("must be an integer 1..={MAX_LIMIT}")))?
+                limit =
+                    value.parse().ok().filter(|n| (1..=MAX_LIMIT).contains(n)).ok_or_else(|| {
+                        SeedError::invalid("limit", value, format!("must be an integer 1..={MAX_LIMIT}"))
+                    })?
             }
             "offset" => {
                 offset = value
@@ -406,7 +411,10 @@ mod tests {
         assert_eq!(field(r#"{"barcodeData":"x","type":"QR"}"#), "metadata");
         assert_eq!(field(r#"{"barcodeData":"x","type":"QR","metadata":{}}"#), "metadata.device");
         assert_eq!(field(r#"{"barcodeData":"x","type":"QR","metadata":{"device":" "}}"#), "metadata.device");
-        assert_eq!(field(r#"{"barcodeData":"x","type":"QR","metadata":{"device":"d","location":1}}"#), "metadata.location");
+        assert_eq!(
+            field(r#"{"barcodeData":"x","type":"QR","metadata":{"device":"d","location":1}}"#),
+            "metadata.location"
+        );
         let ok = parse_new(br#"{"barcodeData":"x","type":"qr","metadata":{"device":"d"}}"#, None).unwrap();
         assert_eq!((ok.symbology, ok.location), (Symbology::Qr, None));
     }

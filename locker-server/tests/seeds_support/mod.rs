@@ -124,7 +124,8 @@ pub async fn json_of(res: reqwest::Response) -> (u16, Value) {
 
 /// The sorted keys of a JSON object.
 pub fn keys(v: &Value) -> Vec<&str> {
-    let mut k: Vec<&str> = v.as_object().unwrap_or_else(|| panic!("not an object: {v}")).keys().map(|k| k.as_str()).collect();
+    let mut k: Vec<&str> =
+        v.as_object().unwrap_or_else(|| panic!("not an object: {v}")).keys().map(|k| k.as_str()).collect();
     k.sort_unstable();
     k
 }
