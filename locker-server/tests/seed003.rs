@@ -137,6 +137,15 @@ async fn request_and_verify_in_the_seed_shape() {
             "{d}"
         );
         assert!(d["userId"].as_i64().is_some_and(|n| n >= 1), "{d}");
+        // The number leads back to the account (seed 001 looks users up by integer id).
+        assert_eq!(f.db.store.user_by_number(d["userId"].as_i64().unwrap()).await.unwrap(), Some(user.id));
+        assert_eq!(f.db.store.user_by_number(999_999).await.unwrap(), None);
+        let stranger = uuid::Uuid::now_v7();
+        assert!(matches!(
+            f.db.store.revoke_sessions(stranger, f.clock.now()).await,
+            Err(locker_core::Error::NotFound { .. })
+        ));
+        assert!(matches!(f.db.store.user_number(stranger).await, Err(locker_core::Error::NotFound { .. })));
         assert_eq!(d["email"], "user@example.com");
         assert!(d["fullName"].is_string());
         assert!(d["avatarUrl"].is_null(), "nullable, and new accounts have none");
