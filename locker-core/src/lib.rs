@@ -14,6 +14,8 @@
 //! - [`store`]: the [`ports::Store`] trait's SQLite and PostgreSQL implementations.
 //! - `face` (feature `face`): detection, alignment, embedding and matching.
 //! - `service`: [`service::LockerService`], the seeds' flows composed from all of the above.
+//! - [`barcode`]: scanner records (seed 002) checked against their symbology;
+//!   [`accounts`]: integer user numbers and "log out everywhere" for the seed surfaces.
 //!
 //! The protocol and domain logic are sans-IO: they take bytes, events and time and return
 //! bytes and actions. IO sits at the edges behind the small traits in [`ports`].
@@ -25,7 +27,9 @@
 //! - `serial` (default): the serial transport to real lock controllers.
 #![deny(missing_docs)]
 
+pub mod accounts;
 pub mod alloc;
+pub mod barcode;
 pub mod domain;
 pub mod driver;
 pub mod error;

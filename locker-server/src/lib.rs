@@ -6,6 +6,7 @@
 #![deny(missing_docs)]
 
 pub mod http;
+pub mod seeds;
 
 use axum::Router;
 

@@ -7,6 +7,10 @@
 //! [`chain`] (the transaction-log hash chain) and `rows` (turning a row into domain types).
 //! SQL is written per backend with runtime `query`/`query_as`, so building needs no database.
 
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod accounts;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod barcodes;
 pub mod chain;
 #[cfg(all(feature = "face", any(feature = "sqlite", feature = "postgres")))]
 mod face_templates;

@@ -109,6 +109,40 @@ pub struct OtpRecord {
     pub voided: bool,
 }
 
+/// The language of the message that carries a code (seed 003 `lang`: `vi`, `en`, `lo`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OtpLanguage {
+    /// Vietnamese.
+    Vi,
+    /// English (the default of the core).
+    #[default]
+    En,
+    /// Lao.
+    Lo,
+}
+
+impl OtpLanguage {
+    /// The ISO 639-1 code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OtpLanguage::Vi => "vi",
+            OtpLanguage::En => "en",
+            OtpLanguage::Lo => "lo",
+        }
+    }
+
+    /// Parses an ISO 639-1 code (`vi`, `en`, `lo`; case-insensitive).
+    pub fn parse(code: &str) -> Option<Self> {
+        match code.trim().to_ascii_lowercase().as_str() {
+            "vi" => Some(OtpLanguage::Vi),
+            "en" => Some(OtpLanguage::En),
+            "lo" => Some(OtpLanguage::Lo),
+            _ => None,
+        }
+    }
+}
+
 /// A code to deliver. `Debug` hides the code.
 #[derive(Clone, PartialEq, Eq)]
 pub struct OtpMessage {
@@ -118,26 +152,42 @@ pub struct OtpMessage {
     pub code: String,
     /// Seconds until it expires (seed 003 `expireInSeconds`).
     pub expires_in_secs: i64,
+    /// The language of the subject and body.
+    pub lang: OtpLanguage,
 }
 
 impl std::fmt::Debug for OtpMessage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "OtpMessage {{ address: {:?}, code: \"******\", expires_in_secs: {} }}",
-            self.address, self.expires_in_secs
+            "OtpMessage {{ address: {:?}, code: \"******\", expires_in_secs: {}, lang: {:?} }}",
+            self.address, self.expires_in_secs, self.lang
         )
     }
 }
 
 impl OtpMessage {
-    /// The plain-text body sent to the user.
+    /// The plain-text body sent to the user, in [`Self::lang`].
     pub fn body(&self) -> String {
-        format!(
-            "Your locker code is {}. It expires in {} minutes. Do not share it with anyone.",
-            self.code,
-            self.expires_in_secs / 60
-        )
+        let (code, minutes) = (&self.code, self.expires_in_secs / 60);
+        match self.lang {
+            OtpLanguage::En => {
+                format!("Your locker code is {code}. It expires in {minutes} minutes. Do not share it with anyone.")
+            }
+            OtpLanguage::Vi => format!(
+                "Mã xác thực của bạn là {code}. Mã có hiệu lực trong {minutes} phút. Không chia sẻ mã này với bất kỳ ai."
+            ),
+            OtpLanguage::Lo => format!("ລະຫັດຢືນຢັນຂອງທ່ານແມ່ນ {code}. ລະຫັດນີ້ໃຊ້ໄດ້ພາຍໃນ {minutes} ນາທີ. ຢ່າແບ່ງປັນລະຫັດນີ້ໃຫ້ຜູ້ອື່ນ."),
+        }
+    }
+
+    /// The e-mail subject, in [`Self::lang`].
+    pub fn subject(&self) -> &'static str {
+        match self.lang {
+            OtpLanguage::En => "Your locker code",
+            OtpLanguage::Vi => "Mã xác thực đăng nhập",
+            OtpLanguage::Lo => "ລະຫັດຢືນຢັນການເຂົ້າສູ່ລະບົບ",
+        }
     }
 }
 
@@ -195,7 +245,7 @@ impl Otp {
         ct_eq(&self.hash_code(&record.address, code), &record.code_hash)
     }
 
-    /// A fresh code and its record for `address` at `now` (not stored yet).
+    /// A fresh code and its record for `address` at `now` (not stored yet), worded in English.
     pub fn new_code(&self, address: &str, now: Timestamp) -> Result<(OtpMessage, OtpRecord)> {
         let code = random_digits(OTP_DIGITS)?;
         let record = OtpRecord {
@@ -208,12 +258,18 @@ impl Otp {
             used_at: None,
             voided: false,
         };
-        let message = OtpMessage { address: address.to_owned(), code, expires_in_secs: self.policy.lifetime_secs };
+        let message = OtpMessage {
+            address: address.to_owned(),
+            code,
+            expires_in_secs: self.policy.lifetime_secs,
+            lang: OtpLanguage::default(),
+        };
         Ok((message, record))
     }
 
     /// Sends a new code to `address` if the send limits allow; older codes are voided.
-    /// Returns the stored record (for `expires_at`).
+    /// Returns the stored record (for `expires_at`). The message is in English; see
+    /// [`Self::request_in`].
     pub async fn request(
         &self,
         store: &dyn TokenStore,
@@ -221,8 +277,21 @@ impl Otp {
         address: &str,
         now: Timestamp,
     ) -> Result<OtpRecord> {
+        self.request_in(store, notifier, address, OtpLanguage::default(), now).await
+    }
+
+    /// [`Self::request`] with the message worded in `lang`.
+    pub async fn request_in(
+        &self,
+        store: &dyn TokenStore,
+        notifier: &dyn Notifier,
+        address: &str,
+        lang: OtpLanguage,
+        now: Timestamp,
+    ) -> Result<OtpRecord> {
         let address = normalize_address(address)?;
-        let (message, record) = self.new_code(&address, now)?;
+        let (mut message, record) = self.new_code(&address, now)?;
+        message.lang = lang;
         let window_start = now - chrono::Duration::seconds(self.policy.send_window_secs);
         let policy = self.policy;
         store.create_otp(&record, window_start, &move |sends| policy.check_send(sends, now)).await?;
@@ -282,6 +351,7 @@ impl FileOutbox {
                     address: v["address"].as_str().unwrap_or_default().to_owned(),
                     code: v["code"].as_str().unwrap_or_default().to_owned(),
                     expires_in_secs: v["expires_in_secs"].as_i64().unwrap_or_default(),
+                    lang: v["lang"].as_str().and_then(OtpLanguage::parse).unwrap_or_default(),
                 })
             })
             .collect()
@@ -296,6 +366,8 @@ impl Notifier for FileOutbox {
             "address": message.address,
             "code": message.code,
             "expires_in_secs": message.expires_in_secs,
+            "lang": message.lang.as_str(),
+            "subject": message.subject(),
             "body": message.body(),
         });
         let mut options = std::fs::OpenOptions::new();
@@ -397,7 +469,9 @@ pub mod smtp {
             Message::builder()
                 .from(self.from.clone())
                 .to(to)
-                .subject("Your locker code")
+                .subject(message.subject())
+                // Without a charset, clients read the Vietnamese and Lao texts as ASCII.
+                .header(lettre::message::header::ContentType::TEXT_PLAIN)
                 .body(message.body())
                 .map_err(|e| Error::Config(format!("SMTP message: {e}")))
         }

@@ -155,7 +155,7 @@ fn the_pepper_and_the_address_bind_the_hash() {
 
 #[test]
 fn message_debug_hides_the_code() {
-    let m = OtpMessage { address: "a@b.co".into(), code: "123456".into(), expires_in_secs: 300 };
+    let m = OtpMessage { address: "a@b.co".into(), code: "123456".into(), expires_in_secs: 300, lang: OtpLanguage::En };
     assert!(!format!("{m:?}").contains("123456"));
     assert!(m.body().contains("123456") && m.body().contains("5 minutes"));
 }
@@ -265,4 +265,29 @@ mod smtp_tests {
         assert_eq!(otp_err(otp().request(&store, &notifier, "user@example.com", at(T0)).await), OtpError::SendFailed);
         assert!(!format!("{config:?}").contains("secret"), "Debug hides the password");
     }
+}
+
+#[tokio::test]
+async fn request_in_words_the_message_in_the_asked_language() {
+    let (store, mail, otp) = (MemoryTokenStore::default(), Captured::default(), otp());
+    let mut bodies = Vec::new();
+    for (i, lang) in [OtpLanguage::Vi, OtpLanguage::En, OtpLanguage::Lo].into_iter().enumerate() {
+        let address = format!("lang{i}@example.com");
+        otp.request_in(&store, &mail, &address, lang, at(T0)).await.unwrap();
+        let m = mail.0.lock().unwrap().last().unwrap().clone();
+        assert_eq!((m.lang, m.address.as_str()), (lang, address.as_str()));
+        assert!(m.body().contains(&m.code) && m.body().contains('5'), "{}", m.body());
+        bodies.push((m.subject(), m.body().replace(&m.code, "")));
+    }
+    assert!(bodies[0].1.contains("Mã xác thực") && bodies[0].0.contains("xác thực"));
+    assert!(bodies[1].1.contains("Your locker code"));
+    assert!(bodies[2].1.contains("ລະຫັດ") && bodies[2].0.contains("ລະຫັດ"));
+    // The default request stays English.
+    otp.request(&store, &mail, "plain@example.com", at(T0)).await.unwrap();
+    assert_eq!(mail.0.lock().unwrap().last().unwrap().lang, OtpLanguage::En);
+    for lang in [OtpLanguage::Vi, OtpLanguage::En, OtpLanguage::Lo] {
+        assert_eq!(OtpLanguage::parse(lang.as_str()), Some(lang));
+    }
+    assert_eq!(OtpLanguage::parse("VI"), Some(OtpLanguage::Vi));
+    assert_eq!(OtpLanguage::parse("fr"), None);
 }

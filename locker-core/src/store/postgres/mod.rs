@@ -114,6 +114,8 @@ impl RowRead for PgRow {
     }
 }
 
+mod accounts;
+mod barcodes;
 #[cfg(feature = "face")]
 mod face;
 mod tokens;

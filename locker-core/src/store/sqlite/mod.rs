@@ -132,6 +132,8 @@ impl RowRead for SqliteRow {
     }
 }
 
+mod accounts;
+mod barcodes;
 #[cfg(feature = "face")]
 mod face;
 mod tokens;

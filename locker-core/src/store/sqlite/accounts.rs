@@ -1,0 +1,5 @@
+//! User numbers and session cut-offs in sqlite (see [`crate::accounts`]).
+
+use super::SqliteStore;
+
+super::super::accounts::impl_account_store!(SqliteStore, sqlx::Sqlite);

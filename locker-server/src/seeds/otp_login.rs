@@ -1,0 +1,375 @@
+//! Seed 003, e-mail OTP login: `POST /apis/auth/request-otp` and `POST /apis/auth/verify-otp`.
+//!
+//! Every answer is HTTP 200 with `{code, message, data}`: `code` 0 on success, otherwise one
+//! of the seed's negative codes ([`OtpCode`]) with `data: {}`. The seed's examples show
+//! `code: 1` for errors while its code table lists the negative codes; the table is served.
+//!
+//! - request-otp: `email` required (-801 when missing, -304 when not an e-mail address),
+//!   `lang` `vi` (default), `en` or `lo` choosing the e-mail's wording (anything else -1).
+//!   The first request for an address creates its account (role customer, empty name).
+//!   Codes follow [`locker_core::token::otp`]: 6 digits, 5 minutes, a new request voids
+//!   older codes, one send per 60 s and 3 per day per address (-206), delivery failure -205.
+//! - verify-otp: `email` (-801/-304) and `otpCode` (-200 when missing, -201 when not 6
+//!   digits or wrong); no account -300; expired -202; used -203; out of tries -204. On
+//!   success the user's older refresh tokens are revoked and access tokens from earlier
+//!   seconds refused ([`locker_core::accounts`]); a new access token (JWT, 24 h) and
+//!   refresh token (30 days) are issued; `userId` is the user's integer number.
+//! - Anything unexpected is -6 and logged; the cause is not returned.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use locker_core::accounts::AccountStore;
+use locker_core::domain::{NewUser, Role, User};
+use locker_core::ports::{Clock, Store};
+use locker_core::token::jwt::{AccessTokens, JwtKeys, MAX_LEEWAY_SECS};
+use locker_core::token::otp::{Notifier, Otp, OtpLanguage, normalize_address};
+use locker_core::token::store::TokenStore;
+use locker_core::token::{OtpError, TokenError, refresh};
+use locker_core::{Error, ErrorCode};
+use serde_json::{Map, Value, json};
+
+use super::{SeedStore, is_json};
+
+/// Access-token lifetime (seed 003: 24 hours).
+pub const ACCESS_LIFETIME_SECS: i64 = 24 * 3600;
+/// Refresh-token lifetime (seed 003: 30 days).
+pub const REFRESH_LIFETIME_SECS: i64 = refresh::DEFAULT_REFRESH_LIFETIME_SECS;
+
+/// The seed's result codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(i32)]
+pub enum OtpCode {
+    /// 0: success.
+    Success = 0,
+    /// -1: general error.
+    Error = -1,
+    /// -6: system error.
+    SystemError = -6,
+    /// -200: OTP required.
+    OtpRequired = -200,
+    /// -201: OTP invalid.
+    OtpInvalid = -201,
+    /// -202: OTP expired.
+    OtpExpired = -202,
+    /// -203: OTP already used.
+    OtpAlreadyUsed = -203,
+    /// -204: too many tries.
+    OtpMaxAttemptsExceeded = -204,
+    /// -205: sending failed.
+    OtpSendFailed = -205,
+    /// -206: too many requests.
+    OtpTooManyRequests = -206,
+    /// -300: no such user.
+    UserNotFound = -300,
+    /// -304: not an e-mail address.
+    InvalidEmail = -304,
+    /// -801: a required field is missing.
+    RequiredFieldMissing = -801,
+}
+
+/// A seed-003 answer: always HTTP 200, `{code, message, data}`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply {
+    /// Result code.
+    pub code: OtpCode,
+    /// Message.
+    pub message: String,
+    /// Data (`{}` on errors).
+    pub data: Value,
+}
+
+impl Reply {
+    /// A success with `data`.
+    pub fn ok(message: &str, data: Value) -> Self {
+        Reply { code: OtpCode::Success, message: message.to_owned(), data }
+    }
+
+    /// An error answer.
+    pub fn err(code: OtpCode, message: impl Into<String>) -> Self {
+        Reply { code, message: message.into(), data: json!({}) }
+    }
+
+    /// Maps a core error; anything without a seed code is -6 and logged.
+    pub fn from_core(err: Error) -> Self {
+        match &err {
+            Error::Token(TokenError::Otp(e)) => match e {
+                OtpError::Invalid => Self::err(OtpCode::OtpInvalid, "Invalid OTP"),
+                OtpError::Expired => Self::err(OtpCode::OtpExpired, "OTP has expired"),
+                OtpError::AlreadyUsed => Self::err(OtpCode::OtpAlreadyUsed, "OTP has already been used"),
+                OtpError::TooManyAttempts => {
+                    Self::err(OtpCode::OtpMaxAttemptsExceeded, "Too many attempts; request a new OTP")
+                }
+                OtpError::TooManyRequests => {
+                    Self::err(OtpCode::OtpTooManyRequests, "Too many OTP requests; try again later")
+                }
+                OtpError::SendFailed => Self::err(OtpCode::OtpSendFailed, "Failed to send OTP"),
+                _ => Self::system(&err),
+            },
+            Error::Validation { field, .. } if field == "email" => Self::err(OtpCode::InvalidEmail, "Invalid email"),
+            Error::NotFound { entity: "user", .. } => Self::err(OtpCode::UserNotFound, "User not found"),
+            _ if err.code() == ErrorCode::Validation => Self::err(OtpCode::Error, err.to_string()),
+            _ => Self::system(&err),
+        }
+    }
+
+    fn system(err: &Error) -> Self {
+        tracing::error!(error = ?err, "seed 003 system error");
+        Self::err(OtpCode::SystemError, "System error")
+    }
+}
+
+impl IntoResponse for Reply {
+    fn into_response(self) -> Response {
+        let body = json!({ "code": self.code as i32, "message": self.message, "data": self.data });
+        (StatusCode::OK, Json(body)).into_response()
+    }
+}
+
+/// What the OTP login routes need.
+#[derive(Clone)]
+pub struct OtpLoginState {
+    /// Users.
+    pub users: Arc<dyn Store>,
+    /// OTP records and refresh tokens.
+    pub tokens: Arc<dyn TokenStore>,
+    /// User numbers and session cut-offs.
+    pub accounts: Arc<dyn AccountStore>,
+    /// Issues access tokens valid [`ACCESS_LIFETIME_SECS`].
+    pub access: Arc<AccessTokens>,
+    /// Code rules and pepper.
+    pub otp: Arc<Otp>,
+    /// Delivers codes (the development outbox, or SMTP).
+    pub notifier: Arc<dyn Notifier>,
+    /// Now.
+    pub clock: Arc<dyn Clock>,
+}
+
+impl OtpLoginState {
+    /// A state over one database: access tokens are signed with `keys` (issuer and
+    /// audience `locker`, lifetime 24 h, so other surfaces verify them with the same keys).
+    pub fn new(
+        store: Arc<dyn SeedStore>,
+        keys: JwtKeys,
+        otp: Otp,
+        notifier: Arc<dyn Notifier>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        let access = AccessTokens::with_config(keys, "locker", "locker", ACCESS_LIFETIME_SECS, MAX_LEEWAY_SECS);
+        Self {
+            users: store.clone(),
+            tokens: store.clone(),
+            accounts: store,
+            access: Arc::new(access),
+            otp: Arc::new(otp),
+            notifier,
+            clock,
+        }
+    }
+}
+
+/// The seed-003 routes with their state applied.
+pub fn router(state: OtpLoginState) -> Router {
+    Router::new()
+        .route("/apis/auth/request-otp", post(request_otp).fallback(method_not_allowed))
+        .route("/apis/auth/verify-otp", post(verify_otp).fallback(method_not_allowed))
+        .layer(axum::extract::DefaultBodyLimit::max(crate::JSON_BODY_LIMIT))
+        .with_state(state)
+}
+
+async fn method_not_allowed() -> Reply {
+    Reply::err(OtpCode::Error, "Method not allowed; use POST")
+}
+
+/// The body as a JSON object, or the answer that says why not.
+fn object(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Map<String, Value>, Reply> {
+    if !is_json(headers) {
+        return Err(Reply::err(OtpCode::Error, "Content-Type must be application/json"));
+    }
+    let body = body.map_err(|e| Reply::err(OtpCode::Error, e.body_text()))?;
+    match serde_json::from_slice::<Value>(&body) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(Reply::err(OtpCode::Error, "Request body must be a JSON object")),
+        Err(_) => Err(Reply::err(OtpCode::Error, "Malformed JSON body")),
+    }
+}
+
+/// The `email` field, normalised.
+fn email_of(body: &Map<String, Value>) -> Result<String, Reply> {
+    match body.get("email") {
+        None | Some(Value::Null) => Err(Reply::err(OtpCode::RequiredFieldMissing, "Email is required")),
+        Some(Value::String(s)) if s.trim().is_empty() => {
+            Err(Reply::err(OtpCode::RequiredFieldMissing, "Email is required"))
+        }
+        Some(Value::String(s)) if s.contains('@') => {
+            normalize_address(s).map_err(|_| Reply::err(OtpCode::InvalidEmail, "Invalid email"))
+        }
+        Some(_) => Err(Reply::err(OtpCode::InvalidEmail, "Invalid email")),
+    }
+}
+
+/// The account of `email`, created on first use.
+async fn find_or_create(users: &dyn Store, email: &str, now: locker_core::domain::Timestamp) -> Result<User, Error> {
+    match users.get_user_by_email(email).await {
+        Ok(user) => return Ok(user),
+        Err(Error::NotFound { .. }) => {}
+        Err(e) => return Err(e),
+    }
+    let new = NewUser {
+        email: Some(email.to_owned()),
+        phone: None,
+        username: None,
+        full_name: String::new(),
+        role: Role::Customer,
+        password_hash: String::new(),
+    };
+    match users.create_user(new, now).await {
+        Ok(user) => Ok(user),
+        // A concurrent first request created it.
+        Err(Error::AlreadyExists { .. }) => users.get_user_by_email(email).await,
+        Err(e) => Err(e),
+    }
+}
+
+/// `POST /apis/auth/request-otp`.
+async fn request_otp(
+    State(state): State<OtpLoginState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Reply {
+    let body = match object(&headers, body) {
+        Ok(b) => b,
+        Err(reply) => return reply,
+    };
+    let email = match email_of(&body) {
+        Ok(e) => e,
+        Err(reply) => return reply,
+    };
+    let lang = match body.get("lang") {
+        None | Some(Value::Null) => OtpLanguage::Vi,
+        Some(Value::String(s)) => match OtpLanguage::parse(s) {
+            Some(lang) => lang,
+            None => return Reply::err(OtpCode::Error, "Unsupported lang; use vi, en or lo"),
+        },
+        Some(_) => return Reply::err(OtpCode::Error, "Unsupported lang; use vi, en or lo"),
+    };
+    let now = state.clock.now();
+    let user = match find_or_create(state.users.as_ref(), &email, now).await {
+        Ok(u) => u,
+        Err(e) => return Reply::from_core(e),
+    };
+    if !user.active {
+        return Reply::err(OtpCode::Error, "Account is disabled");
+    }
+    match state.otp.request_in(state.tokens.as_ref(), state.notifier.as_ref(), &email, lang, now).await {
+        Ok(record) => Reply::ok(
+            "OTP sent successfully",
+            json!({ "email": email, "expireInSeconds": (record.expires_at - now).num_seconds() }),
+        ),
+        Err(e) => Reply::from_core(e),
+    }
+}
+
+/// `POST /apis/auth/verify-otp`.
+async fn verify_otp(
+    State(state): State<OtpLoginState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Reply {
+    let body = match object(&headers, body) {
+        Ok(b) => b,
+        Err(reply) => return reply,
+    };
+    let email = match email_of(&body) {
+        Ok(e) => e,
+        Err(reply) => return reply,
+    };
+    let code = match body.get("otpCode") {
+        None | Some(Value::Null) => return Reply::err(OtpCode::OtpRequired, "OTP is required"),
+        Some(Value::String(s)) if s.is_empty() => return Reply::err(OtpCode::OtpRequired, "OTP is required"),
+        Some(Value::String(s)) if s.len() == 6 && s.bytes().all(|b| b.is_ascii_digit()) => s.clone(),
+        Some(_) => return Reply::err(OtpCode::OtpInvalid, "Invalid OTP"),
+    };
+    match login(&state, &email, &code).await {
+        Ok(data) => Reply::ok("Login successful", data),
+        Err(reply) => reply,
+    }
+}
+
+/// Verifies the code, revokes older sessions and issues new tokens.
+async fn login(state: &OtpLoginState, email: &str, code: &str) -> Result<Value, Reply> {
+    let now = state.clock.now();
+    let user = state.users.get_user_by_email(email).await.map_err(Reply::from_core)?;
+    if !user.active {
+        return Err(Reply::err(OtpCode::Error, "Account is disabled"));
+    }
+    state.otp.verify(state.tokens.as_ref(), email, code, now).await.map_err(Reply::from_core)?;
+    issue_tokens(state, user, email, now).await.map_err(Reply::from_core)
+}
+
+/// Revokes the user's older sessions and issues the new login's tokens.
+async fn issue_tokens(
+    state: &OtpLoginState,
+    user: User,
+    email: &str,
+    now: locker_core::domain::Timestamp,
+) -> Result<Value, Error> {
+    state.accounts.revoke_sessions(user.id, now).await?;
+    let (access, claims) = state.access.issue(&user.id.to_string(), user.role, now)?;
+    let fresh = refresh::login(state.tokens.as_ref(), user.id, now, REFRESH_LIFETIME_SECS).await?;
+    let number = state.accounts.user_number(user.id).await?;
+    let expires_at = chrono::DateTime::from_timestamp(claims.exp, 0)
+        .ok_or_else(|| Error::Config("access token expiry out of range".into()))?;
+    Ok(json!({
+        "userId": number,
+        "email": user.email.unwrap_or_else(|| email.to_owned()),
+        "fullName": user.full_name,
+        "avatarUrl": Value::Null,
+        "accessToken": access,
+        "refreshToken": fresh.token,
+        "expiresAt": expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field(body: &str) -> Result<String, Reply> {
+        let map: Map<String, Value> = serde_json::from_str(body).unwrap();
+        email_of(&map)
+    }
+
+    #[test]
+    fn emails_are_required_and_checked() {
+        assert_eq!(field(r#"{"email":" User@Example.com "}"#).unwrap(), "user@example.com");
+        assert_eq!(field("{}").unwrap_err().code, OtpCode::RequiredFieldMissing);
+        assert_eq!(field(r#"{"email":""}"#).unwrap_err().code, OtpCode::RequiredFieldMissing);
+        assert_eq!(field(r#"{"email":"12345678"}"#).unwrap_err().code, OtpCode::InvalidEmail);
+        assert_eq!(field(r#"{"email":"a@b"}"#).unwrap_err().code, OtpCode::InvalidEmail);
+        assert_eq!(field(r#"{"email":42}"#).unwrap_err().code, OtpCode::InvalidEmail);
+    }
+
+    #[test]
+    fn core_errors_map_to_seed_codes() {
+        let otp = |e| Reply::from_core(Error::Token(TokenError::Otp(e))).code;
+        assert_eq!(otp(OtpError::Invalid), OtpCode::OtpInvalid);
+        assert_eq!(otp(OtpError::Expired), OtpCode::OtpExpired);
+        assert_eq!(otp(OtpError::AlreadyUsed), OtpCode::OtpAlreadyUsed);
+        assert_eq!(otp(OtpError::TooManyAttempts), OtpCode::OtpMaxAttemptsExceeded);
+        assert_eq!(otp(OtpError::TooManyRequests), OtpCode::OtpTooManyRequests);
+        assert_eq!(otp(OtpError::SendFailed), OtpCode::OtpSendFailed);
+        assert_eq!(Reply::from_core(Error::not_found("user", "x")).code, OtpCode::UserNotFound);
+        let storage = Error::Storage { message: "disk on fire".into(), source: None };
+        let reply = Reply::from_core(storage);
+        assert_eq!(reply.code, OtpCode::SystemError);
+        assert!(!reply.message.contains("disk"), "causes are not returned");
+    }
+}
