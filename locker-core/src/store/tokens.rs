@@ -310,3 +310,38 @@ pub async fn open_with_tokens(
         other => Err(crate::Error::Config(format!("this build has no {other:?} support (enable its cargo feature)"))),
     }
 }
+
+/// The three ports one database serves, on one pool: what a server needs.
+#[cfg(feature = "face")]
+#[derive(Clone)]
+pub struct StoreParts {
+    /// The domain store.
+    pub store: std::sync::Arc<dyn crate::ports::Store>,
+    /// Tokens, codes and API keys.
+    pub tokens: std::sync::Arc<dyn crate::token::store::TokenStore>,
+    /// Sealed face templates.
+    pub faces: std::sync::Arc<dyn crate::face::store::FaceTemplateStore>,
+}
+
+/// Opens the database at `url`, applies pending migrations, and returns it as all three
+/// ports ([`StoreParts`]) on one pool.
+#[cfg(feature = "face")]
+pub async fn open_parts(url: &str) -> crate::Result<StoreParts> {
+    use crate::ports::Store as _;
+    match super::Backend::from_url(url)? {
+        #[cfg(feature = "sqlite")]
+        super::Backend::Sqlite => {
+            let store = std::sync::Arc::new(super::sqlite::SqliteStore::connect(url).await?);
+            store.migrate().await?;
+            Ok(StoreParts { store: store.clone(), tokens: store.clone(), faces: store })
+        }
+        #[cfg(feature = "postgres")]
+        super::Backend::Postgres => {
+            let store = std::sync::Arc::new(super::postgres::PgStore::connect(url).await?);
+            store.migrate().await?;
+            Ok(StoreParts { store: store.clone(), tokens: store.clone(), faces: store })
+        }
+        #[allow(unreachable_patterns)]
+        other => Err(crate::Error::Config(format!("this build has no {other:?} support (enable its cargo feature)"))),
+    }
+}
