@@ -40,7 +40,9 @@ fn operation(r: &Route) -> Value {
         "properties": { "face_image": { "type": "string", "format": "binary" } } } } });
     let body = match r.body {
         BodyKind::None => None,
-        BodyKind::Json => Some(json!({ "required": true, "content": { "application/json": { "schema": { "type": "object" } } } })),
+        BodyKind::Json => {
+            Some(json!({ "required": true, "content": { "application/json": { "schema": { "type": "object" } } } }))
+        }
         BodyKind::FaceImage => Some(json!({ "required": true, "content": form })),
         BodyKind::FaceOrQr => {
             let mut content = form["multipart/form-data"].clone();
@@ -55,7 +57,10 @@ fn operation(r: &Route) -> Value {
     let envelope = json!({ "$ref": "#/components/schemas/Success" });
     let error = json!({ "description": "Error", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } });
     let mut responses = Map::new();
-    responses.insert("200".into(), json!({ "description": "OK", "content": { "application/json": { "schema": envelope } } }));
+    responses.insert(
+        "200".into(),
+        json!({ "description": "OK", "content": { "application/json": { "schema": envelope } } }),
+    );
     responses.insert("4XX".into(), error.clone());
     responses.insert("5XX".into(), error);
     op.insert("responses".into(), Value::Object(responses));

@@ -35,8 +35,12 @@ pub struct LimitConfig {
 impl LimitConfig {
     /// The seed's values: auth 5/min, general 100/min, hardware 10/s; 10 failed logins per
     /// account per 15 minutes.
-    pub const SEED: LimitConfig =
-        LimitConfig { auth_per_minute: 5, general_per_minute: 100, hardware_per_second: 10, login_failures_per_15_min: 10 };
+    pub const SEED: LimitConfig = LimitConfig {
+        auth_per_minute: 5,
+        general_per_minute: 100,
+        hardware_per_second: 10,
+        login_failures_per_15_min: 10,
+    };
 }
 
 impl Default for LimitConfig {

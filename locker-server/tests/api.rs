@@ -3,7 +3,7 @@
 
 mod support;
 
-use serde_json::{Value, json};
+use serde_json::json;
 use support::{Backend, Options, TestServer, backends, start, start_with};
 
 async fn each_backend<F, Fut>(f: F)
@@ -65,6 +65,7 @@ async fn register_login_refresh_rotation_reuse_and_logout() {
         let me = s.get("/api/v1/users/me", Some(&access)).await;
         assert_eq!(me.status, 200);
         assert_eq!(me.body["data"]["phone"], "0901234567");
+        assert_eq!(me.body["data"]["face_registered"], false);
         assert_eq!(me.body["data"]["is_active"], true);
 
         // Rotation: the new refresh token works, the old one is reuse and revokes the family.
@@ -203,7 +204,14 @@ async fn users_profile_and_admin_listing() {
         let admin = s.admin().await;
         let c = s.customer("p@example.com").await;
         let _ = s.customer("q@example.com").await;
-        let u = s.call("PUT", "/api/v1/users/me", Some(&c.access), Some(json!({ "full_name": "Nguyễn Văn B", "phone": "0909876543" }))).await;
+        let u = s
+            .call(
+                "PUT",
+                "/api/v1/users/me",
+                Some(&c.access),
+                Some(json!({ "full_name": "Nguyễn Văn B", "phone": "0909876543" })),
+            )
+            .await;
         assert_eq!(u.status, 200, "{:?}", u.body);
         assert_eq!(u.body["data"]["full_name"], "Nguyễn Văn B");
         assert_eq!(s.get("/api/v1/users/me", Some(&c.access)).await.body["data"]["phone"], "0909876543");
@@ -266,7 +274,13 @@ async fn alerts_list_summary_and_resolve() {
         let crit = s
             .state
             .store
-            .create_alert(NewAlert { locker_id: Some(locker), ..NewAlert::new(AlertKind::UnauthorizedOpen, "Cửa tủ A01 mở không có lệnh unlock") }, now)
+            .create_alert(
+                NewAlert {
+                    locker_id: Some(locker),
+                    ..NewAlert::new(AlertKind::UnauthorizedOpen, "Cửa tủ A01 mở không có lệnh unlock")
+                },
+                now,
+            )
             .await
             .unwrap();
         s.state.store.create_alert(NewAlert::new(AlertKind::LockJam, "jam"), now).await.unwrap();
@@ -275,7 +289,10 @@ async fn alerts_list_summary_and_resolve() {
         assert_eq!(l.body["data"]["summary"], json!({ "total": 2, "unresolved": 2, "critical_unresolved": 1 }));
         let crit_rows = s.get("/api/v1/security-alerts?severity=critical", Some(&admin.access)).await;
         let row = &crit_rows.body["data"]["alerts"][0];
-        assert_eq!((row["locker_code"].as_str(), row["alert_type"].as_str(), row["is_resolved"].as_bool()), (Some("A01"), Some("unauthorized_open"), Some(false)));
+        assert_eq!(
+            (row["locker_code"].as_str(), row["alert_type"].as_str(), row["is_resolved"].as_bool()),
+            (Some("A01"), Some("unauthorized_open"), Some(false))
+        );
         let path = format!("/api/v1/security-alerts/{}/resolve", crit.id);
         let r = s.call("PATCH", &path, Some(&admin.access), Some(json!({ "resolution_note": "Đã kiểm tra" }))).await;
         assert_eq!(r.status, 200, "{:?}", r.body);
@@ -286,7 +303,14 @@ async fn alerts_list_summary_and_resolve() {
         let l = s.get("/api/v1/security-alerts?is_resolved=false", Some(&admin.access)).await;
         assert_eq!(l.body["data"]["alerts"].as_array().unwrap().len(), 1);
         assert_eq!(l.body["data"]["summary"]["critical_unresolved"], 0);
-        let nf = s.call("PATCH", &format!("/api/v1/security-alerts/{}/resolve", uuid::Uuid::now_v7()), Some(&admin.access), Some(json!({ "resolution_note": "x" }))).await;
+        let nf = s
+            .call(
+                "PATCH",
+                &format!("/api/v1/security-alerts/{}/resolve", uuid::Uuid::now_v7()),
+                Some(&admin.access),
+                Some(json!({ "resolution_note": "x" })),
+            )
+            .await;
         assert_eq!((nf.status, nf.code()), (404, "ALERT_NOT_FOUND"));
     })
     .await;
@@ -304,7 +328,8 @@ async fn statistics_answer_the_seed_shapes() {
         assert_eq!(o.body["data"]["lockers"]["total"], 2);
         assert_eq!(o.body["data"]["sessions"]["total"], 0);
         assert_eq!(o.body["data"]["auth_methods"], json!({ "face_id": 0, "qr_code": 0 }));
-        let d = s.get("/api/v1/statistics/usage/daily?from_date=2026-01-17&to_date=2026-01-18", Some(&admin.access)).await;
+        let d =
+            s.get("/api/v1/statistics/usage/daily?from_date=2026-01-17&to_date=2026-01-18", Some(&admin.access)).await;
         assert_eq!(d.status, 200, "{:?}", d.body);
         assert_eq!(d.body["data"]["daily_usage"].as_array().unwrap().len(), 2);
         assert_eq!(d.body["data"]["daily_usage"][0]["date"], "2026-01-17");
@@ -334,7 +359,8 @@ async fn rate_limits_answer_429_with_headers() {
     opts.limits = locker_server::LimitConfig { auth_per_minute: 3, general_per_minute: 4, ..support::GENEROUS };
     let s = start_with(opts).await;
     for i in 0..3 {
-        let a = s.post("/api/v1/auth/login", None, json!({ "email": "nobody@example.com", "password": "whatever1" })).await;
+        let a =
+            s.post("/api/v1/auth/login", None, json!({ "email": "nobody@example.com", "password": "whatever1" })).await;
         assert_eq!(a.status, 401);
         assert_eq!(a.headers["x-ratelimit-limit"], "3");
         assert_eq!(a.headers["x-ratelimit-remaining"], (2 - i).to_string().as_str());
@@ -371,7 +397,11 @@ async fn login_failures_per_account_are_limited() {
 async fn futures_codes(s: &TestServer) -> Vec<u16> {
     let mut out = Vec::new();
     for _ in 0..3 {
-        out.push(s.post("/api/v1/auth/login", None, json!({ "email": "lf@example.com", "password": "wrong-password" })).await.status);
+        out.push(
+            s.post("/api/v1/auth/login", None, json!({ "email": "lf@example.com", "password": "wrong-password" }))
+                .await
+                .status,
+        );
     }
     out
 }
@@ -386,4 +416,3 @@ async fn unknown_paths_and_methods_get_the_envelope() {
     let h = s.get("/health", None).await;
     assert_eq!(h.body["status"], "ok");
 }
-

@@ -2,8 +2,8 @@
 
 use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::request::Parts;
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
@@ -32,6 +32,16 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
             let text = std::error::Error::source(&e).map(|s| s.to_string()).unwrap_or_else(|| e.body_text());
             let field = text.split_once(": ").map(|(path, _)| path.to_owned()).unwrap_or_default();
             let field = if field.contains(' ') { String::new() } else { field };
+            // A missing or unknown field is reported at its parent, named in backticks.
+            let named = |prefix: &str| {
+                text.split_once(prefix).and_then(|(_, rest)| rest.split_once('`')).map(|(name, _)| name.to_owned())
+            };
+            let field = match (named("missing field `"), field.as_str()) {
+                (Some(name), "" | ".") => name,
+                (Some(name), parent) => format!("{parent}.{name}"),
+                (None, "" | ".") => named("unknown field `").unwrap_or_default(),
+                (None, _) => field,
+            };
             ApiError::validation(field, text)
         }
         JsonRejection::JsonSyntaxError(e) => ApiError::validation("body", format!("malformed JSON: {}", e.body_text())),
@@ -44,7 +54,6 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
         other => ApiError::validation("body", other.body_text()),
     }
 }
-
 
 /// `Path<T>` whose rejection is `400 VALIDATION_ERROR` naming the path parameter (an id that
 /// is not a UUID, for instance).

@@ -156,7 +156,8 @@ pub async fn verify_bearer(state: &AppState, token: &str) -> Result<UserCtx, Api
     if state.sessions.is_revoked(&claims.jti) {
         return Err(ApiError::token_invalid("revoked", "This token was revoked (logged out)"));
     }
-    let id: Id = claims.sub.parse().map_err(|_| ApiError::token_invalid("subject", "Token subject is not a user id"))?;
+    let id: Id =
+        claims.sub.parse().map_err(|_| ApiError::token_invalid("subject", "Token subject is not a user id"))?;
     let user = match state.store.get_user(id).await {
         Ok(u) => u,
         Err(locker_core::Error::NotFound { .. }) => {
@@ -183,7 +184,12 @@ fn bearer(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
     }
 }
 
-async fn authenticate(state: &AppState, access: Access, headers: &HeaderMap, caller: &mut Caller) -> Result<(), ApiError> {
+async fn authenticate(
+    state: &AppState,
+    access: Access,
+    headers: &HeaderMap,
+    caller: &mut Caller,
+) -> Result<(), ApiError> {
     match access {
         Access::Public => {}
         Access::OptionalUser => {
@@ -192,7 +198,8 @@ async fn authenticate(state: &AppState, access: Access, headers: &HeaderMap, cal
             }
         }
         Access::Customer | Access::Admin => {
-            let token = bearer(headers)?.ok_or_else(|| ApiError::token_invalid("missing", "A bearer token is required"))?;
+            let token =
+                bearer(headers)?.ok_or_else(|| ApiError::token_invalid("missing", "A bearer token is required"))?;
             let user = verify_bearer(state, token).await?;
             if access == Access::Admin && user.role != Role::Admin {
                 return Err(ApiError::forbidden());
@@ -201,10 +208,11 @@ async fn authenticate(state: &AppState, access: Access, headers: &HeaderMap, cal
         }
         Access::Controller => {
             let key = headers.get("x-api-key").and_then(|v| v.to_str().ok()).ok_or_else(invalid_api_key)?;
-            let id = locker_core::token::apikey::authenticate(state.tokens.as_ref(), key).await.map_err(|e| match e {
-                locker_core::Error::Token(_) => invalid_api_key(),
-                other => other.into(),
-            })?;
+            let id =
+                locker_core::token::apikey::authenticate(state.tokens.as_ref(), key).await.map_err(|e| match e {
+                    locker_core::Error::Token(_) => invalid_api_key(),
+                    other => other.into(),
+                })?;
             caller.controller = Some(id);
         }
     }

@@ -149,7 +149,12 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
                 // Bad input did nothing: the key may be used again with a corrected body.
                 cache.abandon(&scoped);
             } else {
-                cache.finish(&scoped, parts.status, parts.headers.get(axum::http::header::CONTENT_TYPE).cloned(), body.clone());
+                cache.finish(
+                    &scoped,
+                    parts.status,
+                    parts.headers.get(axum::http::header::CONTENT_TYPE).cloned(),
+                    body.clone(),
+                );
             }
             release.2 = true;
             Response::from_parts(parts, Body::from(body))

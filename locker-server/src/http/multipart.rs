@@ -46,9 +46,9 @@ struct Form {
 }
 
 async fn read_form<S: Send + Sync>(req: Request, state: &S) -> Result<Form, ApiError> {
-    let mut mp = Multipart::from_request(req, state)
-        .await
-        .map_err(|e| ApiError::validation("content-type", format!("expected multipart/form-data: {}", e.body_text())))?;
+    let mut mp = Multipart::from_request(req, state).await.map_err(|e| {
+        ApiError::validation("content-type", format!("expected multipart/form-data: {}", e.body_text()))
+    })?;
     let mut form = Form::default();
     while let Some(field) = mp.next_field().await.map_err(multipart_error)? {
         match field.name() {

@@ -35,11 +35,16 @@ async fn count(state: &AppState, filter: AlertFilter) -> Result<u64, ApiError> {
 }
 
 /// Lists alerts, newest first, with the system-wide summary.
-pub async fn list(State(state): State<AppState>, ApiQuery(q): ApiQuery<ListAlerts>) -> Result<Success<Value>, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<ListAlerts>,
+) -> Result<Success<Value>, ApiError> {
     let page = Paging { page: q.page, limit: q.limit }.page(20)?;
-    let filter = AlertFilter { kind: q.alert_type, severity: q.severity, resolved: q.is_resolved, locker_id: q.locker_id };
+    let filter =
+        AlertFilter { kind: q.alert_type, severity: q.severity, resolved: q.is_resolved, locker_id: q.locker_id };
     let alerts = state.store.list_alerts(&filter, page).await?;
-    let codes = views::locker_codes(state.store.as_ref(), alerts.items.iter().filter_map(|a| a.locker_id)).await?;
+    let codes =
+        views::locker_codes(state.store.as_ref(), alerts.items.iter().filter_map(|a| a.locker_id).collect()).await?;
     let summary = json!({
         "total": count(&state, AlertFilter::default()).await?,
         "unresolved": count(&state, AlertFilter { resolved: Some(false), ..AlertFilter::default() }).await?,

@@ -74,7 +74,10 @@ async fn hash_password(state: &AppState, password: String) -> Result<String, Api
 }
 
 /// Registers a customer account.
-pub async fn register(State(state): State<AppState>, ApiJson(body): ApiJson<Register>) -> Result<Success<Value>, ApiError> {
+pub async fn register(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<Register>,
+) -> Result<Success<Value>, ApiError> {
     let email = check_email(&body.email)?;
     if body.password.chars().count() < MIN_PASSWORD_LEN || body.password.len() > 1024 {
         return Err(ApiError::validation("password", format!("{MIN_PASSWORD_LEN} to 1024 characters")));
@@ -134,9 +137,7 @@ pub async fn login(State(state): State<AppState>, ApiJson(body): ApiJson<Login>)
             return Err(ApiError::new(StatusCode::FORBIDDEN, "FORBIDDEN", "This account is disabled"));
         }
         _ => {
-            if let Decision::Denied { retry_after_secs, .. } =
-                state.limits.login_failures.check(&email, state.now())
-            {
+            if let Decision::Denied { retry_after_secs, .. } = state.limits.login_failures.check(&email, state.now()) {
                 return Err(locker_core::Error::from(TokenError::RateLimited { retry_after_secs }).into());
             }
             return Err(locker_core::Error::from(TokenError::InvalidCredentials).into());
@@ -202,23 +203,26 @@ pub struct Refresh {
 
 /// Exchanges a refresh token for a new access token and its rotated successor. A token
 /// that was already rotated revokes its whole family (`TOKEN_INVALID`, reason `reused`).
-pub async fn refresh(State(state): State<AppState>, ApiJson(body): ApiJson<Refresh>) -> Result<Success<Value>, ApiError> {
+pub async fn refresh(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<Refresh>,
+) -> Result<Success<Value>, ApiError> {
     if body.refresh_token.is_empty() || body.refresh_token.len() > 256 {
         return Err(locker_core::Error::from(TokenError::Invalid).into());
     }
     let now = state.now();
-    let next = match refresh::refresh(state.tokens.as_ref(), &body.refresh_token, now, DEFAULT_REFRESH_LIFETIME_SECS).await
-    {
-        Ok(n) => n,
-        Err(e) => {
-            if matches!(e, locker_core::Error::Token(TokenError::Reused)) {
-                if let Some(r) = state.tokens.find_refresh(&refresh::hash_token(&body.refresh_token)).await? {
-                    state.sessions.revoke_family(r.family_id);
+    let next =
+        match refresh::refresh(state.tokens.as_ref(), &body.refresh_token, now, DEFAULT_REFRESH_LIFETIME_SECS).await {
+            Ok(n) => n,
+            Err(e) => {
+                if matches!(e, locker_core::Error::Token(TokenError::Reused)) {
+                    if let Some(r) = state.tokens.find_refresh(&refresh::hash_token(&body.refresh_token)).await? {
+                        state.sessions.revoke_family(r.family_id);
+                    }
                 }
+                return Err(e.into());
             }
-            return Err(e.into());
-        }
-    };
+        };
     let user = state.store.get_user(next.record.user_id).await?;
     if !user.active {
         state.tokens.revoke_refresh_family(next.record.family_id).await?;

@@ -62,7 +62,10 @@ pub async fn summary(store: &dyn Store) -> Result<Value, ApiError> {
 }
 
 /// Lists lockers with their status and a summary.
-pub async fn list(State(state): State<AppState>, ApiQuery(q): ApiQuery<ListLockers>) -> Result<Success<Value>, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<ListLockers>,
+) -> Result<Success<Value>, ApiError> {
     let filter = LockerFilter { status: q.status, size: q.size, station: None, location: q.location };
     let lockers = all_lockers(state.store.as_ref(), &filter).await?;
     let names = views::controller_names(state.store.as_ref()).await?;
@@ -244,7 +247,7 @@ pub async fn update(
     }
     l.updated_at = state.now();
     state.store.update_locker(&l).await.map_err(seed_fields)?;
-    Ok(Success::message("Cập nhật thành công"))
+    Ok(Success::data(json!({ "id": l.id, "locker_code": l.code })).with_message("Cập nhật thành công"))
 }
 
 fn locker_in_use(code: &str) -> ApiError {

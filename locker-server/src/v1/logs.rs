@@ -48,9 +48,11 @@ pub async fn list(State(state): State<AppState>, ApiQuery(q): ApiQuery<ListLogs>
         to,
     };
     let logs = state.store.query_log(&query, page).await?;
-    let codes = views::locker_codes(state.store.as_ref(), logs.items.iter().filter_map(|e| e.locker_id)).await?;
+    let codes =
+        views::locker_codes(state.store.as_ref(), logs.items.iter().filter_map(|e| e.locker_id).collect()).await?;
     let mut names: HashMap<Id, String> = HashMap::new();
-    for id in logs.items.iter().filter_map(|e| e.actor_id) {
+    let actors: Vec<Id> = logs.items.iter().filter_map(|e| e.actor_id).collect();
+    for id in actors {
         if names.contains_key(&id) {
             continue;
         }

@@ -53,7 +53,7 @@ pub async fn generate(
     let now = state.now();
     let issued = state.qr.issue(body.action, user.id, rental_id, now).map_err(locker_core::Error::from)?;
     let image = render::data_url(&issued.token)?;
-    let expires_in = (issued.claims.expires_at - now).num_seconds().max(0);
+    let expires_in = state.qr.lifetime_secs();
     Ok(Success::data(json!({
         "id": issued.claims.token_id.to_hex(),
         "token": issued.token,

@@ -57,10 +57,13 @@ pub async fn my_sessions(
     ApiQuery(q): ApiQuery<MySessions>,
 ) -> Result<Success<Value>, ApiError> {
     let page = Paging { page: q.page, limit: q.limit }.page(20)?;
-    let query =
-        RentalQuery { user_id: Some(user.id), states: q.status.map(SessionStatus::states).unwrap_or_default(), ..RentalQuery::default() };
+    let query = RentalQuery {
+        user_id: Some(user.id),
+        states: q.status.map(SessionStatus::states).unwrap_or_default(),
+        ..RentalQuery::default()
+    };
     let rs = state.store.query_rentals(&query, page).await?;
-    let codes = views::locker_codes(state.store.as_ref(), rs.items.iter().map(|r| r.locker_id)).await?;
+    let codes = views::locker_codes(state.store.as_ref(), rs.items.iter().map(|r| r.locker_id).collect()).await?;
     let rows: Vec<Value> =
         rs.items.iter().map(|r| views::session_row(r, codes.get(&r.locker_id).map(String::as_str))).collect();
     Ok(Success::data(json!({ "sessions": rows, "pagination": pagination(page, rs.total) })))

@@ -116,9 +116,13 @@ pub fn overview_of(rs: &[Rental]) -> Value {
 }
 
 /// `GET /statistics/overview`.
-pub async fn overview(State(state): State<AppState>, ApiQuery(q): ApiQuery<PeriodQuery>) -> Result<Success<Value>, ApiError> {
+pub async fn overview(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<PeriodQuery>,
+) -> Result<Success<Value>, ApiError> {
     let (from, to) = resolve_period(&q, state.now())?;
-    let rs = rentals(state.store.as_ref(), RentalQuery { from: Some(from), to: Some(to), ..RentalQuery::default() }).await?;
+    let rs =
+        rentals(state.store.as_ref(), RentalQuery { from: Some(from), to: Some(to), ..RentalQuery::default() }).await?;
     let mut body = overview_of(&rs);
     body["period"] = json!({ "from": ts(from), "to": ts(to) });
     body["lockers"] = summary(state.store.as_ref()).await?;
@@ -168,7 +172,10 @@ pub fn daily_of(rs: &[Rental], from: Timestamp, to: Timestamp) -> Vec<Value> {
 }
 
 /// `GET /statistics/usage/daily`.
-pub async fn daily(State(state): State<AppState>, ApiQuery(q): ApiQuery<PeriodQuery>) -> Result<Success<Value>, ApiError> {
+pub async fn daily(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<PeriodQuery>,
+) -> Result<Success<Value>, ApiError> {
     let (from, to) = resolve_period(&q, state.now())?;
     if to - from > TimeDelta::days(MAX_DAYS) {
         return Err(ApiError::validation("from_date", format!("the period is at most {MAX_DAYS} days")));
@@ -214,10 +221,14 @@ pub fn lockers_of(lockers: &[Locker], rs: &[Rental], from: Timestamp, to: Timest
 }
 
 /// `GET /statistics/lockers`.
-pub async fn lockers(State(state): State<AppState>, ApiQuery(q): ApiQuery<PeriodQuery>) -> Result<Success<Value>, ApiError> {
+pub async fn lockers(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<PeriodQuery>,
+) -> Result<Success<Value>, ApiError> {
     let (from, to) = resolve_period(&q, state.now())?;
     let all = all_lockers(state.store.as_ref(), &LockerFilter::default()).await?;
-    let rs = rentals(state.store.as_ref(), RentalQuery { from: Some(from), to: Some(to), ..RentalQuery::default() }).await?;
+    let rs =
+        rentals(state.store.as_ref(), RentalQuery { from: Some(from), to: Some(to), ..RentalQuery::default() }).await?;
     Ok(Success::data(json!({ "locker_stats": lockers_of(&all, &rs, from, to) })))
 }
 
@@ -271,10 +282,22 @@ mod tests {
     #[test]
     fn daily_lists_every_day_and_counts_check_outs_on_their_day() {
         let l = new_id();
-        let rs = vec![rental(l, RentalState::Completed, at(23, 0), Some(at(23, 0) + TimeDelta::hours(2)), AuthMethod::FaceId)];
+        let rs = vec![rental(
+            l,
+            RentalState::Completed,
+            at(23, 0),
+            Some(at(23, 0) + TimeDelta::hours(2)),
+            AuthMethod::FaceId,
+        )];
         let days = daily_of(&rs, at(0, 0), at(0, 0) + TimeDelta::days(2));
         assert_eq!(days.len(), 2);
-        assert_eq!(days[0], json!({ "date": "2026-01-17", "check_ins": 1, "check_outs": 0, "average_duration_minutes": 0 }));
-        assert_eq!(days[1], json!({ "date": "2026-01-18", "check_ins": 0, "check_outs": 1, "average_duration_minutes": 120 }));
+        assert_eq!(
+            days[0],
+            json!({ "date": "2026-01-17", "check_ins": 1, "check_outs": 0, "average_duration_minutes": 0 })
+        );
+        assert_eq!(
+            days[1],
+            json!({ "date": "2026-01-18", "check_ins": 0, "check_outs": 1, "average_duration_minutes": 120 })
+        );
     }
 }

@@ -67,7 +67,11 @@ pub fn face_parts(state: &AppState) -> Result<&crate::state::FaceParts, ApiError
 }
 
 /// Detects exactly one face and embeds it, on the blocking pool.
-pub async fn embed(state: &AppState, image: axum::body::Bytes, pick: Pick) -> Result<locker_core::face::Embedding, ApiError> {
+pub async fn embed(
+    state: &AppState,
+    image: axum::body::Bytes,
+    pick: Pick,
+) -> Result<locker_core::face::Embedding, ApiError> {
     let engine = face_parts(state)?.engine.clone();
     let sample = tokio::task::spawn_blocking(move || engine.process(&image, pick))
         .await

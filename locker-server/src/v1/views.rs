@@ -137,7 +137,7 @@ pub fn alert(a: &Alert, locker_code: Option<&str>) -> Value {
 }
 
 /// Locker codes by id, looked up once each.
-pub async fn locker_codes(store: &dyn Store, ids: impl IntoIterator<Item = Id>) -> Result<HashMap<Id, String>, ApiError> {
+pub async fn locker_codes(store: &dyn Store, ids: Vec<Id>) -> Result<HashMap<Id, String>, ApiError> {
     let mut out = HashMap::new();
     for id in ids {
         if out.contains_key(&id) {

@@ -278,7 +278,7 @@ impl TestServer {
             .post(
                 "/api/v1/auth/register",
                 None,
-                json!({ "email": email, "password": "securePassword123", "full_name": "Nguyễn Văn A", "phone": "0901234567" }),
+                json!({ "email": email, "password": "securePassword123", "full_name": "Nguyễn Văn A" }),
             )
             .await;
         assert_eq!(a.status, 201, "register {email}: {:?}", a.body);
