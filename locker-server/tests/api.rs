@@ -468,3 +468,77 @@ async fn face_registration_with_real_photos() {
     assert_eq!(del.body["data"]["face_registered"], false);
     assert!(s.state.faces.get_user_template(uid).await.unwrap().is_none());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_history_filters_by_status_and_shows_the_live_one() {
+    use locker_core::alloc::AllocationRequest;
+    use locker_core::domain::{AuthMethod, LockerSize, NewTxLog, RentalEvent, RentalKind, RentalState, TxAction};
+    use locker_core::ports::NewRental;
+    each_backend(|b| async move {
+        let s = start(b).await;
+        let admin = s.admin().await;
+        s.lockers(&admin.access, 2, None).await;
+        let c = s.customer("hist@example.com").await;
+        let uid: uuid::Uuid = c.id.parse().unwrap();
+        let now = chrono::Utc::now();
+        let new = |m| NewRental {
+            user_id: Some(uid),
+            kind: RentalKind::Session,
+            state: RentalState::Active,
+            auth_method: m,
+            half_hours: 0,
+            amount: locker_core::domain::Money(0),
+            started_at: Some(now),
+            paid_until: None,
+        };
+        let store = &s.state.store;
+        let req = AllocationRequest::new(LockerSize::Small);
+        let (done, _) = store
+            .allocate_and_create_rental(&req, new(AuthMethod::QrCode), NewTxLog::new(TxAction::CheckIn, now), now)
+            .await
+            .unwrap();
+        let (ended, _) = done.apply(RentalEvent::CheckOut, now + chrono::TimeDelta::minutes(90)).unwrap();
+        store
+            .transition_rental(
+                done.id,
+                RentalState::Active,
+                &ended,
+                Some(locker_core::domain::LockerStatus::Available),
+                NewTxLog::new(TxAction::CheckOut, now),
+            )
+            .await
+            .unwrap();
+        let (live, locker) = store
+            .allocate_and_create_rental(&req, new(AuthMethod::FaceId), NewTxLog::new(TxAction::CheckIn, now), now)
+            .await
+            .unwrap();
+
+        let all = s.get("/api/v1/sessions/my-sessions", Some(&c.access)).await;
+        assert_eq!(all.body["data"]["pagination"]["total"], 2, "{:?}", all.body);
+        let completed = s.get("/api/v1/sessions/my-sessions?status=completed", Some(&c.access)).await;
+        let rows = completed.body["data"]["sessions"].as_array().unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0]["id"], done.id.to_string());
+        assert_eq!(rows[0]["status"], "completed");
+        assert_eq!(rows[0]["auth_method"], "qr_code");
+        assert!(rows[0]["check_out_at"].is_string());
+        let active = s.get("/api/v1/sessions/my-sessions?status=active", Some(&c.access)).await;
+        assert_eq!(active.body["data"]["sessions"][0]["id"], live.id.to_string());
+        assert!(active.body["data"]["sessions"][0]["check_out_at"].is_null());
+        let a = s.get("/api/v1/sessions/active", Some(&c.access)).await;
+        assert_eq!(a.body["data"]["session"]["id"], live.id.to_string());
+        assert_eq!(a.body["data"]["session"]["locker"]["locker_code"], locker.code.as_str());
+        // The locker shows its current session; statistics count both sessions.
+        let d = s.get(&format!("/api/v1/lockers/{}", locker.id), Some(&c.access)).await;
+        assert_eq!(d.body["data"]["current_session"]["id"], live.id.to_string());
+        let o = s.get("/api/v1/statistics/overview", Some(&admin.access)).await;
+        assert_eq!(o.body["data"]["sessions"], json!({ "total": 2, "completed": 1, "active": 1, "cancelled": 0 }));
+        assert_eq!(o.body["data"]["auth_methods"], json!({ "face_id": 1, "qr_code": 1 }));
+        assert_eq!(o.body["data"]["usage"]["average_duration_minutes"], 90);
+        let logs = s.get(&format!("/api/v1/transaction-logs?user_id={}", admin.id), Some(&admin.access)).await;
+        assert_eq!(logs.body["data"]["pagination"]["total"], 0, "the check-ins were not the admin's");
+        let logs = s.get("/api/v1/transaction-logs?action_type=check_out", Some(&admin.access)).await;
+        assert_eq!(logs.body["data"]["logs"][0]["session_id"], done.id.to_string());
+    })
+    .await;
+}
