@@ -138,6 +138,40 @@ mod storage {
         pub action: Option<TxAction>,
     }
 
+    /// An admin's view of the transaction log: more filters than [`TxLogFilter`], newest first.
+    /// `None` means any; `from` is inclusive, `to` exclusive.
+    #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct TxLogQuery {
+        /// Only this locker's.
+        pub locker_id: Option<Id>,
+        /// Only rows done by this user.
+        pub actor_id: Option<Id>,
+        /// Only this action.
+        pub action: Option<TxAction>,
+        /// Only this authentication method.
+        pub auth_method: Option<AuthMethod>,
+        /// Only rows at or after this time.
+        pub from: Option<Timestamp>,
+        /// Only rows before this time.
+        pub to: Option<Timestamp>,
+    }
+
+    /// Rentals by state and creation period, newest first. `None`/empty means any; `from`
+    /// is inclusive, `to` exclusive (both on `created_at`).
+    #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct RentalQuery {
+        /// Only this renter's.
+        pub user_id: Option<Id>,
+        /// Only this locker's.
+        pub locker_id: Option<Id>,
+        /// Only rentals in one of these states (empty: any state).
+        pub states: Vec<RentalState>,
+        /// Only rentals created at or after this time.
+        pub from: Option<Timestamp>,
+        /// Only rentals created before this time.
+        pub to: Option<Timestamp>,
+    }
+
     /// The fields of a rental the caller decides; the store adds the id, the locker and its
     /// price. The locker is held as `reserved` for `PendingPayment`/`Reserved` and `in_use`
     /// for `Opening`/`Active`.
@@ -310,6 +344,19 @@ mod storage {
         async fn list_log(&self, filter: &TxLogFilter, page: Page) -> Result<Paged<TxLogEntry>>;
         /// Recomputes the hash chain over every row and the stored head.
         async fn verify_log_chain(&self) -> Result<ChainReport>;
+
+        /// Log rows matching `query`, newest first. The SQL stores implement it; the default
+        /// answers [`crate::Error::Config`] so other implementations keep compiling.
+        async fn query_log(&self, query: &TxLogQuery, page: Page) -> Result<Paged<TxLogEntry>> {
+            let _ = (query, page);
+            Err(crate::Error::Config("this store cannot query the log".into()))
+        }
+        /// Rentals matching `query`, newest first. The SQL stores implement it; the default
+        /// answers [`crate::Error::Config`].
+        async fn query_rentals(&self, query: &RentalQuery, page: Page) -> Result<Paged<Rental>> {
+            let _ = (query, page);
+            Err(crate::Error::Config("this store cannot query rentals".into()))
+        }
     }
 }
 

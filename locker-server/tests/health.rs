@@ -1,4 +1,6 @@
-//! The router answers over a real TCP socket.
+//! The router answers over a real TCP socket (raw HTTP/1.1, no client library).
+
+mod support;
 
 use std::net::SocketAddr;
 
@@ -15,15 +17,13 @@ async fn get(addr: SocketAddr, path: &str) -> String {
 
 #[tokio::test]
 async fn health_and_unknown_routes_over_http() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, locker_server::app()).await.unwrap() });
-
-    let res = get(addr, "/health").await;
+    let s = support::start(support::Backend::Sqlite).await;
+    let res = get(s.addr, "/health").await;
     assert!(res.starts_with("HTTP/1.1 200"), "{res}");
     assert!(res.contains(r#""status":"ok""#), "{res}");
+    assert!(res.to_ascii_lowercase().contains("x-request-id:"), "{res}");
 
-    let res = get(addr, "/api/v1/nope").await;
+    let res = get(s.addr, "/api/v1/nope").await;
     assert!(res.starts_with("HTTP/1.1 404"), "{res}");
     assert!(res.contains(r#""success":false"#) && res.contains(r#""code":"NOT_FOUND""#), "{res}");
 }

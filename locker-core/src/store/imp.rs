@@ -20,8 +20,8 @@ macro_rules! impl_store {
             NewUser, Rental, RentalState, Timestamp, TxLogEntry, User, new_id,
         };
         use $crate::ports::{
-            AlertFilter, ChainReport, LockerFilter, NewRental, Page, Paged, RentalFilter, StoreStatus, TxLogFilter,
-            UserFilter,
+            AlertFilter, ChainReport, LockerFilter, NewRental, Page, Paged, RentalFilter, RentalQuery, StoreStatus,
+            TxLogFilter, TxLogQuery, UserFilter,
         };
         use $crate::store::rows::{self, RowRead};
         use $crate::store::sql::{self, Binds};
@@ -651,6 +651,28 @@ macro_rules! impl_store {
             async fn list_log(&self, filter: &TxLogFilter, page: Page) -> Result<Paged<TxLogEntry>> {
                 self.page(sql::LIST_LOG, sql::COUNT_LOG, page, |q| sql::bind_log_filter(q, filter), rows::log_entry)
                     .await
+            }
+
+            async fn query_log(&self, query: &TxLogQuery, page: Page) -> Result<Paged<TxLogEntry>> {
+                self.page(
+                    sql::QUERY_LOG,
+                    sql::COUNT_QUERY_LOG,
+                    page,
+                    |q| sql::bind_log_query(q, query),
+                    rows::log_entry,
+                )
+                .await
+            }
+
+            async fn query_rentals(&self, query: &RentalQuery, page: Page) -> Result<Paged<Rental>> {
+                self.page(
+                    sql::QUERY_RENTALS,
+                    sql::COUNT_QUERY_RENTALS,
+                    page,
+                    |q| sql::bind_rental_query(q, query),
+                    rows::rental,
+                )
+                .await
             }
 
             async fn verify_log_chain(&self) -> Result<ChainReport> {

@@ -196,3 +196,26 @@ pub(crate) fn bind_log<Q: Binds>(q: Q, seq: i64, e: &TxLogEntry, prev: &[u8], ha
         .bytes(Some(prev.to_vec()))
         .bytes(Some(hash.to_vec()))
 }
+
+/// The admin log view, newest first; `$1..$6` filters, `$7` limit, `$8` offset.
+pub(crate) const QUERY_LOG: &str = "SELECT seq, id, action, locker_id, rental_id, actor_id, auth_method, details, device, created_at, prev_hash, hash FROM tx_log WHERE ($1 IS NULL OR locker_id = $1) AND ($2 IS NULL OR actor_id = $2) AND ($3 IS NULL OR action = $3) AND ($4 IS NULL OR auth_method = $4) AND ($5 IS NULL OR created_at >= $5) AND ($6 IS NULL OR created_at < $6) ORDER BY seq DESC LIMIT $7 OFFSET $8";
+pub(crate) const COUNT_QUERY_LOG: &str = "SELECT COUNT(*) AS n FROM tx_log WHERE ($1 IS NULL OR locker_id = $1) AND ($2 IS NULL OR actor_id = $2) AND ($3 IS NULL OR action = $3) AND ($4 IS NULL OR auth_method = $4) AND ($5 IS NULL OR created_at >= $5) AND ($6 IS NULL OR created_at < $6)";
+
+/// Binds `$1..$6` of [`QUERY_LOG`] / [`COUNT_QUERY_LOG`].
+pub(crate) fn bind_log_query<Q: Binds>(q: Q, f: &crate::ports::TxLogQuery) -> Q {
+    q.id(f.locker_id).id(f.actor_id).text(name(f.action)).text(name(f.auth_method)).ts(f.from).ts(f.to)
+}
+
+/// `$3..$9` are up to seven states (padded by repeating the first); `$3` NULL means any.
+pub(crate) const QUERY_RENTALS: &str = "SELECT id, locker_id, user_id, kind, state, auth_method, half_hours, price_per_hour, amount, created_at, started_at, paid_until, last_access_at, ended_at FROM rentals WHERE ($1 IS NULL OR user_id = $1) AND ($2 IS NULL OR locker_id = $2) AND ($3 IS NULL OR state IN ($3, $4, $5, $6, $7, $8, $9)) AND ($10 IS NULL OR created_at >= $10) AND ($11 IS NULL OR created_at < $11) ORDER BY created_at DESC, id DESC LIMIT $12 OFFSET $13";
+pub(crate) const COUNT_QUERY_RENTALS: &str = "SELECT COUNT(*) AS n FROM rentals WHERE ($1 IS NULL OR user_id = $1) AND ($2 IS NULL OR locker_id = $2) AND ($3 IS NULL OR state IN ($3, $4, $5, $6, $7, $8, $9)) AND ($10 IS NULL OR created_at >= $10) AND ($11 IS NULL OR created_at < $11)";
+
+/// Binds `$1..$11` of [`QUERY_RENTALS`] / [`COUNT_QUERY_RENTALS`].
+pub(crate) fn bind_rental_query<Q: Binds>(q: Q, f: &crate::ports::RentalQuery) -> Q {
+    let state = |i: usize| f.states.get(i).or(f.states.first()).map(|s| s.to_string());
+    let mut q = q.id(f.user_id).id(f.locker_id);
+    for i in 0..7 {
+        q = q.text(state(i));
+    }
+    q.ts(f.from).ts(f.to)
+}

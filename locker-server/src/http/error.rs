@@ -65,6 +65,8 @@ fn status_and_code(err: &Error) -> (StatusCode, &'static str) {
             Error::NotFound { entity: "locker", .. } => (S::NOT_FOUND, "LOCKER_NOT_FOUND"),
             Error::NotFound { entity: "rental" | "session", .. } => (S::NOT_FOUND, "SESSION_NOT_FOUND"),
             Error::NotFound { entity: "user", .. } => (S::NOT_FOUND, "USER_NOT_FOUND"),
+            Error::NotFound { entity: "alert", .. } => (S::NOT_FOUND, "ALERT_NOT_FOUND"),
+            Error::NotFound { entity: "controller", .. } => (S::NOT_FOUND, "CONTROLLER_NOT_FOUND"),
             _ => (S::NOT_FOUND, "NOT_FOUND"),
         },
         ErrorCode::AlreadyExists => (S::CONFLICT, "ALREADY_EXISTS"),
@@ -75,6 +77,9 @@ fn status_and_code(err: &Error) -> (StatusCode, &'static str) {
         ErrorCode::InvalidCredentials => (S::UNAUTHORIZED, "INVALID_CREDENTIALS"),
         ErrorCode::TokenInvalid => (S::UNAUTHORIZED, "TOKEN_INVALID"),
         ErrorCode::TokenExpired => (S::UNAUTHORIZED, "TOKEN_EXPIRED"),
+        // Revoked (logout) and reused (family revoked) refresh tokens are invalid to the client;
+        // `details.reason` says which.
+        ErrorCode::TokenRevoked | ErrorCode::TokenReused => (S::UNAUTHORIZED, "TOKEN_INVALID"),
         ErrorCode::QrUsed => (S::UNAUTHORIZED, "QR_USED"),
         ErrorCode::QrExpired => (S::UNAUTHORIZED, "QR_EXPIRED"),
         ErrorCode::OtpInvalid => (S::UNAUTHORIZED, "OTP_INVALID"),
@@ -87,9 +92,16 @@ fn status_and_code(err: &Error) -> (StatusCode, &'static str) {
         ErrorCode::FaceTooSmall => (S::UNPROCESSABLE_ENTITY, "FACE_TOO_SMALL"),
         ErrorCode::ImageUnreadable => (S::BAD_REQUEST, "IMAGE_UNREADABLE"),
         ErrorCode::ImageTooLarge => (S::PAYLOAD_TOO_LARGE, "IMAGE_TOO_LARGE"),
+        ErrorCode::ImageEmpty => (S::BAD_REQUEST, "IMAGE_EMPTY"),
+        ErrorCode::ImageTooSmall => (S::UNPROCESSABLE_ENTITY, "IMAGE_TOO_SMALL"),
         ErrorCode::FaceMismatch => (S::UNAUTHORIZED, "FACE_MISMATCH"),
         ErrorCode::UartTimeout => (S::INTERNAL_SERVER_ERROR, "UART_TIMEOUT"),
-        ErrorCode::ControllerFault | ErrorCode::SerialPort => (S::INTERNAL_SERVER_ERROR, "HARDWARE_ERROR"),
+        ErrorCode::ControllerFault | ErrorCode::SerialPort | ErrorCode::SerialPortNotFound => {
+            (S::INTERNAL_SERVER_ERROR, "HARDWARE_ERROR")
+        }
+        ErrorCode::UartBadChannel | ErrorCode::UartPayloadTooLong | ErrorCode::UartUnsupported => {
+            (S::BAD_REQUEST, "VALIDATION_ERROR")
+        }
         ErrorCode::Storage | ErrorCode::Config | ErrorCode::Internal => (S::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR"),
         _ => (S::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR"),
     }
@@ -108,6 +120,9 @@ impl From<Error> for ApiError {
             Error::Token(locker_core::token::TokenError::RateLimited { retry_after_secs }) => {
                 Some(json!({ "retry_after_seconds": retry_after_secs }))
             }
+            Error::Token(locker_core::token::TokenError::Revoked) => Some(json!({ "reason": "revoked" })),
+            Error::Token(locker_core::token::TokenError::Reused) => Some(json!({ "reason": "reused" })),
+            Error::Face(locker_core::face::FaceError::Mismatch { score }) => Some(json!({ "score": score })),
             _ => None,
         };
         ApiError { status, code, message: err.to_string(), details }
@@ -127,4 +142,27 @@ impl IntoResponse for ApiError {
 /// The answer for a path no route serves.
 pub async fn not_found_route() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "NOT_FOUND", "No such endpoint")
+}
+
+/// The answer for a path served, but not with this method.
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", "This endpoint does not take this method")
+}
+
+impl ApiError {
+    /// `401 TOKEN_INVALID` with a reason.
+    pub fn token_invalid(reason: &str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "TOKEN_INVALID", message).with_details(json!({ "reason": reason }))
+    }
+
+    /// `500 INTERNAL_ERROR`; the cause is logged, never returned.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "internal error");
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", "Internal error; it has been logged")
+    }
+
+    /// `413 PAYLOAD_TOO_LARGE`.
+    pub fn too_large(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", message)
+    }
 }

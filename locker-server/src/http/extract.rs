@@ -1,8 +1,9 @@
 //! Extractors whose rejections speak the seed envelope instead of axum's plain text.
 
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, Request};
+use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
@@ -31,6 +32,16 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
             let text = std::error::Error::source(&e).map(|s| s.to_string()).unwrap_or_else(|| e.body_text());
             let field = text.split_once(": ").map(|(path, _)| path.to_owned()).unwrap_or_default();
             let field = if field.contains(' ') { String::new() } else { field };
+            // A missing or unknown field is reported at its parent, named in backticks.
+            let named = |prefix: &str| {
+                text.split_once(prefix).and_then(|(_, rest)| rest.split_once('`')).map(|(name, _)| name.to_owned())
+            };
+            let field = match (named("missing field `"), field.as_str()) {
+                (Some(name), "" | ".") => name,
+                (Some(name), parent) => format!("{parent}.{name}"),
+                (None, "" | ".") => named("unknown field `").unwrap_or_default(),
+                (None, _) => field,
+            };
             ApiError::validation(field, text)
         }
         JsonRejection::JsonSyntaxError(e) => ApiError::validation("body", format!("malformed JSON: {}", e.body_text())),
@@ -42,6 +53,55 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
         }
         other => ApiError::validation("body", other.body_text()),
     }
+}
+
+/// `Path<T>` whose rejection is `400 VALIDATION_ERROR` naming the path parameter (an id that
+/// is not a UUID, for instance).
+#[derive(Debug, Clone, Copy)]
+pub struct ApiPath<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        use axum::extract::path::ErrorKind;
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(ApiPath(v)),
+            Err(PathRejection::FailedToDeserializePathParams(e)) => {
+                let field = match e.kind() {
+                    ErrorKind::ParseErrorAtKey { key, .. } | ErrorKind::InvalidUtf8InPathParam { key } => key.clone(),
+                    ErrorKind::DeserializeError { key, .. } => key.clone(),
+                    _ => "path".to_owned(),
+                };
+                Err(ApiError::validation(field.clone(), format!("invalid {field}: expected an id (UUID)")))
+            }
+            Err(other) => Err(ApiError::validation("path", other.body_text())),
+        }
+    }
+}
+
+/// A query string parsed with serde; a bad value is `400 VALIDATION_ERROR` naming the
+/// parameter (unknown enum values, numbers that are not numbers, bad dates).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        parse_query(query).map(ApiQuery)
+    }
+}
+
+/// Parses a query string into `T`, naming the parameter at fault.
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let field = e.path().to_string();
+        let field = if field == "." { "query".to_owned() } else { field };
+        ApiError::validation(field, e.inner().to_string())
+    })
 }
 
 #[cfg(test)]

@@ -1,6 +1,10 @@
-//! HTTP edges: envelopes, error mapping, extractors and the route handlers per seed.
+//! HTTP edges: envelopes, error mapping, extractors, the guard and the middleware.
 
 pub mod envelope;
 pub mod error;
 pub mod extract;
+pub mod guard;
 pub mod health;
+pub mod idempotency;
+pub mod logout;
+pub mod multipart;

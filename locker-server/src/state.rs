@@ -1,0 +1,201 @@
+//! [`AppState`]: everything a handler needs, each part behind an `Arc`, cheap to clone.
+//!
+//! Build it with [`AppState::new`] from the three store ports and the token keys, then add
+//! optional parts with the `with_*` methods (face engine and template keys, rate limits,
+//! clock). The CLI's `locker serve` and the tests build it the same way.
+
+use std::sync::Arc;
+
+use locker_core::face::FaceEngine;
+use locker_core::face::store::FaceTemplateStore;
+use locker_core::face::template::TemplateKey;
+use locker_core::ports::{Clock, Store, SystemClock};
+use locker_core::token::jwt::AccessTokens;
+use locker_core::token::password::Passwords;
+use locker_core::token::qr::QrKeyring;
+use locker_core::token::ratelimit::{KeyedLimiter, Quota};
+use locker_core::token::store::TokenStore;
+
+use crate::http::idempotency::IdempotencyCache;
+use crate::http::logout::AccessSessions;
+
+/// Requests per window for each route class; see [`Limits::seed`] for the seed's values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LimitConfig {
+    /// Auth routes: requests per minute per client IP.
+    pub auth_per_minute: u32,
+    /// Every other route: requests per minute per client IP (or user).
+    pub general_per_minute: u32,
+    /// Hardware routes: requests per second per device key.
+    pub hardware_per_second: u32,
+    /// Failed logins per account per 15 minutes.
+    pub login_failures_per_15_min: u32,
+}
+
+impl LimitConfig {
+    /// The seed's values: auth 5/min, general 100/min, hardware 10/s; 10 failed logins per
+    /// account per 15 minutes.
+    pub const SEED: LimitConfig = LimitConfig {
+        auth_per_minute: 5,
+        general_per_minute: 100,
+        hardware_per_second: 10,
+        login_failures_per_15_min: 10,
+    };
+}
+
+impl Default for LimitConfig {
+    fn default() -> Self {
+        Self::SEED
+    }
+}
+
+/// The rate limiters of the route classes.
+#[derive(Debug)]
+pub struct Limits {
+    /// Auth routes, keyed by client IP.
+    pub auth: KeyedLimiter<String>,
+    /// Failed logins, keyed by account e-mail.
+    pub login_failures: KeyedLimiter<String>,
+    /// General routes, keyed by client IP.
+    pub general: KeyedLimiter<String>,
+    /// Hardware routes, keyed by device (controller id) or admin user id.
+    pub hardware: KeyedLimiter<String>,
+}
+
+fn nz(n: u32) -> std::num::NonZeroU32 {
+    std::num::NonZeroU32::new(n).unwrap_or(std::num::NonZeroU32::MIN)
+}
+
+impl Limits {
+    /// Limiters with `config`'s quotas.
+    pub fn new(config: LimitConfig) -> Self {
+        let per_15_min = std::time::Duration::from_secs(15 * 60) / config.login_failures_per_15_min.max(1);
+        Self {
+            auth: KeyedLimiter::new(Quota::per_minute(nz(config.auth_per_minute))),
+            login_failures: KeyedLimiter::new(
+                Quota::with_period(per_15_min)
+                    .unwrap_or(Quota::per_minute(nz(1)))
+                    .allow_burst(nz(config.login_failures_per_15_min)),
+            ),
+            general: KeyedLimiter::new(Quota::per_minute(nz(config.general_per_minute))),
+            hardware: KeyedLimiter::new(Quota::per_second(nz(config.hardware_per_second))),
+        }
+    }
+}
+
+/// Largest request bodies accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BodyLimits {
+    /// JSON routes.
+    pub json: usize,
+    /// Routes taking a face image (multipart).
+    pub image: usize,
+}
+
+impl Default for BodyLimits {
+    fn default() -> Self {
+        Self { json: crate::JSON_BODY_LIMIT, image: crate::IMAGE_BODY_LIMIT }
+    }
+}
+
+/// Face recognition parts: the engine (models loaded once) and the template keys (the
+/// first seals; all open).
+#[derive(Clone)]
+pub struct FaceParts {
+    /// The loaded models.
+    pub engine: FaceEngine,
+    /// Template keys; `keys[0]` seals new templates.
+    pub keys: Arc<Vec<TemplateKey>>,
+}
+
+/// Everything the handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    /// The domain store.
+    pub store: Arc<dyn Store>,
+    /// Refresh tokens, used QR ids, API keys.
+    pub tokens: Arc<dyn TokenStore>,
+    /// Sealed face templates.
+    pub faces: Arc<dyn FaceTemplateStore>,
+    /// Access-token keys.
+    pub access: Arc<AccessTokens>,
+    /// Password hashing.
+    pub passwords: Arc<Passwords>,
+    /// QR signing and verifying keys.
+    pub qr: Arc<QrKeyring>,
+    /// Face engine and template keys, when face recognition is configured.
+    pub face: Option<FaceParts>,
+    /// Rate limiters.
+    pub limits: Arc<Limits>,
+    /// Body size limits.
+    pub body_limits: BodyLimits,
+    /// Wall clock (tests may move it).
+    pub clock: Arc<dyn Clock>,
+    /// Refresh family of each live access token (so logout can revoke it) and revoked ones.
+    pub sessions: Arc<AccessSessions>,
+    /// `Idempotency-Key` records for unlock and force-open.
+    pub idempotency: Arc<IdempotencyCache>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").field("face", &self.face.is_some()).finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    /// A state over the three store ports (see `locker_core::store::tokens::open_all`),
+    /// with access-token and QR keys, seed rate limits, no face engine and the system clock.
+    pub fn new(
+        store: Arc<dyn Store>,
+        tokens: Arc<dyn TokenStore>,
+        faces: Arc<dyn FaceTemplateStore>,
+        access: AccessTokens,
+        qr: QrKeyring,
+        passwords: Passwords,
+    ) -> Self {
+        Self {
+            store,
+            tokens,
+            faces,
+            access: Arc::new(access),
+            passwords: Arc::new(passwords),
+            qr: Arc::new(qr),
+            face: None,
+            limits: Arc::new(Limits::new(LimitConfig::SEED)),
+            body_limits: BodyLimits::default(),
+            clock: Arc::new(SystemClock),
+            sessions: Arc::new(AccessSessions::default()),
+            idempotency: Arc::new(IdempotencyCache::default()),
+        }
+    }
+
+    /// Adds face recognition: the engine and the template keys (`keys[0]` seals).
+    pub fn with_face(mut self, engine: FaceEngine, keys: Vec<TemplateKey>) -> Self {
+        self.face = Some(FaceParts { engine, keys: Arc::new(keys) });
+        self
+    }
+
+    /// Replaces the rate limits.
+    pub fn with_limits(mut self, config: LimitConfig) -> Self {
+        self.limits = Arc::new(Limits::new(config));
+        self
+    }
+
+    /// Replaces the body limits.
+    pub fn with_body_limits(mut self, limits: BodyLimits) -> Self {
+        self.body_limits = limits;
+        self
+    }
+
+    /// Replaces the clock.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The current time.
+    pub fn now(&self) -> locker_core::domain::Timestamp {
+        self.clock.now()
+    }
+}

@@ -1,0 +1,237 @@
+//! `/auth`: register, login, logout, refresh (rotation with reuse detection).
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use locker_core::domain::{NewUser, Role, User};
+use locker_core::token::refresh::{self, DEFAULT_REFRESH_LIFETIME_SECS};
+use locker_core::token::{TokenError, ratelimit::Decision};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::views::ts;
+use crate::AppState;
+use crate::http::envelope::Success;
+use crate::http::error::ApiError;
+use crate::http::extract::ApiJson;
+use crate::http::guard::AuthUser;
+
+/// Longest e-mail, name and phone accepted.
+const MAX_TEXT: usize = 254;
+/// Shortest password accepted.
+pub const MIN_PASSWORD_LEN: usize = 8;
+
+/// `POST /auth/register` body.
+#[derive(Debug, Deserialize)]
+pub struct Register {
+    email: String,
+    password: String,
+    full_name: String,
+    #[serde(default)]
+    phone: Option<String>,
+}
+
+/// Trims and checks an e-mail address (shape only; it is stored lower-cased).
+pub fn check_email(email: &str) -> Result<String, ApiError> {
+    let email = email.trim().to_lowercase();
+    let ok = email.len() <= MAX_TEXT
+        && email.split_once('@').is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'))
+        && !email.chars().any(char::is_whitespace);
+    if !ok {
+        return Err(ApiError::validation("email", "not a valid e-mail address"));
+    }
+    Ok(email)
+}
+
+/// Checks a phone number: 6 to 20 digits, an optional leading `+`, spaces ignored.
+pub fn check_phone(phone: Option<&str>) -> Result<Option<String>, ApiError> {
+    let Some(phone) = phone.map(str::trim).filter(|p| !p.is_empty()) else {
+        return Ok(None);
+    };
+    let digits: String = phone.chars().filter(|c| !c.is_whitespace()).collect();
+    let body = digits.strip_prefix('+').unwrap_or(&digits);
+    if !(6..=20).contains(&body.len()) || !body.chars().all(|c| c.is_ascii_digit()) {
+        return Err(ApiError::validation("phone", "6 to 20 digits, optionally starting with +"));
+    }
+    Ok(Some(digits))
+}
+
+/// Checks a display name: 1 to 254 characters after trimming.
+pub fn check_name(name: &str) -> Result<String, ApiError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > MAX_TEXT {
+        return Err(ApiError::validation("full_name", "1 to 254 characters"));
+    }
+    Ok(name.to_owned())
+}
+
+/// Hashes on the blocking pool (argon2id takes tens of milliseconds).
+async fn hash_password(state: &AppState, password: String) -> Result<String, ApiError> {
+    let passwords = state.passwords.clone();
+    tokio::task::spawn_blocking(move || passwords.hash(&password))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::from)
+}
+
+/// Registers a customer account.
+pub async fn register(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<Register>,
+) -> Result<Success<Value>, ApiError> {
+    let email = check_email(&body.email)?;
+    if body.password.chars().count() < MIN_PASSWORD_LEN || body.password.len() > 1024 {
+        return Err(ApiError::validation("password", format!("{MIN_PASSWORD_LEN} to 1024 characters")));
+    }
+    let full_name = check_name(&body.full_name)?;
+    let phone = check_phone(body.phone.as_deref())?;
+    let password_hash = hash_password(&state, body.password).await?;
+    let new = NewUser { email: Some(email), phone, username: None, full_name, role: Role::Customer, password_hash };
+    let user = state.store.create_user(new, state.now()).await?;
+    Ok(Success::data(json!({
+        "id": user.id,
+        "email": user.email,
+        "full_name": user.full_name,
+        "role": user.role,
+        "created_at": ts(user.created_at),
+    }))
+    .with_message("Đăng ký thành công")
+    .with_status(StatusCode::CREATED))
+}
+
+/// `POST /auth/login` body.
+#[derive(Debug, Deserialize)]
+pub struct Login {
+    email: String,
+    password: String,
+}
+
+/// Issues an access token for `user` tied to refresh `family`.
+fn issue_access(state: &AppState, user: &User, family: locker_core::domain::Id) -> Result<String, ApiError> {
+    let now = state.now();
+    let (token, claims) = state.access.issue(&user.id.to_string(), user.role, now)?;
+    state.sessions.remember(&claims.jti, family, claims.exp, now.timestamp());
+    Ok(token)
+}
+
+/// Logs in with e-mail and password.
+pub async fn login(State(state): State<AppState>, ApiJson(body): ApiJson<Login>) -> Result<Success<Value>, ApiError> {
+    let email = body.email.trim().to_lowercase();
+    if email.is_empty() {
+        return Err(ApiError::validation("email", "must not be empty"));
+    }
+    let user = match state.store.get_user_by_email(&email).await {
+        Ok(u) => Some(u),
+        Err(locker_core::Error::NotFound { .. }) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let stored = user.as_ref().map(|u| u.password_hash.clone()).filter(|h| !h.is_empty());
+    let passwords = state.passwords.clone();
+    let password = body.password;
+    // Unknown accounts cost the same as wrong passwords (verified against a dummy hash).
+    let verdict = tokio::task::spawn_blocking(move || passwords.verify(&password, stored.as_deref()))
+        .await
+        .map_err(ApiError::internal)?;
+    let user = match (verdict, user) {
+        (Ok(()), Some(u)) if u.active => u,
+        (Ok(()), Some(_)) => {
+            return Err(ApiError::new(StatusCode::FORBIDDEN, "FORBIDDEN", "This account is disabled"));
+        }
+        _ => {
+            if let Decision::Denied { retry_after_secs, .. } = state.limits.login_failures.check(&email, state.now()) {
+                return Err(locker_core::Error::from(TokenError::RateLimited { retry_after_secs }).into());
+            }
+            return Err(locker_core::Error::from(TokenError::InvalidCredentials).into());
+        }
+    };
+    let fresh = refresh::login(state.tokens.as_ref(), user.id, state.now(), DEFAULT_REFRESH_LIFETIME_SECS).await?;
+    let access = issue_access(&state, &user, fresh.record.family_id)?;
+    Ok(Success::data(json!({
+        "access_token": access,
+        "refresh_token": fresh.token,
+        "expires_in": state.access.lifetime_secs(),
+        "token_type": "Bearer",
+        "user": { "id": user.id, "email": user.email, "full_name": user.full_name, "role": user.role },
+    }))
+    .with_message("Đăng nhập thành công"))
+}
+
+/// `POST /auth/logout` body (optional).
+#[derive(Debug, Deserialize, Default)]
+pub struct Logout {
+    #[serde(default)]
+    refresh_token: Option<String>,
+}
+
+/// Logs out: revokes this access token and its login's refresh family.
+pub async fn logout(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Success<()>, ApiError> {
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::too_large("request body too large")
+        } else {
+            ApiError::validation("body", e.body_text())
+        }
+    })?;
+    let body: Logout = if body.iter().all(u8::is_ascii_whitespace) {
+        Logout::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| ApiError::validation("body", format!("malformed JSON: {e}")))?
+    };
+    if let Some(family) = state.sessions.revoke(&user.jti, user.exp) {
+        state.tokens.revoke_refresh_family(family).await?;
+        state.sessions.revoke_family(family);
+    }
+    if let Some(token) = body.refresh_token {
+        if let Some(record) = state.tokens.find_refresh(&refresh::hash_token(&token)).await? {
+            if record.user_id == user.id {
+                state.tokens.revoke_refresh_family(record.family_id).await?;
+                state.sessions.revoke_family(record.family_id);
+            }
+        }
+    }
+    Ok(Success::message("Đăng xuất thành công"))
+}
+
+/// `POST /auth/refresh` body.
+#[derive(Debug, Deserialize)]
+pub struct Refresh {
+    refresh_token: String,
+}
+
+/// Exchanges a refresh token for a new access token and its rotated successor. A token
+/// that was already rotated revokes its whole family (`TOKEN_INVALID`, reason `reused`).
+pub async fn refresh(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<Refresh>,
+) -> Result<Success<Value>, ApiError> {
+    if body.refresh_token.is_empty() || body.refresh_token.len() > 256 {
+        return Err(locker_core::Error::from(TokenError::Invalid).into());
+    }
+    let now = state.now();
+    let next =
+        match refresh::refresh(state.tokens.as_ref(), &body.refresh_token, now, DEFAULT_REFRESH_LIFETIME_SECS).await {
+            Ok(n) => n,
+            Err(e) => {
+                if matches!(e, locker_core::Error::Token(TokenError::Reused)) {
+                    if let Some(r) = state.tokens.find_refresh(&refresh::hash_token(&body.refresh_token)).await? {
+                        state.sessions.revoke_family(r.family_id);
+                    }
+                }
+                return Err(e.into());
+            }
+        };
+    let user = state.store.get_user(next.record.user_id).await?;
+    if !user.active {
+        state.tokens.revoke_refresh_family(next.record.family_id).await?;
+        return Err(ApiError::token_invalid("inactive", "This account is disabled"));
+    }
+    let access = issue_access(&state, &user, next.record.family_id)?;
+    Ok(Success::data(json!({
+        "access_token": access,
+        "refresh_token": next.token,
+        "expires_in": state.access.lifetime_secs(),
+    })))
+}

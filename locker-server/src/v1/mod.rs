@@ -1,0 +1,11 @@
+//! Seed 000 (Face Locker) at `/api/v1`: one module per resource, JSON shapes in [`views`].
+
+pub mod alerts;
+pub mod auth;
+pub mod lockers;
+pub mod logs;
+pub mod qr;
+pub mod sessions;
+pub mod stats;
+pub mod users;
+pub mod views;

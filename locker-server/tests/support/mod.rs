@@ -1,0 +1,350 @@
+//! Test harness shared by the server's integration tests (and the lead's flow tests):
+//! [`start`] serves the real router on `127.0.0.1:0` over a fresh SQLite file, or a fresh
+//! PostgreSQL database when `LOCKER_TEST_POSTGRES_URL` is set ([`backends`] gives both), and
+//! returns the base URL, the [`AppState`] and a `reqwest` client.
+//!
+//! Use from a test file with `mod support;`. Hooks: [`Options::customize`] changes the state
+//! before serving (e.g. to add the service with the in-process simulator controller).
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use locker_core::domain::{NewController, NewUser, Role};
+use locker_core::face::template::TemplateKey;
+use locker_core::face::{FaceConfig, FaceEngine};
+use locker_core::token::jwt::{AccessTokens, JwtKeys};
+use locker_core::token::password::Passwords;
+use locker_core::token::qr::{KeyId, QrKey, QrKeyring};
+use locker_server::{AppState, LimitConfig};
+use serde_json::{Value, json};
+
+/// Which database a test server runs on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Backend {
+    /// A fresh SQLite file in a temp dir.
+    Sqlite,
+    /// A fresh database on the PostgreSQL server at this admin URL.
+    Postgres(String),
+}
+
+/// SQLite always; PostgreSQL too when `LOCKER_TEST_POSTGRES_URL` is set.
+pub fn backends() -> Vec<Backend> {
+    let mut out = vec![Backend::Sqlite];
+    if let Ok(url) = std::env::var("LOCKER_TEST_POSTGRES_URL") {
+        if !url.is_empty() {
+            out.push(Backend::Postgres(url));
+        }
+    }
+    out
+}
+
+/// Limits high enough that tests are never throttled unless they mean to be.
+pub const GENEROUS: LimitConfig = LimitConfig {
+    auth_per_minute: 100_000,
+    general_per_minute: 100_000,
+    hardware_per_second: 100_000,
+    login_failures_per_15_min: 100_000,
+};
+
+/// How to start a server.
+pub struct Options {
+    /// The database.
+    pub backend: Backend,
+    /// Rate limits ([`GENEROUS`] by default).
+    pub limits: LimitConfig,
+    /// Load the face models (skipped, with `face: None` in the state, when absent unless
+    /// `LOCKER_REQUIRE_MODELS=1`).
+    pub face: bool,
+    /// Last changes to the state before serving.
+    pub customize: Option<Box<dyn FnOnce(AppState) -> AppState + Send>>,
+}
+
+impl Options {
+    /// Defaults on `backend`.
+    pub fn new(backend: Backend) -> Self {
+        Self { backend, limits: GENEROUS, face: false, customize: None }
+    }
+}
+
+/// Drops a PostgreSQL test database when the server goes away.
+struct DropDatabase {
+    admin_url: String,
+    db: String,
+}
+
+impl Drop for DropDatabase {
+    fn drop(&mut self) {
+        let (admin_url, db) = (self.admin_url.clone(), self.db.clone());
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async {
+                use sqlx::Connection;
+                if let Ok(mut c) = sqlx::PgConnection::connect(&admin_url).await {
+                    let sql = format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)");
+                    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut c).await;
+                }
+            })
+        })
+        .join();
+    }
+}
+
+/// A running server.
+pub struct TestServer {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// The listening address.
+    pub addr: SocketAddr,
+    /// The state the router serves (same store, keys and limits).
+    pub state: AppState,
+    /// A client with no default headers.
+    pub client: reqwest::Client,
+    /// The database URL.
+    pub db_url: String,
+    task: tokio::task::JoinHandle<()>,
+    _dir: Option<tempfile::TempDir>,
+    _pg: Option<DropDatabase>,
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// `<workspace>/..`, where `shared/` lives.
+pub fn shared_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared")
+}
+
+/// The face engine on the real models, or `None` with a message (panics when absent and
+/// `LOCKER_REQUIRE_MODELS=1`).
+pub fn face_engine() -> Option<FaceEngine> {
+    let dir = std::env::var_os("LOCKER_MODELS_DIR").map_or_else(|| shared_dir().join("models"), PathBuf::from);
+    match FaceEngine::load(FaceConfig::with_models_dir(dir)) {
+        Ok(e) => Some(e),
+        Err(e) if std::env::var("LOCKER_REQUIRE_MODELS").is_ok_and(|v| v == "1") => {
+            panic!("LOCKER_REQUIRE_MODELS=1 but the face models do not load: {e}")
+        }
+        Err(e) => {
+            eprintln!("SKIPPED face parts: models not available ({e})");
+            None
+        }
+    }
+}
+
+/// A photo from `shared/faces` (`LOCKER_FACES_DIR` overrides), e.g. `photo("Al_Sharpton/1.jpg")`.
+pub fn photo(rel: &str) -> Vec<u8> {
+    let dir = std::env::var_os("LOCKER_FACES_DIR").map_or_else(|| shared_dir().join("faces"), PathBuf::from);
+    std::fs::read(dir.join(rel)).unwrap_or_else(|e| panic!("reading photo {rel}: {e}"))
+}
+
+async fn database(backend: &Backend) -> (String, Option<tempfile::TempDir>, Option<DropDatabase>) {
+    match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().unwrap();
+            let url = format!("sqlite:{}", dir.path().join("locker.db").display());
+            (url, Some(dir), None)
+        }
+        Backend::Postgres(admin_url) => {
+            use sqlx::Connection;
+            let db = format!("locker_srv_{}", uuid::Uuid::new_v4().simple());
+            let mut admin = sqlx::PgConnection::connect(admin_url)
+                .await
+                .unwrap_or_else(|e| panic!("LOCKER_TEST_POSTGRES_URL is set but PostgreSQL is unreachable: {e}"));
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}"))).execute(&mut admin).await.unwrap();
+            let guard = DropDatabase { admin_url: admin_url.clone(), db: db.clone() };
+            let (base, _) = admin_url.rsplit_once('/').expect("URL with a database path");
+            (format!("{base}/{db}"), None, Some(guard))
+        }
+    }
+}
+
+/// A state over the database at `url` with fresh keys.
+pub async fn state_for(url: &str, face: bool) -> AppState {
+    let parts = locker_core::store::tokens::open_all(url).await.expect("open the database");
+    let access = AccessTokens::new(JwtKeys::generate_ed25519().unwrap());
+    let qr = QrKeyring::with_key(KeyId(1), QrKey::generate_ed25519().unwrap());
+    let mut state = AppState::new(parts.store, parts.tokens, parts.faces, access, qr, Passwords::new().unwrap());
+    if face {
+        if let Some(engine) = face_engine() {
+            state = state.with_face(engine, vec![TemplateKey::generate("t1").unwrap()]);
+        }
+    }
+    state
+}
+
+/// Starts a server with `opts`.
+pub async fn start_with(opts: Options) -> TestServer {
+    let (db_url, dir, pg) = database(&opts.backend).await;
+    let mut state = state_for(&db_url, opts.face).await.with_limits(opts.limits);
+    if let Some(f) = opts.customize {
+        state = f(state);
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = locker_server::app(state.clone());
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
+    });
+    TestServer {
+        base: format!("http://{addr}"),
+        addr,
+        state,
+        client: reqwest::Client::new(),
+        db_url,
+        task,
+        _dir: dir,
+        _pg: pg,
+    }
+}
+
+/// Starts a server on `backend` with the defaults.
+pub async fn start(backend: Backend) -> TestServer {
+    start_with(Options::new(backend)).await
+}
+
+/// An HTTP answer: status, headers and the JSON body (`Null` if not JSON).
+#[derive(Debug)]
+pub struct Answer {
+    /// Status code.
+    pub status: u16,
+    /// Headers.
+    pub headers: reqwest::header::HeaderMap,
+    /// Body as JSON.
+    pub body: Value,
+}
+
+impl Answer {
+    /// `error.code` of an error envelope.
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+}
+
+/// Reads a response into an [`Answer`].
+pub async fn answer(res: reqwest::Response) -> Answer {
+    let status = res.status().as_u16();
+    let headers = res.headers().clone();
+    let bytes = res.bytes().await.unwrap();
+    Answer { status, headers, body: serde_json::from_slice(&bytes).unwrap_or(Value::Null) }
+}
+
+/// A signed-in user.
+#[derive(Debug, Clone)]
+pub struct Login {
+    /// User id.
+    pub id: String,
+    /// Access token.
+    pub access: String,
+    /// Refresh token.
+    pub refresh: String,
+}
+
+impl TestServer {
+    /// `base + path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Sends `method path` with an optional bearer token and JSON body.
+    pub async fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> Answer {
+        let mut req = self.client.request(method.parse().unwrap(), self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        answer(req.send().await.unwrap()).await
+    }
+
+    /// `GET` with a token.
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Answer {
+        self.call("GET", path, token, None).await
+    }
+
+    /// `POST` JSON with a token.
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Answer {
+        self.call("POST", path, token, Some(body)).await
+    }
+
+    /// Registers and logs in a customer.
+    pub async fn customer(&self, email: &str) -> Login {
+        let a = self
+            .post(
+                "/api/v1/auth/register",
+                None,
+                json!({ "email": email, "password": "securePassword123", "full_name": "Nguyễn Văn A" }),
+            )
+            .await;
+        assert_eq!(a.status, 201, "register {email}: {:?}", a.body);
+        self.login(email, "securePassword123").await
+    }
+
+    /// Logs in.
+    pub async fn login(&self, email: &str, password: &str) -> Login {
+        let a = self.post("/api/v1/auth/login", None, json!({ "email": email, "password": password })).await;
+        assert_eq!(a.status, 200, "login {email}: {:?}", a.body);
+        Login {
+            id: a.body["data"]["user"]["id"].as_str().unwrap().to_owned(),
+            access: a.body["data"]["access_token"].as_str().unwrap().to_owned(),
+            refresh: a.body["data"]["refresh_token"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    /// Creates an admin directly in the store and logs in.
+    pub async fn admin(&self) -> Login {
+        let email = format!("admin-{}@example.com", uuid::Uuid::new_v4().simple());
+        let hash = self.state.passwords.hash("adminPassword123").unwrap();
+        let new = NewUser {
+            email: Some(email.clone()),
+            phone: None,
+            username: None,
+            full_name: "Admin".into(),
+            role: Role::Admin,
+            password_hash: hash,
+        };
+        self.state.store.create_user(new, chrono::Utc::now()).await.unwrap();
+        self.login(&email, "adminPassword123").await
+    }
+
+    /// Registers a controller and returns its name and API key.
+    pub async fn controller(&self, name: &str) -> (String, String) {
+        let c = self
+            .state
+            .store
+            .create_controller(
+                NewController { name: name.into(), station: "S1".into(), api_key_hash: None },
+                chrono::Utc::now(),
+            )
+            .await
+            .unwrap();
+        let key = locker_core::token::apikey::rotate(self.state.tokens.as_ref(), c.id).await.unwrap();
+        (c.id.to_string(), key)
+    }
+
+    /// Creates `n` lockers `A01..` through the API as `admin`; returns their ids.
+    pub async fn lockers(&self, admin: &str, n: usize, esp32_id: Option<&str>) -> Vec<String> {
+        let mut ids = Vec::new();
+        for i in 1..=n {
+            let a = self
+                .post(
+                    "/api/v1/lockers",
+                    Some(admin),
+                    json!({ "locker_code": format!("A{i:02}"), "location": "Tầng 1 - Khu A", "size": "medium",
+                            "esp32_id": esp32_id, "relay_pin": i, "sensor_pin": i }),
+                )
+                .await;
+            assert_eq!(a.status, 201, "{:?}", a.body);
+            ids.push(a.body["data"]["id"].as_str().unwrap().to_owned());
+        }
+        ids
+    }
+}
+
+/// Keeps `Arc` in scope for users of the harness.
+pub type Shared<T> = Arc<T>;
