@@ -20,6 +20,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the reference server (SQLite file + simulated controller by default).
+    Serve(cmd::serve::Args),
     /// Create (or reuse) a demo database with demo lockers and list them.
     Demo(cmd::demo::Args),
     /// Database: apply migrations, show status.
@@ -52,6 +54,7 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     cli.global.init_logging();
     let result = match cli.command {
+        Command::Serve(args) => cmd::serve::run(&cli.global, args),
         Command::Demo(args) => cmd::demo::run(&cli.global, args),
         Command::Db(c) => cmd::db::run(&cli.global, c),
         Command::Controllers(c) => cmd::controllers::run(&cli.global, c),

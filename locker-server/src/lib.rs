@@ -15,9 +15,9 @@
 #![deny(missing_docs)]
 
 pub mod http;
-pub mod seeds;
 pub mod openapi;
 pub mod routes;
+pub mod seeds;
 pub mod state;
 pub mod v1;
 

@@ -106,6 +106,15 @@ pub fn table() -> Vec<Route> {
         route!(GET "/api/v1/sessions/my-sessions", Customer, General, None, "My sessions", v1::sessions::my_sessions),
         route!(GET "/api/v1/sessions/active", Customer, General, None, "My live session", v1::sessions::active),
         // QR tokens
+        route!(POST "/api/v1/sessions/check-in/face", OptionalUser, General, FaceImage, "Check in by face", v1::kiosk::check_in_face),
+        route!(POST "/api/v1/sessions/check-in/qr", Public, General, Json, "Check in by QR token", v1::kiosk::check_in_qr),
+        route!(POST "/api/v1/sessions/check-out/face", Public, General, FaceImage, "Check out by face alone", v1::kiosk::check_out_face),
+        route!(POST "/api/v1/sessions/{session_id}/update", Customer, General, FaceOrQr, "Reopen a session", v1::kiosk::update),
+        route!(POST "/api/v1/sessions/{session_id}/check-out", Customer, General, FaceOrQr, "End a session", v1::kiosk::check_out),
+        route!(idempotent POST "/api/v1/lockers/{locker_id}/force-open", Admin, Hardware, Json, "Force a locker open", v1::kiosk::force_open),
+        route!(POST "/api/v1/hardware/sensor/status", Controller, Hardware, Json, "Door sensor report", v1::kiosk::sensor_status),
+        route!(POST "/api/v1/hardware/error", Controller, Hardware, Json, "Hardware fault report", v1::kiosk::hardware_error),
+        route!(GET "/ws", Public, None, None, "Live events (send the access token first)", v1::kiosk::ws),
         route!(POST "/api/v1/qr-tokens/generate", Customer, General, Json, "Issue a dynamic QR token", v1::qr::generate),
         route!(POST "/api/v1/qr-tokens/verify", Public, General, Json, "Verify a scanned QR token", v1::qr::verify),
         // logs, alerts, statistics

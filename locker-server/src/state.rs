@@ -135,6 +135,9 @@ pub struct AppState {
     pub sessions: Arc<AccessSessions>,
     /// `Idempotency-Key` records for unlock and force-open.
     pub idempotency: Arc<IdempotencyCache>,
+    /// The locker flows (check-in, check-out, force-open, hardware reports), when a lock
+    /// controller service runs.
+    pub service: Option<Arc<locker_core::service::LockerService>>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -167,7 +170,14 @@ impl AppState {
             clock: Arc::new(SystemClock),
             sessions: Arc::new(AccessSessions::default()),
             idempotency: Arc::new(IdempotencyCache::default()),
+            service: None,
         }
+    }
+
+    /// Adds the locker service (sessions, force-open, hardware routes and `/ws` need it).
+    pub fn with_service(mut self, service: Arc<locker_core::service::LockerService>) -> Self {
+        self.service = Some(service);
+        self
     }
 
     /// Adds face recognition: the engine and the template keys (`keys[0]` seals).

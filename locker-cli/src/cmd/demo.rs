@@ -15,7 +15,7 @@ const DEMO_DB: &str = "sqlite:locker-demo.db";
 /// The `--db` default (see `output::Global`).
 const DEFAULT_DB: &str = "sqlite:locker.db";
 const STATION: &str = "DEMO";
-const CONTROLLER: &str = "SIM_001";
+pub(crate) const CONTROLLER: &str = "SIM_001";
 
 /// Options of `locker demo`.
 #[derive(Debug, clap::Args)]
@@ -45,7 +45,9 @@ fn demo_lockers(controller_id: locker_core::domain::Id) -> Vec<NewLocker> {
         .collect()
 }
 
-async fn seed(store: &dyn Store) -> anyhow::Result<usize> {
+/// Creates the demo controller and lockers where missing; returns the controller and how
+/// many lockers were created.
+pub(crate) async fn seed(store: &dyn Store) -> anyhow::Result<(locker_core::domain::Controller, usize)> {
     let now = Utc::now();
     let controller = match store.get_controller_by_name(CONTROLLER).await {
         Ok(c) => c,
@@ -67,7 +69,7 @@ async fn seed(store: &dyn Store) -> anyhow::Result<usize> {
     if n > 0 {
         store.create_lockers(missing, now).await?;
     }
-    Ok(n)
+    Ok((controller, n))
 }
 
 /// Runs `locker demo`.
@@ -75,7 +77,7 @@ pub fn run(global: &Global, _args: Args) -> anyhow::Result<()> {
     let url = if global.db == DEFAULT_DB { DEMO_DB } else { global.db.as_str() };
     global.block_on(async {
         let store = super::db::open(url).await?;
-        let created = seed(store.as_ref()).await?;
+        let (_, created) = seed(store.as_ref()).await?;
         let filter = LockerFilter { station: Some(STATION.into()), ..Default::default() };
         let page = store.list_lockers(&filter, Page::new(1, 100)?).await?;
         if global.json {

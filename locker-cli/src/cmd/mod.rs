@@ -7,5 +7,6 @@ pub mod face;
 pub mod keys;
 pub mod lockers;
 pub mod qr;
+pub mod serve;
 pub mod uart;
 pub mod users;

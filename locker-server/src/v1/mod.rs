@@ -2,6 +2,7 @@
 
 pub mod alerts;
 pub mod auth;
+pub mod kiosk;
 pub mod lockers;
 pub mod logs;
 pub mod qr;

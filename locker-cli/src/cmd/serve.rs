@@ -1,0 +1,183 @@
+//! `locker serve`: the reference server with everything behind it in one command — the
+//! database (migrated at start), the key folder (created on first start), the face models
+//! (when present), the lock controller (the simulator by default, or a serial port) and the
+//! locker service with its timers.
+//!
+//! `--demo` seeds an admin account (its password printed once), the controller `SIM_001`
+//! and 24 lockers in three sizes wired to it.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use locker_core::domain::{Controller, NewController, NewUser, Role};
+use locker_core::ports::Store;
+use locker_core::service::{LockerService, ServiceConfig, ServiceKeys, ServiceParts};
+use locker_core::sim::{Person, SimConfig};
+use locker_core::token::jwt::AccessTokens;
+use locker_core::token::password::Passwords;
+
+use crate::output::Global;
+
+/// The demo admin's e-mail.
+const DEMO_ADMIN: &str = "admin@locker.local";
+
+/// Options of `locker serve`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:3000")]
+    pub listen: SocketAddr,
+    /// Key folder (QR, JWT and face-template keys; created with fresh keys on first start).
+    #[arg(long, env = "LOCKER_KEYS_DIR", default_value = "keys")]
+    pub keys: PathBuf,
+    /// Face models folder; face check-in is off when the models are not there.
+    #[arg(long, env = "LOCKER_MODELS_DIR", default_value = "../shared/models")]
+    pub models: PathBuf,
+    /// Serial port of a real lock controller (default: the built-in simulator).
+    #[arg(long)]
+    pub port: Option<String>,
+    /// Driver for `--port`: v1, kerong-cu16, kerong-cu12, rs485-generic, modbus-relay.
+    #[arg(long, default_value = "v1", requires = "port")]
+    pub driver: String,
+    /// The controller record the lockers are wired to.
+    #[arg(long, default_value = crate::cmd::demo::CONTROLLER)]
+    pub controller: String,
+    /// Channels of the simulated controller.
+    #[arg(long, default_value_t = 24, conflicts_with = "port")]
+    pub sim_channels: u8,
+    /// Milliseconds before the simulated customer opens an unlocked door (and as long
+    /// again before closing it); 0 leaves doors to `locker uart` or the tests.
+    #[arg(long, default_value_t = 1500, conflicts_with = "port")]
+    pub sim_person_ms: u64,
+    /// This kiosk's name in the transaction log.
+    #[arg(long, default_value = "kiosk")]
+    pub kiosk: String,
+    /// Seed an admin account, the controller SIM_001 and 24 demo lockers (idempotent).
+    #[arg(long)]
+    pub demo: bool,
+}
+
+/// Runs `locker serve`.
+pub fn run(global: &Global, args: Args) -> anyhow::Result<()> {
+    global.block_on(serve(global, args))
+}
+
+async fn serve(global: &Global, args: Args) -> anyhow::Result<()> {
+    let stores = locker_core::store::tokens::open_all(&global.db)
+        .await
+        .with_context(|| format!("Cannot open database {}", locker_core::store::redact(&global.db)))?;
+    let (keys, created) = ServiceKeys::load_or_create(&args.keys)
+        .with_context(|| format!("Cannot load the keys in {}", args.keys.display()))?;
+    for file in created {
+        super::db::say(format!("created key {file}"))?;
+    }
+    let passwords = Passwords::new()?;
+    if args.demo {
+        seed_demo(stores.store.as_ref(), &passwords).await?;
+    }
+    let controller = controller_record(stores.store.as_ref(), &args.controller).await?;
+
+    let engine = match locker_core::face::FaceEngine::load(locker_core::face::FaceConfig::with_models_dir(&args.models))
+    {
+        Ok(engine) => Some(engine),
+        Err(e) => {
+            eprintln!("warning: face check-in is off: {e}");
+            None
+        }
+    };
+    let parts = ServiceParts {
+        stores: stores.clone(),
+        qr: keys.qr.clone(),
+        clock: Arc::new(locker_core::ports::SystemClock),
+        faces: engine.clone(),
+        template_keys: keys.templates.clone(),
+    };
+    let config = ServiceConfig { kiosk: args.kiosk.clone(), ..ServiceConfig::default() };
+    let service = LockerService::new(config, parts);
+    let driver = lock_controller(&args)?;
+    service.attach_controller(controller.id, driver);
+    tokio::spawn(service.clone().run_timers());
+
+    let mut state = locker_server::AppState::new(
+        stores.store.clone(),
+        stores.tokens.clone(),
+        stores.faces.clone(),
+        AccessTokens::new(keys.jwt),
+        keys.qr,
+        passwords,
+    )
+    .with_service(service);
+    if let Some(engine) = engine {
+        state = state.with_face(engine, keys.templates);
+    }
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("Cannot listen on {}", args.listen))?;
+    super::db::say(format!("locker-server listening on http://{} (controller {})", args.listen, controller.name))?;
+    let app = locker_server::app(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .context("The server stopped")?;
+    Ok(())
+}
+
+/// The controller the lockers are wired to; created when missing (the simulator's).
+async fn controller_record(store: &dyn Store, name: &str) -> anyhow::Result<Controller> {
+    match store.get_controller_by_name(name).await {
+        Ok(c) => Ok(c),
+        Err(locker_core::Error::NotFound { .. }) => {
+            let new = NewController { name: name.into(), station: "main".into(), api_key_hash: None };
+            Ok(store.create_controller(new, chrono::Utc::now()).await?)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn lock_controller(args: &Args) -> anyhow::Result<Arc<dyn locker_core::ports::LockController>> {
+    if let Some(port) = &args.port {
+        let driver: locker_core::wire::Driver = args.driver.parse()?;
+        let settings = locker_core::serial::SerialSettings::new(port.clone(), driver);
+        let controller = locker_core::serial::open_controller(&settings)?;
+        return Ok(Arc::new(controller));
+    }
+    let mut config = SimConfig::new(args.sim_channels);
+    if args.sim_person_ms > 0 {
+        let delay = Duration::from_millis(args.sim_person_ms);
+        config.person = Some(Person { open_after: delay, hold_open: delay });
+    }
+    let (controller, _device) = locker_core::sim::spawn_controller(config).context("Cannot start the simulator")?;
+    Ok(Arc::new(controller))
+}
+
+/// The demo admin (password printed once, when created), controller and lockers.
+async fn seed_demo(store: &dyn Store, passwords: &Passwords) -> anyhow::Result<()> {
+    match store.get_user_by_email(DEMO_ADMIN).await {
+        Ok(_) => {
+            super::db::say(format!("demo admin {DEMO_ADMIN} already exists (password shown when it was created)"))?
+        }
+        Err(locker_core::Error::NotFound { .. }) => {
+            let password: String =
+                locker_core::token::random_bytes::<10>()?.iter().map(|b| format!("{b:02x}")).collect();
+            let new = NewUser {
+                email: Some(DEMO_ADMIN.into()),
+                phone: None,
+                username: Some("admin".into()),
+                full_name: "Demo Admin".into(),
+                role: Role::Admin,
+                password_hash: passwords.hash(&password)?,
+            };
+            store.create_user(new, chrono::Utc::now()).await?;
+            super::db::say(format!("demo admin {DEMO_ADMIN} created; password (shown once): {password}"))?;
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let (_, created) = super::demo::seed(store).await?;
+    super::db::say(format!("demo lockers: {created} created (24 in all), controller {}", super::demo::CONTROLLER))?;
+    Ok(())
+}

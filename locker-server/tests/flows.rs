@@ -1,0 +1,264 @@
+//! Session flows over real HTTP and a real WebSocket, with the locker service driving the
+//! in-process simulated controller (v1 protocol through the same driver a serial port
+//! gets), on a SQLite file and on PostgreSQL when `LOCKER_TEST_POSTGRES_URL` is set.
+
+mod support;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures::{SinkExt as _, StreamExt as _};
+use locker_core::domain::{DoorConfig, Id};
+use locker_core::service::{LockerService, ServiceConfig, ServiceParts};
+use locker_core::sim::{self, Device, Person, SimConfig};
+use locker_core::store::tokens::Stores;
+use serde_json::{Value, json};
+use support::{Options, TestServer, backends, start_with};
+use tokio_tungstenite::tungstenite::Message;
+
+/// A server whose state carries a service (no controller attached yet).
+async fn server_with_service(backend: support::Backend) -> TestServer {
+    let mut opts = Options::new(backend);
+    opts.customize = Some(Box::new(|state| {
+        let parts = ServiceParts {
+            stores: Stores { store: state.store.clone(), tokens: state.tokens.clone(), faces: state.faces.clone() },
+            qr: (*state.qr).clone(),
+            clock: state.clock.clone(),
+            faces: None,
+            template_keys: vec![],
+        };
+        let door = DoorConfig { open_window: chrono::TimeDelta::milliseconds(300), ..DoorConfig::default() };
+        let service =
+            LockerService::new(ServiceConfig { kiosk: "Pi_01".into(), door, ..ServiceConfig::default() }, parts);
+        tokio::spawn(service.clone().run_timers());
+        state.with_service(service)
+    }));
+    start_with(opts).await
+}
+
+/// Registers controller `SIM_001`, `n` lockers wired to it, and attaches the simulator.
+async fn cabinet(server: &TestServer, admin: &str, n: u8, config: SimConfig) -> (Vec<String>, Arc<Mutex<Device>>) {
+    let (controller_id, _key) = server.controller("SIM_001").await;
+    let lockers = server.lockers(admin, usize::from(n), Some("SIM_001")).await;
+    let (driver, device) = sim::spawn_controller(config).unwrap();
+    let service = server.state.service.clone().unwrap();
+    service.attach_controller(controller_id.parse::<Id>().unwrap(), Arc::new(driver));
+    (lockers, device)
+}
+
+fn person(channels: u8) -> SimConfig {
+    SimConfig {
+        person: Some(Person { open_after: Duration::from_millis(30), hold_open: Duration::from_millis(100) }),
+        ..SimConfig::new(channels)
+    }
+}
+
+type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn ws_connect(server: &TestServer, token: &str) -> Ws {
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws", server.addr)).await.unwrap();
+    ws.send(Message::Text(token.to_owned().into())).await.unwrap();
+    let hello = next_ws(&mut ws, |e| e["event"] == "authenticated").await;
+    assert_eq!(hello["event"], "authenticated");
+    ws
+}
+
+/// The next WebSocket event satisfying `pick`, within 5 s.
+async fn next_ws(ws: &mut Ws, pick: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let msg = tokio::time::timeout(left, ws.next()).await.expect("event in time").unwrap().unwrap();
+        if let Message::Text(text) = msg {
+            let v: Value = serde_json::from_str(text.as_str()).unwrap();
+            if pick(&v) {
+                return v;
+            }
+        }
+    }
+}
+
+async fn qr(server: &TestServer, token: &str, action: &str, session: Option<&str>) -> String {
+    let a = server
+        .post("/api/v1/qr-tokens/generate", Some(token), json!({ "action": action, "session_id": session }))
+        .await;
+    assert_eq!(a.status, 200, "{:?}", a.body);
+    a.body["data"]["token"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn qr_check_in_update_check_out_with_events_over_websocket() {
+    for backend in backends() {
+        let server = server_with_service(backend).await;
+        let admin = server.admin().await;
+        let customer = server.customer("walkup@example.com").await;
+        let (lockers, device) = cabinet(&server, &admin.access, 3, person(3)).await;
+        let mut ws = ws_connect(&server, &admin.access).await;
+
+        let token = qr(&server, &customer.access, "check_in", None).await;
+        let a = server.post("/api/v1/sessions/check-in/qr", None, json!({ "qr_token": token })).await;
+        assert_eq!(a.status, 200, "{:?}", a.body);
+        assert_eq!(a.body["success"], true);
+        let data = &a.body["data"];
+        assert_eq!(data["auth_method"], "qr_code");
+        for field in ["id", "locker_code", "location"] {
+            assert!(data["locker"][field].is_string(), "locker.{field}: {data}");
+        }
+        let session = data["session_id"].as_str().unwrap().to_owned();
+        let code = data["locker"]["locker_code"].as_str().unwrap().to_owned();
+
+        // The door opens and closes (simulated person); the session is then active.
+        let active = next_ws(&mut ws, |e| {
+            e["event"] == "session_updated"
+                && e["data"]["session_id"] == session.as_str()
+                && e["data"]["action"] == "sensor_trigger"
+        })
+        .await;
+        assert_eq!(active["data"]["locker_code"], code.as_str());
+        let replay = server.post("/api/v1/sessions/check-in/qr", None, json!({ "qr_token": token })).await;
+        assert_eq!((replay.status, replay.code()), (401, "QR_USED"));
+
+        let update = qr(&server, &customer.access, "update", Some(&session)).await;
+        let path = format!("/api/v1/sessions/{session}/update");
+        let a = server.post(&path, Some(&customer.access), json!({ "qr_token": update })).await;
+        assert_eq!(a.status, 200, "{:?}", a.body);
+        assert!(a.body["data"]["last_access_at"].is_string());
+        for state in ["open", "closed"] {
+            next_ws(&mut ws, |e| {
+                e["event"] == "locker_status_changed"
+                    && e["data"]["locker_code"] == code.as_str()
+                    && e["data"]["door_state"] == state
+            })
+            .await;
+        }
+
+        // Another customer cannot use this session.
+        let stranger = server.customer("stranger@example.com").await;
+        let body = json!({ "action": "check_out", "session_id": session });
+        let a = server.post("/api/v1/qr-tokens/generate", Some(&stranger.access), body).await;
+        assert_eq!((a.status, a.code()), (404, "SESSION_NOT_FOUND"), "{:?}", a.body);
+        let path = format!("/api/v1/sessions/{session}/check-out");
+        let own = qr(&server, &stranger.access, "check_in", None).await;
+        let a = server.post(&path, Some(&stranger.access), json!({ "qr_token": own })).await;
+        assert_eq!((a.status, a.code()), (404, "SESSION_NOT_FOUND"), "{:?}", a.body);
+
+        let out = qr(&server, &customer.access, "check_out", Some(&session)).await;
+        let a = server.post(&path, Some(&customer.access), json!({ "qr_token": out })).await;
+        assert_eq!(a.status, 200, "{:?}", a.body);
+        assert_eq!(a.body["data"]["locker_code"], code.as_str());
+        assert!(a.body["data"]["duration_minutes"].is_i64());
+        let again = server.post(&path, Some(&customer.access), json!({ "qr_token": out })).await;
+        assert_eq!((again.status, again.code()), (401, "QR_USED"));
+
+        let mine = server.get("/api/v1/sessions/my-sessions", Some(&customer.access)).await;
+        assert_eq!(mine.body["data"]["sessions"][0]["status"], "completed", "{:?}", mine.body);
+        let logs = server.get("/api/v1/transaction-logs?limit=50", Some(&admin.access)).await;
+        let actions: Vec<&str> = logs.body["data"]["logs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["session_id"] == session.as_str())
+            .map(|r| r["action_type"].as_str().unwrap())
+            .collect();
+        for action in ["check_in", "sensor_trigger", "update", "check_out"] {
+            assert!(actions.contains(&action), "{action} missing from {actions:?}");
+        }
+
+        // A door forced open: a critical alert on the WebSocket.
+        let third = lockers.len() as u8;
+        device.lock().unwrap().open_door(Instant::now(), third);
+        let alert = next_ws(&mut ws, |e| e["event"] == "security_alert").await;
+        assert_eq!(alert["data"]["alert_type"], "unauthorized_open");
+        assert_eq!(alert["data"]["severity"], "critical");
+        assert_eq!(alert["data"]["locker_code"], "A03");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_concurrent_check_ins_fill_fifty_lockers_exactly() {
+    for backend in backends() {
+        let server = server_with_service(backend).await;
+        let admin = server.admin().await;
+        let customer = server.customer("crowd@example.com").await;
+        cabinet(&server, &admin.access, 50, SimConfig::new(50)).await;
+        let mut tokens = Vec::new();
+        for _ in 0..200 {
+            tokens.push(qr(&server, &customer.access, "check_in", None).await);
+        }
+        let url = format!("{}/api/v1/sessions/check-in/qr", server.base);
+        let tasks: Vec<_> = tokens
+            .into_iter()
+            .map(|token| {
+                let (client, url) = (server.client.clone(), url.clone());
+                tokio::spawn(async move {
+                    let res = client.post(url).json(&json!({ "qr_token": token })).send().await.unwrap();
+                    let status = res.status().as_u16();
+                    let body: Value = res.json().await.unwrap();
+                    (status, body)
+                })
+            })
+            .collect();
+        let mut ok = std::collections::HashSet::new();
+        let mut full = 0;
+        for task in tasks {
+            let (status, body) = task.await.unwrap();
+            match status {
+                200 => assert!(
+                    ok.insert(body["data"]["locker"]["id"].as_str().unwrap().to_owned()),
+                    "a locker given twice"
+                ),
+                503 => {
+                    assert_eq!(body["error"]["code"], "NO_AVAILABLE_LOCKER");
+                    full += 1;
+                }
+                other => panic!("unexpected {other}: {body}"),
+            }
+        }
+        assert_eq!((ok.len(), full), (50, 150));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_jammed_lock_puts_the_locker_in_maintenance_and_controllers_report_over_http() {
+    for backend in backends() {
+        let server = server_with_service(backend).await;
+        let admin = server.admin().await;
+        let customer = server.customer("jam@example.com").await;
+        let mut config = person(2);
+        config.jammed.insert(1);
+        let (lockers, _device) = cabinet(&server, &admin.access, 2, config).await;
+        let token = qr(&server, &customer.access, "check_in", None).await;
+        let a = server.post("/api/v1/sessions/check-in/qr", None, json!({ "qr_token": token })).await;
+        assert_eq!(a.body["data"]["locker"]["locker_code"], "A01", "{:?}", a.body);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let l = server.get(&format!("/api/v1/lockers/{}", lockers[0]), Some(&admin.access)).await;
+            if l.body["data"]["status"] == "maintenance" {
+                break;
+            }
+            assert!(Instant::now() < deadline, "locker never went to maintenance: {:?}", l.body);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let alerts = server.get("/api/v1/security-alerts?alert_type=lock_jam", Some(&admin.access)).await;
+        assert_eq!(alerts.body["data"]["alerts"].as_array().unwrap().len(), 1, "{:?}", alerts.body);
+
+        // Controllers report by API key; a wrong key is refused.
+        let (_id, key) = server.controller("ESP32_HTTP").await;
+        let body = json!({ "locker_id": lockers[1], "door_state": "open" });
+        let res = server
+            .client
+            .post(format!("{}/api/v1/hardware/sensor/status", server.base))
+            .header("X-API-Key", &key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let a = support::answer(res).await;
+        assert_eq!(
+            (a.status, a.code()),
+            (400, "VALIDATION_ERROR"),
+            "locker not wired to this controller: {:?}",
+            a.body
+        );
+    }
+}
