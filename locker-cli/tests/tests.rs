@@ -3,5 +3,6 @@
 
 mod face;
 mod lockers;
+mod serve;
 mod tokens;
 mod uart;

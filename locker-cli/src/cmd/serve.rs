@@ -55,6 +55,9 @@ pub struct Args {
     /// This kiosk's name in the transaction log.
     #[arg(long, default_value = "kiosk")]
     pub kiosk: String,
+    /// File the OTP e-mails of `/apis/auth/request-otp` are written to (one JSON line each).
+    #[arg(long, default_value = "otp-outbox.jsonl")]
+    pub otp_outbox: PathBuf,
     /// Seed an admin account, the controller SIM_001 and 24 demo lockers (idempotent).
     #[arg(long)]
     pub demo: bool,
@@ -101,6 +104,7 @@ async fn serve(global: &Global, args: Args) -> anyhow::Result<()> {
     service.attach_controller(controller.id, driver);
     tokio::spawn(service.clone().run_timers());
 
+    let seeds = seed_routers(&global.db, &args, &keys).await?;
     let mut state = locker_server::AppState::new(
         stores.store.clone(),
         stores.tokens.clone(),
@@ -116,8 +120,9 @@ async fn serve(global: &Global, args: Args) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("Cannot listen on {}", args.listen))?;
-    super::db::say(format!("locker-server listening on http://{} (controller {})", args.listen, controller.name))?;
-    let app = locker_server::app(state).into_make_service_with_connect_info::<SocketAddr>();
+    let bound = listener.local_addr().context("Cannot read the listening address")?;
+    super::db::say(format!("locker-server listening on http://{bound} (controller {})", controller.name))?;
+    let app = locker_server::app(state).merge(seeds).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
@@ -125,6 +130,20 @@ async fn serve(global: &Global, args: Args) -> anyhow::Result<()> {
         .await
         .context("The server stopped")?;
     Ok(())
+}
+
+/// The seed-002 (`/api/barcodes`) and seed-003 (`/apis/auth/*`) surfaces on the same
+/// database and keys; OTP e-mails go to the `--otp-outbox` file.
+async fn seed_routers(url: &str, args: &Args, keys: &ServiceKeys) -> anyhow::Result<axum::Router> {
+    use locker_server::seeds::{barcodes, open_store, otp_login};
+    let store = open_store(url).await?;
+    let clock: Arc<dyn locker_core::ports::Clock> = Arc::new(locker_core::ports::SystemClock);
+    let access = Arc::new(AccessTokens::new(keys.jwt.clone()));
+    let barcodes = barcodes::router(barcodes::BarcodeState::new(store.clone(), store.clone(), access, clock.clone()));
+    let otp = locker_core::token::otp::Otp::new(keys.otp_pepper.clone(), Default::default());
+    let outbox = Arc::new(locker_core::token::otp::FileOutbox::new(&args.otp_outbox));
+    let otp_login = otp_login::router(otp_login::OtpLoginState::new(store, keys.jwt.clone(), otp, outbox, clock));
+    Ok(barcodes.merge(otp_login))
 }
 
 /// The controller the lockers are wired to; created when missing (the simulator's).

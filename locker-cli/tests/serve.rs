@@ -1,0 +1,110 @@
+//! `locker serve --demo`, the README's run command: started as a process on a temporary
+//! SQLite file, then driven over real HTTP (log in with the printed password, issue a QR
+//! token, check in, see the session, check out).
+
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+/// Kills the server when the test ends, even on panic.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// One HTTP/1.1 request with `Connection: close`; returns the status and the JSON body.
+fn call(addr: &str, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw).unwrap();
+    let status = raw.split(' ').nth(1).unwrap().parse().unwrap();
+    let (head, rest) = raw.split_once("\r\n\r\n").unwrap();
+    // Small answers may come chunked: take the JSON between the first '{' and the last '}'.
+    let json_text = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        &rest[rest.find('{').unwrap()..=rest.rfind('}').unwrap()]
+    } else {
+        rest
+    };
+    (status, serde_json::from_str(json_text).unwrap_or(Value::Null))
+}
+
+#[test]
+fn serve_demo_runs_the_readme_walk_through() {
+    let dir = tempfile::tempdir().unwrap();
+    let models = std::env::var("LOCKER_MODELS_DIR").unwrap_or_else(|_| "../../shared/models".into());
+    let child = Command::new(env!("CARGO_BIN_EXE_locker"))
+        .current_dir(dir.path())
+        .args(["--db", "sqlite:demo.db", "serve", "--demo", "--listen", "127.0.0.1:0", "--sim-person-ms", "50"])
+        .args(["--models", &models])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut server = Server(child);
+    let mut lines = BufReader::new(server.0.stdout.take().unwrap()).lines();
+    let (mut password, mut addr) = (None, None);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while addr.is_none() {
+        assert!(Instant::now() < deadline, "the server did not start");
+        let line = lines.next().expect("server output").unwrap();
+        if let Some(p) = line.split("(shown once): ").nth(1) {
+            password = Some(p.trim().to_owned());
+        }
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            addr = Some(rest.split_whitespace().next().unwrap().to_owned());
+        }
+    }
+    let (password, addr) = (password.expect("the admin password is printed"), addr.unwrap());
+    assert!(dir.path().join("keys/qr-1.key").is_file(), "keys created on first start");
+
+    let (status, login) = call(
+        &addr,
+        "POST",
+        "/api/v1/auth/login",
+        None,
+        Some(json!({"email": "admin@locker.local", "password": password})),
+    );
+    assert_eq!(status, 200, "{login}");
+    let token = login["data"]["access_token"].as_str().unwrap().to_owned();
+    let (_, lockers) = call(&addr, "GET", "/api/v1/lockers", Some(&token), None);
+    assert_eq!(lockers["data"]["summary"]["total"], 24, "{lockers}");
+
+    let (_, qr) = call(&addr, "POST", "/api/v1/qr-tokens/generate", Some(&token), Some(json!({"action": "check_in"})));
+    let qr = qr["data"]["token"].as_str().unwrap().to_owned();
+    let (status, check_in) = call(&addr, "POST", "/api/v1/sessions/check-in/qr", None, Some(json!({"qr_token": qr})));
+    assert_eq!(status, 200, "{check_in}");
+    let session = check_in["data"]["session_id"].as_str().unwrap().to_owned();
+
+    // The simulated customer opens and shuts the door; then check out.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let body = json!({"action": "check_out", "session_id": session});
+        let (_, qr) = call(&addr, "POST", "/api/v1/qr-tokens/generate", Some(&token), Some(body));
+        let qr = qr["data"]["token"].as_str().unwrap().to_owned();
+        let path = format!("/api/v1/sessions/{session}/check-out");
+        let (status, out) = call(&addr, "POST", &path, Some(&token), Some(json!({"qr_token": qr})));
+        if status == 200 {
+            assert_eq!(out["data"]["session_id"], session.as_str());
+            break;
+        }
+        // Until the door has closed the session is still opening: 409 INVALID_STATE.
+        assert_eq!((status, out["error"]["code"].as_str()), (409, Some("INVALID_STATE")), "{out}");
+        assert!(Instant::now() < deadline, "never became active");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
