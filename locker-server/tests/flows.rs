@@ -18,14 +18,20 @@ use tokio_tungstenite::tungstenite::Message;
 
 /// A server whose state carries a service (no controller attached yet).
 async fn server_with_service(backend: support::Backend) -> TestServer {
+    server_with(backend, false).await
+}
+
+/// The same, with the face engine (real models) when `face` is set.
+async fn server_with(backend: support::Backend, face: bool) -> TestServer {
     let mut opts = Options::new(backend);
+    opts.face = face;
     opts.customize = Some(Box::new(|state| {
         let parts = ServiceParts {
             stores: Stores { store: state.store.clone(), tokens: state.tokens.clone(), faces: state.faces.clone() },
             qr: (*state.qr).clone(),
             clock: state.clock.clone(),
-            faces: None,
-            template_keys: vec![],
+            faces: state.face.as_ref().map(|f| f.engine.clone()),
+            template_keys: state.face.as_ref().map(|f| f.keys.as_ref().clone()).unwrap_or_default(),
         };
         let door = DoorConfig { open_window: chrono::TimeDelta::milliseconds(300), ..DoorConfig::default() };
         let service =
@@ -242,6 +248,16 @@ async fn a_jammed_lock_puts_the_locker_in_maintenance_and_controllers_report_ove
         let alerts = server.get("/api/v1/security-alerts?alert_type=lock_jam", Some(&admin.access)).await;
         assert_eq!(alerts.body["data"]["alerts"].as_array().unwrap().len(), 1, "{:?}", alerts.body);
 
+        // An admin's direct unlock through the controller named in the request.
+        let body = json!({ "esp32_id": "SIM_001", "command": "unlock", "locker_id": lockers[1], "relay_pin": 2 });
+        let a = server.post("/api/v1/hardware/uart/send", Some(&admin.access), body).await;
+        assert_eq!(a.status, 200, "{:?}", a.body);
+        assert!(a.body["data"]["command_id"].is_string() && a.body["data"]["sent_at"].is_string());
+        let body = json!({ "esp32_id": "ESP32_999", "command": "unlock", "locker_id": lockers[1] });
+        let a = server.post("/api/v1/hardware/uart/send", Some(&admin.access), body).await;
+        assert_eq!((a.status, a.code()), (400, "VALIDATION_ERROR"));
+        assert_eq!(a.body["error"]["details"]["field"], "esp32_id");
+
         // Controllers report by API key; a wrong key is refused.
         let (_id, key) = server.controller("ESP32_HTTP").await;
         let body = json!({ "locker_id": lockers[1], "door_state": "open" });
@@ -260,5 +276,50 @@ async fn a_jammed_lock_puts_the_locker_in_maintenance_and_controllers_report_ove
             "locker not wired to this controller: {:?}",
             a.body
         );
+    }
+}
+
+/// Posts `photo` as multipart `face_image` to `path`.
+async fn post_face(server: &TestServer, path: &str, photo: Vec<u8>) -> support::Answer {
+    let part = reqwest::multipart::Part::bytes(photo).file_name("face.jpg").mime_str("image/jpeg").unwrap();
+    let form = reqwest::multipart::Form::new().part("face_image", part);
+    let res = server.client.post(format!("{}{path}", server.base)).multipart(form).send().await.unwrap();
+    support::answer(res).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn face_check_in_and_check_out_over_http() {
+    if support::face_engine().is_none() {
+        return;
+    }
+    for backend in backends() {
+        let server = server_with(backend, true).await;
+        let admin = server.admin().await;
+        cabinet(&server, &admin.access, 2, person(2)).await;
+        let a = post_face(&server, "/api/v1/sessions/check-in/face", support::photo("Al_Sharpton/1.jpg")).await;
+        assert_eq!(a.status, 200, "{:?}", a.body);
+        assert_eq!(a.body["data"]["auth_method"], "face_id");
+        let session = a.body["data"]["session_id"].as_str().unwrap().to_owned();
+        let id: Id = session.parse().unwrap();
+        assert!(server.state.faces.get_guest_template(id).await.unwrap().is_some());
+        let path = format!("/api/v1/sessions/{session}/check-out");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        // Wait until the door has closed (the session is active).
+        loop {
+            let r = server.state.store.get_rental(id).await.unwrap();
+            if r.state == locker_core::domain::RentalState::Active {
+                break;
+            }
+            assert!(Instant::now() < deadline, "never active");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let other = post_face(&server, &path, support::photo("Alvaro_Uribe/1.jpg")).await;
+        assert_eq!((other.status, other.code()), (401, "FACE_MISMATCH"), "{:?}", other.body);
+        let same = post_face(&server, &path, support::photo("Al_Sharpton/2.jpg")).await;
+        assert_eq!(same.status, 200, "{:?}", same.body);
+        assert_eq!(same.body["data"]["session_id"], session.as_str());
+        assert!(server.state.faces.get_guest_template(id).await.unwrap().is_none(), "guest template deleted");
+        let empty = post_face(&server, "/api/v1/sessions/check-in/face", b"not an image".to_vec()).await;
+        assert!(empty.status >= 400 && empty.status < 500, "{:?}", empty.body);
     }
 }

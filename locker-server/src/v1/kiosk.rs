@@ -16,7 +16,7 @@ use crate::AppState;
 use crate::http::envelope::Success;
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, ApiPath};
-use crate::http::guard::{AdminUser, AuthUser, Caller, DeviceCaller, verify_bearer};
+use crate::http::guard::{AdminUser, Caller, DeviceCaller, verify_bearer};
 use crate::http::multipart::{FaceImage, FaceOrQr};
 
 fn service(state: &AppState) -> Result<&Arc<LockerService>, ApiError> {
@@ -68,14 +68,15 @@ pub async fn check_in_qr(
     Ok(Success::data(check_in_body(&done)).with_message("Check-in successful"))
 }
 
-/// `POST /sessions/{session_id}/update`: reopen without ending the session.
+/// `POST /sessions/{session_id}/update`: reopen without ending the session (bearer token
+/// optional, as for check-out).
 pub async fn update(
     State(state): State<AppState>,
-    AuthUser(user): AuthUser,
+    caller: Caller,
     ApiPath(id): ApiPath<Id>,
     body: FaceOrQr,
 ) -> Result<Success<Value>, ApiError> {
-    let done = service(&state)?.reopen(id, proof(body), Some(user.id)).await?;
+    let done = service(&state)?.reopen(id, proof(body), caller.user.map(|u| u.id)).await?;
     Ok(Success::data(json!({
         "session_id": done.rental.id,
         "locker_code": done.locker.code,
@@ -97,14 +98,15 @@ fn checked_out_body(done: &locker_core::service::CheckedOut) -> Value {
     })
 }
 
-/// `POST /sessions/{session_id}/check-out`: face or QR against the session.
+/// `POST /sessions/{session_id}/check-out`: face or QR against the session. The bearer
+/// token is optional (a walk-up guest has none); when sent, it must be the renter's.
 pub async fn check_out(
     State(state): State<AppState>,
-    AuthUser(user): AuthUser,
+    caller: Caller,
     ApiPath(id): ApiPath<Id>,
     body: FaceOrQr,
 ) -> Result<Success<Value>, ApiError> {
-    let done = service(&state)?.check_out(id, proof(body), Some(user.id)).await?;
+    let done = service(&state)?.check_out(id, proof(body), caller.user.map(|u| u.id)).await?;
     Ok(Success::data(checked_out_body(&done)).with_message("Check-out successful"))
 }
 
@@ -137,6 +139,49 @@ pub async fn force_open(
         "door_state": done.locker.door,
     }))
     .with_message("Unlock command sent"))
+}
+
+/// `POST /hardware/uart/send` body.
+#[derive(Debug, Deserialize)]
+pub struct UartSend {
+    esp32_id: String,
+    command: String,
+    locker_id: Id,
+    #[serde(default)]
+    relay_pin: Option<u16>,
+}
+
+/// `POST /hardware/uart/send` (admin): a direct command to a locker's controller. Only
+/// `unlock` exists; it goes through the door machine like a force-open.
+pub async fn uart_send(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    ApiJson(body): ApiJson<UartSend>,
+) -> Result<Success<Value>, ApiError> {
+    if body.command != "unlock" {
+        return Err(ApiError::validation("command", "unknown command; expected one of: unlock"));
+    }
+    let service = service(&state)?;
+    let locker = state.store.get_locker(body.locker_id).await?;
+    let controller = match locker.controller_id {
+        Some(id) => state.store.get_controller(id).await?.name,
+        None => String::new(),
+    };
+    if controller != body.esp32_id {
+        return Err(ApiError::validation(
+            "esp32_id",
+            format!("locker {} is not wired to {}", locker.code, body.esp32_id),
+        ));
+    }
+    if body.relay_pin.is_some_and(|pin| pin != locker.relay_channel) {
+        return Err(ApiError::validation(
+            "relay_pin",
+            format!("locker {} is on relay {}", locker.code, locker.relay_channel),
+        ));
+    }
+    let done = service.force_open(locker.id, admin.id, "uart/send unlock").await?;
+    Ok(Success::data(json!({ "command_id": locker_core::domain::new_id(), "sent_at": done.command_sent_at }))
+        .with_message("Command sent"))
 }
 
 /// `POST /hardware/sensor/status` body.
