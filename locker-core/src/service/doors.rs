@@ -15,14 +15,14 @@ use super::{LockerService, ServiceEvent, lock, not_wired};
 impl LockerService {
     /// The door machine of `locker` (from the recorded door state the first time).
     fn door_of(&self, locker: &Locker) -> Door {
-        *lock(&self.doors).entry(locker.id).or_insert_with(|| Door::from_state(locker.door))
+        current_door(&mut lock(&self.doors), locker)
     }
 
     /// Runs `event` through the door machine of `locker`, atomically; returns the door
     /// before and the actions to carry out.
     fn step_door(&self, locker: &Locker, event: DoorEvent, now: Timestamp) -> Result<(Door, Vec<DoorAction>)> {
         let mut doors = lock(&self.doors);
-        let door = *doors.entry(locker.id).or_insert_with(|| Door::from_state(locker.door));
+        let door = current_door(&mut doors, locker);
         let (next, actions) = door.on(event, now, &self.config.door)?;
         doors.insert(locker.id, next);
         drop(doors);
@@ -189,6 +189,10 @@ impl LockerService {
         self.emit(ServiceEvent::locker(&locker));
         Ok(locker)
     }
+}
+
+fn current_door(doors: &mut std::collections::HashMap<Id, Door>, locker: &Locker) -> Door {
+    *doors.entry(locker.id).or_insert_with(|| Door::from_state(locker.door))
 }
 
 fn door_alert_text(kind: AlertKind, locker: &Locker) -> String {

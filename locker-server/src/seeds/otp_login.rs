@@ -238,18 +238,24 @@ async fn find_or_create(users: &dyn Store, email: &str, now: locker_core::domain
     }
 }
 
+/// The JSON object of a request and its `email`, or the error reply.
+fn email_request(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(Map<String, Value>, String), Reply> {
+    let body = object(headers, body)?;
+    let email = email_of(&body)?;
+    Ok((body, email))
+}
+
 /// `POST /apis/auth/request-otp`.
 async fn request_otp(
     State(state): State<OtpLoginState>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Reply {
-    let body = match object(&headers, body) {
-        Ok(b) => b,
-        Err(reply) => return reply,
-    };
-    let email = match email_of(&body) {
-        Ok(e) => e,
+    let (body, email) = match email_request(&headers, body) {
+        Ok(parsed) => parsed,
         Err(reply) => return reply,
     };
     let lang = match body.get("lang") {
@@ -283,12 +289,8 @@ async fn verify_otp(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Reply {
-    let body = match object(&headers, body) {
-        Ok(b) => b,
-        Err(reply) => return reply,
-    };
-    let email = match email_of(&body) {
-        Ok(e) => e,
+    let (body, email) = match email_request(&headers, body) {
+        Ok(parsed) => parsed,
         Err(reply) => return reply,
     };
     let code = match body.get("otpCode") {

@@ -11,7 +11,7 @@ use locker_core::ports::Clock;
 use locker_server::seeds::{SeedStore, open_store};
 use serde_json::Value;
 
-/// A database under test.
+/// A database under test, migrated, with the seed surfaces' store over it.
 pub struct TestDb {
     /// `sqlite` or `postgres`.
     pub name: &'static str,
@@ -19,60 +19,16 @@ pub struct TestDb {
     pub url: String,
     /// The store over it, migrated.
     pub store: Arc<dyn SeedStore>,
-    _guard: Option<DropDatabase>,
-    _dir: Option<tempfile::TempDir>,
+    _db: locker_core::testing::TestDb,
 }
 
-/// Drops a PostgreSQL test database when the test ends, even on panic.
-struct DropDatabase {
-    admin_url: String,
-    db: String,
-}
-
-impl Drop for DropDatabase {
-    fn drop(&mut self) {
-        let (admin_url, db) = (self.admin_url.clone(), self.db.clone());
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-            rt.block_on(async {
-                use sqlx::Connection;
-                if let Ok(mut c) = sqlx::PgConnection::connect(&admin_url).await {
-                    let sql = format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)");
-                    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut c).await;
-                }
-            })
-        })
-        .join();
-    }
-}
-
-async fn sqlite_db() -> TestDb {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite:{}", dir.path().join("locker.db").display());
-    let store = open_store(&url).await.expect("open SQLite");
-    TestDb { name: "sqlite", url, store, _guard: None, _dir: Some(dir) }
-}
-
-async fn postgres_db(admin_url: &str) -> TestDb {
-    use sqlx::Connection;
-    let mut admin = sqlx::PgConnection::connect(admin_url)
-        .await
-        .unwrap_or_else(|e| panic!("LOCKER_TEST_POSTGRES_URL is set but PostgreSQL is unreachable: {e}"));
-    let db = format!("locker_test_{}", uuid::Uuid::new_v4().simple());
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}"))).execute(&mut admin).await.unwrap();
-    let guard = DropDatabase { admin_url: admin_url.to_owned(), db: db.clone() };
-    let (base, _) = admin_url.rsplit_once('/').expect("URL with a database path");
-    let url = format!("{base}/{db}");
-    let store = open_store(&url).await.expect("open PostgreSQL");
-    TestDb { name: "postgres", url, store, _guard: Some(guard), _dir: None }
-}
-
-/// Every backend to test: SQLite always, PostgreSQL when configured.
+/// Every backend to test: SQLite always, PostgreSQL when configured (see
+/// `locker_core::testing`).
 pub async fn backends() -> Vec<TestDb> {
-    let mut out = vec![sqlite_db().await];
-    match std::env::var("LOCKER_TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => out.push(postgres_db(&url).await),
-        _ => eprintln!("LOCKER_TEST_POSTGRES_URL not set: PostgreSQL runs skipped"),
+    let mut out = Vec::new();
+    for db in locker_core::testing::databases().await {
+        let store = open_store(&db.url).await.unwrap_or_else(|e| panic!("open {}: {e}", db.backend));
+        out.push(TestDb { name: db.backend, url: db.url.clone(), store, _db: db });
     }
     out
 }

@@ -69,29 +69,6 @@ impl Options {
     }
 }
 
-/// Drops a PostgreSQL test database when the server goes away.
-struct DropDatabase {
-    admin_url: String,
-    db: String,
-}
-
-impl Drop for DropDatabase {
-    fn drop(&mut self) {
-        let (admin_url, db) = (self.admin_url.clone(), self.db.clone());
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-            rt.block_on(async {
-                use sqlx::Connection;
-                if let Ok(mut c) = sqlx::PgConnection::connect(&admin_url).await {
-                    let sql = format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)");
-                    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut c).await;
-                }
-            })
-        })
-        .join();
-    }
-}
-
 /// A running server.
 pub struct TestServer {
     /// `http://127.0.0.1:PORT`.
@@ -105,8 +82,7 @@ pub struct TestServer {
     /// The database URL.
     pub db_url: String,
     task: tokio::task::JoinHandle<()>,
-    _dir: Option<tempfile::TempDir>,
-    _pg: Option<DropDatabase>,
+    _db: locker_core::testing::TestDb,
 }
 
 impl Drop for TestServer {
@@ -142,24 +118,11 @@ pub fn photo(rel: &str) -> Vec<u8> {
     std::fs::read(dir.join(rel)).unwrap_or_else(|e| panic!("reading photo {rel}: {e}"))
 }
 
-async fn database(backend: &Backend) -> (String, Option<tempfile::TempDir>, Option<DropDatabase>) {
+/// A fresh database for `backend` (see `locker_core::testing`), dropped with the server.
+async fn database(backend: &Backend) -> locker_core::testing::TestDb {
     match backend {
-        Backend::Sqlite => {
-            let dir = tempfile::tempdir().unwrap();
-            let url = format!("sqlite:{}", dir.path().join("locker.db").display());
-            (url, Some(dir), None)
-        }
-        Backend::Postgres(admin_url) => {
-            use sqlx::Connection;
-            let db = format!("locker_srv_{}", uuid::Uuid::new_v4().simple());
-            let mut admin = sqlx::PgConnection::connect(admin_url)
-                .await
-                .unwrap_or_else(|e| panic!("LOCKER_TEST_POSTGRES_URL is set but PostgreSQL is unreachable: {e}"));
-            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}"))).execute(&mut admin).await.unwrap();
-            let guard = DropDatabase { admin_url: admin_url.clone(), db: db.clone() };
-            let (base, _) = admin_url.rsplit_once('/').expect("URL with a database path");
-            (format!("{base}/{db}"), None, Some(guard))
-        }
+        Backend::Sqlite => locker_core::testing::sqlite(),
+        Backend::Postgres(_) => locker_core::testing::postgres().await.expect("LOCKER_TEST_POSTGRES_URL is set"),
     }
 }
 
@@ -179,7 +142,8 @@ pub async fn state_for(url: &str, face: bool) -> AppState {
 
 /// Starts a server with `opts`.
 pub async fn start_with(opts: Options) -> TestServer {
-    let (db_url, dir, pg) = database(&opts.backend).await;
+    let db = database(&opts.backend).await;
+    let db_url = db.url.clone();
     let mut state = state_for(&db_url, opts.face).await.with_limits(opts.limits);
     if let Some(f) = opts.customize {
         state = f(state);
@@ -190,16 +154,7 @@ pub async fn start_with(opts: Options) -> TestServer {
     let task = tokio::spawn(async move {
         axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
     });
-    TestServer {
-        base: format!("http://{addr}"),
-        addr,
-        state,
-        client: reqwest::Client::new(),
-        db_url,
-        task,
-        _dir: dir,
-        _pg: pg,
-    }
+    TestServer { base: format!("http://{addr}"), addr, state, client: reqwest::Client::new(), db_url, task, _db: db }
 }
 
 /// Starts a server on `backend` with the defaults.
