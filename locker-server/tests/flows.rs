@@ -248,6 +248,28 @@ async fn a_jammed_lock_puts_the_locker_in_maintenance_and_controllers_report_ove
         let alerts = server.get("/api/v1/security-alerts?alert_type=lock_jam", Some(&admin.access)).await;
         assert_eq!(alerts.body["data"]["alerts"].as_array().unwrap().len(), 1, "{:?}", alerts.body);
 
+        // Staff put it back in service, then out again: the service logs both with the admin
+        // as actor (status and log row in one transaction) and raises the maintenance alert.
+        let path = format!("/api/v1/lockers/{}/status", lockers[0]);
+        for (status, reason) in [("available", "unjammed"), ("maintenance", "inspection")] {
+            let body = json!({ "status": status, "reason": reason });
+            let a = server.call("PATCH", &path, Some(&admin.access), Some(body)).await;
+            assert_eq!((a.status, &a.body["data"]["status"]), (200, &json!(status)), "{:?}", a.body);
+        }
+        let logs = server.get("/api/v1/transaction-logs?action_type=maintenance", Some(&admin.access)).await;
+        let by_admin: Vec<&Value> = logs.body["data"]["logs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|row| row["user_name"] == "Admin")
+            .map(|row| &row["details"]["reason"])
+            .collect();
+        assert_eq!(by_admin.len(), 2, "{:?}", logs.body);
+        assert!(by_admin.contains(&&json!("unjammed")) && by_admin.contains(&&json!("inspection")));
+        let alerts = server.get("/api/v1/security-alerts?alert_type=cabinet_maintenance", Some(&admin.access)).await;
+        let texts = alerts.body["data"]["alerts"].to_string();
+        assert!(texts.contains("inspection"), "{:?}", alerts.body);
+
         // An admin's direct unlock through the controller named in the request.
         let body = json!({ "esp32_id": "SIM_001", "command": "unlock", "locker_id": lockers[1], "relay_pin": 2 });
         let a = server.post("/api/v1/hardware/uart/send", Some(&admin.access), body).await;

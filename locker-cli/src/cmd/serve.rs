@@ -18,6 +18,7 @@ use locker_core::service::{LockerService, ServiceConfig, ServiceKeys, ServicePar
 use locker_core::sim::{Person, SimConfig};
 use locker_core::token::jwt::AccessTokens;
 use locker_core::token::password::Passwords;
+use locker_server::LimitConfig;
 
 use crate::output::Global;
 
@@ -61,6 +62,11 @@ pub struct Args {
     /// Seed an admin account, the controller SIM_001 and 24 demo lockers (idempotent).
     #[arg(long)]
     pub demo: bool,
+    /// Requests per minute per client (signed-in user, else IP) on the general routes; the
+    /// seed's limit is 100. Raise it behind a proxy that limits on its own, or for load tests.
+    #[arg(long, value_name = "PER_MINUTE", default_value_t = LimitConfig::SEED.general_per_minute,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub rate_limit: u32,
 }
 
 /// Runs `locker serve`.
@@ -113,7 +119,8 @@ async fn serve(global: &Global, args: Args) -> anyhow::Result<()> {
         keys.qr,
         passwords,
     )
-    .with_service(service);
+    .with_service(service)
+    .with_limits(LimitConfig { general_per_minute: args.rate_limit, ..LimitConfig::SEED });
     if let Some(engine) = engine {
         state = state.with_face(engine, keys.templates);
     }

@@ -151,7 +151,7 @@ impl LockerService {
         if let Some(locker) = &locker {
             match kind {
                 AlertKind::LockJam => {
-                    self.to_maintenance(locker, "lock jam reported by the controller").await?;
+                    self.to_maintenance(locker, "lock jam reported by the controller", None).await?;
                 }
                 AlertKind::SensorMalfunction => self.door_event(locker.id, DoorEvent::SensorFault).await?,
                 _ => {}

@@ -133,7 +133,7 @@ impl LockerService {
                 }
                 DoorAction::ToMaintenance => {
                     locker =
-                        self.to_maintenance(&locker, "lock jammed: the door did not open after the unlock").await?;
+                        self.to_maintenance(&locker, "lock jammed: the door did not open after the unlock", None).await?;
                 }
                 DoorAction::Opened => {}
                 DoorAction::Closed => self.door_closed(&locker).await?,
@@ -163,8 +163,9 @@ impl LockerService {
     }
 
     /// Takes `locker` out of service with `reason`: a rental still waiting for its door is
-    /// cancelled, the status set, a `cabinet_maintenance` alert raised.
-    pub(super) async fn to_maintenance(&self, locker: &Locker, reason: &str) -> Result<Locker> {
+    /// cancelled, the status set (logged with `admin` as the actor when staff asked for it),
+    /// a `cabinet_maintenance` alert raised.
+    pub(super) async fn to_maintenance(&self, locker: &Locker, reason: &str, admin: Option<Id>) -> Result<Locker> {
         if let Some(rental) = self.live_rental(locker.id).await?
             && rental.state == RentalState::Opening
         {
@@ -172,12 +173,15 @@ impl LockerService {
             let rental = self.transition(&rental, RentalEvent::Cancel, Some(LockerStatus::Maintenance), ctx).await?;
             self.emit(ServiceEvent::session(&rental, TxAction::Cancel, locker));
         }
-        let locker = self.store().set_locker_status(locker.id, LockerStatus::Maintenance, self.now()).await?;
         let mut log = crate::domain::NewTxLog::new(TxAction::Maintenance, self.now());
         log.locker_id = Some(locker.id);
-        log.details = serde_json::json!({ "status": "maintenance", "reason": reason });
+        log.details = serde_json::json!({ "status": "maintenance", "previous_status": locker.status, "reason": reason });
         log.device = Some(self.config.kiosk.clone());
-        self.store().append_log(log).await?;
+        if let Some(admin) = admin {
+            log.actor_id = Some(admin);
+            log.auth_method = Some(crate::domain::AuthMethod::Admin);
+        }
+        let locker = self.store().set_locker_status(locker.id, LockerStatus::Maintenance, log, self.now()).await?;
         let alert = NewAlert {
             locker_id: Some(locker.id),
             ..NewAlert::new(

@@ -328,15 +328,15 @@ impl LockerService {
             return Err(Error::LockerInUse(locker.code));
         }
         let locker = match status {
-            LockerStatus::Maintenance => self.to_maintenance(&locker, reason).await?,
+            LockerStatus::Maintenance => self.to_maintenance(&locker, reason, Some(admin)).await?,
             _ => {
-                let locker = self.store().set_locker_status(locker.id, status, self.now()).await?;
                 let ctx = LogCtx {
                     actor: Some(admin),
                     auth: Some(AuthMethod::Admin),
-                    details: json!({ "status": status, "reason": reason }),
+                    details: json!({ "status": status, "previous_status": locker.status, "reason": reason }),
                 };
-                self.store().append_log(self.log_row(TxAction::Maintenance, ctx, Some(locker.id), None)).await?;
+                let log = self.log_row(TxAction::Maintenance, ctx, Some(locker.id), None);
+                let locker = self.store().set_locker_status(locker.id, status, log, self.now()).await?;
                 self.emit(ServiceEvent::locker(&locker));
                 locker
             }

@@ -305,7 +305,7 @@ macro_rules! impl_store {
                 Self::commit(tx).await
             }
 
-            async fn set_locker_status(&self, id: Id, status: LockerStatus, now: Timestamp) -> Result<Locker> {
+            async fn set_locker_status(&self, id: Id, status: LockerStatus, log: NewTxLog, now: Timestamp) -> Result<Locker> {
                 let mut tx = self.begin_write().await?;
                 let done = q(sql::SET_LOCKER_STATUS)
                     .id(Some(id))
@@ -317,6 +317,7 @@ macro_rules! impl_store {
                 if done.rows_affected() == 0 {
                     return Err(Error::not_found("locker", id));
                 }
+                Self::append_in(&mut tx, log).await?;
                 Self::commit(tx).await?;
                 self.get_locker(id).await
             }

@@ -4,7 +4,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use locker_core::domain::{
-    AuthMethod, Id, Locker, LockerSize, LockerStatus, Money, NewLocker, NewTxLog, TxAction, TxLogEntry,
+    AuthMethod, Id, Locker, LockerSize, LockerStatus, Money, NewLocker, NewTxLog, TxAction,
 };
 use locker_core::ports::{LockerFilter, Page, RentalFilter, Store};
 use serde::Deserialize;
@@ -292,21 +292,26 @@ pub async fn set_status(
     if reason.chars().count() > 1000 {
         return Err(ApiError::validation("reason", "at most 1000 characters"));
     }
-    let l = state.store.get_locker(id).await?;
-    if current_rental(state.store.as_ref(), id).await?.is_some() {
-        return Err(locker_in_use(&l.code));
-    }
-    let now = state.now();
-    let before = l.status;
-    let l = state.store.set_locker_status(id, body.status, now).await?;
-    let log = NewTxLog {
-        locker_id: Some(id),
-        actor_id: Some(admin.id),
-        auth_method: Some(AuthMethod::Admin),
-        details: json!({ "status": body.status, "previous_status": before, "reason": reason }),
-        ..NewTxLog::new(TxAction::Maintenance, now)
+    // With the service (doors wired), it logs, raises the maintenance alert and announces
+    // the change over `/ws`; without, the store writes status and log in one transaction.
+    let l = match &state.service {
+        Some(service) => service.set_status(id, body.status, &reason, admin.id).await?,
+        None => {
+            let l = state.store.get_locker(id).await?;
+            if current_rental(state.store.as_ref(), id).await?.is_some() {
+                return Err(locker_in_use(&l.code));
+            }
+            let now = state.now();
+            let log = NewTxLog {
+                locker_id: Some(id),
+                actor_id: Some(admin.id),
+                auth_method: Some(AuthMethod::Admin),
+                details: json!({ "status": body.status, "previous_status": l.status, "reason": reason }),
+                ..NewTxLog::new(TxAction::Maintenance, now)
+            };
+            state.store.set_locker_status(id, body.status, log, now).await?
+        }
     };
-    let _: TxLogEntry = state.store.append_log(log).await?;
     Ok(Success::data(json!({ "id": l.id, "locker_code": l.code, "status": l.status }))
         .with_message("Cập nhật trạng thái thành công"))
 }
