@@ -7,7 +7,9 @@
 #   3. the ceiling: a bare axum handler returning the same JSON (`http_ceiling`), by wrk;
 #   4. the SQLite commit-rate limit: criterion's alloc/sqlite_file/bare_insert_commit.
 # Needs wrk (apt-get install -y wrk) and, for PostgreSQL, psql.
-# Knobs: BENCH_SECONDS (default 10), WRK_CONNECTIONS (16), CYCLE_WORKERS (8).
+# Knobs: BENCH_SECONDS (default 10), WRK_CONNECTIONS (16), CYCLE_WORKERS (8; the demo has
+# 24 lockers). The simulated customer opens the door 200 ms after the unlock and shuts it 200 ms
+# later, so a cycle spends at least 800 ms on doors (check-in and check-out each).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -35,7 +37,7 @@ cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   for db in "${pg_dbs[@]}"; do psql "$pg_url" -q -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true; done
-  rm -rf "$work"
+  [[ -n ${LOCKER_BENCH_KEEP:-} ]] && echo "kept $work" >&2 || rm -rf "$work"
 }
 trap cleanup EXIT
 
@@ -68,9 +70,10 @@ PY
 bench_backend() {
   local name=$1 url=$2 port=$3 log=$work/$1.log
   "$bin/locker" --db "$url" serve --demo --listen "127.0.0.1:$port" --keys "$work/keys-$name" \
-    --models "$work/no-models" --sim-person-ms 5 --rate-limit 1000000000 \
+    --models "$work/no-models" --sim-person-ms 200 --rate-limit 1000000000 \
     --otp-outbox "$work/otp-$name.jsonl" > "$log" 2>&1 &
-  pids+=($!)
+  local server=$!
+  pids+=("$server")
   wait_for_line "$log" "listening on"
   local password token api=http://127.0.0.1:$port/api/v1
   password=$(sed -n 's/.*password (shown once): //p' "$log")
@@ -78,30 +81,32 @@ bench_backend() {
     -d "{\"email\":\"admin@locker.local\",\"password\":\"$password\"}" \
     | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["access_token"])')
   curl -sf "$api/lockers" -H "authorization: Bearer $token" > "$work/lockers.json"
-  wrk_summary "lockers_list/$name" "$api/lockers" -H "authorization: Bearer $token"
+  wrk_summary "lockers_list/$name" "$api/lockers" -H "authorization: Bearer $token" | tee -a "$results"
   LOCKER_BENCH_PASSWORD=$password "$bin/http_cycles" --api "$api" --email admin@locker.local \
     --concurrency "$workers" --seconds "$seconds" \
-    | python3 -c "import json,sys; d=json.load(sys.stdin); d['case']='qr_cycle/$name'; print(json.dumps(d))"
+    | python3 -c "import json,sys; d=json.load(sys.stdin); d['case']='qr_cycle/$name'; print(json.dumps(d))" \
+    | tee -a "$results"
+  kill "$server" && wait "$server" 2>/dev/null || true
 }
 
-{
-  bench_backend sqlite "sqlite:$work/bench.db" 39101
-  if [[ -n $pg_url ]]; then
-    db=locker_bench_$$
-    psql "$pg_url" -q -c "CREATE DATABASE $db" >/dev/null
-    pg_dbs+=("$db")
-    bench_backend postgres "${pg_url%/*}/$db" 39102
-  else
-    echo "PostgreSQL skipped: LOCKER_TEST_POSTGRES_URL is not set" >&2
-  fi
+results=$work/results.jsonl
+bench_backend sqlite "sqlite:$work/bench.db" 39101
+if [[ -n $pg_url ]]; then
+  db=locker_bench_$$
+  psql "$pg_url" -q -c "CREATE DATABASE $db" >/dev/null
+  pg_dbs+=("$db")
+  bench_backend postgres "${pg_url%/*}/$db" 39102
+else
+  echo "PostgreSQL skipped: LOCKER_TEST_POSTGRES_URL is not set" >&2
+fi
 
-  "$bin/http_ceiling" 127.0.0.1:39103 "$work/lockers.json" > "$work/ceiling.log" 2>&1 &
-  pids+=($!)
-  wait_for_line "$work/ceiling.log" "listening on"
-  wrk_summary "lockers_list/bare_axum" "http://127.0.0.1:39103/api/v1/lockers"
+"$bin/http_ceiling" 127.0.0.1:39103 "$work/lockers.json" > "$work/ceiling.log" 2>&1 &
+pids+=($!)
+wait_for_line "$work/ceiling.log" "listening on"
+wrk_summary "lockers_list/bare_axum" "http://127.0.0.1:39103/api/v1/lockers" | tee -a "$results"
 
-  "$bench_exe" --bench alloc/sqlite_file/bare_insert_commit --noplot > "$work/criterion.txt" 2>&1
-  python3 - "$work/criterion.txt" <<'PY'
+"$bench_exe" --bench alloc/sqlite_file/bare_insert_commit --noplot > "$work/criterion.txt" 2>&1
+python3 - "$work/criterion.txt" <<'PY' | tee -a "$results"
 import json, re, sys
 text = open(sys.argv[1]).read()
 m = re.search(r"time:\s+\[([\d.]+) (\w+) ([\d.]+) (\w+) ([\d.]+) (\w+)\]", text)
@@ -109,7 +114,6 @@ unit = {"ns": 1e-6, "µs": 1e-3, "us": 1e-3, "ms": 1.0, "s": 1e3}
 ms = float(m.group(3)) * unit[m.group(4)]
 print(json.dumps({"case": "sqlite_commit/bare_insert_commit", "commit_ms": round(ms, 3), "commits_per_s": round(1000 / ms, 1)}))
 PY
-} | tee "$work/results.jsonl"
 
 python3 - "$work/results.jsonl" <<'PY'
 import json, sys

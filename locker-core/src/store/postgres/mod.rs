@@ -48,15 +48,30 @@ impl PgStore {
     }
 
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>> {
-        self.pool.begin().await.map_err(|e| super::storage_error(e, "starting a write"))
+        self.begin_detached("BEGIN", "starting a write").await
     }
 
     /// A repeatable-read transaction: every query sees one snapshot.
     async fn begin_read(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>> {
-        self.pool
-            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        self.begin_detached("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "starting a read").await
+    }
+
+    /// Runs `statement` (a `BEGIN`) on a task of its own. sqlx 0.9.0's Postgres `begin` is
+    /// not cancel-safe: a caller dropped during the `BEGIN` round trip (an HTTP client that
+    /// hangs up) returns the connection to the pool inside an open transaction, and the next
+    /// borrower's statements run in it — read-only, or aborted (transact-rs/sqlx#4393, fixed
+    /// upstream after 0.9.0). The task always finishes, so the transaction either reaches
+    /// the caller or is dropped there and rolled back.
+    async fn begin_detached(
+        &self,
+        statement: &'static str,
+        doing: &'static str,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+        let pool = self.pool.clone();
+        tokio::spawn(async move { pool.begin_with(statement).await })
             .await
-            .map_err(|e| super::storage_error(e, "starting a read"))
+            .map_err(|e| crate::Error::storage(doing, e))?
+            .map_err(|e| super::storage_error(e, doing))
     }
 }
 
