@@ -141,23 +141,13 @@ async fn auth_register_login_tokens_me_and_users() {
     }
 }
 
+/// The keys of a cabinet list item, sorted.
+const CABINET_KEYS: [&str; 9] =
+    ["cabinet_id", "id", "location", "price_per_hour", "size", "size_display", "station", "status", "status_display"];
+
 /// A cabinet list item of the seed.
 fn assert_cabinet(c: &Value) {
-    assert_eq!(
-        keys(c),
-        [
-            "cabinet_id",
-            "id",
-            "location",
-            "price_per_hour",
-            "size",
-            "size_display",
-            "station",
-            "status",
-            "status_display"
-        ],
-        "{c}"
-    );
+    assert_eq!(keys(c), CABINET_KEYS, "{c}");
     assert!(c["id"].as_i64().is_some_and(|i| i > 0), "{c}");
     assert!(is_amount(&c["price_per_hour"]), "{c}");
 }
@@ -267,19 +257,8 @@ async fn cabinets_list_filter_create_detail_and_status() {
         // detail.
         let got = fx.get("/api/cabinets/A002/", Auth::None).await;
         let c = ok(&got, 200, "success");
-        let mut expected = vec![
-            "cabinet_id",
-            "device_id",
-            "id",
-            "is_locked",
-            "location",
-            "price_per_hour",
-            "size",
-            "size_display",
-            "station",
-            "status",
-            "status_display",
-        ];
+        let mut expected = [CABINET_KEYS.as_slice(), &["device_id", "is_locked"]].concat();
+        expected.sort_unstable();
         assert_eq!(keys(c), expected);
         assert_eq!((&c["id"], &c["device_id"], &c["is_locked"]), (&json!(2), &json!("ESP32_001"), &json!(true)));
         assert_eq!(fx.get("/api/cabinets/D001/", Auth::None).await.1["data"]["device_id"], Value::Null);
@@ -587,36 +566,9 @@ async fn devices_heartbeat_status_open_by_code_poll_and_logs() {
         let id = fx.order(&token, "B001", 4.0).await;
         let code = fx.pay(&token, id).await;
         let wrong = if code == "000000" { "000001" } else { "000000" };
-        fail(
-            &fx.post(
-                "/api/devices/open/by-code/",
-                Auth::Bearer(&token),
-                json!({ "cabinet_id": "B001", "pickup_code": wrong }),
-            )
-            .await,
-            400,
-            "无效的取件码或订单已过期",
-        );
-        fail(
-            &fx.post(
-                "/api/devices/open/by-code/",
-                Auth::Bearer(&token),
-                json!({ "cabinet_id": "C001", "pickup_code": code }),
-            )
-            .await,
-            400,
-            "无效的取件码或订单已过期",
-        );
-        fail(
-            &fx.post(
-                "/api/devices/open/by-code/",
-                Auth::Bearer(&token),
-                json!({ "cabinet_id": "Z999", "pickup_code": code }),
-            )
-            .await,
-            404,
-            "柜子不存在",
-        );
+        fail(&fx.open(&token, "B001", &wrong).await, 400, "无效的取件码或订单已过期");
+        fail(&fx.open(&token, "C001", &code).await, 400, "无效的取件码或订单已过期");
+        fail(&fx.open(&token, "Z999", &code).await, 404, "柜子不存在");
         fail(
             &fx.post("/api/devices/open/by-code/", Auth::None, json!({ "cabinet_id": "B001", "pickup_code": code }))
                 .await,
@@ -628,13 +580,7 @@ async fn devices_heartbeat_status_open_by_code_poll_and_logs() {
             400,
             "参数错误",
         );
-        let got = fx
-            .post(
-                "/api/devices/open/by-code/",
-                Auth::Bearer(&token),
-                json!({ "cabinet_id": "B001", "pickup_code": code }),
-            )
-            .await;
+        let got = fx.open(&token, "B001", &code).await;
         let o = ok(&got, 200, "开柜成功");
         assert_eq!(o, &json!({ "cabinet_id": "B001", "action": "open", "order_id": id }));
         assert_eq!(fx.get(&format!("/api/orders/{id}/"), Auth::Bearer(&token)).await.1["data"]["status"], "in_use");
@@ -651,43 +597,19 @@ async fn devices_heartbeat_status_open_by_code_poll_and_logs() {
         // the door closes (in use), then the second opening ends the order.
         fx.post("/api/devices/status/", Auth::Key(&key), json!({ "cabinet_status": { "B001": false } })).await;
         fx.post("/api/devices/status/", Auth::Key(&key), json!({ "cabinet_status": { "B001": true } })).await;
-        let got = fx
-            .post(
-                "/api/devices/open/by-code/",
-                Auth::Bearer(&token),
-                json!({ "cabinet_id": "B001", "pickup_code": code }),
-            )
-            .await;
+        let got = fx.open(&token, "B001", &code).await;
         ok(&got, 200, "开柜成功");
         assert_eq!(fx.get(&format!("/api/orders/{id}/"), Auth::Bearer(&token)).await.1["data"]["status"], "completed");
         assert_eq!(fx.get("/api/cabinets/B001/status/", Auth::None).await.1["data"]["status"], "available");
         assert_eq!(fx.poll().await.as_deref(), Some("B001"));
-        fail(
-            &fx.post(
-                "/api/devices/open/by-code/",
-                Auth::Bearer(&token),
-                json!({ "cabinet_id": "B001", "pickup_code": code }),
-            )
-            .await,
-            400,
-            "无效的取件码或订单已过期",
-        );
+        fail(&fx.open(&token, "B001", &code).await, 400, "无效的取件码或订单已过期");
 
         // a cabinet without a controller cannot be opened, and keeps its code.
         let got = fx.post("/api/cabinets/create/", Auth::Bearer(&fx.admin), json!({ "cabinet_id": "D001", "size": "large", "location": "南广场入口", "station": "汽车站", "price_per_hour": "5.00" })).await;
         ok(&got, 201, "创建成功");
         let unwired = fx.order(&token, "D001", 1.0).await;
         let code = fx.pay(&token, unwired).await;
-        fail(
-            &fx.post(
-                "/api/devices/open/by-code/",
-                Auth::Bearer(&token),
-                json!({ "cabinet_id": "D001", "pickup_code": code }),
-            )
-            .await,
-            400,
-            "柜子不可用",
-        );
+        fail(&fx.open(&token, "D001", &code).await, 400, "柜子不可用");
         assert_eq!(
             fx.get(&format!("/api/orders/{unwired}/"), Auth::Bearer(&token)).await.1["data"]["pickup_code"],
             code

@@ -54,13 +54,7 @@ async fn paid_on_api_is_reserved_on_v1_and_opened_by_code_is_live_there() {
         assert_eq!(detail["data"]["current_session"]["status"], "active", "{detail}");
 
         // Opened by pickup code: the rental is live in /api/v1 and the locker in use.
-        let got = fx
-            .post(
-                "/api/devices/open/by-code/",
-                Auth::Bearer(&token),
-                json!({ "cabinet_id": "B001", "pickup_code": code }),
-            )
-            .await;
+        let got = fx.open(&token, "B001", &code).await;
         ok(&got, 200, "开柜成功");
         let (_, active) = fx.get("/api/v1/sessions/active", Auth::Bearer(&token)).await;
         assert_eq!(active["data"]["session"]["status"], "active", "{active}");
@@ -109,14 +103,7 @@ async fn concurrent_polls_receive_each_unlock_exactly_once() {
         for cabinet in ["A001", "A002", "B001", "C001"] {
             let id = fx.order(&token, cabinet, 1.0).await;
             let code = fx.pay(&token, id).await;
-            let got = fx
-                .post(
-                    "/api/devices/open/by-code/",
-                    Auth::Bearer(&token),
-                    json!({ "cabinet_id": cabinet, "pickup_code": code }),
-                )
-                .await;
-            ok(&got, 200, "开柜成功");
+            ok(&fx.open(&token, cabinet, &code).await, 200, "开柜成功");
             opened.push(cabinet.to_owned());
         }
         // 40 polls at once for 4 commands: each command exactly once.
@@ -204,12 +191,11 @@ async fn cabinets_on_a_uart_controller_open_through_the_service() {
         fx.set_balance("13900139000", 5_000).await;
         let id = fx.order(&token, "S002", 1.0).await;
         let code = fx.pay(&token, id).await;
-        let open = json!({ "cabinet_id": "S002", "pickup_code": code });
-        ok(&fx.post("/api/devices/open/by-code/", Auth::Bearer(&token), open.clone()).await, 200, "开柜成功");
+        ok(&fx.open(&token, "S002", &code).await, 200, "开柜成功");
         // The simulated person opens the door and closes it: the order is in use (Active).
         let rental = wait_for_state(&fx, id, locker_core::domain::RentalState::Active).await;
         assert_eq!(fx.poll().await, None, "no HTTP command for a UART controller");
-        ok(&fx.post("/api/devices/open/by-code/", Auth::Bearer(&token), open).await, 200, "开柜成功");
+        ok(&fx.open(&token, "S002", &code).await, 200, "开柜成功");
         assert_eq!(fx.db.store.get_rental(rental).await.unwrap().state, locker_core::domain::RentalState::Completed);
         assert_eq!(fx.get("/api/cabinets/S002/status/", Auth::None).await.1["data"]["status"], "available");
     }

@@ -222,6 +222,16 @@ impl Fx {
         ok(&got, 200, "支付成功")["pickup_code"].as_str().unwrap().to_owned()
     }
 
+    /// `POST /api/devices/open/by-code/` as `token` for `cabinet` with `code`.
+    pub async fn open(&self, token: &str, cabinet: &str, code: &str) -> (u16, Value) {
+        self.post(
+            "/api/devices/open/by-code/",
+            Auth::Bearer(token),
+            json!({ "cabinet_id": cabinet, "pickup_code": code }),
+        )
+        .await
+    }
+
     /// Takes `ESP32_001`'s next command; the cabinet it opens, if any.
     pub async fn poll(&self) -> Option<String> {
         let got = self.get("/api/devices/ESP32_001/open/", Auth::Key(&self.device_key)).await;

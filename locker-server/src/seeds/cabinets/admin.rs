@@ -19,10 +19,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
 use axum::extract::{RawQuery, State};
-use axum::http::HeaderMap;
 use chrono::{NaiveDate, TimeDelta, Timelike};
 use locker_core::domain::{Controller, Id, LockerStatus, Money, RentalState, Timestamp};
 use locker_core::orders::DeviceProfile;
@@ -32,7 +29,7 @@ use serde_json::{Value, json};
 use super::auth::AdminCaller;
 use super::cabinets::{ListQuery, all_lockers};
 use super::envelope::{
-    Entity, Fail, Reply, money, object, optional_bool, optional_str, query_int, query_pairs, query_value, required_str,
+    Body, Entity, Fail, Reply, money, optional_bool, optional_str, query_int, query_pairs, query_value, required_str,
 };
 use super::orders::{order_of, orders_matching};
 use super::views::{cabinet_status, cst, local_date, local_time, money_number, states_of};
@@ -213,10 +210,8 @@ pub async fn cabinets(
 pub async fn update_cabinet(
     State(state): State<CabinetsState>,
     AdminCaller(_admin): AdminCaller,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    Body(body): Body,
 ) -> Result<Reply, Fail> {
-    let body = object(&headers, body)?;
     let code = required_str(&body, "cabinet_id")?.trim();
     let status = match optional_str(&body, "status")? {
         None => None,
@@ -275,10 +270,8 @@ pub async fn devices(State(state): State<CabinetsState>, _admin: AdminCaller) ->
 pub async fn update_device(
     State(state): State<CabinetsState>,
     _admin: AdminCaller,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    Body(body): Body,
 ) -> Result<Reply, Fail> {
-    let body = object(&headers, body)?;
     let name = required_str(&body, "device_id")?.trim();
     let display_name = optional_str(&body, "name")?.map(str::trim).map(str::to_owned);
     let station = optional_str(&body, "station")?.map(str::trim).map(str::to_owned);

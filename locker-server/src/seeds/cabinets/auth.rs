@@ -7,10 +7,7 @@
 //! in (access token 24 h, refresh token rotated on use, reuse revokes the family). A user
 //! may read their own record by id; admins anyone's (`403` otherwise).
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{FromRequestParts, Path, State};
-use axum::http::HeaderMap;
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use locker_core::Error;
@@ -19,7 +16,7 @@ use locker_core::token::{TokenError, refresh};
 use serde_json::{Value, json};
 
 use super::CabinetsState;
-use super::envelope::{Entity, Fail, Reply, object, optional_str, required_str};
+use super::envelope::{Body, Entity, Fail, PathText, Reply, optional_str, required_str};
 use super::views::local_time;
 use crate::seeds::BearerError;
 
@@ -130,12 +127,7 @@ fn new_account(body: &serde_json::Map<String, Value>) -> Result<(NewUser, String
 }
 
 /// `POST /api/auth/register/`: `201 注册成功` with `{user, access, refresh}`.
-pub async fn register(
-    State(state): State<CabinetsState>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Reply, Fail> {
-    let body = object(&headers, body)?;
+pub async fn register(State(state): State<CabinetsState>, Body(body): Body) -> Result<Reply, Fail> {
     let (mut new, password) = new_account(&body)?;
     new.password_hash = state.passwords.hash(&password).map_err(|e| Fail::from_core(e, Entity::User))?;
     let user = state.store.create_user(new, state.now()).await.map_err(|e| match e {
@@ -166,12 +158,7 @@ async fn authenticate(state: &CabinetsState, found: locker_core::Result<User>, p
 }
 
 /// `POST /api/auth/login/` by phone: `登录成功` with `{user, access, refresh}`.
-pub async fn login(
-    State(state): State<CabinetsState>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Reply, Fail> {
-    let body = object(&headers, body)?;
+pub async fn login(State(state): State<CabinetsState>, Body(body): Body) -> Result<Reply, Fail> {
     let phone = required_str(&body, "phone")?.trim();
     let password = required_str(&body, "password")?;
     let user = authenticate(&state, state.store.get_user_by_phone(phone).await, password).await?;
@@ -186,12 +173,7 @@ fn pair(access: String, refresh: String) -> Response {
 }
 
 /// `POST /api/auth/token/` by username: bare `{access, refresh}`.
-pub async fn token(
-    State(state): State<CabinetsState>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, Fail> {
-    let body = object(&headers, body)?;
+pub async fn token(State(state): State<CabinetsState>, Body(body): Body) -> Result<Response, Fail> {
     let username = required_str(&body, "username")?.trim();
     let password = required_str(&body, "password")?;
     let user = authenticate(&state, state.store.get_user_by_username(username).await, password).await?;
@@ -200,12 +182,7 @@ pub async fn token(
 }
 
 /// `POST /api/auth/token/refresh/`: rotates the refresh token; bare `{access, refresh}`.
-pub async fn token_refresh(
-    State(state): State<CabinetsState>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, Fail> {
-    let body = object(&headers, body)?;
+pub async fn token_refresh(State(state): State<CabinetsState>, Body(body): Body) -> Result<Response, Fail> {
     let presented = required_str(&body, "refresh")?;
     let now = state.now();
     let next = refresh::refresh(state.store.as_ref(), presented, now, refresh::DEFAULT_REFRESH_LIFETIME_SECS)
@@ -239,9 +216,8 @@ pub async fn me(State(state): State<CabinetsState>, Caller(user): Caller) -> Res
 pub async fn user_by_id(
     State(state): State<CabinetsState>,
     Caller(caller): Caller,
-    path: Result<Path<String>, axum::extract::rejection::PathRejection>,
+    PathText(raw): PathText,
 ) -> Result<Reply, Fail> {
-    let raw = path.map(|Path(p)| p).unwrap_or_default();
     let not_found = || Fail::not_found(Entity::User, &raw);
     let number: i64 = raw.parse().map_err(|_| not_found())?;
     let id = state.store.user_by_number(number).await.map_err(Fail::core)?.ok_or_else(not_found)?;

@@ -8,17 +8,14 @@
 
 use std::collections::HashMap;
 
-use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, PathRejection};
-use axum::extract::{Path, RawQuery, State};
-use axum::http::HeaderMap;
+use axum::extract::{RawQuery, State};
 use locker_core::domain::{Id, Locker, LockerSize, LockerStatus, NewLocker};
 use locker_core::ports::{LockerFilter, Store};
 use serde_json::{Map, Value, json};
 
 use super::CabinetsState;
 use super::auth::AdminCaller;
-use super::envelope::{Entity, Fail, Reply, money, object, query_pairs, query_value, required_str};
+use super::envelope::{Body, Entity, Fail, PathText, Reply, money, query_pairs, query_value, required_str};
 use super::views::{cabinet_status, cabinet_status_display, is_locked, size_display};
 
 /// Every locker matching `filter`, ordered by code.
@@ -110,9 +107,8 @@ pub async fn available(State(state): State<CabinetsState>, RawQuery(query): RawQ
 }
 
 /// A cabinet's code from the path, and the locker (`404 柜子不存在` when there is none).
-pub async fn locker_of(state: &CabinetsState, path: Result<Path<String>, PathRejection>) -> Result<Locker, Fail> {
-    let code = path.map(|Path(c)| c).unwrap_or_default();
-    state.store.get_locker_by_code(&code).await.map_err(|e| Fail::from_core(e, Entity::Cabinet))
+pub async fn locker_of(state: &CabinetsState, code: &str) -> Result<Locker, Fail> {
+    state.store.get_locker_by_code(code).await.map_err(|e| Fail::from_core(e, Entity::Cabinet))
 }
 
 /// The number of `locker`.
@@ -163,13 +159,7 @@ async fn new_cabinet(state: &CabinetsState, body: &Map<String, Value>) -> Result
 }
 
 /// `POST /api/cabinets/create/` (admin): `201 创建成功`.
-pub async fn create(
-    State(state): State<CabinetsState>,
-    _admin: AdminCaller,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Reply, Fail> {
-    let body = object(&headers, body)?;
+pub async fn create(State(state): State<CabinetsState>, _admin: AdminCaller, Body(body): Body) -> Result<Reply, Fail> {
     let new = new_cabinet(&state, &body).await?;
     let locker = state.store.create_locker(new, state.now()).await.map_err(|e| match e {
         locker_core::Error::AlreadyExists { value, .. } => Fail {
@@ -194,11 +184,8 @@ pub async fn create(
 }
 
 /// `GET /api/cabinets/<cabinet_id>/`: the list item plus `device_id` and `is_locked`.
-pub async fn detail(
-    State(state): State<CabinetsState>,
-    path: Result<Path<String>, PathRejection>,
-) -> Result<Reply, Fail> {
-    let locker = locker_of(&state, path).await?;
+pub async fn detail(State(state): State<CabinetsState>, PathText(path): PathText) -> Result<Reply, Fail> {
+    let locker = locker_of(&state, &path).await?;
     let numbers = state.store.locker_numbers().await.map_err(Fail::core)?;
     let device = match locker.controller_id {
         Some(id) => Some(state.store.get_controller(id).await.map_err(Fail::core)?.name),
@@ -211,11 +198,8 @@ pub async fn detail(
 }
 
 /// `GET /api/cabinets/<cabinet_id>/status/`: status, price and door, read now.
-pub async fn status(
-    State(state): State<CabinetsState>,
-    path: Result<Path<String>, PathRejection>,
-) -> Result<Reply, Fail> {
-    let locker = locker_of(&state, path).await?;
+pub async fn status(State(state): State<CabinetsState>, PathText(path): PathText) -> Result<Reply, Fail> {
+    let locker = locker_of(&state, &path).await?;
     let id = number_of(&state, &locker).await?;
     Ok(Reply::success(json!({
         "id": id,

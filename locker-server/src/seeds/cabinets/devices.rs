@@ -13,10 +13,7 @@
 //!   overlap. After the first opening the same code is issued again for the pickup.
 //! - A device may poll only its own queue (`403` otherwise); a deactivated device is `403`.
 
-use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, PathRejection};
-use axum::extract::{FromRequestParts, Path, State};
-use axum::http::HeaderMap;
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use locker_core::Error;
 use locker_core::domain::{
@@ -29,7 +26,7 @@ use serde_json::{Map, Value, json};
 
 use super::CabinetsState;
 use super::auth::{AdminCaller, Caller};
-use super::envelope::{Entity, Fail, Reply, object, required_str};
+use super::envelope::{Body, Entity, Fail, PathText, Reply, required_str};
 use super::orders::{Order, issue_code, order_of};
 use super::views::{local_time, utc_time};
 
@@ -60,9 +57,8 @@ impl FromRequestParts<CabinetsState> for Device {
 }
 
 /// A controller by its name from the path (`404 设备不存在`).
-async fn device_of(state: &CabinetsState, path: Result<Path<String>, PathRejection>) -> Result<Controller, Fail> {
-    let name = path.map(|Path(p)| p).unwrap_or_default();
-    state.store.get_controller_by_name(&name).await.map_err(|e| Fail::from_core(e, Entity::Device))
+async fn device_of(state: &CabinetsState, name: &str) -> Result<Controller, Fail> {
+    state.store.get_controller_by_name(name).await.map_err(|e| Fail::from_core(e, Entity::Device))
 }
 
 /// An optional `battery_level` (0 to 100).
@@ -100,10 +96,8 @@ async fn beat(
 pub async fn heartbeat(
     State(state): State<CabinetsState>,
     Device(device): Device,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    Body(body): Body,
 ) -> Result<Reply, Fail> {
-    let body = object(&headers, body)?;
     let level = battery(&body)?;
     let data = json!({ "battery_level": level });
     let device = beat(&state, device, level, ("heartbeat", "心跳", &data)).await?;
@@ -174,10 +168,8 @@ async fn record_door(state: &CabinetsState, locker: &Locker, door: DoorState, de
 pub async fn status(
     State(state): State<CabinetsState>,
     Device(device): Device,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    Body(body): Body,
 ) -> Result<Reply, Fail> {
-    let body = object(&headers, body)?;
     let level = battery(&body)?;
     let doors = door_reports(&state, &device, &body).await?;
     for (locker, door) in &doors {
@@ -204,10 +196,8 @@ fn opening_event(rental: &Rental) -> Result<(RentalEvent, TxAction), Fail> {
 pub async fn open_by_code(
     State(state): State<CabinetsState>,
     Caller(caller): Caller,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    Body(body): Body,
 ) -> Result<Reply, Fail> {
-    let body = object(&headers, body)?;
     let code = required_str(&body, "cabinet_id")?.trim();
     let pickup = required_str(&body, "pickup_code")?.trim();
     let locker = state.store.get_locker_by_code(code).await.map_err(|e| Fail::from_core(e, Entity::Cabinet))?;
@@ -291,9 +281,9 @@ async fn queue_opening(
 pub async fn poll(
     State(state): State<CabinetsState>,
     Device(device): Device,
-    path: Result<Path<String>, PathRejection>,
+    PathText(path): PathText,
 ) -> Result<Reply, Fail> {
-    let named = device_of(&state, path).await?;
+    let named = device_of(&state, &path).await?;
     if named.id != device.id {
         return Err(Fail::forbidden(format!("this key belongs to device {}", device.name)));
     }
@@ -322,9 +312,9 @@ pub const LOG_LIMIT: u32 = 100;
 pub async fn logs(
     State(state): State<CabinetsState>,
     _admin: AdminCaller,
-    path: Result<Path<String>, PathRejection>,
+    PathText(path): PathText,
 ) -> Result<Reply, Fail> {
-    let device = device_of(&state, path).await?;
+    let device = device_of(&state, &path).await?;
     let rows = state.store.device_logs(device.id, LOG_LIMIT).await.map_err(Fail::core)?;
     let items: Vec<Value> = rows
         .iter()

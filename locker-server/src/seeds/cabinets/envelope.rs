@@ -5,6 +5,8 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use locker_core::Error;
@@ -195,8 +197,34 @@ impl Entity {
     }
 }
 
-/// The request body as a JSON object.
-pub fn object(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Map<String, Value>, Fail> {
+/// The request body as a JSON object; anything else is `400 参数错误` (413 when too large).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Body(pub Map<String, Value>);
+
+impl<S: Send + Sync> FromRequest<S> for Body {
+    type Rejection = Fail;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let headers = req.headers().clone();
+        object(&headers, Bytes::from_request(req, state).await).map(Body)
+    }
+}
+
+/// The one path parameter as text; text that is not UTF-8 is the empty string (found by no
+/// lookup, so the route answers its `404`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathText(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathText {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let text = Path::<String>::from_request_parts(parts, state).await.map(|Path(p)| p).unwrap_or_default();
+        Ok(PathText(text))
+    }
+}
+
+fn object(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Map<String, Value>, Fail> {
     crate::seeds::json_object(headers, body).map_err(|e| match e {
         BodyError::NotJson => Fail::invalid("Content-Type", "expected `Content-Type: application/json`"),
         BodyError::Unreadable(text, status) => Fail { status, ..Fail::invalid("body", text) },

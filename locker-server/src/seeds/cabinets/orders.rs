@@ -8,10 +8,8 @@
 //! the same way (`payment_method` optional, default `balance`). Only pending orders can be
 //! cancelled. Another user's order is `404 订单不存在`; admins see every order.
 
-use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, PathRejection};
-use axum::extract::{Path, RawQuery, State};
-use axum::http::HeaderMap;
+use axum::extract::{FromRequestParts, RawQuery, State};
+use axum::http::request::Parts;
 use locker_core::Error;
 use locker_core::alloc::{AllocationRequest, LockerChoice};
 use locker_core::domain::{
@@ -24,7 +22,7 @@ use serde_json::{Map, Value, json};
 
 use super::CabinetsState;
 use super::auth::Caller;
-use super::envelope::{Entity, Fail, Reply, hours, object, query_pairs, query_value, required_str};
+use super::envelope::{Body, Entity, Fail, PathText, Reply, hours, query_pairs, query_value, required_str};
 use super::payment::PaymentRefused;
 use super::views::{hours_text, naive_time, order_no, order_status_display, states_of, total_amount};
 
@@ -45,6 +43,22 @@ impl Order {
     /// `status` and `status_display`.
     fn status(&self) -> (&'static str, &'static str) {
         (self.rental.state.order_status(), order_status_display(self.rental.state))
+    }
+
+    /// The order as created: number, cabinet, status, hours and money.
+    pub fn booking_json(&self) -> Value {
+        let (status, display) = self.status();
+        json!({
+            "id": self.number,
+            "order_no": order_no(&self.rental),
+            "cabinet_id": self.locker.code,
+            "cabinet_size": self.locker.size,
+            "status": status,
+            "status_display": display,
+            "duration_hours": hours_text(self.rental.half_hours),
+            "price_per_hour": self.rental.price_per_hour.to_string(),
+            "total_amount": total_amount(&self.rental).to_string(),
+        })
     }
 
     /// The item of `GET /api/orders/my/`.
@@ -85,8 +99,18 @@ pub async fn order_of(state: &CabinetsState, rental: Rental) -> Result<Order, Fa
     Ok(Order { number, rental, locker })
 }
 
-fn path_text(path: Result<Path<String>, PathRejection>) -> String {
-    path.map(|Path(p)| p).unwrap_or_default()
+/// The caller and the order the path names (`404 订单不存在` when it is someone else's).
+pub struct CallerOrder(pub User, pub Order);
+
+impl FromRequestParts<CabinetsState> for CallerOrder {
+    type Rejection = Fail;
+
+    async fn from_request_parts(parts: &mut Parts, state: &CabinetsState) -> Result<Self, Self::Rejection> {
+        let Caller(caller) = Caller::from_request_parts(parts, state).await?;
+        let Ok(PathText(raw)) = PathText::from_request_parts(parts, state).await;
+        let order = load(state, &raw, &caller).await?;
+        Ok(CallerOrder(caller, order))
+    }
 }
 
 /// A log row for a change `caller` made to `rental`.
@@ -104,10 +128,8 @@ fn log_row(action: TxAction, caller: &User, details: Value, now: Timestamp) -> N
 pub async fn create(
     State(state): State<CabinetsState>,
     Caller(caller): Caller,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    Body(body): Body,
 ) -> Result<Reply, Fail> {
-    let body = object(&headers, body)?;
     let code = required_str(&body, "cabinet_id")?.trim();
     let duration = hours(&body, "duration_hours")?;
     let locker = state.store.get_locker_by_code(code).await.map_err(|e| Fail::from_core(e, Entity::Cabinet))?;
@@ -130,21 +152,7 @@ pub async fn create(
             other => Fail::from_core(other, Entity::Cabinet),
         })?;
     let order = Order { number: state.store.order_number(rental.id).await.map_err(Fail::core)?, rental, locker };
-    let (status, display) = order.status();
-    Ok(Reply::created(
-        "订单创建成功",
-        json!({
-            "id": order.number,
-            "order_no": order_no(&order.rental),
-            "cabinet_id": order.locker.code,
-            "cabinet_size": order.locker.size,
-            "status": status,
-            "status_display": display,
-            "duration_hours": hours_text(order.rental.half_hours),
-            "price_per_hour": order.rental.price_per_hour.to_string(),
-            "total_amount": total_amount(&order.rental).to_string(),
-        }),
-    ))
+    Ok(Reply::created("订单创建成功", order.booking_json()))
 }
 
 /// `GET /api/orders/my/?status`: the caller's orders, newest first.
@@ -199,32 +207,17 @@ pub async fn issue_code(state: &CabinetsState, order: &Order) -> Result<String, 
 }
 
 /// `GET /api/orders/<order_id>/`.
-pub async fn detail(
-    State(state): State<CabinetsState>,
-    Caller(caller): Caller,
-    path: Result<Path<String>, PathRejection>,
-) -> Result<Reply, Fail> {
-    let order = load(&state, &path_text(path), &caller).await?;
+pub async fn detail(State(state): State<CabinetsState>, CallerOrder(_, order): CallerOrder) -> Result<Reply, Fail> {
     let owner = match order.rental.user_id {
         Some(id) => state.store.get_user(id).await.map_err(Fail::core)?.phone,
         None => None,
     };
     let code = pickup_code(&state, &order).await?;
-    let (status, display) = order.status();
-    Ok(Reply::success(json!({
-        "id": order.number,
-        "order_no": order_no(&order.rental),
-        "user_phone": owner,
-        "cabinet_id": order.locker.code,
-        "cabinet_size": order.locker.size,
-        "status": status,
-        "status_display": display,
-        "duration_hours": hours_text(order.rental.half_hours),
-        "price_per_hour": order.rental.price_per_hour.to_string(),
-        "total_amount": total_amount(&order.rental).to_string(),
-        "pickup_code": code,
-        "end_time": order.rental.paid_until.map(naive_time),
-    })))
+    let mut v = order.booking_json();
+    v["user_phone"] = json!(owner);
+    v["pickup_code"] = json!(code);
+    v["end_time"] = json!(order.rental.paid_until.map(naive_time));
+    Ok(Reply::success(v))
 }
 
 /// The `payment_method` of a body (`default` when absent).
@@ -285,13 +278,9 @@ async fn charge_event(
 /// `POST /api/orders/<order_id>/pay/`: `支付成功` with the pickup code.
 pub async fn pay(
     State(state): State<CabinetsState>,
-    Caller(caller): Caller,
-    path: Result<Path<String>, PathRejection>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    CallerOrder(caller, order): CallerOrder,
+    Body(body): Body,
 ) -> Result<Reply, Fail> {
-    let order = load(&state, &path_text(path), &caller).await?;
-    let body = object(&headers, body)?;
     let method = payment_method(&body, None)?;
     if order.rental.state != RentalState::PendingPayment {
         return Err(Fail::refused("订单已支付或已取消", format!("the order is {}", order.rental.state.order_status())));
@@ -315,13 +304,9 @@ pub async fn pay(
 /// `POST /api/orders/<order_id>/extend/`: `续费成功`; paid and in-use orders only.
 pub async fn extend(
     State(state): State<CabinetsState>,
-    Caller(caller): Caller,
-    path: Result<Path<String>, PathRejection>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    CallerOrder(caller, order): CallerOrder,
+    Body(body): Body,
 ) -> Result<Reply, Fail> {
-    let order = load(&state, &path_text(path), &caller).await?;
-    let body = object(&headers, body)?;
     let added = hours(&body, "additional_hours")?;
     let method = payment_method(&body, Some(PaymentMethod::Balance))?;
     if !matches!(order.rental.state, RentalState::Reserved | RentalState::Active) {
@@ -346,10 +331,8 @@ pub async fn extend(
 /// `POST /api/orders/<order_id>/cancel/`: `订单已取消`; pending orders only.
 pub async fn cancel(
     State(state): State<CabinetsState>,
-    Caller(caller): Caller,
-    path: Result<Path<String>, PathRejection>,
+    CallerOrder(caller, order): CallerOrder,
 ) -> Result<Reply, Fail> {
-    let order = load(&state, &path_text(path), &caller).await?;
     let refused = |why: String| Fail::refused("只有待支付的订单可以取消", why);
     if order.rental.state != RentalState::PendingPayment {
         return Err(refused(format!("the order is {}", order.rental.state.order_status())));
