@@ -502,6 +502,44 @@ async fn orders_create_list_detail_pay_extend_cancel() {
 }
 
 #[tokio::test]
+async fn unpaid_orders_release_their_cabinet_after_15_minutes() {
+    for db in backends().await {
+        let fx = Fx::new(db).await;
+        let token = fx.register("testuser", "13900139000").await;
+        let other = fx.register("other", "13700137000").await;
+        fx.set_balance("13900139000", 10_000).await;
+        let stale = fx.order(&token, "A001", 1.0).await;
+        fx.clock.advance(14 * 60);
+        let body = json!({ "cabinet_id": "A001", "duration_hours": 1 });
+        fail(&fx.post("/api/orders/create/", Auth::Bearer(&other), body.clone()).await, 400, "柜子不可用");
+        fx.clock.advance(60);
+        // Fifteen minutes unpaid: the cabinet goes to the next customer.
+        let got = fx.post("/api/orders/create/", Auth::Bearer(&other), body).await;
+        ok(&got, 201, "订单创建成功");
+        let got = fx.get(&format!("/api/orders/{stale}/"), Auth::Bearer(&token)).await;
+        assert_eq!(
+            (&got.1["data"]["status"], &got.1["data"]["status_display"]),
+            (&json!("cancelled"), &json!("已取消"))
+        );
+        let pay = json!({ "payment_method": "balance" });
+        fail(
+            &fx.post(&format!("/api/orders/{stale}/pay/"), Auth::Bearer(&token), pay).await,
+            400,
+            "订单已支付或已取消",
+        );
+        assert_eq!(fx.balance("13900139000").await, 10_000);
+        // Looking at a stale order also frees its cabinet.
+        let late = fx.order(&token, "A002", 1.0).await;
+        fx.clock.advance(15 * 60);
+        assert_eq!(
+            fx.get(&format!("/api/orders/{late}/"), Auth::Bearer(&token)).await.1["data"]["status"],
+            "cancelled"
+        );
+        assert_eq!(fx.get("/api/cabinets/A002/status/", Auth::None).await.1["data"]["status"], "available");
+    }
+}
+
+#[tokio::test]
 async fn devices_heartbeat_status_open_by_code_poll_and_logs() {
     for db in backends().await {
         let fx = Fx::new(db).await;
@@ -566,7 +604,7 @@ async fn devices_heartbeat_status_open_by_code_poll_and_logs() {
         let id = fx.order(&token, "B001", 4.0).await;
         let code = fx.pay(&token, id).await;
         let wrong = if code == "000000" { "000001" } else { "000000" };
-        fail(&fx.open(&token, "B001", &wrong).await, 400, "无效的取件码或订单已过期");
+        fail(&fx.open(&token, "B001", wrong).await, 400, "无效的取件码或订单已过期");
         fail(&fx.open(&token, "C001", &code).await, 400, "无效的取件码或订单已过期");
         fail(&fx.open(&token, "Z999", &code).await, 404, "柜子不存在");
         fail(

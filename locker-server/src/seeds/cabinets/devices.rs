@@ -6,11 +6,14 @@
 //!   10 minutes counts as offline). In `cabinet_status`, `true` means the door is closed;
 //!   each cabinet must be wired to the reporting controller. A door reported closed ends
 //!   the `Opening` of the rental waiting for it (the order becomes in use, `Active`).
-//! - Opening by code: the code is checked and used up, the rental moves (`paid` -> in use,
-//!   or, the second time, in use -> `completed`, freeing the cabinet), and an unlock is
-//!   queued for the cabinet's controller — all in one transaction. The controller takes it
-//!   with `GET /api/devices/<device_id>/open/`, each command exactly once even when polls
-//!   overlap. After the first opening the same code is issued again for the pickup.
+//! - Opening by code (any signed-in user holding the code: the code is the credential, and
+//!   tries are limited per cabinet per hour): the code is checked and used up; then, in one
+//!   transaction, the rental moves (`paid` -> in use, or, the second time, in use ->
+//!   `completed`, freeing the cabinet) and an unlock is queued for the cabinet's controller,
+//!   which takes it with `GET /api/devices/<device_id>/open/`, each command exactly once even
+//!   when polls overlap. A controller attached to the locker service (UART) is driven by the
+//!   service instead. After the first opening the same code is issued again for the pickup;
+//!   a refused opening of a live order issues it again too.
 //! - A device may poll only its own queue (`403` otherwise); a deactivated device is `403`.
 
 use axum::extract::{FromRequestParts, State};
@@ -21,13 +24,12 @@ use locker_core::domain::{
     RentalState, TxAction, User,
 };
 use locker_core::orders::{NewCommand, OrderChange};
-use locker_core::ports::{Page, RentalFilter};
 use serde_json::{Map, Value, json};
 
 use super::CabinetsState;
 use super::auth::{AdminCaller, Caller};
 use super::envelope::{Body, Entity, Fail, PathText, Reply, required_str};
-use super::orders::{Order, issue_code, order_of};
+use super::orders::{Order, issue_code, live_rental, order_of};
 use super::views::{local_time, utc_time};
 
 /// The controller a request's `X-API-Key` belongs to (active).
@@ -129,13 +131,6 @@ async fn door_reports(
         out.push((locker, if closed { DoorState::Closed } else { DoorState::Open }));
     }
     Ok(out)
-}
-
-/// The live rental of `locker`, if any.
-async fn live_rental(state: &CabinetsState, locker: &Locker) -> Result<Option<Rental>, Fail> {
-    let filter = RentalFilter { locker_id: Some(locker.id), live_only: true, ..Default::default() };
-    let page = Page::new(1, 1).map_err(Fail::core)?;
-    Ok(state.store.list_rentals(&filter, page).await.map_err(Fail::core)?.items.pop())
 }
 
 /// Records what `locker`'s door says; a close ends the opening of the rental waiting for it.

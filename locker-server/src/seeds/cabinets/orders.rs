@@ -6,7 +6,8 @@
 //! or goes through the [`super::payment::PaymentProvider`] for `wechat`/`alipay`, then
 //! issues the 6-digit pickup code. Extending a paid or in-use order charges the added time
 //! the same way (`payment_method` optional, default `balance`). Only pending orders can be
-//! cancelled. Another user's order is `404 订单不存在`; admins see every order.
+//! cancelled. An order left unpaid for [`PAYMENT_WINDOW`] expires (shown `cancelled`) and frees
+//! its cabinet. Another user's order is `404 订单不存在`; admins see every order.
 
 use axum::extract::{FromRequestParts, RawQuery, State};
 use axum::http::request::Parts;
@@ -17,7 +18,7 @@ use locker_core::domain::{
     Role, Timestamp, TxAction, User,
 };
 use locker_core::orders::{Charge, OrderChange, PaymentMethod, PaymentPurpose};
-use locker_core::ports::{NewRental, RentalQuery};
+use locker_core::ports::{NewRental, Page, RentalFilter, RentalQuery};
 use serde_json::{Map, Value, json};
 
 use super::CabinetsState;
@@ -28,6 +29,42 @@ use super::views::{hours_text, naive_time, order_no, order_status_display, state
 
 /// How long a pickup code stays valid after the paid end (the renter may come late).
 pub const PICKUP_GRACE: chrono::TimeDelta = chrono::TimeDelta::days(30);
+
+/// How long an unpaid order holds its cabinet; after that it expires (shown `cancelled`)
+/// the next time anyone looks at it or books the cabinet.
+pub const PAYMENT_WINDOW: chrono::TimeDelta = chrono::TimeDelta::minutes(15);
+
+/// `rental` as it is now: an order left unpaid past [`PAYMENT_WINDOW`] is expired first,
+/// freeing its cabinet.
+pub async fn expire_if_unpaid(state: &CabinetsState, rental: Rental) -> Result<Rental, Fail> {
+    let now = state.now();
+    let stale = rental.kind == RentalKind::Order
+        && rental.state == RentalState::PendingPayment
+        && now - rental.created_at >= PAYMENT_WINDOW;
+    if !stale {
+        return Ok(rental);
+    }
+    let (next, _) = rental.apply(RentalEvent::Expire, now).map_err(|e| Fail::core(e.into()))?;
+    let log = NewTxLog {
+        details: json!({ "reason": "not paid in time", "payment_window_minutes": PAYMENT_WINDOW.num_minutes() }),
+        device: Some("api".into()),
+        ..NewTxLog::new(TxAction::Cancel, now)
+    };
+    let expected = RentalState::PendingPayment;
+    match state.store.transition_rental(rental.id, expected, &next, Some(LockerStatus::Available), log).await {
+        Ok(expired) => Ok(expired),
+        // Paid, cancelled or expired meanwhile: read what it is.
+        Err(Error::Conflict(_)) => state.store.get_rental(rental.id).await.map_err(Fail::core),
+        Err(e) => Err(Fail::core(e)),
+    }
+}
+
+/// The live rental of `locker`, if any.
+pub async fn live_rental(state: &CabinetsState, locker: &Locker) -> Result<Option<Rental>, Fail> {
+    let filter = RentalFilter { locker_id: Some(locker.id), live_only: true, ..Default::default() };
+    let page = Page::new(1, 1).map_err(Fail::core)?;
+    Ok(state.store.list_rentals(&filter, page).await.map_err(Fail::core)?.items.pop())
+}
 
 /// An order with what every view needs.
 pub struct Order {
@@ -85,6 +122,7 @@ pub async fn load(state: &CabinetsState, raw: &str, caller: &User) -> Result<Ord
     let number: i64 = raw.parse().map_err(|_| not_found())?;
     let id = state.store.order_by_number(number).await.map_err(Fail::core)?.ok_or_else(not_found)?;
     let rental = state.store.get_rental(id).await.map_err(|e| Fail::from_core(e, Entity::Order))?;
+    let rental = expire_if_unpaid(state, rental).await?;
     if rental.kind != RentalKind::Order || (rental.user_id != Some(caller.id) && caller.role != Role::Admin) {
         return Err(not_found());
     }
@@ -92,8 +130,9 @@ pub async fn load(state: &CabinetsState, raw: &str, caller: &User) -> Result<Ord
     Ok(Order { number, rental, locker })
 }
 
-/// An order from a rental the caller already holds.
+/// An order from a rental the caller already holds (expired first if left unpaid).
 pub async fn order_of(state: &CabinetsState, rental: Rental) -> Result<Order, Fail> {
+    let rental = expire_if_unpaid(state, rental).await?;
     let number = state.store.order_number(rental.id).await.map_err(Fail::core)?;
     let locker = state.store.get_locker(rental.locker_id).await.map_err(Fail::core)?;
     Ok(Order { number, rental, locker })
@@ -133,6 +172,9 @@ pub async fn create(
     let code = required_str(&body, "cabinet_id")?.trim();
     let duration = hours(&body, "duration_hours")?;
     let locker = state.store.get_locker_by_code(code).await.map_err(|e| Fail::from_core(e, Entity::Cabinet))?;
+    if let Some(held) = live_rental(&state, &locker).await? {
+        expire_if_unpaid(&state, held).await?;
+    }
     let now = state.now();
     let new = NewRental {
         user_id: Some(caller.id),
