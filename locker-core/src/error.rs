@@ -50,6 +50,9 @@ pub enum Error {
     /// The locker is held by a rental, so it cannot be changed that way now.
     #[error("locker {0} is in use")]
     LockerInUse(String),
+    /// The user's balance is less than the amount to debit; nothing was taken.
+    #[error("insufficient balance")]
+    InsufficientBalance,
     /// A rental or door event that is not allowed in the current state.
     #[error(transparent)]
     Transition(#[from] TransitionError),
@@ -102,6 +105,7 @@ impl Error {
             Error::Conflict(_) => ErrorCode::Conflict,
             Error::NoAvailableLocker => ErrorCode::NoAvailableLocker,
             Error::LockerInUse(_) => ErrorCode::LockerInUse,
+            Error::InsufficientBalance => ErrorCode::InsufficientBalance,
             Error::Transition(_) => ErrorCode::InvalidTransition,
             Error::Storage { .. } => ErrorCode::Storage,
             Error::Config(_) => ErrorCode::Config,
@@ -140,6 +144,8 @@ pub enum ErrorCode {
     InvalidTransition = 201,
     /// The locker is held by a rental.
     LockerInUse = 202,
+    /// The balance is less than the amount to debit.
+    InsufficientBalance = 203,
 
     // 3xx: codes and tokens
     /// Wrong credentials.

@@ -15,7 +15,9 @@
 //! - `face` (feature `face`): detection, alignment, embedding and matching.
 //! - `service`: [`service::LockerService`], the seeds' flows composed from all of the above.
 //! - [`barcode`]: scanner records (seed 002) checked against their symbology;
-//!   [`accounts`]: integer user numbers and "log out everywhere" for the seed surfaces.
+//!   [`accounts`]: integer user numbers and "log out everywhere" for the seed surfaces;
+//!   [`orders`]: paid orders with atomic balance debits, payments, and commands queued
+//!   for controllers that poll over HTTP (seed 001).
 //!
 //! The protocol and domain logic are sans-IO: they take bytes, events and time and return
 //! bytes and actions. IO sits at the edges behind the small traits in [`ports`].
@@ -36,6 +38,7 @@ pub mod error;
 #[cfg(feature = "face")]
 pub mod face;
 pub mod link;
+pub mod orders;
 pub mod ports;
 #[cfg(feature = "serial")]
 pub mod serial;

@@ -110,7 +110,7 @@ async fn serve(global: &Global, args: Args) -> anyhow::Result<()> {
     service.attach_controller(controller.id, driver);
     tokio::spawn(service.clone().run_timers());
 
-    let seeds = seed_routers(&global.db, &args, &keys).await?;
+    let seeds = seed_routers(&global.db, &args, &keys, service.clone()).await?;
     let mut state = locker_server::AppState::new(
         stores.store.clone(),
         stores.tokens.clone(),
@@ -139,18 +139,29 @@ async fn serve(global: &Global, args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The seed-002 (`/api/barcodes`) and seed-003 (`/apis/auth/*`) surfaces on the same
-/// database and keys; OTP e-mails go to the `--otp-outbox` file.
-async fn seed_routers(url: &str, args: &Args, keys: &ServiceKeys) -> anyhow::Result<axum::Router> {
-    use locker_server::seeds::{barcodes, open_store, otp_login};
+/// The seed-001 (`/api/…/` cabinets, orders, devices), seed-002 (`/api/barcodes`) and
+/// seed-003 (`/apis/auth/*`) surfaces on the same database and keys; OTP e-mails go to the
+/// `--otp-outbox` file. Seed-001 cabinets wired to the attached controller open through
+/// `service`.
+async fn seed_routers(
+    url: &str,
+    args: &Args,
+    keys: &ServiceKeys,
+    service: Arc<LockerService>,
+) -> anyhow::Result<axum::Router> {
+    use locker_server::seeds::{barcodes, cabinets, open_store, otp_login};
     let store = open_store(url).await?;
     let clock: Arc<dyn locker_core::ports::Clock> = Arc::new(locker_core::ports::SystemClock);
     let access = Arc::new(AccessTokens::new(keys.jwt.clone()));
     let barcodes = barcodes::router(barcodes::BarcodeState::new(store.clone(), store.clone(), access, clock.clone()));
     let otp = locker_core::token::otp::Otp::new(keys.otp_pepper.clone(), Default::default());
     let outbox = Arc::new(locker_core::token::otp::FileOutbox::new(&args.otp_outbox));
-    let otp_login = otp_login::router(otp_login::OtpLoginState::new(store, keys.jwt.clone(), otp, outbox, clock));
-    Ok(barcodes.merge(otp_login))
+    let otp_login =
+        otp_login::router(otp_login::OtpLoginState::new(store.clone(), keys.jwt.clone(), otp, outbox, clock.clone()));
+    let pickup = locker_core::token::pickup::PickupCodes::new(keys.pickup_pepper.clone());
+    let cabinets = cabinets::CabinetsState::new(store, keys.jwt.clone(), Passwords::new()?, pickup, clock);
+    let cabinets = cabinets::router(cabinets.with_service(service));
+    Ok(barcodes.merge(otp_login).merge(cabinets))
 }
 
 /// The controller the lockers are wired to; created when missing (the simulator's).

@@ -39,6 +39,7 @@ use chrono::TimeDelta;
 use tokio::sync::broadcast;
 
 pub use credential::Proof;
+pub use devices::LOW_BATTERY_PERCENT;
 pub use events::ServiceEvent;
 pub use keys::ServiceKeys;
 pub use rentals::{CheckIn, CheckInRequest, CheckedOut, ForceOpened, Reopened};
@@ -177,6 +178,12 @@ impl LockerService {
     /// Every store.
     pub fn stores(&self) -> &Stores {
         &self.stores
+    }
+
+    /// Whether a driver is attached for controller `controller_id` (its unlocks go through
+    /// this service rather than a queue for a controller that polls over HTTP).
+    pub fn drives(&self, controller_id: Id) -> bool {
+        self.controllers.read().unwrap_or_else(|e| e.into_inner()).contains_key(&controller_id)
     }
 
     /// The QR key ring (issue with [`QrKeyring::issue`]).

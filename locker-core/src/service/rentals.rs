@@ -68,6 +68,15 @@ pub struct ForceOpened {
     pub command_sent_at: Timestamp,
 }
 
+/// What to do with a just-opened rental whose relay could not be fired.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OnUnlockFailure {
+    /// Cancel it (nothing was paid).
+    Cancel,
+    /// Keep it and raise a `lock_jam` alert (a paid order: staff opens by hand).
+    CallStaff,
+}
+
 /// Who did something and how, for the log row of a transition.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct LogCtx {
@@ -196,15 +205,53 @@ impl LockerService {
         if rental.user_id != Some(user) {
             return Err(crate::token::TokenError::Invalid.into());
         }
-        let ctx = LogCtx::person(Some(user), AuthMethod::QrCode, None);
+        self.open_paid(rental, Some(user), AuthMethod::QrCode, OnUnlockFailure::Cancel).await
+    }
+
+    /// `Reserved` -> `Opening` with the unlock; if the relay fails, the rental is cancelled
+    /// or, for a paid order, left for staff with a `lock_jam` alert.
+    async fn open_paid(
+        &self,
+        rental: Rental,
+        actor: Option<Id>,
+        method: AuthMethod,
+        on_failure: OnUnlockFailure,
+    ) -> Result<CheckIn> {
+        let ctx = LogCtx::person(actor, method, None);
         let rental = self.transition(&rental, RentalEvent::Open, None, ctx).await?;
         let locker = self.store().get_locker(rental.locker_id).await?;
         if let Err(e) = self.unlock(&locker).await {
-            self.abandon(&rental, &locker, &e).await;
+            match on_failure {
+                OnUnlockFailure::Cancel => self.abandon(&rental, &locker, &e).await,
+                OnUnlockFailure::CallStaff => {
+                    let message =
+                        format!("Locker {}: paid order opened but the door could not be unlocked ({e})", locker.code);
+                    let alert = NewAlert {
+                        locker_id: Some(locker.id),
+                        ..NewAlert::new(crate::domain::AlertKind::LockJam, message)
+                    };
+                    self.raise(alert, Some(&locker)).await?;
+                }
+            }
             return Err(e);
         }
         self.emit(ServiceEvent::session(&rental, TxAction::OpenByCode, &locker));
         Ok(CheckIn { rental, locker })
+    }
+
+    /// A paid order opened by its pickup code (already checked by the caller) through an
+    /// attached controller: a `Reserved` rental is opened (`Opening` until the door closes),
+    /// an `Active` one checked out (`Completed`, locker free). Other states are a
+    /// transition error.
+    pub async fn open_by_pickup(&self, rental_id: Id, actor: Option<Id>) -> Result<Rental> {
+        let rental = self.store().get_rental(rental_id).await?;
+        match rental.state {
+            RentalState::Active => {
+                let checked = Checked { user_id: actor, score: None };
+                Ok(self.finish(rental, AuthMethod::PickupCode, checked).await?.rental)
+            }
+            _ => Ok(self.open_paid(rental, actor, AuthMethod::PickupCode, OnUnlockFailure::CallStaff).await?.rental),
+        }
     }
 
     /// Cancels a rental whose door could not be opened, freeing its locker.

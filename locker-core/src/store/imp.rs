@@ -49,7 +49,7 @@ macro_rules! impl_store {
         }
 
         impl $store {
-            async fn commit(tx: Tx) -> Result<()> {
+            pub(crate) async fn commit(tx: Tx) -> Result<()> {
                 tx.commit().await.map_err(|e| storage_error(e, "committing"))
             }
 
@@ -150,6 +150,64 @@ macro_rules! impl_store {
                     .await
                     .map_err(|e| storage_error(e, "moving the log head"))?;
                 Ok(entry)
+            }
+
+            /// The body of [`Store::transition_rental`] inside `tx` (the caller commits), so
+            /// other ports can change a rental together with their own rows.
+            pub(crate) async fn transition_in(
+                tx: &mut Tx,
+                rental_id: Id,
+                expected: RentalState,
+                updated: &Rental,
+                locker_status: Option<LockerStatus>,
+                log: NewTxLog,
+            ) -> Result<Rental> {
+                if updated.id != rental_id {
+                    return Err(Error::validation("rental_id", "does not match the updated rental"));
+                }
+                let mut r = updated.clone();
+                r.created_at = micros(r.created_at);
+                for t in [&mut r.started_at, &mut r.paid_until, &mut r.last_access_at, &mut r.ended_at] {
+                    *t = t.map(micros);
+                }
+                let now = micros(log.created_at);
+                let done = sql::bind_rental(q(sql::UPDATE_RENTAL_IF_STATE), &r)
+                    .text(Some(expected.to_string()))
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(|e| {
+                        write_error(e, "updating a rental", "user_id", live_rental_conflict("of this rental"))
+                    })?;
+                if done.rows_affected() == 0 {
+                    let current = q(sql::RENTAL_SELECT_BY_ID)
+                        .id(Some(rental_id))
+                        .fetch_optional(&mut **tx)
+                        .await
+                        .map_err(|e| storage_error(e, "reading a rental"))?;
+                    let current = rows::rental(&found(current, "rental", rental_id)?)?;
+                    return Err(Error::Conflict(if current.state != expected {
+                        format!("rental {rental_id} is {}, not {expected}", current.state)
+                    } else {
+                        format!("rental {rental_id} belongs to another locker or was created at another time")
+                    }));
+                }
+                if let Some(status) = locker_status {
+                    let stamp = if r.state.is_live() { sql::SET_LOCKER_STATUS } else { sql::SET_LOCKER_STATUS_USED };
+                    q(stamp)
+                        .id(Some(r.locker_id))
+                        .text(Some(status.to_string()))
+                        .ts(Some(now))
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(|e| storage_error(e, "setting the locker's status"))?;
+                }
+                let log = NewTxLog {
+                    locker_id: log.locker_id.or(Some(r.locker_id)),
+                    rental_id: log.rental_id.or(Some(r.id)),
+                    ..log
+                };
+                Self::append_in(tx, log).await?;
+                Ok(r)
             }
 
             async fn candidates(tx: &mut Tx, request: &AllocationRequest) -> Result<Vec<Locker>> {
@@ -520,52 +578,8 @@ macro_rules! impl_store {
                 locker_status: Option<LockerStatus>,
                 log: NewTxLog,
             ) -> Result<Rental> {
-                if updated.id != rental_id {
-                    return Err(Error::validation("rental_id", "does not match the updated rental"));
-                }
-                let mut r = updated.clone();
-                r.created_at = micros(r.created_at);
-                for t in [&mut r.started_at, &mut r.paid_until, &mut r.last_access_at, &mut r.ended_at] {
-                    *t = t.map(micros);
-                }
-                let now = micros(log.created_at);
                 let mut tx = self.begin_write().await?;
-                let done = sql::bind_rental(q(sql::UPDATE_RENTAL_IF_STATE), &r)
-                    .text(Some(expected.to_string()))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(|e| {
-                        write_error(e, "updating a rental", "user_id", live_rental_conflict("of this rental"))
-                    })?;
-                if done.rows_affected() == 0 {
-                    let current = q(sql::RENTAL_SELECT_BY_ID)
-                        .id(Some(rental_id))
-                        .fetch_optional(&mut *tx)
-                        .await
-                        .map_err(|e| storage_error(e, "reading a rental"))?;
-                    let current = rows::rental(&found(current, "rental", rental_id)?)?;
-                    return Err(Error::Conflict(if current.state != expected {
-                        format!("rental {rental_id} is {}, not {expected}", current.state)
-                    } else {
-                        format!("rental {rental_id} belongs to another locker or was created at another time")
-                    }));
-                }
-                if let Some(status) = locker_status {
-                    let stamp = if r.state.is_live() { sql::SET_LOCKER_STATUS } else { sql::SET_LOCKER_STATUS_USED };
-                    q(stamp)
-                        .id(Some(r.locker_id))
-                        .text(Some(status.to_string()))
-                        .ts(Some(now))
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(|e| storage_error(e, "setting the locker's status"))?;
-                }
-                let log = NewTxLog {
-                    locker_id: log.locker_id.or(Some(r.locker_id)),
-                    rental_id: log.rental_id.or(Some(r.id)),
-                    ..log
-                };
-                Self::append_in(&mut tx, log).await?;
+                let r = Self::transition_in(&mut tx, rental_id, expected, updated, locker_status, log).await?;
                 Self::commit(tx).await?;
                 Ok(r)
             }

@@ -17,6 +17,8 @@ mod face_templates;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod imp;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod orders;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod rows;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod sql;

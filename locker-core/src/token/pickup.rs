@@ -71,8 +71,64 @@ impl PickupCodes {
         now: Timestamp,
         expires_at: Timestamp,
     ) -> Result<(String, PickupRecord)> {
-        for _ in 0..MAX_DRAWS {
-            let code = random_digits(PICKUP_DIGITS)?;
+        self.issue_drawn(store, cabinet, rental_id, now, expires_at, |_| Ok(random_digits(PICKUP_DIGITS)?)).await
+    }
+
+    /// The code of draw `draw` for `rental_id`: HMAC-SHA256(pepper, "pickup-code", rental,
+    /// draw) reduced to [`PICKUP_DIGITS`] digits. Only the pepper's holder can compute it, so
+    /// the database still holds hashes alone, yet the server can show an order's code again
+    /// to its owner (seed 001's order detail does).
+    pub fn derive_code(&self, rental_id: Id, draw: u8) -> String {
+        let mac = hmac_sha256(self.pepper.expose(), &[b"pickup-code", rental_id.as_bytes(), &[draw]]);
+        let mut head = [0u8; 8];
+        head.copy_from_slice(&mac[..8]);
+        let modulus = 10u64.pow(PICKUP_DIGITS);
+        format!("{:0width$}", u64::from_be_bytes(head) % modulus, width = PICKUP_DIGITS as usize)
+    }
+
+    /// Like [`issue`](Self::issue) with [`derive_code`](Self::derive_code)d codes (draw 0,
+    /// then 1, ... on a clash), so [`live_code`](Self::live_code) can find it again. Issuing
+    /// again after the code was used gives the same code when it is still free.
+    pub async fn issue_derived(
+        &self,
+        store: &dyn TokenStore,
+        cabinet: &str,
+        rental_id: Id,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<(String, PickupRecord)> {
+        self.issue_drawn(store, cabinet, rental_id, now, expires_at, |draw| Ok(self.derive_code(rental_id, draw))).await
+    }
+
+    /// The live (unused, unexpired) derived code of `rental_id` at `cabinet`, if any.
+    pub async fn live_code(
+        &self,
+        store: &dyn TokenStore,
+        cabinet: &str,
+        rental_id: Id,
+        now: Timestamp,
+    ) -> Result<Option<String>> {
+        for draw in 0..MAX_DRAWS as u8 {
+            let code = self.derive_code(rental_id, draw);
+            let hash = self.hash_code(cabinet, &code);
+            if store.find_pickup(cabinet, &hash, now).await?.is_some_and(|r| r.rental_id == rental_id) {
+                return Ok(Some(code));
+            }
+        }
+        Ok(None)
+    }
+
+    async fn issue_drawn(
+        &self,
+        store: &dyn TokenStore,
+        cabinet: &str,
+        rental_id: Id,
+        now: Timestamp,
+        expires_at: Timestamp,
+        draw_code: impl Fn(u8) -> Result<String>,
+    ) -> Result<(String, PickupRecord)> {
+        for draw in 0..MAX_DRAWS as u8 {
+            let code = draw_code(draw)?;
             let record = PickupRecord {
                 id: new_id(),
                 cabinet: cabinet.to_owned(),
@@ -165,6 +221,23 @@ mod tests {
         // Another cabinet is unaffected; after two minutes one try is back.
         assert_eq!(err(codes.redeem(&store, "CAB-2", wrong, at(T0)).await), TokenError::PickupCodeInvalid);
         assert!(codes.redeem(&store, "CAB-1", &code, at(T0 + 120)).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn derived_codes_are_found_again_and_reissued_the_same() {
+        let (store, codes) = (MemoryTokenStore::default(), PickupCodes::new(Pepper::new([9; 32])));
+        let rental = new_id();
+        assert_eq!(codes.live_code(&store, "CAB-1", rental, at(T0)).await.unwrap(), None);
+        let (code, _) = codes.issue_derived(&store, "CAB-1", rental, at(T0), at(T0 + 3600)).await.unwrap();
+        assert_eq!(code, codes.derive_code(rental, 0));
+        assert_eq!(codes.live_code(&store, "CAB-1", rental, at(T0)).await.unwrap().as_deref(), Some(code.as_str()));
+        assert_eq!(codes.live_code(&store, "CAB-2", rental, at(T0)).await.unwrap(), None);
+        assert_eq!(codes.redeem(&store, "CAB-1", &code, at(T0 + 1)).await.unwrap(), rental);
+        assert_eq!(codes.live_code(&store, "CAB-1", rental, at(T0 + 1)).await.unwrap(), None);
+        let (again, _) = codes.issue_derived(&store, "CAB-1", rental, at(T0 + 2), at(T0 + 3600)).await.unwrap();
+        assert_eq!(again, code);
+        let other = PickupCodes::new(Pepper::new([8; 32]));
+        assert_ne!(other.derive_code(rental, 0), code, "the pepper is part of the code");
     }
 
     #[tokio::test]

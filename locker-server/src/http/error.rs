@@ -74,6 +74,7 @@ fn status_and_code(err: &Error) -> (StatusCode, &'static str) {
         ErrorCode::InvalidTransition => (S::CONFLICT, "INVALID_STATE"),
         ErrorCode::NoAvailableLocker => (S::SERVICE_UNAVAILABLE, "NO_AVAILABLE_LOCKER"),
         ErrorCode::LockerInUse => (S::CONFLICT, "LOCKER_IN_USE"),
+        ErrorCode::InsufficientBalance => (S::PAYMENT_REQUIRED, "INSUFFICIENT_BALANCE"),
         ErrorCode::InvalidCredentials => (S::UNAUTHORIZED, "INVALID_CREDENTIALS"),
         ErrorCode::TokenInvalid => (S::UNAUTHORIZED, "TOKEN_INVALID"),
         ErrorCode::TokenExpired => (S::UNAUTHORIZED, "TOKEN_EXPIRED"),

@@ -33,7 +33,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use locker_core::Error;
-use locker_core::accounts::{AccountStore, access_token_current};
+use locker_core::accounts::AccountStore;
 use locker_core::barcode::{BarcodeRecord, BarcodeStore, NewBarcode, Symbology};
 use locker_core::domain::{Id, Role};
 use locker_core::ports::Clock;
@@ -208,27 +208,13 @@ impl FromRequestParts<BarcodeState> for Caller {
     type Rejection = SeedError;
 
     async fn from_request_parts(parts: &mut Parts, state: &BarcodeState) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .ok_or_else(|| SeedError::unauthorized("missing Authorization header"))?;
-        let token = header
-            .to_str()
-            .ok()
-            .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| SeedError::unauthorized("expected `Authorization: Bearer <token>`"))?;
-        let claims = state.tokens.verify(token, state.clock.now()).map_err(|e| match e {
-            locker_core::token::TokenError::Expired => SeedError::unauthorized("token expired"),
-            _ => SeedError::unauthorized("invalid token"),
-        })?;
-        let user: Id = claims.sub.parse().map_err(|_| SeedError::unauthorized("invalid token"))?;
-        let cut_off = state.accounts.sessions_valid_from(user).await.map_err(|e| SeedError::storage(&e, false))?;
-        if !access_token_current(claims.iat, cut_off) {
-            return Err(SeedError::unauthorized("token revoked by a newer login"));
-        }
-        Ok(Caller(claims))
+        super::verify_bearer(&parts.headers, &state.tokens, state.accounts.as_ref(), state.clock.now())
+            .await
+            .map(Caller)
+            .map_err(|e| match e {
+                Ok(err) => SeedError::storage(&err, false),
+                Err(reason) => SeedError::unauthorized(reason.reason()),
+            })
     }
 }
 

@@ -5,27 +5,30 @@
 //! |---|---|---|---|
 //! | [`barcodes`] | 002, scanner records | `/api/barcodes` | bare records; `{error: {code, message, details}}` |
 //! | [`otp_login`] | 003, e-mail OTP login | `/apis/auth/` | `{code, message, data}`, numeric codes, always HTTP 200 |
+//! | [`cabinets`] | 001, cabinets, orders, devices | `/api/…/` (trailing slashes) | `{code, message, data}`, code = HTTP status |
 //!
 //! Each module exposes `router(state)`, a `Router` with its state applied, to merge into
 //! [`crate::app`]. The states hold `Arc`s of core parts; one database serves them all
 //! through [`SeedStore`], opened with [`open_store`].
 
 pub mod barcodes;
+pub mod cabinets;
 pub mod otp_login;
 
 use std::sync::Arc;
 
 use locker_core::accounts::AccountStore;
 use locker_core::barcode::BarcodeStore;
+use locker_core::orders::OrderStore;
 use locker_core::ports::Store;
 use locker_core::store::Backend;
 use locker_core::token::store::TokenStore;
 
 /// Every storage port the seed surfaces use, implemented by both backends' stores. An
 /// `Arc<dyn SeedStore>` coerces to `Arc<dyn Store>`, `Arc<dyn TokenStore>`, ... as needed.
-pub trait SeedStore: Store + TokenStore + BarcodeStore + AccountStore {}
+pub trait SeedStore: Store + TokenStore + BarcodeStore + AccountStore + OrderStore {}
 
-impl<T: Store + TokenStore + BarcodeStore + AccountStore> SeedStore for T {}
+impl<T: Store + TokenStore + BarcodeStore + AccountStore + OrderStore> SeedStore for T {}
 
 /// Opens the database at `url` (`sqlite:FILE` or `postgres://...`) and applies pending
 /// migrations.
@@ -52,4 +55,94 @@ pub(crate) fn is_json(headers: &axum::http::HeaderMap) -> bool {
         .and_then(|v| v.split(';').next())
         .map(|v| v.trim().to_ascii_lowercase())
         .is_some_and(|v| v == "application/json" || (v.starts_with("application/") && v.ends_with("+json")))
+}
+
+/// Why a request body is not a JSON object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum BodyError {
+    /// `Content-Type` is not JSON.
+    NotJson,
+    /// The body could not be read (too large, broken stream): axum's text and status.
+    Unreadable(String, axum::http::StatusCode),
+    /// Not JSON at all.
+    Malformed,
+    /// JSON, but not an object.
+    NotObject,
+}
+
+/// A request body as a JSON object, checking the `Content-Type` first.
+pub(crate) fn json_object(
+    headers: &axum::http::HeaderMap,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<serde_json::Map<String, serde_json::Value>, BodyError> {
+    if !is_json(headers) {
+        return Err(BodyError::NotJson);
+    }
+    let body = body.map_err(|e| BodyError::Unreadable(e.body_text(), e.status()))?;
+    match serde_json::from_slice::<serde_json::Value>(&body) {
+        Ok(serde_json::Value::Object(map)) => Ok(map),
+        Ok(_) => Err(BodyError::NotObject),
+        Err(_) => Err(BodyError::Malformed),
+    }
+}
+
+/// The token of an `Authorization: Bearer <token>` header, or why there is none usable.
+pub(crate) fn bearer_token(headers: &axum::http::HeaderMap) -> Result<&str, BearerError> {
+    let header = headers.get(axum::http::header::AUTHORIZATION).ok_or(BearerError::Missing)?;
+    header
+        .to_str()
+        .ok()
+        .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or(BearerError::Malformed)
+}
+
+/// Why a bearer token was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BearerError {
+    /// No `Authorization` header.
+    Missing,
+    /// Not `Bearer <token>`.
+    Malformed,
+    /// Bad signature, wrong issuer, not a user.
+    Invalid,
+    /// Past its expiry.
+    Expired,
+    /// Issued before the user's newest login (seed 003's "log out everywhere").
+    Revoked,
+}
+
+impl BearerError {
+    /// In words, for error details.
+    pub(crate) fn reason(self) -> &'static str {
+        match self {
+            BearerError::Missing => "missing Authorization header",
+            BearerError::Malformed => "expected `Authorization: Bearer <token>`",
+            BearerError::Invalid => "invalid token",
+            BearerError::Expired => "token expired",
+            BearerError::Revoked => "token revoked by a newer login",
+        }
+    }
+}
+
+/// Verifies the bearer token of `headers` and the user's session cut-off; returns the
+/// claims. Storage failures come back as `Err(Ok(error))`.
+pub(crate) async fn verify_bearer(
+    headers: &axum::http::HeaderMap,
+    tokens: &locker_core::token::jwt::AccessTokens,
+    accounts: &dyn AccountStore,
+    now: locker_core::domain::Timestamp,
+) -> Result<locker_core::token::jwt::AccessClaims, Result<locker_core::Error, BearerError>> {
+    let token = bearer_token(headers).map_err(Err)?;
+    let claims = tokens.verify(token, now).map_err(|e| match e {
+        locker_core::token::TokenError::Expired => Err(BearerError::Expired),
+        _ => Err(BearerError::Invalid),
+    })?;
+    let user: locker_core::domain::Id = claims.sub.parse().map_err(|_| Err(BearerError::Invalid))?;
+    let cut_off = accounts.sessions_valid_from(user).await.map_err(Ok)?;
+    if !locker_core::accounts::access_token_current(claims.iat, cut_off) {
+        return Err(Err(BearerError::Revoked));
+    }
+    Ok(claims)
 }

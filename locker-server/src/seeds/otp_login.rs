@@ -36,7 +36,7 @@ use locker_core::token::{OtpError, TokenError, refresh};
 use locker_core::{Error, ErrorCode};
 use serde_json::{Map, Value, json};
 
-use super::{SeedStore, is_json};
+use super::{BodyError, SeedStore};
 
 /// Access-token lifetime (seed 003: 24 hours).
 pub const ACCESS_LIFETIME_SECS: i64 = 24 * 3600;
@@ -190,15 +190,12 @@ async fn method_not_allowed() -> Reply {
 
 /// The body as a JSON object, or the answer that says why not.
 fn object(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Map<String, Value>, Reply> {
-    if !is_json(headers) {
-        return Err(Reply::err(OtpCode::Error, "Content-Type must be application/json"));
-    }
-    let body = body.map_err(|e| Reply::err(OtpCode::Error, e.body_text()))?;
-    match serde_json::from_slice::<Value>(&body) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(Reply::err(OtpCode::Error, "Request body must be a JSON object")),
-        Err(_) => Err(Reply::err(OtpCode::Error, "Malformed JSON body")),
-    }
+    super::json_object(headers, body).map_err(|e| match e {
+        BodyError::NotJson => Reply::err(OtpCode::Error, "Content-Type must be application/json"),
+        BodyError::Unreadable(text, _) => Reply::err(OtpCode::Error, text),
+        BodyError::NotObject => Reply::err(OtpCode::Error, "Request body must be a JSON object"),
+        BodyError::Malformed => Reply::err(OtpCode::Error, "Malformed JSON body"),
+    })
 }
 
 /// The `email` field, normalised.

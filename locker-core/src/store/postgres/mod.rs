@@ -133,6 +133,7 @@ mod accounts;
 mod barcodes;
 #[cfg(feature = "face")]
 mod face;
+mod orders;
 mod tokens;
 
 mod store_impl {

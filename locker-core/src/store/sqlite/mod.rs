@@ -136,6 +136,7 @@ mod accounts;
 mod barcodes;
 #[cfg(feature = "face")]
 mod face;
+mod orders;
 mod tokens;
 
 mod store_impl {
