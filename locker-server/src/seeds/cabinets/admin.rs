@@ -21,7 +21,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use axum::extract::{RawQuery, State};
 use chrono::{NaiveDate, TimeDelta, Timelike};
-use locker_core::domain::{Controller, Id, LockerStatus, Money, RentalState, Timestamp};
+use locker_core::domain::{
+    AuthMethod, Controller, Id, LockerStatus, Money, NewTxLog, RentalState, Timestamp, TxAction,
+};
 use locker_core::orders::DeviceProfile;
 use locker_core::ports::{LockerFilter, Page, RentalQuery, UserFilter};
 use serde_json::{Value, json};
@@ -209,7 +211,7 @@ pub async fn cabinets(
 /// `PUT /api/admin/cabinets/`: status, price, location; `更新成功`.
 pub async fn update_cabinet(
     State(state): State<CabinetsState>,
-    AdminCaller(_admin): AdminCaller,
+    AdminCaller(admin): AdminCaller,
     Body(body): Body,
 ) -> Result<Reply, Fail> {
     let code = required_str(&body, "cabinet_id")?.trim();
@@ -235,7 +237,14 @@ pub async fn update_cabinet(
         locker = state.store.update_locker(&locker).await.map_err(Fail::core)?;
     }
     if let Some(status) = status {
-        locker = state.store.set_locker_status(locker.id, status, now).await.map_err(Fail::core)?;
+        let log = NewTxLog {
+            locker_id: Some(locker.id),
+            actor_id: Some(admin.id),
+            auth_method: Some(AuthMethod::Admin),
+            details: json!({ "status": status, "previous_status": locker.status, "via": "PUT /api/admin/cabinets/" }),
+            ..NewTxLog::new(TxAction::Maintenance, now)
+        };
+        locker = state.store.set_locker_status(locker.id, status, log, now).await.map_err(Fail::core)?;
     }
     Ok(Reply::ok(
         "更新成功",
