@@ -119,6 +119,7 @@ int main(int argc, char **argv) {
   TRY(locker_service_check_out(svc, in.rental_id, token, &out));
   printf("check-out by QR: rental %s, locker %s\n", out.rental_id, out.locker_code);
   locker_string_free(&token);
+  print_events_until(svc, "\"door_state\":\"open\"", out.locker_code);
   print_events_until(svc, "\"door_state\":\"closed\"", out.locker_code);
 
   if (with_faces) {
@@ -146,6 +147,7 @@ int main(int argc, char **argv) {
     TRY(locker_service_check_out_face(svc, again, len3, &out));
     printf("check-out by face: rental %s, locker %s, score %.3f\n", out.rental_id, out.locker_code,
            (double)out.match_score);
+    print_events_until(svc, "\"door_state\":\"open\"", out.locker_code);
     print_events_until(svc, "\"door_state\":\"closed\"", out.locker_code);
     free(guest);
     free(stranger);

@@ -40,8 +40,10 @@ def until_active(rental: str):
     return lambda e: e["event"] == "session_updated" and e["data"]["session_id"] == rental and e["data"]["action"] == "sensor_trigger"
 
 
-def until_closed(code: str):
-    return lambda e: e["event"] == "locker_status_changed" and e["data"]["locker_code"] == code and e["data"]["door_state"] == "closed"
+def print_door_cycle(svc: locker.Service, code: str) -> None:
+    """Prints events until the door of locker `code` has been opened and shut again."""
+    for wanted in ("open", "closed"):
+        print_events_until(svc, lambda e: e["event"] == "locker_status_changed" and e["data"]["locker_code"] == code and e["data"]["door_state"] == wanted)
 
 
 def main() -> None:
@@ -73,7 +75,7 @@ def main() -> None:
 
     out = svc.check_out(rental, qr_token=svc.issue_qr("check_out", user, rental))
     print(f"check-out by QR: rental {rental}, locker {out['locker']['code']}")
-    print_events_until(svc, until_closed(out["locker"]["code"]))
+    print_door_cycle(svc, out["locker"]["code"])
 
     if with_faces:
         done = svc.check_in_face((FACES / "Cate_Blanchett" / "1.jpg").read_bytes())
@@ -87,7 +89,7 @@ def main() -> None:
             print(f"stranger refused at check-out: {type(e).__name__}")
         out = svc.check_out_face((FACES / "Cate_Blanchett" / "2.jpg").read_bytes())
         print(f"check-out by face: rental {out['rental']['id']}, locker {out['locker']['code']}, score {out['match_score']:.3f}")
-        print_events_until(svc, until_closed(out["locker"]["code"]))
+        print_door_cycle(svc, out["locker"]["code"])
     else:
         print(f"face part skipped: no models in {MODELS}")
     lockers = svc.lockers()

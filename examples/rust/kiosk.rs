@@ -45,12 +45,15 @@ fn until_active(kiosk: &Kiosk, id: &str) -> Result<()> {
     })
 }
 
-/// Prints events until the door of locker `code` is closed again.
-fn until_closed(kiosk: &Kiosk, code: &str) -> Result<()> {
-    print_events_until(kiosk, |e| {
-        matches!(e, ServiceEvent::LockerStatusChanged { locker_code, door_state, .. }
-            if locker_code == code && door_state.as_str() == "closed")
-    })
+/// Prints events until the door of locker `code` has been opened and shut again.
+fn until_door_cycled(kiosk: &Kiosk, code: &str) -> Result<()> {
+    for wanted in ["open", "closed"] {
+        print_events_until(kiosk, |e| {
+            matches!(e, ServiceEvent::LockerStatusChanged { locker_code, door_state, .. }
+                if locker_code == code && door_state.as_str() == wanted)
+        })?;
+    }
+    Ok(())
 }
 
 fn main() -> Result<()> {
@@ -86,7 +89,7 @@ fn main() -> Result<()> {
     let token = kiosk.issue_qr("check_out", &user, Some(&rental))?;
     let out = kiosk.check_out(&rental, Proof::Qr(token))?;
     println!("check-out by QR: rental {rental}, locker {}", out.locker.code);
-    until_closed(&kiosk, &out.locker.code)?;
+    until_door_cycled(&kiosk, &out.locker.code)?;
 
     if with_faces {
         let photo = |p: &str| std::fs::read(faces.join(p)).with_context(|| format!("Reading {p}"));
@@ -101,7 +104,7 @@ fn main() -> Result<()> {
         let out = kiosk.check_out_by_face(&photo("Cate_Blanchett/2.jpg")?)?;
         let score = out.match_score.unwrap_or_default();
         println!("check-out by face: rental {}, locker {}, score {score:.3}", out.rental.id, out.locker.code);
-        until_closed(&kiosk, &out.locker.code)?;
+        until_door_cycled(&kiosk, &out.locker.code)?;
     } else {
         println!("face part skipped: no models in {}", models.display());
     }

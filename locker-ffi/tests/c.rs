@@ -1,7 +1,7 @@
 //! Builds the C tests in `tests/c/` against `include/locker.h` and `liblocker.so` with
 //! `-Wall -Wextra -Wpedantic -Werror`, runs them, and runs them again under valgrind (when
-//! installed; CI installs it) expecting no leaks and no invalid accesses. The library is
-//! built with the workspace flags first when a filtered run did not build it.
+//! installed; CI installs it) expecting no leaks and no invalid accesses. Cargo builds the
+//! library (crate types `cdylib`, `staticlib`, `rlib`) before this test, with its flags.
 //!
 //! The face part needs the models (`LOCKER_MODELS_DIR`, default `../shared/models`) and the
 //! photos (`LOCKER_FACES_DIR`, default `../shared/faces`); without them it is skipped with a

@@ -245,7 +245,7 @@ static void test_tokens(const char *dir) {
   char *code = NULL;
   EXPECT(locker_tokens_otp_request(tokens, address, now, &code), LOCKER_RESULT_OK);
   CHECK(code != NULL && strlen(code) == 6);
-  char wrong[7];
+  char wrong[12];
   snprintf(wrong, sizeof wrong, "%06d", (atoi(code) + 1) % 1000000);
   EXPECT(locker_tokens_otp_verify(tokens, address, wrong, now + 1), LOCKER_RESULT_OTP_INVALID);
   EXPECT(locker_tokens_otp_verify(tokens, address, code, now + 2), LOCKER_RESULT_OK);

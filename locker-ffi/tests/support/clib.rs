@@ -1,10 +1,11 @@
 //! For tests that compile C against liblocker (`locker-ffi/tests/c.rs`,
-//! `examples/tests/examples.rs`): where the library is, building it when it is missing, the
+//! `examples/tests/examples.rs`): where the library is, the
 //! pkg-config flags of `locker.pc` pointed at the build tree, and the shared test data.
 
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
+
 use std::process::Command;
 
 /// The workspace root.
@@ -21,28 +22,22 @@ pub fn ffi_dir() -> PathBuf {
     workspace().join("locker-ffi")
 }
 
-/// `target/<profile>` of this test run, where cargo puts `liblocker.so` and `liblocker.a`.
+/// `target/<profile>/deps` of this test run, where cargo writes `liblocker.so` and
+/// `liblocker.a` when it builds locker-ffi as a dependency of test targets (a plain
+/// `cargo build` also copies them up to `target/<profile>`).
 pub fn lib_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
-    exe.parent().and_then(Path::parent).expect("target/<profile>/deps/<test>").to_path_buf()
+    exe.parent().expect("target/<profile>/deps/<test>").to_path_buf()
 }
 
-/// The folder holding `liblocker.so` and `liblocker.a`. When a filtered run did not build
-/// them (`--test NAME` selects no library), they are built here with the workspace flags,
-/// so the features match the rest of the build and nothing else is rebuilt.
+/// The folder holding `liblocker.so` and `liblocker.a`. Cargo builds them (with the flags
+/// of this run) before the tests that need them: locker-ffi's own tests and, through a
+/// dev-dependency, those of `examples`.
 pub fn ensure_built() -> PathBuf {
     let dir = lib_dir();
-    let present = || dir.join("liblocker.so").exists() && dir.join("liblocker.a").exists();
-    if !present() {
-        let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-        cargo.current_dir(workspace()).args(["build", "--workspace", "--all-features", "--lib"]);
-        if dir.file_name().is_some_and(|n| n == "release") {
-            cargo.arg("--release");
-        }
-        let status = cargo.status().expect("run cargo build");
-        assert!(status.success(), "building liblocker failed");
+    for lib in ["liblocker.so", "liblocker.a"] {
+        assert!(dir.join(lib).exists(), "{lib} missing in {}", dir.display());
     }
-    assert!(present(), "liblocker.so or liblocker.a missing in {}", dir.display());
     dir
 }
 
