@@ -3,29 +3,27 @@
 # Ed25519) and v1 frame decode, each timed as best of 5 runs of N calls. Prints ns per call
 # and the ratios binding / Rust as a Markdown table (README, Performance).
 #
-# Builds with the workspace flags and the dev profile, with the workspace's own crates at
-# opt-level 2 (CARGO_PROFILE_DEV_OPT_LEVEL; dependencies are at opt-level 2 in the dev profile
-# already), so dependencies are shared with `cargo test` instead of a release build from
-# scratch. Usage: bash benches/bindings_overhead.sh [N]
+# All three sides use the artifacts of the test build (`cargo test --workspace
+# --all-features --no-run`, and the wheel from `maturin build --profile test` as
+# scripts/test-python makes it): dependencies at opt-level 2, the workspace's crates at
+# opt-level 0, the same for Rust, C and Python. No release build of the whole tree is needed.
+# Usage: bash benches/bindings_overhead.sh [N]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
 n="${1:-200000}"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
-export CARGO_PROFILE_DEV_OPT_LEVEL=2
 
-cargo build -q --workspace --all-features --lib --bin bindings-baseline
-gcc -std=gnu11 -O2 -I locker-ffi/include benches/bindings/bench.c -L target/debug -llocker \
-  -Wl,-rpath,"$root/target/debug" -o "$out/bench_c"
+cargo test -q --workspace --all-features --no-run 2>/dev/null
+lib="$root/target/debug/deps"
+gcc -std=gnu11 -O2 -I locker-ffi/include benches/bindings/bench.c -L "$lib" -llocker \
+  -Wl,-rpath,"$lib" -o "$out/bench_c"
 
-venv="$root/target/bench-venv"
-if [ ! -x "$venv/bin/maturin" ]; then
-  python3 -m venv "$venv"
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "maturin>=1.9.4,<2"
+venv="$root/target/py-venv"
+if ! "$venv/bin/python" -c 'import locker' 2>/dev/null; then
+  bash scripts/test-python >/dev/null
 fi
-"$venv/bin/maturin" build --quiet --manifest-path locker-py/Cargo.toml --interpreter "$venv/bin/python" --out "$out/wheels"
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-index "$out"/wheels/locker-*.whl
 
 {
   target/debug/bindings-baseline "$n"
