@@ -44,6 +44,7 @@ mod _locker {
     use crate::wire::{PyController, PyControllerEvent, PyDroppedFrame, PyFrame, PyFrameDecoder, PyUnlockResult, encode_frame};
 
     /// The library version.
+    #[allow(non_upper_case_globals)]
     #[pymodule_export]
     const __version__: &str = env!("CARGO_PKG_VERSION");
 }

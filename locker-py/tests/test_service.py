@@ -14,6 +14,13 @@ def active(rental: str):
     return lambda e: e["event"] == "session_updated" and e["data"]["session_id"] == rental and e["data"]["action"] == "sensor_trigger"
 
 
+def door_cycle(svc: locker.Service, channel: int, code: str) -> None:
+    """The customer opens and shuts the door after an unlock; waits until the service saw both."""
+    for is_open, state in ((True, "open"), (False, "closed")):
+        svc.sim_set_door(channel, is_open)
+        next_event_where(svc, lambda e: e["event"] == "locker_status_changed" and e["data"]["locker_code"] == code and e["data"]["door_state"] == state)
+
+
 def test_qr_check_in_reopen_check_out_with_events(service):
     user = service.add_user("Lan", "lan@example.com")
     assert uuid.UUID(user)
@@ -35,6 +42,7 @@ def test_qr_check_in_reopen_check_out_with_events(service):
     again = service.reopen(rental["id"], qr_token=service.issue_qr("update", user, rental["id"]))
     assert again["rental"]["state"] == "active" and again["rental"]["last_access_at"]
     assert again["match_score"] is None
+    door_cycle(service, 1, "A01")
     with pytest.raises(locker.ValidationError):
         service.reopen(rental["id"], qr_token=service.issue_qr("check_in", user))
     with pytest.raises(locker.ValidationError):
