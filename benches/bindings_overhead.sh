@@ -1,27 +1,32 @@
 #!/usr/bin/env bash
 # Overhead of the C and Python bindings against the same call in Rust: QR verify (HMAC and
-# Ed25519) and v1 frame decode. Builds in release, runs each harness, prints a table of
-# ns per call and the ratios binding / Rust. Usage: bash benches/bindings_overhead.sh [N]
+# Ed25519) and v1 frame decode, each timed as best of 5 runs of N calls. Prints ns per call
+# and the ratios binding / Rust as a Markdown table (README, Performance).
+#
+# All three sides use the artifacts of the test build (`cargo test --workspace
+# --all-features --no-run`, and the wheel from `maturin build --profile test` as
+# scripts/test-python makes it): dependencies at opt-level 2, the workspace's crates at
+# opt-level 0, the same for Rust, C and Python. No release build of the whole tree is needed.
+# Usage: bash benches/bindings_overhead.sh [N]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
 n="${1:-200000}"
 out="$(mktemp -d)"
+trap 'rm -rf "$out"' EXIT
 
-cargo build --release -q -p locker-ffi -p locker-benches --bin bindings-baseline
-gcc -std=gnu11 -O2 -I locker-ffi/include benches/bindings/bench.c -L target/release -llocker \
-  -Wl,-rpath,"$root/target/release" -o "$out/bench_c"
+cargo test -q --workspace --all-features --no-run 2>/dev/null
+lib="$root/target/debug/deps"
+gcc -std=gnu11 -O2 -I locker-ffi/include benches/bindings/bench.c -L "$lib" -llocker \
+  -Wl,-rpath,"$lib" -o "$out/bench_c"
 
-venv="$root/target/bench-venv"
-if [ ! -x "$venv/bin/python" ]; then
-  python3 -m venv "$venv"
-  "$venv/bin/python" -m pip install --quiet "maturin>=1.9.4,<2"
+venv="$root/target/py-venv"
+if ! "$venv/bin/python" -c 'import locker' 2>/dev/null; then
+  bash scripts/test-python >/dev/null
 fi
-"$venv/bin/maturin" build --release --quiet --manifest-path locker-py/Cargo.toml --interpreter "$venv/bin/python" --out "$out/wheels"
-"$venv/bin/python" -m pip install --quiet --force-reinstall --no-index "$out"/wheels/locker-*.whl
 
 {
-  target/release/bindings-baseline "$n"
+  target/debug/bindings-baseline "$n"
   "$out/bench_c" "$n"
   (cd "$out" && "$venv/bin/python" "$root/benches/bindings/bench.py" "$n")
 } | tee "$out/results.txt"
@@ -38,4 +43,3 @@ print("|---|---|---|---|---|---|")
 for op, r in rows.items():
     print(f"| {op} | {r['rust']:.0f} | {r['c']:.0f} | {r['python']:.0f} | {r['c'] / r['rust']:.2f}x | {r['python'] / r['rust']:.2f}x |")
 PY
-rm -rf "$out"

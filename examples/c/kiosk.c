@@ -1,18 +1,20 @@
 /*
- * A kiosk loop in C on the simulated controller, through locker.h: QR check-in (single use,
- * checked against a SQLite file), a refused replay, QR check-out, door events printed, and
- * with the face models present a face check-out that refuses a stranger.
+ * A kiosk loop in C on the locker service, through locker.h (the same story as the Rust and
+ * Python kiosks): the service opens on a SQLite file with four lockers on the simulated
+ * controller, whose simulated customer opens and shuts each unlocked door; QR check-in, a
+ * refused replay, the service events printed, QR check-out; with the face models, face
+ * check-in, a stranger refused and check-out by face alone.
  *
- * Build (static library, see README):
- *   cc -std=c11 -Wall -Wextra -Wpedantic -Werror -I locker-ffi/include examples/c/kiosk.c \
- *      target/debug/liblocker.a -lpthread -ldl -lm -o kiosk
+ * Build against the static library with pkg-config (see README, "C API"):
+ *   cc -std=c11 -Wall -Wextra -Wpedantic -Werror $(pkg-config --cflags locker) examples/c/kiosk.c \
+ *      $(pkg-config --static --libs locker) -o kiosk
  * Run: ./kiosk SCRATCH_DIR [MODELS_DIR FACES_DIR]
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <unistd.h>
 
 #include "locker.h"
 
@@ -25,21 +27,20 @@
     }                                                                                       \
   } while (0)
 
-static const char *door_name(locker_door_state d) {
-  return d == LOCKER_DOOR_STATE_OPEN ? "open" : d == LOCKER_DOOR_STATE_CLOSED ? "closed" : "unknown";
-}
-
-/* Unlocks `channel`; the simulated customer opens and shuts the door; events are printed. */
-static void use_door(locker_controller *ctrl, uint16_t channel) {
-  locker_unlock_result u;
-  TRY(locker_controller_unlock(ctrl, channel, &u));
-  printf("  unlock channel %u: confirmed=%d\n", channel, u.confirmed);
-  for (int open = 1; open >= 0; open--) {
-    TRY(locker_controller_sim_set_door(ctrl, channel, open == 1));
-    locker_controller_event ev;
-    TRY(locker_controller_next_event(ctrl, 2000, &ev));
-    printf("  event: door channel=%u door=%s\n", ev.channel, door_name(ev.door));
+/* Prints service events until one contains both needles (within 5 s). */
+static void print_events_until(locker_service *svc, const char *needle1, const char *needle2) {
+  for (int i = 0; i < 25; i++) {
+    char *json = NULL;
+    locker_result r = locker_service_next_event(svc, 200, &json);
+    if (r == LOCKER_RESULT_EMPTY) continue;
+    TRY(r);
+    printf("  event: %s\n", json);
+    int hit = strstr(json, needle1) != NULL && strstr(json, needle2) != NULL;
+    locker_string_free(&json);
+    if (hit) return;
   }
+  fprintf(stderr, "the awaited event (%s, %s) did not come within 5 s\n", needle1, needle2);
+  exit(1);
 }
 
 static uint8_t *read_file(const char *path, size_t *len) {
@@ -54,108 +55,112 @@ static uint8_t *read_file(const char *path, size_t *len) {
   return buf;
 }
 
+/* Counts `needle` in `text`. */
+static int count(const char *text, const char *needle) {
+  int n = 0;
+  for (const char *p = strstr(text, needle); p; p = strstr(p + 1, needle)) n++;
+  return n;
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) {
     fprintf(stderr, "usage: %s SCRATCH_DIR [MODELS_DIR FACES_DIR]\n", argv[0]);
     return 2;
   }
-  const char *user = "0190c3c1-7b1a-7cc0-8e6c-3f1f2b3c4d5e";
-  /* Secrets from the OS random generator (a real server keeps the seed in its key file). */
-  uint8_t seed[32], pepper[32];
-  FILE *rng = fopen("/dev/urandom", "rb");
-  if (!rng || fread(seed, 1, 32, rng) != 32 || fread(pepper, 1, 32, rng) != 32) {
-    fprintf(stderr, "cannot read /dev/urandom\n");
-    return 1;
-  }
-  fclose(rng);
-  /* The server issues; the kiosk holds a verify-only copy. */
-  locker_qr_keyring *server = NULL, *kiosk_keys = NULL;
-  TRY(locker_qr_keyring_new(&server));
-  TRY(locker_qr_keyring_add_ed25519(server, 1, seed));
-  TRY(locker_qr_keyring_to_verifier(server, &kiosk_keys));
-  char url[1024];
+  char url[1024], keys[1024], probe[1024];
   snprintf(url, sizeof url, "sqlite:%s/kiosk-c.db", argv[1]);
-  locker_tokens *tokens = NULL;
-  TRY(locker_tokens_open(url, pepper, &tokens));
-  locker_controller *ctrl = NULL;
-  TRY(locker_controller_open_simulator(4, &ctrl));
-  locker_door_state doors[4];
-  size_t n = 0;
-  TRY(locker_controller_status_all(ctrl, doors, 4, &n));
-  printf("kiosk ready: %zu lockers, door 1 %s\n", n, door_name(doors[0]));
+  snprintf(keys, sizeof keys, "%s/kiosk-c-keys", argv[1]);
+  int with_faces = 0;
+  if (argc >= 4) {
+    snprintf(probe, sizeof probe, "%s/yunet_dynamic.onnx", argv[2]);
+    with_faces = access(probe, R_OK) == 0;
+  }
+  locker_service_options options;
+  memset(&options, 0, sizeof options);
+  options.database_url = url;
+  options.keys_dir = keys;
+  options.models_dir = with_faces ? argv[2] : NULL;
+  options.sim_channels = 4;
+  options.sim_person_ms = 100;
+  options.kiosk_name = "Pi_c";
+  locker_service *svc = NULL;
+  TRY(locker_service_open(&options, &svc));
+  char code[8];
+  for (uint16_t n = 1; n <= 4; n++) {
+    char *json = NULL;
+    snprintf(code, sizeof code, "A0%u", (unsigned)n);
+    TRY(locker_service_add_locker(svc, code, "small", n, &json));
+    locker_string_free(&json);
+  }
+  char *user = NULL;
+  TRY(locker_service_add_user(svc, "Nguyen Van Lan", "lan@example.com", &user));
+  char *lockers = NULL;
+  TRY(locker_service_lockers_json(svc, &lockers));
+  printf("kiosk ready: %d lockers, faces %s\n", count(lockers, "\"code\""), with_faces ? "on" : "off");
+  locker_string_free(&lockers);
 
-  /* Check-in by QR: the locker for this rental is channel 1. */
-  int64_t now = (int64_t)time(NULL);
-  char *check_in = NULL;
-  TRY(locker_qr_keyring_issue(server, LOCKER_QR_ACTION_CHECK_IN, user, NULL, now, &check_in));
-  locker_qr_claims claims;
-  TRY(locker_tokens_qr_redeem(tokens, kiosk_keys, check_in, now, &claims));
-  const char *rental = "0190c3c1-7b1a-7cc0-8e6c-000000000001";
-  printf("check-in by QR for user %s: rental %s, locker 1\n", claims.user_id, rental);
-  use_door(ctrl, 1);
-  locker_result replay = locker_tokens_qr_redeem(tokens, kiosk_keys, check_in, now, &claims);
+  /* QR check-in; the app's token is single use. */
+  char *token = NULL;
+  TRY(locker_service_issue_qr(svc, "check_in", user, NULL, &token));
+  locker_session in, out;
+  TRY(locker_service_check_in_qr(svc, token, NULL, &in));
+  printf("check-in by QR: rental %s, locker %s\n", in.rental_id, in.locker_code);
+  locker_result replay = locker_service_check_in_qr(svc, token, NULL, &out);
   if (replay != LOCKER_RESULT_QR_USED) {
     fprintf(stderr, "a replayed QR token was not refused (%s)\n", locker_result_name((uint32_t)replay));
     return 1;
   }
-  printf("replayed check-in QR refused: %s (%s)\n", locker_last_error(), locker_result_name((uint32_t)replay));
-  locker_string_free(&check_in);
+  printf("replayed check-in QR refused: %s\n", locker_result_name((uint32_t)replay));
+  locker_string_free(&token);
+  print_events_until(svc, "\"sensor_trigger\"", in.rental_id);
 
-  /* Check-out by QR naming the rental. */
-  char *check_out = NULL;
-  TRY(locker_qr_keyring_issue(server, LOCKER_QR_ACTION_CHECK_OUT, user, rental, now, &check_out));
-  TRY(locker_tokens_qr_redeem(tokens, kiosk_keys, check_out, now, &claims));
-  printf("check-out by QR: rental %s, locker 1\n", claims.rental_id);
-  use_door(ctrl, 1);
-  locker_string_free(&check_out);
+  /* QR check-out with a token naming the rental. */
+  TRY(locker_service_issue_qr(svc, "check_out", user, in.rental_id, &token));
+  TRY(locker_service_check_out(svc, in.rental_id, token, &out));
+  printf("check-out by QR: rental %s, locker %s\n", out.rental_id, out.locker_code);
+  locker_string_free(&token);
+  print_events_until(svc, "\"door_state\":\"open\"", out.locker_code);
+  print_events_until(svc, "\"door_state\":\"closed\"", out.locker_code);
 
-  /* Face: template at check-in, 1:1 at check-out. */
-  if (argc >= 4) {
-    locker_face_engine *engine = NULL;
-    if (locker_face_engine_new(argv[2], &engine) != LOCKER_RESULT_OK) {
-      printf("face part skipped: %s\n", locker_last_error());
-    } else {
-      char path[1024];
-      size_t len1 = 0, len2 = 0, len3 = 0;
-      snprintf(path, sizeof path, "%s/Cate_Blanchett/1.jpg", argv[3]);
-      uint8_t *enrol = read_file(path, &len1);
-      snprintf(path, sizeof path, "%s/Al_Sharpton/1.jpg", argv[3]);
-      uint8_t *stranger = read_file(path, &len2);
-      snprintf(path, sizeof path, "%s/Cate_Blanchett/2.jpg", argv[3]);
-      uint8_t *same = read_file(path, &len3);
-      if (!enrol || !stranger || !same) {
-        fprintf(stderr, "face photos missing in %s\n", argv[3]);
-        return 1;
-      }
-      locker_embedding template;
-      TRY(locker_face_engine_embed(engine, enrol, len1, LOCKER_PICK_CENTRAL, &template));
-      printf("check-in by face template: locker 2\n");
-      use_door(ctrl, 2);
-      float score = 0;
-      locker_result r = locker_face_engine_verify(engine, stranger, len2, &template, &score);
-      if (r != LOCKER_RESULT_FACE_MISMATCH) {
-        fprintf(stderr, "a stranger's face was not refused (%s)\n", locker_result_name((uint32_t)r));
-        return 1;
-      }
-      printf("stranger refused at check-out: %s\n", locker_last_error());
-      TRY(locker_face_engine_verify(engine, same, len3, &template, &score));
-      printf("check-out by face: locker 2, score %.3f\n", (double)score);
-      use_door(ctrl, 2);
-      free(enrol);
-      free(stranger);
-      free(same);
-      locker_face_engine_free(&engine);
+  if (with_faces) {
+    char path[1024];
+    size_t len1 = 0, len2 = 0, len3 = 0;
+    snprintf(path, sizeof path, "%s/Cate_Blanchett/1.jpg", argv[3]);
+    uint8_t *guest = read_file(path, &len1);
+    snprintf(path, sizeof path, "%s/Al_Sharpton/1.jpg", argv[3]);
+    uint8_t *stranger = read_file(path, &len2);
+    snprintf(path, sizeof path, "%s/Cate_Blanchett/2.jpg", argv[3]);
+    uint8_t *again = read_file(path, &len3);
+    if (!guest || !stranger || !again) {
+      fprintf(stderr, "face photos missing in %s\n", argv[3]);
+      return 1;
     }
+    TRY(locker_service_check_in_face(svc, guest, len1, NULL, NULL, &in));
+    printf("check-in by face: rental %s, locker %s\n", in.rental_id, in.locker_code);
+    print_events_until(svc, "\"sensor_trigger\"", in.rental_id);
+    locker_result r = locker_service_check_out_face(svc, stranger, len2, &out);
+    if (r != LOCKER_RESULT_FACE_MISMATCH) {
+      fprintf(stderr, "a stranger's face was not refused (%s)\n", locker_result_name((uint32_t)r));
+      return 1;
+    }
+    printf("stranger refused at check-out: %s\n", locker_result_name((uint32_t)r));
+    TRY(locker_service_check_out_face(svc, again, len3, &out));
+    printf("check-out by face: rental %s, locker %s, score %.3f\n", out.rental_id, out.locker_code,
+           (double)out.match_score);
+    print_events_until(svc, "\"door_state\":\"open\"", out.locker_code);
+    print_events_until(svc, "\"door_state\":\"closed\"", out.locker_code);
+    free(guest);
+    free(stranger);
+    free(again);
   } else {
     printf("face part skipped: no models given\n");
   }
 
-  TRY(locker_controller_status_all(ctrl, doors, 4, &n));
-  printf("kiosk done: doors %s %s %s %s\n", door_name(doors[0]), door_name(doors[1]), door_name(doors[2]),
-         door_name(doors[3]));
-  locker_controller_free(&ctrl);
-  locker_tokens_free(&tokens);
-  locker_qr_keyring_free(&kiosk_keys);
-  locker_qr_keyring_free(&server);
+  TRY(locker_service_lockers_json(svc, &lockers));
+  printf("kiosk done: %d of %d lockers available\n", count(lockers, "\"status\":\"available\""),
+         count(lockers, "\"code\""));
+  locker_string_free(&lockers);
+  locker_string_free(&user);
+  locker_service_free(&svc);
   return 0;
 }

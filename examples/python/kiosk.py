@@ -1,16 +1,20 @@
-"""A kiosk loop in Python on the simulated controller (the same story as the Rust and C
-kiosks): QR check-in, a refused replay, QR check-out, door events printed, and with the face
-models present a face check-out that refuses a stranger.
+"""A kiosk loop in Python on the locker service (the same story as the Rust and C kiosks).
+
+The service opens on a SQLite file with four lockers on the simulated controller, whose
+simulated customer opens and shuts each unlocked door. A customer checks in with a QR token
+(a replay is refused), the door cycle arrives as service events (printed), and the customer
+checks out with a second QR token. With the face models present, a guest checks in by face,
+a stranger is refused at check-out, and the guest checks out by face alone.
 
 Run after installing the wheel (scripts/test-python does both):
     python examples/python/kiosk.py
 """
 
+import json
 import os
 import pathlib
-import secrets
 import tempfile
-import uuid
+import time
 
 import locker
 
@@ -19,68 +23,78 @@ MODELS = pathlib.Path(os.environ.get("LOCKER_MODELS_DIR", ROOT.parent / "shared"
 FACES = pathlib.Path(os.environ.get("LOCKER_FACES_DIR", ROOT.parent / "shared" / "faces"))
 
 
-def use_door(ctrl: locker.Controller, channel: int) -> None:
-    """Unlocks `channel`; the simulated customer opens and shuts the door."""
-    print(f"  unlock channel {channel}: confirmed={ctrl.unlock(channel).confirmed}")
-    for is_open in (True, False):
-        ctrl.sim_set_door(channel, is_open)
-        event = ctrl.next_event(timeout=2.0)
+def print_events_until(svc: locker.Service, until) -> None:
+    """Prints service events until one satisfies `until` (within 5 s)."""
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        event = svc.next_event(timeout=0.2)
         if event is None:
-            raise SystemExit("no door event within 2 s")
-        print(f"  event: {event.kind} channel={event.channel} door={event.door}")
+            continue
+        print(f"  event: {json.dumps(event, separators=(',', ':'))}")
+        if until(event):
+            return
+    raise SystemExit("the awaited event did not come within 5 s")
+
+
+def until_active(rental: str):
+    return lambda e: e["event"] == "session_updated" and e["data"]["session_id"] == rental and e["data"]["action"] == "sensor_trigger"
+
+
+def print_door_cycle(svc: locker.Service, code: str) -> None:
+    """Prints events until the door of locker `code` has been opened and shut again."""
+    for wanted in ("open", "closed"):
+        print_events_until(svc, lambda e: e["event"] == "locker_status_changed" and e["data"]["locker_code"] == code and e["data"]["door_state"] == wanted)
 
 
 def main() -> None:
-    server = locker.QrKeyring()
-    server.add_ed25519(1, secrets.token_bytes(32))
-    kiosk_keys = server.to_verifier()
     workdir = tempfile.mkdtemp()
-    tokens = locker.TokenStore(f"sqlite:{workdir}/kiosk.db", secrets.token_bytes(32))
-    rentals: dict[str, dict] = {}
-    free = [4, 3, 2, 1]
+    with_faces = (MODELS / "yunet_dynamic.onnx").exists() and FACES.exists()
+    svc = locker.Service.open(
+        f"sqlite:{workdir}/kiosk.db",
+        f"{workdir}/keys",
+        models_dir=str(MODELS) if with_faces else None,
+        sim_channels=4,
+        sim_person_ms=100,
+        kiosk="Pi_python",
+    )
+    for n in range(1, 5):
+        svc.add_locker(f"A0{n}", "small", n)
+    user = svc.add_user("Nguyen Van Lan", "lan@example.com")
+    print(f"kiosk ready: {len(svc.lockers())} lockers, faces {'on' if svc.has_faces else 'off'}")
 
-    with locker.Controller.simulator(4) as ctrl:
-        print(f"kiosk ready: 4 lockers, doors {ctrl.status_all()}")
-        user = str(uuid.uuid4())
+    token = svc.issue_qr("check_in", user)
+    done = svc.check_in_qr(token)
+    rental = done["rental"]["id"]
+    print(f"check-in by QR: rental {rental}, locker {done['locker']['code']}")
+    try:
+        svc.check_in_qr(token)
+        raise SystemExit("a replayed QR token was accepted")
+    except locker.QrUsed as e:
+        print(f"replayed check-in QR refused: {type(e).__name__} (code {e.code})")
+    print_events_until(svc, until_active(rental))
 
-        def check_in(token: str, face=None) -> str:
-            claims = tokens.redeem_qr(kiosk_keys, token)
-            rental, channel = str(uuid.uuid4()), free.pop()
-            print(f"check-in by QR for user {claims.user_id}: rental {rental}, locker {channel}")
-            use_door(ctrl, channel)
-            rentals[rental] = {"channel": channel, "face": face}
-            return rental
+    out = svc.check_out(rental, qr_token=svc.issue_qr("check_out", user, rental))
+    print(f"check-out by QR: rental {rental}, locker {out['locker']['code']}")
+    print_door_cycle(svc, out["locker"]["code"])
 
-        first = server.issue("check_in", user)
-        rental = check_in(first)
+    if with_faces:
+        done = svc.check_in_face((FACES / "Cate_Blanchett" / "1.jpg").read_bytes())
+        rental = done["rental"]["id"]
+        print(f"check-in by face: rental {rental}, locker {done['locker']['code']}")
+        print_events_until(svc, until_active(rental))
         try:
-            check_in(first)
-            raise SystemExit("a replayed QR token was accepted")
-        except locker.QrUsed as e:
-            print(f"replayed check-in QR refused: {e} (code {e.code})")
-
-        claims = tokens.redeem_qr(kiosk_keys, server.issue("check_out", user, rental))
-        channel = rentals.pop(claims.rental_id)["channel"]
-        print(f"check-out by QR: rental {claims.rental_id}, locker {channel}")
-        use_door(ctrl, channel)
-        free.append(channel)
-
-        if (MODELS / "yunet_dynamic.onnx").exists():
-            engine = locker.FaceEngine(str(MODELS))
-            template = engine.embed((FACES / "Cate_Blanchett" / "1.jpg").read_bytes())
-            rental = check_in(server.issue("check_in", user), face=template)
-            try:
-                engine.verify((FACES / "Al_Sharpton" / "1.jpg").read_bytes(), template)
-                raise SystemExit("a stranger's face opened the locker")
-            except locker.FaceMismatch as e:
-                print(f"stranger refused at check-out: {e}")
-            score = engine.verify((FACES / "Cate_Blanchett" / "2.jpg").read_bytes(), template)
-            channel = rentals.pop(rental)["channel"]
-            print(f"check-out by face: rental {rental}, locker {channel}, score {score:.3f}")
-            use_door(ctrl, channel)
-        else:
-            print(f"face part skipped: no models in {MODELS}")
-        print(f"kiosk done: {len(rentals)} live rentals, doors {ctrl.status_all()}")
+            svc.check_out_face((FACES / "Al_Sharpton" / "1.jpg").read_bytes())
+            raise SystemExit("a stranger's face opened the locker")
+        except locker.FaceMismatch as e:
+            print(f"stranger refused at check-out: {type(e).__name__}")
+        out = svc.check_out_face((FACES / "Cate_Blanchett" / "2.jpg").read_bytes())
+        print(f"check-out by face: rental {out['rental']['id']}, locker {out['locker']['code']}, score {out['match_score']:.3f}")
+        print_door_cycle(svc, out["locker"]["code"])
+    else:
+        print(f"face part skipped: no models in {MODELS}")
+    lockers = svc.lockers()
+    free = sum(1 for l in lockers if l["status"] == "available")
+    print(f"kiosk done: {free} of {len(lockers)} lockers available")
 
 
 if __name__ == "__main__":

@@ -1,158 +1,115 @@
-//! A kiosk loop on the simulated controller: a customer checks in with a QR token from the
-//! app (single use, checked against a SQLite file), a locker opens, the customer opens and
-//! shuts its door (the controller's events are printed), and later checks out with a second
-//! QR token. With the face models present, the same customer also checks out a second rental
-//! by face (1:1 against the template taken at check-in) and a stranger is refused.
+//! A kiosk loop on the locker service with the simulated controller (the same story as the
+//! C and Python kiosks in `examples/c` and `examples/python`):
+//!
+//! 1. the service opens on a fresh SQLite file and key folder, with four lockers wired to the
+//!    in-process simulator, whose simulated customer opens and shuts each unlocked door;
+//! 2. a customer checks in with a QR token from the app; a replay of the token is refused;
+//! 3. the door cycle arrives as service events (the rental becomes active), printed;
+//! 4. the customer checks out with a second QR token naming the rental;
+//! 5. with the face models present: a walk-up guest checks in by face, a stranger is refused
+//!    at check-out, and the guest checks out by face alone.
 //!
 //! Run: `cargo run -p locker-examples --bin kiosk` (face part: `LOCKER_MODELS_DIR`,
 //! `LOCKER_FACES_DIR`, defaults `../shared/models` and `../shared/faces`).
 
-use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use futures::StreamExt as _;
-use locker_core::domain::Id;
-use locker_core::driver::ThreadController;
-use locker_core::link::{Link, LinkConfig};
-use locker_core::ports::LockController;
-use locker_core::sim::{Device, SimConfig, SimIo};
-use locker_core::token::qr::{KeyId, QrAction, QrKey, QrKeyring};
-use locker_core::token::store::TokenStore;
-use locker_core::wire::ControllerEvent;
-
-/// What the kiosk remembers about a live rental.
-struct Rental {
-    channel: u16,
-    face: Option<locker_core::face::Embedding>,
-}
-
-struct Kiosk {
-    ctrl: ThreadController,
-    events: futures::channel::mpsc::UnboundedReceiver<ControllerEvent>,
-    device: Arc<std::sync::Mutex<Device>>,
-    tokens: Arc<dyn TokenStore>,
-    verifier: QrKeyring,
-    rentals: HashMap<Id, Rental>,
-    free: Vec<u16>,
-}
-
-impl Kiosk {
-    /// Opens the locker on `channel` and lets the simulated customer use the door.
-    async fn open_and_use(&mut self, channel: u16) -> Result<()> {
-        let outcome = self.ctrl.unlock(channel).await?;
-        println!("  unlock channel {channel}: {outcome:?}");
-        for open in [true, false] {
-            {
-                let mut d = self.device.lock().unwrap_or_else(|e| e.into_inner());
-                let now = std::time::Instant::now();
-                if open { d.open_door(now, channel as u8) } else { d.close_door(now, channel as u8) }
-            }
-            let event = tokio::time::timeout(Duration::from_secs(2), self.events.next())
-                .await
-                .context("No door event within 2 s")?
-                .context("Controller stopped")?;
-            println!("  event: {}", serde_json_line(&event));
-        }
-        Ok(())
-    }
-
-    /// Check-in by QR: returns the new rental.
-    async fn check_in_qr(&mut self, token: &str, face: Option<locker_core::face::Embedding>) -> Result<Id> {
-        let now = chrono::Utc::now();
-        let claims = self.verifier.verify(token, now)?;
-        if claims.action != QrAction::CheckIn {
-            bail!("QR token is for {}, not check_in", claims.action);
-        }
-        self.tokens.mark_qr_used(&claims.token_id, claims.expires_at, now).await?;
-        let channel = self.free.pop().context("No free locker")?;
-        let rental = uuid::Uuid::now_v7();
-        println!("check-in by QR for user {}: rental {rental}, locker {channel}", claims.user_id);
-        self.open_and_use(channel).await?;
-        self.rentals.insert(rental, Rental { channel, face });
-        Ok(rental)
-    }
-
-    /// Check-out by QR naming the rental.
-    async fn check_out_qr(&mut self, token: &str) -> Result<()> {
-        let now = chrono::Utc::now();
-        let claims = self.verifier.verify(token, now)?;
-        let rental_id = claims.rental_id.context("Check-out token names no rental")?;
-        self.tokens.mark_qr_used(&claims.token_id, claims.expires_at, now).await?;
-        let rental = self.rentals.remove(&rental_id).context("Unknown rental")?;
-        println!("check-out by QR: rental {rental_id}, locker {}", rental.channel);
-        self.open_and_use(rental.channel).await?;
-        self.free.push(rental.channel);
-        Ok(())
-    }
-
-    /// Check-out by face: the probe must match the template of the rental (1:1).
-    async fn check_out_face(&mut self, engine: &locker_core::face::FaceEngine, rental_id: Id, photo: &[u8]) -> Result<()> {
-        let rental = self.rentals.get(&rental_id).context("Unknown rental")?;
-        let template = rental.face.as_ref().context("Rental has no face template")?;
-        let probe = engine.process(photo, locker_core::face::Pick::Central)?.embedding;
-        let score = locker_core::face::gallery::check(&probe, template, engine.config().thresholds.verify)?;
-        let channel = rental.channel;
-        println!("check-out by face: rental {rental_id}, locker {channel}, score {score:.3}");
-        self.open_and_use(channel).await?;
-        self.rentals.remove(&rental_id);
-        self.free.push(channel);
-        Ok(())
-    }
-}
-
-fn serde_json_line(event: &ControllerEvent) -> String {
-    format!("{event:?}")
-}
+use locker_core::kiosk::{ControllerChoice, Kiosk, KioskOptions};
+use locker_core::service::{Proof, ServiceEvent};
 
 fn shared(var: &str, sub: &str) -> PathBuf {
     std::env::var_os(var).map(PathBuf::from).unwrap_or_else(|| PathBuf::from("../shared").join(sub))
 }
 
-#[tokio::main]
-async fn main() -> Result<()> {
-    // The server's signing key issues tokens to the app; the kiosk holds only the public half.
-    let server = QrKeyring::with_key(KeyId(1), QrKey::generate_ed25519()?);
-    let dir = tempfile::tempdir()?;
-    let url = format!("sqlite:{}", dir.path().join("kiosk.db").display());
-    let (_, tokens) = locker_core::store::tokens::open_with_tokens(&url).await?;
-
-    let io = SimIo::new(SimConfig::new(4));
-    let device = io.device();
-    let ctrl = ThreadController::spawn(Box::new(Link::new(LinkConfig { channels: 4, ..LinkConfig::default() })), Box::new(io))?;
-    let events = ctrl.subscribe();
-    let mut kiosk = Kiosk { ctrl, events, device, tokens, verifier: server.to_verifier(), rentals: HashMap::new(), free: vec![4, 3, 2, 1] };
-    println!("kiosk ready: 4 lockers, doors {:?}", kiosk.ctrl.doors().await?);
-
-    let user = uuid::Uuid::now_v7();
-    let now = chrono::Utc::now();
-    let check_in = server.issue(QrAction::CheckIn, user, None, now)?.token;
-    let rental = kiosk.check_in_qr(&check_in, None).await?;
-    match kiosk.check_in_qr(&check_in, None).await {
-        Err(e) => println!("replayed check-in QR refused: {e} ({:?})", e.downcast_ref::<locker_core::Error>().map(|e| e.code())),
-        Ok(_) => bail!("A replayed QR token was accepted"),
+/// Prints service events until one satisfies `until` (within 5 s).
+fn print_events_until(kiosk: &Kiosk, until: impl Fn(&ServiceEvent) -> bool) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if let Some(event) = kiosk.next_event(Duration::from_millis(200))? {
+            println!("  event: {}", serde_json::to_string(&event)?);
+            if until(&event) {
+                return Ok(());
+            }
+        }
     }
-    let check_out = server.issue(QrAction::CheckOut, user, Some(rental), now)?.token;
-    kiosk.check_out_qr(&check_out).await?;
+    bail!("The awaited event did not come within 5 s")
+}
 
+/// Prints events until the rental `id` became active (its door opened and shut).
+fn until_active(kiosk: &Kiosk, id: &str) -> Result<()> {
+    print_events_until(kiosk, |e| {
+        matches!(e, ServiceEvent::SessionUpdated { session_id, action, .. }
+            if session_id.to_string() == id && action.as_str() == "sensor_trigger")
+    })
+}
+
+/// Prints events until the door of locker `code` has been opened and shut again.
+fn until_door_cycled(kiosk: &Kiosk, code: &str) -> Result<()> {
+    for wanted in ["open", "closed"] {
+        print_events_until(kiosk, |e| {
+            matches!(e, ServiceEvent::LockerStatusChanged { locker_code, door_state, .. }
+                if locker_code == code && door_state.as_str() == wanted)
+        })?;
+    }
+    Ok(())
+}
+
+fn main() -> Result<()> {
+    let dir = tempfile::tempdir()?;
     let models = shared("LOCKER_MODELS_DIR", "models");
     let faces = shared("LOCKER_FACES_DIR", "faces");
-    if models.join(locker_core::face::engine::DETECTOR_FILE).exists() && faces.exists() {
-        let engine = locker_core::face::FaceEngine::load(locker_core::face::FaceConfig::with_models_dir(&models))?;
+    let with_faces = models.join(locker_core::face::engine::DETECTOR_FILE).exists() && faces.exists();
+    let options = KioskOptions {
+        models_dir: with_faces.then(|| models.clone()),
+        controller: ControllerChoice::Simulator { channels: 4, person: Some(Duration::from_millis(100)) },
+        kiosk: "Pi_rust".into(),
+        ..KioskOptions::simulated(format!("sqlite:{}", dir.path().join("kiosk.db").display()), dir.path().join("keys"), 4)
+    };
+    let kiosk = Kiosk::open(options).context("Cannot open the locker service")?;
+    for n in 1..=4u16 {
+        kiosk.add_locker(&format!("A0{n}"), "small", n)?;
+    }
+    let user = kiosk.add_user("Nguyen Van Lan", "lan@example.com")?.id.to_string();
+    println!("kiosk ready: {} lockers, faces {}", kiosk.lockers()?.len(), if kiosk.has_faces() { "on" } else { "off" });
+
+    // QR check-in; the app's token is single use.
+    let token = kiosk.issue_qr("check_in", &user, None)?;
+    let done = kiosk.check_in_qr(&token, None)?;
+    let rental = done.rental.id.to_string();
+    println!("check-in by QR: rental {rental}, locker {}", done.locker.code);
+    match kiosk.check_in_qr(&token, None) {
+        Err(e) => println!("replayed check-in QR refused: {:?}", e.code()),
+        Ok(_) => bail!("A replayed QR token was accepted"),
+    }
+    until_active(&kiosk, &rental)?;
+
+    // QR check-out with a token naming the rental.
+    let token = kiosk.issue_qr("check_out", &user, Some(&rental))?;
+    let out = kiosk.check_out(&rental, Proof::Qr(token))?;
+    println!("check-out by QR: rental {rental}, locker {}", out.locker.code);
+    until_door_cycled(&kiosk, &out.locker.code)?;
+
+    if with_faces {
         let photo = |p: &str| std::fs::read(faces.join(p)).with_context(|| format!("Reading {p}"));
-        let template = engine.process(&photo("Cate_Blanchett/1.jpg")?, locker_core::face::Pick::Central)?.embedding;
-        let token = server.issue(QrAction::CheckIn, user, None, chrono::Utc::now())?.token;
-        let rental = kiosk.check_in_qr(&token, Some(template)).await?;
-        match kiosk.check_out_face(&engine, rental, &photo("Al_Sharpton/1.jpg")?).await {
-            Err(e) => println!("stranger refused at check-out: {e}"),
-            Ok(()) => bail!("A stranger's face opened the locker"),
+        let done = kiosk.check_in_face(&photo("Cate_Blanchett/1.jpg")?, None, None)?;
+        let rental = done.rental.id.to_string();
+        println!("check-in by face: rental {rental}, locker {}", done.locker.code);
+        until_active(&kiosk, &rental)?;
+        match kiosk.check_out_by_face(&photo("Al_Sharpton/1.jpg")?) {
+            Err(e) => println!("stranger refused at check-out: {:?}", e.code()),
+            Ok(_) => bail!("A stranger's face opened the locker"),
         }
-        kiosk.check_out_face(&engine, rental, &photo("Cate_Blanchett/2.jpg")?).await?;
+        let out = kiosk.check_out_by_face(&photo("Cate_Blanchett/2.jpg")?)?;
+        let score = out.match_score.unwrap_or_default();
+        println!("check-out by face: rental {}, locker {}, score {score:.3}", out.rental.id, out.locker.code);
+        until_door_cycled(&kiosk, &out.locker.code)?;
     } else {
         println!("face part skipped: no models in {}", models.display());
     }
-    println!("kiosk done: {} live rentals, doors {:?}", kiosk.rentals.len(), kiosk.ctrl.doors().await?);
+    let lockers = kiosk.lockers()?;
+    let free = lockers.iter().filter(|l| l.status.as_str() == "available").count();
+    println!("kiosk done: {free} of {} lockers available", lockers.len());
     Ok(())
 }

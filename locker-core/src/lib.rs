@@ -27,6 +27,8 @@
 //! - `postgres` (default): PostgreSQL storage.
 //! - `face` (default): the face pipeline on ONNX models (tract).
 //! - `serial` (default): the serial transport to real lock controllers.
+//! - `kiosk`: [`kiosk`], blocking facades (shared runtime, controller, service) for the C
+//!   and Python bindings.
 #![deny(missing_docs)]
 
 pub mod accounts;
@@ -37,6 +39,8 @@ pub mod driver;
 pub mod error;
 #[cfg(feature = "face")]
 pub mod face;
+#[cfg(feature = "kiosk")]
+pub mod kiosk;
 pub mod link;
 pub mod orders;
 pub mod ports;

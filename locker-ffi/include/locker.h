@@ -383,6 +383,24 @@ typedef enum {
 } locker_qr_action;
 
 /*
+ Which face to use when an image shows several. Passed to functions as a `uint32_t`.
+ */
+typedef enum {
+  /*
+   Exactly one face, else `LOCKER_RESULT_MULTIPLE_FACES`.
+   */
+  LOCKER_PICK_SINGLE = 0,
+  /*
+   The largest face.
+   */
+  LOCKER_PICK_LARGEST = 1,
+  /*
+   The face nearest the image centre (a kiosk camera aims at the customer).
+   */
+  LOCKER_PICK_CENTRAL = 2,
+} locker_pick;
+
+/*
  A running lock controller (opaque). Safe to share between threads.
  */
 typedef struct locker_controller locker_controller;
@@ -407,6 +425,12 @@ typedef struct locker_gallery locker_gallery;
  Safe to share between threads.
  */
 typedef struct locker_qr_keyring locker_qr_keyring;
+
+/*
+ A running locker service with its controller and timers (opaque). Safe to share between
+ threads.
+ */
+typedef struct locker_service locker_service;
 
 /*
  The token store: QR single use, OTPs and pickup codes in one database (opaque).
@@ -581,6 +605,84 @@ typedef struct {
    */
   int64_t expires_at;
 } locker_qr_claims;
+
+/*
+ How to open a service. Zero-initialise it and fill what you need; NULL strings take the
+ defaults given per field.
+ */
+typedef struct {
+  /*
+   Required: `sqlite:/path/locker.db` (created if missing) or `postgres://...`; migrated on open.
+   */
+  const char *database_url;
+  /*
+   Required: the key folder (created with fresh QR, JWT and face-template keys when empty).
+   */
+  const char *keys_dir;
+  /*
+   Face models folder, or NULL for no face check-in (face calls then fail with `LOCKER_RESULT_CONFIG`).
+   */
+  const char *models_dir;
+  /*
+   Serial device of a real controller, or NULL for the in-process simulator.
+   */
+  const char *serial_port;
+  /*
+   Driver for `serial_port` (`"v1"` when NULL).
+   */
+  const char *driver;
+  /*
+   Simulator channels (1..=255); ignored with `serial_port`.
+   */
+  uint8_t sim_channels;
+  /*
+   Simulator: a simulated customer opens each unlocked door after this many ms and shuts it
+   after as long again; 0 leaves doors to `locker_service_sim_set_door`.
+   */
+  uint32_t sim_person_ms;
+  /*
+   The controller record the lockers are wired to (`"SIM_001"` when NULL; created if missing).
+   */
+  const char *controller_name;
+  /*
+   This kiosk's name in the transaction log (`"kiosk"` when NULL).
+   */
+  const char *kiosk_name;
+} locker_service_options;
+
+/*
+ The outcome of a check-in, reopen or check-out.
+ */
+typedef struct {
+  /*
+   The rental (session) id, UUID text.
+   */
+  char rental_id[37];
+  /*
+   Its state now: `"opening"` (door not yet shut after check-in), `"active"`, `"completed"`.
+   */
+  char state[16];
+  /*
+   The locker's id, UUID text.
+   */
+  char locker_id[37];
+  /*
+   The locker's code (`"A01"`).
+   */
+  char locker_code[33];
+  /*
+   The controller channel of the locker's relay.
+   */
+  uint16_t channel;
+  /*
+   The face match score (0 when `has_score` is false).
+   */
+  float match_score;
+  /*
+   Whether the proof was a face and `match_score` is set.
+   */
+  bool has_score;
+} locker_session;
 
 #ifdef __cplusplus
 extern "C" {
@@ -1042,6 +1144,190 @@ locker_result locker_qr_render_svg(const char *token, char **out_svg);
  `token` is NUL-terminated; `out_url` is writable.
  */
 locker_result locker_qr_render_data_url(const char *token, char **out_url);
+
+/*
+ Opens the service: migrates the database, loads or creates the keys, loads the face
+ models (when `models_dir` is set), starts the controller, creates its record when missing,
+ and starts the service's timers. Release it with `locker_service_free`.
+
+ # Safety
+ `options` points at a `locker_service_options` whose strings are NULL or NUL-terminated;
+ `out_service` is writable.
+ */
+locker_result locker_service_open(const locker_service_options *options,
+                                  locker_service **out_service);
+
+/*
+ Stops the service (timers, controller) and sets `*service` to NULL. NULL is a no-op.
+
+ # Safety
+ `service` is NULL or points at NULL or at a live service.
+ */
+void locker_service_free(locker_service **service);
+
+/*
+ Creates a customer account named `full_name` with e-mail `email` (no password), so QR
+ tokens can name it. `*out_user_id` (UUID text) must be released using `locker_string_free`.
+ A taken e-mail is `LOCKER_RESULT_ALREADY_EXISTS`.
+
+ # Safety
+ `service` is live; strings are NUL-terminated; `out_user_id` is writable.
+ */
+locker_result locker_service_add_user(const locker_service *service,
+                                      const char *full_name,
+                                      const char *email,
+                                      char **out_user_id);
+
+/*
+ Adds locker `code` of `size` (`"small"`, `"medium"`, `"large"`) wired to the service's
+ controller on `channel` (relay and sensor). `*out_json` is the locker as JSON and must
+ be released using `locker_string_free`. A taken code is `LOCKER_RESULT_ALREADY_EXISTS`.
+
+ # Safety
+ `service` is live; strings are NUL-terminated; `out_json` is writable.
+ */
+locker_result locker_service_add_locker(const locker_service *service,
+                                        const char *code,
+                                        const char *size,
+                                        uint16_t channel,
+                                        char **out_json);
+
+/*
+ Issues a QR token with the service's signing key, as the server does for the app:
+ `action` is `"check_in"`, `"check_out"` or `"update"`; `rental_id` (UUID text) names the
+ rental for the last two, NULL for a walk-up check-in. `*out_token` must be released
+ using `locker_string_free`.
+
+ # Safety
+ `service` is live; strings are NUL-terminated (`rental_id` may be NULL); `out_token` is writable.
+ */
+locker_result locker_service_issue_qr(const locker_service *service,
+                                      const char *action,
+                                      const char *user_id,
+                                      const char *rental_id,
+                                      char **out_token);
+
+/*
+ Check-in by QR token (single use): allocates a free locker of `size` (NULL: the default
+ size; a larger one when none is free) and opens it. The session is `"opening"` until the
+ door has been opened and shut. Failures: `LOCKER_RESULT_QR_USED`, `_QR_EXPIRED`,
+ `_TOKEN_INVALID`, `_NO_AVAILABLE_LOCKER`, `_UART_TIMEOUT`, ...
+
+ # Safety
+ `service` is live; `token` is NUL-terminated, `size` NULL or NUL-terminated; `out_session` is writable.
+ */
+locker_result locker_service_check_in_qr(const locker_service *service,
+                                         const char *token,
+                                         const char *size,
+                                         locker_session *out_session);
+
+/*
+ Check-in by face: the photo's (JPEG or PNG, `len` bytes) central face becomes the
+ rental's template. `user_id` (UUID text) links a registered account, or NULL for a guest;
+ `size` as in `locker_service_check_in_qr`. Failures: `LOCKER_RESULT_FACE_NOT_FOUND`,
+ `_IMAGE_UNREADABLE`, `_CONFIG` (no models loaded), ...
+
+ # Safety
+ `service` is live; `photo` has `len` readable bytes; strings are NULL or NUL-terminated;
+ `out_session` is writable.
+ */
+locker_result locker_service_check_in_face(const locker_service *service,
+                                           const uint8_t *photo,
+                                           size_t len,
+                                           const char *user_id,
+                                           const char *size,
+                                           locker_session *out_session);
+
+/*
+ Reopens rental `rental_id` with an `"update"` QR token naming it, and fires its relay.
+
+ # Safety
+ `service` is live; strings are NUL-terminated; `out_session` is writable.
+ */
+locker_result locker_service_reopen(const locker_service *service,
+                                    const char *rental_id,
+                                    const char *qr_token,
+                                    locker_session *out_session);
+
+/*
+ Reopens rental `rental_id` by face (1:1 against the template taken at check-in):
+ `LOCKER_RESULT_FACE_MISMATCH` for another face.
+
+ # Safety
+ `service` is live; `rental_id` is NUL-terminated; `photo` has `len` readable bytes;
+ `out_session` is writable.
+ */
+locker_result locker_service_reopen_face(const locker_service *service,
+                                         const char *rental_id,
+                                         const uint8_t *photo,
+                                         size_t len,
+                                         locker_session *out_session);
+
+/*
+ Ends rental `rental_id` with a `"check_out"` QR token naming it: the rental completes,
+ the locker is free again and its relay fires. A token for another rental is
+ `LOCKER_RESULT_TOKEN_INVALID`; an unknown rental `LOCKER_RESULT_NOT_FOUND`.
+
+ # Safety
+ `service` is live; strings are NUL-terminated; `out_session` is writable.
+ */
+locker_result locker_service_check_out(const locker_service *service,
+                                       const char *rental_id,
+                                       const char *qr_token,
+                                       locker_session *out_session);
+
+/*
+ Check-out by face alone: finds the active face rental whose template matches the photo
+ (1:N, open-set threshold) and ends it. No match is `LOCKER_RESULT_FACE_MISMATCH`.
+
+ # Safety
+ `service` is live; `photo` has `len` readable bytes; `out_session` is writable.
+ */
+locker_result locker_service_check_out_face(const locker_service *service,
+                                            const uint8_t *photo,
+                                            size_t len,
+                                            locker_session *out_session);
+
+/*
+ Every locker as a JSON array (code, size, status, door, ...), by code. `*out_json` must be
+ released using `locker_string_free`.
+
+ # Safety
+ `service` is live; `out_json` is writable.
+ */
+locker_result locker_service_lockers_json(const locker_service *service, char **out_json);
+
+/*
+ Waits up to `timeout_ms` for the next service event, queued from the moment the service
+ was opened: `LOCKER_RESULT_OK` with `*out_json` set to
+ `{"event":"session_updated"|"locker_status_changed"|"security_alert","data":{...}}`
+ (release it with `locker_string_free`), or `LOCKER_RESULT_EMPTY` when none came in time.
+
+ # Safety
+ `service` is live; `out_json` is writable.
+ */
+locker_result locker_service_next_event(const locker_service *service,
+                                        uint32_t timeout_ms,
+                                        char **out_json);
+
+/*
+ Simulator only: a person opens (`open` true) or shuts the door of `channel`; the service
+ sees it as a door sensor change. On a serial controller: `LOCKER_RESULT_UART_UNSUPPORTED`.
+
+ # Safety
+ `service` is live.
+ */
+locker_result locker_service_sim_set_door(const locker_service *service,
+                                          uint16_t channel,
+                                          bool open);
+
+/*
+ Writes whether face check-in is on (models loaded) to `*out_enabled`.
+
+ # Safety
+ `service` is live; `out_enabled` is writable.
+ */
+locker_result locker_service_has_faces(const locker_service *service, bool *out_enabled);
 
 /*
  Opens the token store at `url` (`sqlite:FILE` or `postgres://...`; migrations are applied)

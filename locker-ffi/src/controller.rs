@@ -2,18 +2,12 @@
 //! the in-process v1 simulator, with unlock, door status and a blocking event pull.
 
 use std::ffi::c_char;
-use std::str::FromStr;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures::StreamExt as _;
-use futures::channel::mpsc::UnboundedReceiver;
 use locker_core::domain::DoorState;
-use locker_core::driver::ThreadController;
-use locker_core::link::{Link, LinkConfig};
-use locker_core::ports::LockController;
-use locker_core::sim::{Device, SimConfig, SimIo};
-use locker_core::wire::{ControllerEvent, DeviceEvent, Driver, UartError, UnlockOutcome};
+use locker_core::kiosk::Controller;
+use locker_core::sim::SimConfig;
+use locker_core::wire::{ControllerEvent, DeviceEvent, UnlockOutcome};
 
 use crate::error::{Fail, locker_result};
 use crate::ffi::{Castable, check_out, ffi_panic_boundary, free_handle, to_handle, try_opt_str, try_ref, try_str, write_out};
@@ -120,104 +114,8 @@ pub struct locker_controller {
     _private: [u8; 0],
 }
 
-/// What a controller handle holds. `close` empties it; later calls fail with `SerialPort`.
-pub(crate) struct Controller {
-    ctrl: Mutex<Option<Arc<ThreadController>>>,
-    events: Mutex<Option<UnboundedReceiver<ControllerEvent>>>,
-    sim: Option<Arc<Mutex<Device>>>,
-}
-
 impl Castable for locker_controller {
     type Inner = Controller;
-}
-
-fn closed() -> Fail {
-    Fail::from(UartError::Port("the controller is closed".into()))
-}
-
-impl Controller {
-    fn new(ctrl: ThreadController, sim: Option<Arc<Mutex<Device>>>) -> Self {
-        let events = ctrl.subscribe();
-        Self { ctrl: Mutex::new(Some(Arc::new(ctrl))), events: Mutex::new(Some(events)), sim }
-    }
-
-    /// Opens a serial controller (`driver` as on the CLI, `v1` when absent).
-    pub(crate) fn open_serial(path: &str, driver: Option<&str>, channels: u16, timeout_ms: u32) -> Result<Self, Fail> {
-        let driver = Driver::from_str(driver.unwrap_or("v1"))?;
-        let mut settings = locker_core::serial::SerialSettings::new(path, driver);
-        if channels > 0 {
-            settings.channels = channels;
-        }
-        if timeout_ms > 0 {
-            settings.link.timeout = Duration::from_millis(u64::from(timeout_ms));
-        }
-        Ok(Self::new(locker_core::serial::open_controller(&settings)?, None))
-    }
-
-    /// Starts the in-process v1 simulator with `channels` locks behind a real link.
-    pub(crate) fn open_simulator(channels: u8) -> Result<Self, Fail> {
-        if channels == 0 {
-            return Err(Fail::new(locker_result::Validation, "channels must be 1..=255"));
-        }
-        let io = SimIo::new(SimConfig::new(channels));
-        let device = io.device();
-        let link = Link::new(LinkConfig { channels: u16::from(channels), ..LinkConfig::default() });
-        let ctrl = ThreadController::spawn(Box::new(link), Box::new(io))
-            .map_err(|e| Fail::from(UartError::Port(e.to_string())))?;
-        Ok(Self::new(ctrl, Some(device)))
-    }
-
-    fn get(&self) -> Result<Arc<ThreadController>, Fail> {
-        self.ctrl.lock().unwrap_or_else(|e| e.into_inner()).clone().ok_or_else(closed)
-    }
-
-    /// Fires the relay of `channel`.
-    pub(crate) fn unlock(&self, channel: u16) -> Result<UnlockOutcome, Fail> {
-        Ok(futures::executor::block_on(self.get()?.unlock(channel))?)
-    }
-
-    /// Reads one door sensor.
-    pub(crate) fn door(&self, channel: u16) -> Result<DoorState, Fail> {
-        Ok(futures::executor::block_on(self.get()?.door(channel))?)
-    }
-
-    /// Reads every door sensor.
-    pub(crate) fn doors(&self) -> Result<Vec<DoorState>, Fail> {
-        Ok(futures::executor::block_on(self.get()?.doors())?)
-    }
-
-    /// Waits up to `timeout` for the next event; `None` when none came.
-    pub(crate) fn next_event(&self, timeout: Duration) -> Result<Option<ControllerEvent>, Fail> {
-        let mut guard = self.events.lock().unwrap_or_else(|e| e.into_inner());
-        let rx = guard.as_mut().ok_or_else(closed)?;
-        match crate::rt::block_on(async { tokio::time::timeout(timeout, rx.next()).await })? {
-            Ok(Some(event)) => Ok(Some(event)),
-            Ok(None) => Err(closed()),
-            Err(_) => Ok(None),
-        }
-    }
-
-    /// Stops the IO thread and closes the port.
-    pub(crate) fn close(&self) {
-        let ctrl = self.ctrl.lock().unwrap_or_else(|e| e.into_inner()).take();
-        self.events.lock().unwrap_or_else(|e| e.into_inner()).take();
-        drop(ctrl);
-    }
-
-    /// Opens or shuts a simulated door (`UartUnsupported` on a real port).
-    pub(crate) fn sim_door(&self, channel: u16, open: bool) -> Result<(), Fail> {
-        let device = self.sim.as_ref().ok_or(UartError::Unsupported("door control (not a simulator)"))?;
-        self.get()?;
-        let mut d = device.lock().unwrap_or_else(|e| e.into_inner());
-        let channels = d.config().channels;
-        let ch = u8::try_from(channel)
-            .ok()
-            .filter(|c| (1..=channels).contains(c))
-            .ok_or(UartError::BadChannel { channel, max: u16::from(channels) })?;
-        let now = std::time::Instant::now();
-        if open { d.open_door(now, ch) } else { d.close_door(now, ch) }
-        Ok(())
-    }
 }
 
 /// Opens the controller on the serial device `path` with `driver` (`"v1"`, `"kerong-cu16"`,
@@ -239,7 +137,8 @@ pub unsafe extern "C" fn locker_controller_open_serial(
         let path = unsafe { try_str(path, "path") }?;
         let driver = unsafe { try_opt_str(driver, "driver") }?;
         check_out(out_controller, "out_controller")?;
-        let ctrl = Controller::open_serial(path, driver, channels, timeout_ms)?;
+        let timeout = (timeout_ms > 0).then(|| Duration::from_millis(u64::from(timeout_ms)));
+        let ctrl = Controller::open_serial(path, driver, channels, timeout)?;
         unsafe { write_out(out_controller, to_handle::<locker_controller>(ctrl)) };
         Ok(())
     })
@@ -255,7 +154,7 @@ pub extern "C" fn locker_controller_open_simulator(
 ) -> locker_result {
     ffi_panic_boundary(|| {
         check_out(out_controller, "out_controller")?;
-        let ctrl = Controller::open_simulator(channels)?;
+        let ctrl = Controller::open_simulator(SimConfig::new(channels))?;
         unsafe { write_out(out_controller, to_handle::<locker_controller>(ctrl)) };
         Ok(())
     })
@@ -401,5 +300,5 @@ pub unsafe extern "C" fn locker_controller_sim_set_door(
     channel: u16,
     open: bool,
 ) -> locker_result {
-    ffi_panic_boundary(|| unsafe { try_ref(controller, "controller") }?.sim_door(channel, open))
+    ffi_panic_boundary(|| Ok(unsafe { try_ref(controller, "controller") }?.sim_set_door(channel, open)?))
 }

@@ -43,7 +43,7 @@ pub(crate) mod ffi;
 mod frame;
 mod memory;
 mod qr;
-mod rt;
+mod service;
 mod tokens;
 
 pub use controller::*;
@@ -52,6 +52,7 @@ pub use face::*;
 pub use frame::*;
 pub use memory::*;
 pub use qr::*;
+pub use service::*;
 pub use tokens::*;
 
 /// The library version (`"0.1.0"`), equal to the crate version and to `LOCKER_VERSION` in the

@@ -141,13 +141,7 @@ fn add_key(ring: *const locker_qr_keyring, key_id: u8, key: impl FnOnce() -> Res
     ffi_panic_boundary(|| {
         let ring = unsafe { try_ref(ring, "ring") }?;
         let key = key()?;
-        let can_sign = key.can_sign();
-        let mut ring = ring_mut(ring);
-        ring.insert(KeyId(key_id), key);
-        if can_sign && ring.active().is_none() {
-            ring.set_active(KeyId(key_id))?;
-        }
-        Ok(())
+        Ok(ring_mut(ring).add(KeyId(key_id), key)?)
     })
 }
 

@@ -2,18 +2,13 @@
 //! SQLite file or a PostgreSQL URL (`locker_core::store::tokens::open_with_tokens`).
 
 use std::ffi::c_char;
-use std::sync::{Arc, Mutex};
 
-use locker_core::token::otp::{Notifier, Otp, OtpMessage, OtpPolicy};
-use locker_core::token::pickup::PickupCodes;
-use locker_core::token::store::TokenStore;
-use locker_core::token::{Pepper, TokenError};
+use locker_core::kiosk::Codes;
 
-use crate::error::{Fail, locker_result};
+use crate::error::locker_result;
 use crate::ffi::{Castable, check_out, ffi_panic_boundary, free_handle, to_handle, try_array, try_ref, try_str, write_out};
 use crate::memory::to_c_string;
 use crate::qr::{locker_qr_claims, locker_qr_keyring, parse_id, ring_of, timestamp};
-use crate::rt::block_on;
 
 /// The token store: QR single use, OTPs and pickup codes in one database (opaque).
 /// Safe to share between threads.
@@ -21,87 +16,8 @@ pub struct locker_tokens {
     _private: [u8; 0],
 }
 
-/// What a `locker_tokens` handle holds.
-pub(crate) struct Tokens {
-    store: Arc<dyn TokenStore>,
-    otp: Otp,
-    pickup: PickupCodes,
-}
-
 impl Castable for locker_tokens {
-    type Inner = Tokens;
-}
-
-/// Hands the code back to the caller instead of sending it: C and Python kiosks deliver it
-/// through their own channel (SMS gateway, printer, ...).
-#[derive(Default)]
-struct Capture(Mutex<Option<String>>);
-
-#[async_trait::async_trait]
-impl Notifier for Capture {
-    async fn send(&self, message: &OtpMessage) -> locker_core::Result<()> {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(message.code.clone());
-        Ok(())
-    }
-}
-
-impl Tokens {
-    /// Opens (and migrates) the database at `url` with the secret `pepper`.
-    pub(crate) fn open(url: &str, pepper: [u8; 32]) -> Result<Self, Fail> {
-        let (_, store) = block_on(locker_core::store::tokens::open_with_tokens(url))??;
-        Ok(Self {
-            store,
-            otp: Otp::new(Pepper::new(pepper), OtpPolicy::default()),
-            pickup: PickupCodes::new(Pepper::new(pepper)),
-        })
-    }
-
-    /// Verifies a QR token and marks it used (the second use is `QrUsed`).
-    pub(crate) fn qr_redeem(
-        &self,
-        ring: &locker_core::token::qr::QrKeyring,
-        token: &str,
-        now: locker_core::domain::Timestamp,
-    ) -> Result<locker_core::token::qr::QrClaims, Fail> {
-        let claims = ring.verify(token, now)?;
-        block_on(self.store.mark_qr_used(&claims.token_id, claims.expires_at, now))??;
-        Ok(claims)
-    }
-
-    /// Creates a code for `address` under the send limits and returns it for delivery.
-    pub(crate) fn otp_request(&self, address: &str, now: locker_core::domain::Timestamp) -> Result<String, Fail> {
-        let capture = Capture::default();
-        block_on(self.otp.request(self.store.as_ref(), &capture, address, now))??;
-        let code = capture.0.lock().unwrap_or_else(|e| e.into_inner()).take();
-        code.ok_or_else(|| Fail::from(TokenError::Otp(locker_core::token::OtpError::SendFailed)))
-    }
-
-    /// Checks a code; on success it is used up.
-    pub(crate) fn otp_verify(&self, address: &str, code: &str, now: locker_core::domain::Timestamp) -> Result<(), Fail> {
-        Ok(block_on(self.otp.verify(self.store.as_ref(), address, code, now))??)
-    }
-
-    /// Issues a pickup code for `rental_id` at `cabinet`.
-    pub(crate) fn pickup_issue(
-        &self,
-        cabinet: &str,
-        rental_id: uuid::Uuid,
-        now: locker_core::domain::Timestamp,
-        expires_at: locker_core::domain::Timestamp,
-    ) -> Result<String, Fail> {
-        let (code, _) = block_on(self.pickup.issue(self.store.as_ref(), cabinet, rental_id, now, expires_at))??;
-        Ok(code)
-    }
-
-    /// Redeems a pickup code; returns the rental it opens.
-    pub(crate) fn pickup_redeem(
-        &self,
-        cabinet: &str,
-        code: &str,
-        now: locker_core::domain::Timestamp,
-    ) -> Result<uuid::Uuid, Fail> {
-        Ok(block_on(self.pickup.redeem(self.store.as_ref(), cabinet, code, now))??)
-    }
+    type Inner = Codes;
 }
 
 /// Opens the token store at `url` (`sqlite:FILE` or `postgres://...`; migrations are applied)
@@ -120,7 +36,7 @@ pub unsafe extern "C" fn locker_tokens_open(
         let url = unsafe { try_str(url, "url") }?;
         let pepper = unsafe { try_array::<32>(pepper, "pepper") }?;
         check_out(out_tokens, "out_tokens")?;
-        let tokens = Tokens::open(url, pepper)?;
+        let tokens = Codes::open(url, pepper)?;
         unsafe { write_out(out_tokens, to_handle::<locker_tokens>(tokens)) };
         Ok(())
     })
@@ -205,7 +121,7 @@ pub unsafe extern "C" fn locker_tokens_otp_verify(
         let tokens = unsafe { try_ref(tokens, "tokens") }?;
         let address = unsafe { try_str(address, "address") }?;
         let code = unsafe { try_str(code, "code") }?;
-        tokens.otp_verify(address, code, timestamp(now_unix, "now_unix")?)
+        Ok(tokens.otp_verify(address, code, timestamp(now_unix, "now_unix")?)?)
     })
 }
 

@@ -1,19 +1,15 @@
 //! QR tokens (key ring, claims, rendering) and the database-backed codes: single-use QR
 //! redemption, OTPs and pickup codes.
 
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::RwLock;
 
 use locker_core::domain::{Id, Timestamp};
-use locker_core::token::otp::{Notifier, Otp, OtpMessage, OtpPolicy};
-use locker_core::token::pickup::PickupCodes;
+use locker_core::kiosk::Codes;
 use locker_core::token::qr::{KeyId, QrAction, QrClaims as CoreClaims, QrKey, QrKeyring as CoreRing, render};
-use locker_core::token::store::TokenStore as CoreTokenStore;
-use locker_core::token::{OtpError, Pepper, TokenError};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
 use crate::errors::{LResult, PyLockerError};
-use crate::rt::block_on;
 
 /// `now` from Python (unix seconds), or the current time.
 pub(crate) fn now_or(now: Option<i64>) -> LResult<Timestamp> {
@@ -93,13 +89,7 @@ impl PyQrKeyring {
     }
 
     fn add(&self, key_id: u8, key: QrKey) -> LResult<()> {
-        let can_sign = key.can_sign();
-        let mut ring = self.write();
-        ring.insert(KeyId(key_id), key);
-        if can_sign && ring.active().is_none() {
-            ring.set_active(KeyId(key_id))?;
-        }
-        Ok(())
+        Ok(self.write().add(KeyId(key_id), key)?)
     }
 }
 
@@ -193,27 +183,13 @@ pub fn qr_data_url(token: &str) -> LResult<String> {
     Ok(render::data_url(token)?)
 }
 
-/// Hands the OTP back to the caller instead of sending it (the kiosk delivers it).
-#[derive(Default)]
-struct Capture(Mutex<Option<String>>);
-
-#[async_trait::async_trait]
-impl Notifier for Capture {
-    async fn send(&self, message: &OtpMessage) -> locker_core::Result<()> {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(message.code.clone());
-        Ok(())
-    }
-}
-
 /// Codes kept in a database (`sqlite:FILE` or `postgres://...`, migrated on open): single-use
 /// QR redemption, OTPs and pickup codes, hashed with a 32-byte secret `pepper`.
 ///
 /// Database waits release the GIL.
 #[pyclass(module = "locker", name = "TokenStore", frozen)]
 pub struct PyTokenStore {
-    store: Arc<dyn CoreTokenStore>,
-    otp: Otp,
-    pickup: PickupCodes,
+    codes: Codes,
 }
 
 #[pymethods]
@@ -223,20 +199,15 @@ impl PyTokenStore {
     fn new(py: Python<'_>, url: &str, pepper: &[u8]) -> LResult<Self> {
         let pepper = key32(pepper, "pepper")?;
         let url = url.to_owned();
-        let (_, store) = py.detach(move || block_on(locker_core::store::tokens::open_with_tokens(&url)))??;
-        Ok(Self {
-            store,
-            otp: Otp::new(Pepper::new(pepper), OtpPolicy::default()),
-            pickup: PickupCodes::new(Pepper::new(pepper)),
-        })
+        Ok(Self { codes: py.detach(move || Codes::open(&url, pepper))? })
     }
 
     /// Verifies `token` with `keyring` and marks it used: the second redemption raises QrUsed.
     #[pyo3(signature = (keyring, token, now=None))]
     fn redeem_qr(&self, py: Python<'_>, keyring: &PyQrKeyring, token: &str, now: Option<i64>) -> LResult<PyQrClaims> {
         let now = now_or(now)?;
-        let claims = keyring.read().verify(token, now)?;
-        py.detach(|| block_on(self.store.mark_qr_used(&claims.token_id, claims.expires_at, now)))??;
+        let ring = keyring.read().clone();
+        let claims = py.detach(|| self.codes.qr_redeem(&ring, token, now))?;
         Ok(PyQrClaims::from_core(&claims))
     }
 
@@ -245,17 +216,14 @@ impl PyTokenStore {
     #[pyo3(signature = (address, now=None))]
     fn request_otp(&self, py: Python<'_>, address: &str, now: Option<i64>) -> LResult<String> {
         let now = now_or(now)?;
-        let capture = Capture::default();
-        py.detach(|| block_on(self.otp.request(self.store.as_ref(), &capture, address, now)))??;
-        let code = capture.0.lock().unwrap_or_else(|e| e.into_inner()).take();
-        code.ok_or_else(|| TokenError::Otp(OtpError::SendFailed).into())
+        Ok(py.detach(|| self.codes.otp_request(address, now))?)
     }
 
     /// Checks `code` for `address`; on success it is used up. Raises an OtpError subclass.
     #[pyo3(signature = (address, code, now=None))]
     fn verify_otp(&self, py: Python<'_>, address: &str, code: &str, now: Option<i64>) -> LResult<()> {
         let now = now_or(now)?;
-        Ok(py.detach(|| block_on(self.otp.verify(self.store.as_ref(), address, code, now)))??)
+        Ok(py.detach(|| self.codes.otp_verify(address, code, now))?)
     }
 
     /// Issues a 6-digit pickup code for `rental_id` at `cabinet`, live until `expires_at`.
@@ -263,9 +231,7 @@ impl PyTokenStore {
     fn issue_pickup(&self, py: Python<'_>, cabinet: &str, rental_id: &str, expires_at: i64, now: Option<i64>) -> LResult<String> {
         let rental = parse_id(rental_id, "rental_id")?;
         let (now, expires) = (now_or(now)?, now_or(Some(expires_at))?);
-        let (code, _) =
-            py.detach(|| block_on(self.pickup.issue(self.store.as_ref(), cabinet, rental, now, expires)))??;
-        Ok(code)
+        Ok(py.detach(|| self.codes.pickup_issue(cabinet, rental, now, expires))?)
     }
 
     /// Redeems a pickup code at `cabinet` once; returns the rental id. Raises
@@ -273,7 +239,7 @@ impl PyTokenStore {
     #[pyo3(signature = (cabinet, code, now=None))]
     fn redeem_pickup(&self, py: Python<'_>, cabinet: &str, code: &str, now: Option<i64>) -> LResult<String> {
         let now = now_or(now)?;
-        let rental = py.detach(|| block_on(self.pickup.redeem(self.store.as_ref(), cabinet, code, now)))??;
+        let rental = py.detach(|| self.codes.pickup_redeem(cabinet, code, now))?;
         Ok(rental.to_string())
     }
 }

@@ -1,18 +1,12 @@
 //! The v1 frame codec and a lock controller (serial port or in-process simulator).
 
-use std::str::FromStr;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures::StreamExt as _;
-use futures::channel::mpsc::UnboundedReceiver;
 use locker_core::domain::DoorState;
-use locker_core::driver::ThreadController;
-use locker_core::link::{Link, LinkConfig};
-use locker_core::ports::LockController;
-use locker_core::sim::{Device, SimConfig, SimIo};
+use locker_core::kiosk::Controller;
+use locker_core::sim::SimConfig;
 use locker_core::wire::v1::{self, Decoded, FrameDecoder, Kind};
-use locker_core::wire::{ControllerEvent, DeviceEvent, Driver, UartError, UnlockOutcome};
+use locker_core::wire::{ControllerEvent, DeviceEvent, UnlockOutcome};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
@@ -131,6 +125,12 @@ fn door_name(d: DoorState) -> &'static str {
     d.as_str()
 }
 
+/// A timeout argument in seconds (negative is zero).
+pub(crate) fn seconds(timeout: f64) -> LResult<Duration> {
+    Duration::try_from_secs_f64(timeout.max(0.0))
+        .map_err(|_| PyLockerError::validation("timeout must be a finite number of seconds"))
+}
+
 /// The result of an unlock: only the door sensor says whether the door opened.
 #[pyclass(module = "locker", name = "UnlockResult", frozen, get_all)]
 pub struct PyUnlockResult {
@@ -194,28 +194,11 @@ impl PyControllerEvent {
     }
 }
 
-fn closed() -> PyLockerError {
-    UartError::Port("the controller is closed".into()).into()
-}
-
 /// A running lock controller: `Controller.simulator(channels)` or `Controller.serial(path, ...)`.
 /// Waits on the line release the GIL. Usable as a context manager (closes on exit).
 #[pyclass(module = "locker", name = "Controller", frozen)]
 pub struct PyController {
-    ctrl: Mutex<Option<Arc<ThreadController>>>,
-    events: Mutex<Option<UnboundedReceiver<ControllerEvent>>>,
-    sim: Option<Arc<Mutex<Device>>>,
-}
-
-impl PyController {
-    fn start(ctrl: ThreadController, sim: Option<Arc<Mutex<Device>>>) -> Self {
-        let events = ctrl.subscribe();
-        Self { ctrl: Mutex::new(Some(Arc::new(ctrl))), events: Mutex::new(Some(events)), sim }
-    }
-
-    fn get(&self) -> LResult<Arc<ThreadController>> {
-        self.ctrl.lock().unwrap_or_else(|e| e.into_inner()).clone().ok_or_else(closed)
-    }
+    inner: Controller,
 }
 
 #[pymethods]
@@ -224,14 +207,7 @@ impl PyController {
     /// locks; doors open only through `sim_set_door`.
     #[staticmethod]
     fn simulator(channels: u8) -> LResult<Self> {
-        if channels == 0 {
-            return Err(PyLockerError::validation("channels must be 1..=255"));
-        }
-        let io = SimIo::new(SimConfig::new(channels));
-        let device = io.device();
-        let link = Link::new(LinkConfig { channels: u16::from(channels), ..LinkConfig::default() });
-        let ctrl = ThreadController::spawn(Box::new(link), Box::new(io)).map_err(|e| UartError::Port(e.to_string()))?;
-        Ok(Self::start(ctrl, Some(device)))
+        Ok(Self { inner: Controller::open_simulator(SimConfig::new(channels))? })
     }
 
     /// A controller on the serial device `path` with `driver` ("v1", "kerong-cu16",
@@ -239,23 +215,14 @@ impl PyController {
     /// the driver's defaults. Raises SerialPortNotFound, UartUnknownDriver.
     #[staticmethod]
     #[pyo3(signature = (path, driver="v1", channels=0, timeout_ms=0))]
-    fn serial(path: &str, driver: &str, channels: u16, timeout_ms: u32) -> LResult<Self> {
-        let driver = Driver::from_str(driver)?;
-        let mut settings = locker_core::serial::SerialSettings::new(path, driver);
-        if channels > 0 {
-            settings.channels = channels;
-        }
-        if timeout_ms > 0 {
-            settings.link.timeout = Duration::from_millis(u64::from(timeout_ms));
-        }
-        Ok(Self::start(locker_core::serial::open_controller(&settings)?, None))
+    fn serial(py: Python<'_>, path: &str, driver: &str, channels: u16, timeout_ms: u32) -> LResult<Self> {
+        let timeout = (timeout_ms > 0).then(|| Duration::from_millis(u64::from(timeout_ms)));
+        Ok(Self { inner: py.detach(|| Controller::open_serial(path, Some(driver), channels, timeout))? })
     }
 
     /// Fires the relay of `channel` (from 1). Raises UartBadChannel, UartTimeout.
     fn unlock(&self, py: Python<'_>, channel: u16) -> LResult<PyUnlockResult> {
-        let ctrl = self.get()?;
-        let outcome = py.detach(|| futures::executor::block_on(ctrl.unlock(channel)))?;
-        Ok(match outcome {
+        Ok(match py.detach(|| self.inner.unlock(channel))? {
             UnlockOutcome::Pulsed => PyUnlockResult { confirmed: true, door_after: None },
             UnlockOutcome::Unconfirmed { door } => PyUnlockResult { confirmed: false, door_after: Some(door_name(door)) },
         })
@@ -263,54 +230,30 @@ impl PyController {
 
     /// The door sensor of `channel`: "open", "closed" or "unknown".
     fn status(&self, py: Python<'_>, channel: u16) -> LResult<&'static str> {
-        let ctrl = self.get()?;
-        Ok(door_name(py.detach(|| futures::executor::block_on(ctrl.door(channel)))?))
+        Ok(door_name(py.detach(|| self.inner.door(channel))?))
     }
 
     /// Every door sensor; index 0 is channel 1.
     fn status_all(&self, py: Python<'_>) -> LResult<Vec<&'static str>> {
-        let ctrl = self.get()?;
-        Ok(py.detach(|| futures::executor::block_on(ctrl.doors()))?.into_iter().map(door_name).collect())
+        Ok(py.detach(|| self.inner.doors())?.into_iter().map(door_name).collect())
     }
 
     /// Waits up to `timeout` seconds for the next event; None when none came.
     #[pyo3(signature = (timeout=1.0))]
     fn next_event(&self, py: Python<'_>, timeout: f64) -> LResult<Option<PyControllerEvent>> {
-        let wait = Duration::try_from_secs_f64(timeout.max(0.0))
-            .map_err(|_| PyLockerError::validation("timeout must be a finite number of seconds"))?;
-        let next = py.detach(|| -> LResult<Option<ControllerEvent>> {
-            let mut guard = self.events.lock().unwrap_or_else(|e| e.into_inner());
-            let rx = guard.as_mut().ok_or_else(closed)?;
-            match crate::rt::block_on(async { tokio::time::timeout(wait, rx.next()).await })? {
-                Ok(Some(event)) => Ok(Some(event)),
-                Ok(None) => Err(closed()),
-                Err(_) => Ok(None),
-            }
-        })?;
-        Ok(next.map(PyControllerEvent::from_core))
+        let wait = seconds(timeout)?;
+        Ok(py.detach(|| self.inner.next_event(wait))?.map(PyControllerEvent::from_core))
     }
 
     /// Simulator only: a person opens (`open=True`) or shuts the door of `channel`.
     /// Raises UartUnsupported on a serial controller.
     fn sim_set_door(&self, channel: u16, open: bool) -> LResult<()> {
-        let device = self.sim.as_ref().ok_or(UartError::Unsupported("door control (not a simulator)"))?;
-        self.get()?;
-        let mut d = device.lock().unwrap_or_else(|e| e.into_inner());
-        let channels = d.config().channels;
-        let ch = u8::try_from(channel)
-            .ok()
-            .filter(|c| (1..=channels).contains(c))
-            .ok_or(UartError::BadChannel { channel, max: u16::from(channels) })?;
-        let now = std::time::Instant::now();
-        if open { d.open_door(now, ch) } else { d.close_door(now, ch) }
-        Ok(())
+        Ok(self.inner.sim_set_door(channel, open)?)
     }
 
     /// Stops the IO thread and closes the port; later calls raise SerialPortError.
     fn close(&self, py: Python<'_>) {
-        let ctrl = self.ctrl.lock().unwrap_or_else(|e| e.into_inner()).take();
-        self.events.lock().unwrap_or_else(|e| e.into_inner()).take();
-        py.detach(move || drop(ctrl));
+        py.detach(|| self.inner.close());
     }
 
     fn __enter__(slf: Py<Self>) -> Py<Self> {

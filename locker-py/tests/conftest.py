@@ -56,3 +56,25 @@ def photos():
         return path.read_bytes()
 
     return read
+
+
+def next_event_where(svc: locker.Service, pick, within: float = 5.0) -> dict:
+    """The next service event satisfying `pick`, within `within` seconds."""
+    import time
+
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        event = svc.next_event(timeout=0.2)
+        if event is not None and pick(event):
+            return event
+    pytest.fail("no such service event in time")
+
+
+@pytest.fixture
+def service(tmp_path) -> locker.Service:
+    """A service on a fresh SQLite file with lockers A01 (small) and A02 (medium) on a
+    3-channel simulator whose doors move only by `sim_set_door`."""
+    svc = locker.Service.open(f"sqlite:{tmp_path / 'service.db'}", str(tmp_path / "keys"), sim_channels=3)
+    svc.add_locker("A01", "small", 1)
+    svc.add_locker("A02", "medium", 2)
+    return svc

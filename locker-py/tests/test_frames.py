@@ -23,9 +23,9 @@ def test_corruption_is_dropped_never_delivered():
     wire = bytearray(locker.encode_frame(1, "response", 0x10, b"\x00"))
     wire[2] ^= 0x01
     dec = locker.FrameDecoder()
-    (item,) = dec.feed(bytes(wire))
-    assert isinstance(item, locker.DroppedFrame)
-    assert item.reason
+    items = dec.feed(bytes(wire))
+    # A flipped COBS byte can split the bytes into more than one dropped piece; none is a frame.
+    assert items and all(isinstance(i, locker.DroppedFrame) and i.reason for i in items)
 
 
 def test_reset_forgets_a_partial_frame():

@@ -313,6 +313,17 @@ impl QrKeyring {
         self.slots[usize::from(id.0)] = Some(Slot { key, retired: false });
     }
 
+    /// Adds (or replaces) the key under `id`, and makes it the issuing key when it can sign
+    /// and the ring has none yet (how the bindings' `add_*` calls build a ring).
+    pub fn add(&mut self, id: KeyId, key: QrKey) -> Result<(), TokenError> {
+        let can_sign = key.can_sign();
+        self.insert(id, key);
+        if can_sign && self.active.is_none() {
+            self.set_active(id)?;
+        }
+        Ok(())
+    }
+
     /// Makes `id` the key that issues new tokens. It must exist, sign, and not be retired.
     pub fn set_active(&mut self, id: KeyId) -> Result<(), TokenError> {
         match self.slot(id) {

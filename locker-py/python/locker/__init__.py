@@ -3,7 +3,8 @@
 QR tokens (:class:`QrKeyring`), OTP and pickup codes (:class:`TokenStore`), the v1
 lock-controller wire (:func:`encode_frame`, :class:`FrameDecoder`), a lock controller
 (:class:`Controller`, serial port or simulator) and faces (:class:`FaceEngine`,
-:class:`Gallery`). Errors are subclasses of :class:`LockerError` with a numeric ``code``.
+:class:`Gallery`), and the locker service (:class:`Service`: check-in, reopen and
+check-out by QR or face, lockers, events). Errors are subclasses of :class:`LockerError` with a numeric ``code``.
 
 >>> import locker
 >>> ring = locker.QrKeyring()
