@@ -25,9 +25,14 @@ fn main() {
     let n: u32 = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(100_000);
     let now = chrono::DateTime::from_timestamp(1_768_730_400, 0).unwrap();
     let user = "0190c3c1-7b1a-7cc0-8e6c-3f1f2b3c4d5e".parse().unwrap();
-    for (name, key) in [("qr_verify_hmac", QrKey::hmac(&[5; 32])), ("qr_verify_ed25519", QrKey::ed25519_from_seed(&[1; 32]))] {
+    for (name, key) in
+        [("qr_verify_hmac", QrKey::hmac(&[5; 32])), ("qr_verify_ed25519", QrKey::ed25519_from_seed(&[1; 32]))]
+    {
         let ring = QrKeyring::with_key(KeyId(1), key);
-        let token = ring.issue_with(QrAction::CheckIn, user, None, QrTokenId([7; 12]), now + chrono::Duration::seconds(300)).unwrap().token;
+        let token = ring
+            .issue_with(QrAction::CheckIn, user, None, QrTokenId([7; 12]), now + chrono::Duration::seconds(300))
+            .unwrap()
+            .token;
         let calls = if name.ends_with("ed25519") { n / 20 } else { n };
         let ns = time(calls, || {
             let claims = ring.verify(black_box(&token), now).unwrap();

@@ -65,7 +65,11 @@ fn main() -> Result<()> {
         models_dir: with_faces.then(|| models.clone()),
         controller: ControllerChoice::Simulator { channels: 4, person: Some(Duration::from_millis(100)) },
         kiosk: "Pi_rust".into(),
-        ..KioskOptions::simulated(format!("sqlite:{}", dir.path().join("kiosk.db").display()), dir.path().join("keys"), 4)
+        ..KioskOptions::simulated(
+            format!("sqlite:{}", dir.path().join("kiosk.db").display()),
+            dir.path().join("keys"),
+            4,
+        )
     };
     let kiosk = Kiosk::open(options).context("Cannot open the locker service")?;
     for n in 1..=4u16 {

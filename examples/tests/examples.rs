@@ -27,7 +27,12 @@ fn assert_story(mut cmd: Command) {
         "kiosk done: 4 of 4 lockers available",
     ];
     if faces {
-        lines.extend(["faces on", "check-in by face: rental ", "stranger refused at check-out: ", "check-out by face: rental "]);
+        lines.extend([
+            "faces on",
+            "check-in by face: rental ",
+            "stranger refused at check-out: ",
+            "check-out by face: rental ",
+        ]);
     }
     for line in lines {
         assert!(stdout.contains(line), "missing {line:?} in:\n{stdout}");

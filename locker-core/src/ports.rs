@@ -274,7 +274,13 @@ mod storage {
         async fn delete_locker(&self, id: Id) -> Result<()>;
         /// Sets a locker's status and appends `log` (the reason for the change) in the same
         /// transaction: both or neither.
-        async fn set_locker_status(&self, id: Id, status: LockerStatus, log: NewTxLog, now: Timestamp) -> Result<Locker>;
+        async fn set_locker_status(
+            &self,
+            id: Id,
+            status: LockerStatus,
+            log: NewTxLog,
+            now: Timestamp,
+        ) -> Result<Locker>;
         /// Records what a locker's door sensor says (status untouched).
         async fn set_locker_door(&self, id: Id, door: DoorState, now: Timestamp) -> Result<Locker>;
 

@@ -10,7 +10,9 @@ use locker_core::sim::SimConfig;
 use locker_core::wire::{ControllerEvent, DeviceEvent, UnlockOutcome};
 
 use crate::error::{Fail, locker_result};
-use crate::ffi::{Castable, check_out, ffi_panic_boundary, free_handle, to_handle, try_opt_str, try_ref, try_str, write_out};
+use crate::ffi::{
+    Castable, check_out, ffi_panic_boundary, free_handle, to_handle, try_opt_str, try_ref, try_str, write_out,
+};
 
 /// What a door sensor says.
 #[repr(C)]
@@ -94,7 +96,8 @@ impl locker_controller_event {
         match e {
             ControllerEvent::Device { event } => match *event {
                 DeviceEvent::Door { channel, state } => {
-                    (out.kind, out.channel, out.door) = (locker_event_kind::Door, channel, locker_door_state::from_core(state))
+                    (out.kind, out.channel, out.door) =
+                        (locker_event_kind::Door, channel, locker_door_state::from_core(state))
                 }
                 DeviceEvent::Fault { channel, code } => {
                     (out.kind, out.channel, out.fault_code) = (locker_event_kind::Fault, channel, code)
@@ -248,10 +251,7 @@ pub unsafe extern "C" fn locker_controller_status_all(
         check_out(out_n, "out_n")?;
         let doors = ctrl.doors()?;
         if doors.len() > cap {
-            return Err(Fail::new(
-                locker_result::BufferTooSmall,
-                format!("{} doors, room for {cap}", doors.len()),
-            ));
+            return Err(Fail::new(locker_result::BufferTooSmall, format!("{} doors, room for {cap}", doors.len())));
         }
         for (i, d) in doors.iter().enumerate() {
             // SAFETY: i < doors.len() <= cap writable elements.

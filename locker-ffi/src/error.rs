@@ -295,9 +295,8 @@ pub extern "C" fn locker_last_error() -> *const c_char {
 #[unsafe(no_mangle)]
 pub extern "C" fn locker_result_name(result: u32) -> *const c_char {
     static NAMES: std::sync::OnceLock<Vec<(u32, CString)>> = std::sync::OnceLock::new();
-    let names = NAMES.get_or_init(|| {
-        ALL.iter().map(|r| (*r as u32, CString::new(r.name()).unwrap_or_default())).collect()
-    });
+    let names =
+        NAMES.get_or_init(|| ALL.iter().map(|r| (*r as u32, CString::new(r.name()).unwrap_or_default())).collect());
     names.iter().find(|(n, _)| *n == result).map_or(c"UNKNOWN".as_ptr(), |(_, s)| s.as_ptr())
 }
 

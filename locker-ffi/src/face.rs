@@ -6,7 +6,10 @@ use std::sync::RwLock;
 use locker_core::face::{Embedding, FaceConfig, FaceEngine, FaceError, Gallery, Pick};
 
 use crate::error::{Fail, locker_result};
-use crate::ffi::{Castable, check_out, copy_cstr, ffi_panic_boundary, free_handle, to_handle, try_opt_str, try_ref, try_slice, try_str, write_out};
+use crate::ffi::{
+    Castable, check_out, copy_cstr, ffi_panic_boundary, free_handle, to_handle, try_opt_str, try_ref, try_slice,
+    try_str, write_out,
+};
 
 /// Numbers in one face embedding.
 pub const LOCKER_EMBEDDING_DIM: usize = 128;

@@ -124,7 +124,10 @@ pub(crate) unsafe fn write_out<T>(out: *mut T, value: T) {
 /// Copies `text` into a fixed `char` array field, NUL-terminated; longer text is an error.
 pub(crate) fn copy_cstr<const N: usize>(text: &str, what: &str) -> Result<[c_char; N], Fail> {
     if text.len() >= N || text.as_bytes().contains(&0) {
-        return Err(Fail::new(locker_result::Validation, format!("{what} must be shorter than {N} bytes, without NUL")));
+        return Err(Fail::new(
+            locker_result::Validation,
+            format!("{what} must be shorter than {N} bytes, without NUL"),
+        ));
     }
     let mut out = [0 as c_char; N];
     for (o, b) in out.iter_mut().zip(text.bytes()) {

@@ -239,7 +239,9 @@ pub unsafe extern "C" fn locker_frame_decoder_next(
                 empty = true;
                 return Ok(());
             }
-            Some(Decoded::Frame(f)) => locker_decoded { drop_reason: locker_drop_reason::None, frame: locker_frame::from_core(&f) },
+            Some(Decoded::Frame(f)) => {
+                locker_decoded { drop_reason: locker_drop_reason::None, frame: locker_frame::from_core(&f) }
+            }
             Some(Decoded::Dropped(r)) => locker_decoded {
                 drop_reason: locker_drop_reason::from_core(r),
                 frame: locker_frame {

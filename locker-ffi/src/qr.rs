@@ -8,7 +8,10 @@ use locker_core::domain::{Id, Timestamp};
 use locker_core::token::qr::{KeyId, QrAction, QrClaims, QrKey, QrKeyring, render};
 
 use crate::error::{Fail, locker_result};
-use crate::ffi::{Castable, check_out, copy_cstr, ffi_panic_boundary, free_handle, to_handle, try_array, try_opt_str, try_ref, try_str, write_out};
+use crate::ffi::{
+    Castable, check_out, copy_cstr, ffi_panic_boundary, free_handle, to_handle, try_array, try_opt_str, try_ref,
+    try_str, write_out,
+};
 use crate::memory::{to_c_buffer, to_c_string};
 
 /// Bytes of a UUID in text form plus the NUL (`"0190c3c1-...-..."`).
@@ -268,7 +271,8 @@ pub unsafe extern "C" fn locker_qr_keyring_issue(
         let ring = unsafe { try_ref(ring, "ring") }?;
         let action = action_from_u32(action)?;
         let user_id = parse_id(unsafe { try_str(user_id, "user_id") }?, "user_id")?;
-        let rental_id = unsafe { try_opt_str(rental_id, "rental_id") }?.map(|r| parse_id(r, "rental_id")).transpose()?;
+        let rental_id =
+            unsafe { try_opt_str(rental_id, "rental_id") }?.map(|r| parse_id(r, "rental_id")).transpose()?;
         let now = timestamp(now_unix, "now_unix")?;
         check_out(out_token, "out_token")?;
         let issued = ring_of(ring).issue(action, user_id, rental_id, now)?;

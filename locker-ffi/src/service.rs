@@ -11,8 +11,8 @@ use locker_core::service::{CheckIn, CheckedOut, Proof, Reopened};
 
 use crate::error::{Fail, locker_result};
 use crate::ffi::{
-    Castable, check_out, copy_cstr, ffi_panic_boundary, free_handle, to_handle, try_opt_str, try_ref, try_slice, try_str,
-    write_out,
+    Castable, check_out, copy_cstr, ffi_panic_boundary, free_handle, to_handle, try_opt_str, try_ref, try_slice,
+    try_str, write_out,
 };
 use crate::memory::to_c_string;
 
@@ -446,7 +446,10 @@ pub unsafe extern "C" fn locker_service_sim_set_door(
 /// # Safety
 /// `service` is live; `out_enabled` is writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn locker_service_has_faces(service: *const locker_service, out_enabled: *mut bool) -> locker_result {
+pub unsafe extern "C" fn locker_service_has_faces(
+    service: *const locker_service,
+    out_enabled: *mut bool,
+) -> locker_result {
     ffi_panic_boundary(|| {
         let kiosk = unsafe { try_ref(service, "service") }?;
         check_out(out_enabled, "out_enabled")?;

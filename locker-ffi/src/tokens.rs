@@ -6,7 +6,9 @@ use std::ffi::c_char;
 use locker_core::kiosk::Codes;
 
 use crate::error::locker_result;
-use crate::ffi::{Castable, check_out, ffi_panic_boundary, free_handle, to_handle, try_array, try_ref, try_str, write_out};
+use crate::ffi::{
+    Castable, check_out, ffi_panic_boundary, free_handle, to_handle, try_array, try_ref, try_str, write_out,
+};
 use crate::memory::to_c_string;
 use crate::qr::{locker_qr_claims, locker_qr_keyring, parse_id, ring_of, timestamp};
 

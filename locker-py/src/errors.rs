@@ -83,7 +83,12 @@ macro_rules! from_core_error {
         }
     )*};
 }
-from_core_error!(locker_core::Error, locker_core::token::TokenError, locker_core::wire::UartError, locker_core::face::FaceError);
+from_core_error!(
+    locker_core::Error,
+    locker_core::token::TokenError,
+    locker_core::wire::UartError,
+    locker_core::face::FaceError
+);
 
 /// The exception type of `code`: the one mapping table.
 pub fn exception_type(py: Python<'_>, code: ErrorCode) -> Bound<'_, pyo3::types::PyType> {

@@ -233,7 +233,12 @@ impl PyGallery {
     #[pyo3(signature = (probe, threshold=0.45))]
     fn identify(&self, py: Python<'_>, probe: &PyEmbedding, threshold: f32) -> Option<PyMatch> {
         let best = py.detach(|| {
-            self.gallery.read().unwrap_or_else(|e| e.into_inner()).identify(&probe.inner, 1, threshold).into_iter().next()
+            self.gallery
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .identify(&probe.inner, 1, threshold)
+                .into_iter()
+                .next()
         });
         best.map(|m| PyMatch { id: m.id, score: m.score })
     }

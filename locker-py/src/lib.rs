@@ -41,7 +41,9 @@ mod _locker {
     #[pymodule_export]
     use crate::tokens::{PyQrClaims, PyQrKeyring, PyTokenStore, qr_data_url, qr_png, qr_svg};
     #[pymodule_export]
-    use crate::wire::{PyController, PyControllerEvent, PyDroppedFrame, PyFrame, PyFrameDecoder, PyUnlockResult, encode_frame};
+    use crate::wire::{
+        PyController, PyControllerEvent, PyDroppedFrame, PyFrame, PyFrameDecoder, PyUnlockResult, encode_frame,
+    };
 
     /// The library version.
     #[allow(non_upper_case_globals)]

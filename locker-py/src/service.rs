@@ -117,14 +117,26 @@ impl PyService {
     /// Check-in by face: the photo's (JPEG/PNG bytes) central face becomes the rental's
     /// template. Raises FaceNotFound, ImageUnreadable, ConfigError (no models), ...
     #[pyo3(signature = (photo, user_id=None, size=None))]
-    fn check_in_face(&self, py: Python<'_>, photo: &[u8], user_id: Option<&str>, size: Option<&str>) -> PyResult<Py<PyAny>> {
+    fn check_in_face(
+        &self,
+        py: Python<'_>,
+        photo: &[u8],
+        user_id: Option<&str>,
+        size: Option<&str>,
+    ) -> PyResult<Py<PyAny>> {
         let done = py.detach(|| self.kiosk.check_in_face(photo, user_id, size)).map_err(PyLockerError::from)?;
         to_py(py, &done)
     }
 
     /// Reopens rental `rental_id` with an "update" QR token or a face photo (1:1).
     #[pyo3(signature = (rental_id, qr_token=None, photo=None))]
-    fn reopen(&self, py: Python<'_>, rental_id: &str, qr_token: Option<&str>, photo: Option<&[u8]>) -> PyResult<Py<PyAny>> {
+    fn reopen(
+        &self,
+        py: Python<'_>,
+        rental_id: &str,
+        qr_token: Option<&str>,
+        photo: Option<&[u8]>,
+    ) -> PyResult<Py<PyAny>> {
         let proof = proof(qr_token, photo)?;
         let done = py.detach(|| self.kiosk.reopen(rental_id, proof)).map_err(PyLockerError::from)?;
         to_py(py, &done)
@@ -132,7 +144,13 @@ impl PyService {
 
     /// Ends rental `rental_id` with a "check_out" QR token or a face photo (1:1).
     #[pyo3(signature = (rental_id, qr_token=None, photo=None))]
-    fn check_out(&self, py: Python<'_>, rental_id: &str, qr_token: Option<&str>, photo: Option<&[u8]>) -> PyResult<Py<PyAny>> {
+    fn check_out(
+        &self,
+        py: Python<'_>,
+        rental_id: &str,
+        qr_token: Option<&str>,
+        photo: Option<&[u8]>,
+    ) -> PyResult<Py<PyAny>> {
         let proof = proof(qr_token, photo)?;
         let done = py.detach(|| self.kiosk.check_out(rental_id, proof)).map_err(PyLockerError::from)?;
         to_py(py, &done)

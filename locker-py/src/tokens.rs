@@ -25,7 +25,9 @@ pub(crate) fn parse_id(text: &str, what: &str) -> LResult<Id> {
 }
 
 fn key32(bytes: &[u8], what: &str) -> LResult<[u8; 32]> {
-    bytes.try_into().map_err(|_| PyLockerError::validation(format!("invalid {what}: expected 32 bytes, got {}", bytes.len())))
+    bytes
+        .try_into()
+        .map_err(|_| PyLockerError::validation(format!("invalid {what}: expected 32 bytes, got {}", bytes.len())))
 }
 
 fn parse_action(action: &str) -> LResult<QrAction> {
@@ -66,7 +68,10 @@ impl PyQrClaims {
 #[pymethods]
 impl PyQrClaims {
     fn __repr__(&self) -> String {
-        format!("QrClaims(action={:?}, user_id={:?}, rental_id={:?}, key_id={})", self.action, self.user_id, self.rental_id, self.key_id)
+        format!(
+            "QrClaims(action={:?}, user_id={:?}, rental_id={:?}, key_id={})",
+            self.action, self.user_id, self.rental_id, self.key_id
+        )
     }
 }
 
@@ -228,7 +233,14 @@ impl PyTokenStore {
 
     /// Issues a 6-digit pickup code for `rental_id` at `cabinet`, live until `expires_at`.
     #[pyo3(signature = (cabinet, rental_id, expires_at, now=None))]
-    fn issue_pickup(&self, py: Python<'_>, cabinet: &str, rental_id: &str, expires_at: i64, now: Option<i64>) -> LResult<String> {
+    fn issue_pickup(
+        &self,
+        py: Python<'_>,
+        cabinet: &str,
+        rental_id: &str,
+        expires_at: i64,
+        now: Option<i64>,
+    ) -> LResult<String> {
         let rental = parse_id(rental_id, "rental_id")?;
         let (now, expires) = (now_or(now)?, now_or(Some(expires_at))?);
         Ok(py.detach(|| self.codes.pickup_issue(cabinet, rental, now, expires))?)

@@ -38,7 +38,13 @@ fn parse_kind(k: &str) -> LResult<Kind> {
 /// Encodes one v1 frame: COBS bytes ending with the `0x00` delimiter. `kind` is "request",
 /// "response", "event" or "ack". A payload over 255 bytes raises UartPayloadTooLong.
 #[pyfunction]
-pub fn encode_frame<'py>(py: Python<'py>, seq: u8, kind: &str, cmd: u8, payload: &[u8]) -> LResult<Bound<'py, PyBytes>> {
+pub fn encode_frame<'py>(
+    py: Python<'py>,
+    seq: u8,
+    kind: &str,
+    cmd: u8,
+    payload: &[u8],
+) -> LResult<Bound<'py, PyBytes>> {
     let mut out = Vec::with_capacity(v1::MAX_ENCODED);
     v1::encode_parts(seq, parse_kind(kind)?, cmd, payload, &mut out)?;
     Ok(PyBytes::new(py, &out))
@@ -224,7 +230,9 @@ impl PyController {
     fn unlock(&self, py: Python<'_>, channel: u16) -> LResult<PyUnlockResult> {
         Ok(match py.detach(|| self.inner.unlock(channel))? {
             UnlockOutcome::Pulsed => PyUnlockResult { confirmed: true, door_after: None },
-            UnlockOutcome::Unconfirmed { door } => PyUnlockResult { confirmed: false, door_after: Some(door_name(door)) },
+            UnlockOutcome::Unconfirmed { door } => {
+                PyUnlockResult { confirmed: false, door_after: Some(door_name(door)) }
+            }
         })
     }
 

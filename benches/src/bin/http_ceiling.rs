@@ -25,7 +25,8 @@ async fn main() -> anyhow::Result<()> {
             async move { ([(header::CONTENT_TYPE, "application/json")], body) }
         }),
     );
-    let listener = tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("Cannot listen on {listen}"))?;
+    let listener =
+        tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("Cannot listen on {listen}"))?;
     println!("listening on http://{}", listener.local_addr()?);
     std::io::stdout().flush()?;
     axum::serve(listener, app).await?;

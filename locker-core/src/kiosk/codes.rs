@@ -3,13 +3,13 @@
 
 use std::sync::{Arc, Mutex};
 
+use crate::Result;
 use crate::domain::{Id, Timestamp};
 use crate::token::otp::{Notifier, Otp, OtpMessage, OtpPolicy};
 use crate::token::pickup::PickupCodes;
 use crate::token::qr::{QrClaims, QrKeyring};
 use crate::token::store::TokenStore;
 use crate::token::{OtpError, Pepper, TokenError};
-use crate::Result;
 
 use super::block_on;
 

@@ -131,7 +131,11 @@ pub(super) fn set_door(device: &Mutex<Device>, channel: u16, open: bool) -> Resu
         .filter(|c| (1..=channels).contains(c))
         .ok_or(UartError::BadChannel { channel, max: u16::from(channels) })?;
     let now = std::time::Instant::now();
-    if open { d.open_door(now, ch) } else { d.close_door(now, ch) }
+    if open {
+        d.open_door(now, ch)
+    } else {
+        d.close_door(now, ch)
+    }
     Ok(())
 }
 
@@ -148,10 +152,7 @@ mod tests {
         assert_eq!(ctrl.doors().unwrap(), vec![DoorState::Closed, DoorState::Closed]);
         ctrl.sim_set_door(2, true).unwrap();
         let event = ctrl.next_event(Duration::from_secs(2)).unwrap().expect("a door event");
-        assert_eq!(
-            event,
-            ControllerEvent::Device { event: DeviceEvent::Door { channel: 2, state: DoorState::Open } }
-        );
+        assert_eq!(event, ControllerEvent::Device { event: DeviceEvent::Door { channel: 2, state: DoorState::Open } });
         assert_eq!(ctrl.door(2).unwrap(), DoorState::Open);
         assert!(ctrl.next_event(Duration::from_millis(20)).unwrap().is_none());
         assert_eq!(ctrl.sim_set_door(3, true).unwrap_err().code(), ErrorCode::UartBadChannel);

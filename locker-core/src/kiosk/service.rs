@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use tokio::sync::broadcast;
 
-use crate::domain::{Controller as ControllerRecord, Id, Locker, LockerSize, Money, NewController, NewLocker, NewUser, Role, User};
+use crate::domain::{
+    Controller as ControllerRecord, Id, Locker, LockerSize, Money, NewController, NewLocker, NewUser, Role, User,
+};
 use crate::driver::ThreadController;
 use crate::ports::{LockerFilter, Page};
 use crate::service::{
@@ -320,11 +322,8 @@ mod tests {
     use crate::domain::{RentalState, TxAction};
 
     fn kiosk(dir: &std::path::Path, person: Option<Duration>) -> Kiosk {
-        let mut options = KioskOptions::simulated(
-            format!("sqlite:{}", dir.join("kiosk.db").display()),
-            dir.join("keys"),
-            2,
-        );
+        let mut options =
+            KioskOptions::simulated(format!("sqlite:{}", dir.join("kiosk.db").display()), dir.join("keys"), 2);
         options.controller = ControllerChoice::Simulator { channels: 2, person };
         Kiosk::open(options).unwrap()
     }
@@ -358,7 +357,10 @@ mod tests {
         k.sim_set_door(channel, true).unwrap();
         k.sim_set_door(channel, false).unwrap();
         let rental = checked_in.rental.id.to_string();
-        wait_for(&k, |e| matches!(e, ServiceEvent::SessionUpdated { session_id, action: TxAction::SensorTrigger, .. } if session_id.to_string() == rental));
+        wait_for(
+            &k,
+            |e| matches!(e, ServiceEvent::SessionUpdated { session_id, action: TxAction::SensorTrigger, .. } if session_id.to_string() == rental),
+        );
         let out_token = k.issue_qr("check_out", &user.id.to_string(), Some(&rental)).unwrap();
         let wrong = k.issue_qr("check_out", &user.id.to_string(), Some(&Id::now_v7().to_string())).unwrap();
         assert_eq!(k.check_out(&rental, Proof::Qr(wrong)).unwrap_err().code(), ErrorCode::TokenInvalid);

@@ -132,8 +132,9 @@ impl LockerService {
                     self.raise(new, Some(&locker)).await?;
                 }
                 DoorAction::ToMaintenance => {
-                    locker =
-                        self.to_maintenance(&locker, "lock jammed: the door did not open after the unlock", None).await?;
+                    locker = self
+                        .to_maintenance(&locker, "lock jammed: the door did not open after the unlock", None)
+                        .await?;
                 }
                 DoorAction::Opened => {}
                 DoorAction::Closed => self.door_closed(&locker).await?,
@@ -175,7 +176,8 @@ impl LockerService {
         }
         let mut log = crate::domain::NewTxLog::new(TxAction::Maintenance, self.now());
         log.locker_id = Some(locker.id);
-        log.details = serde_json::json!({ "status": "maintenance", "previous_status": locker.status, "reason": reason });
+        log.details =
+            serde_json::json!({ "status": "maintenance", "previous_status": locker.status, "reason": reason });
         log.device = Some(self.config.kiosk.clone());
         if let Some(admin) = admin {
             log.actor_id = Some(admin);

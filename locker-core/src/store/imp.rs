@@ -363,7 +363,13 @@ macro_rules! impl_store {
                 Self::commit(tx).await
             }
 
-            async fn set_locker_status(&self, id: Id, status: LockerStatus, log: NewTxLog, now: Timestamp) -> Result<Locker> {
+            async fn set_locker_status(
+                &self,
+                id: Id,
+                status: LockerStatus,
+                log: NewTxLog,
+                now: Timestamp,
+            ) -> Result<Locker> {
                 let mut tx = self.begin_write().await?;
                 let done = q(sql::SET_LOCKER_STATUS)
                     .id(Some(id))

@@ -3,9 +3,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use locker_core::domain::{
-    AuthMethod, Id, Locker, LockerSize, LockerStatus, Money, NewLocker, NewTxLog, TxAction,
-};
+use locker_core::domain::{AuthMethod, Id, Locker, LockerSize, LockerStatus, Money, NewLocker, NewTxLog, TxAction};
 use locker_core::ports::{LockerFilter, Page, RentalFilter, Store};
 use serde::Deserialize;
 use serde_json::{Value, json};
