@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use chrono::Utc;
-use locker_core::domain::{Id, Locker, LockerSize, LockerStatus, Money, NewLocker, NewTxLog, TxAction};
+use locker_core::domain::{Id, Locker, LockerSize, LockerStatus, Money, NewLocker, NewTxLog};
 use locker_core::ports::{LockerFilter, Page, Paged, Store};
 
 use crate::output::Global;
@@ -139,10 +139,8 @@ pub fn run(global: &Global, command: Command) -> anyhow::Result<()> {
                 let locker = store.get_locker_by_code(&code).await?;
                 let now = Utc::now();
                 let log = NewTxLog {
-                    locker_id: Some(locker.id),
                     device: Some("cli".to_owned()),
-                    details: serde_json::json!({ "status": status, "previous_status": locker.status, "via": "locker lockers set-status" }),
-                    ..NewTxLog::new(TxAction::Maintenance, now)
+                    ..NewTxLog::status_change(&locker, status, "locker lockers set-status", now)
                 };
                 let locker = store.set_locker_status(locker.id, status, log, now).await?;
                 print_lockers(global, store, &[locker]).await

@@ -1,6 +1,6 @@
 use serde::{Deserialize, Serialize};
 
-use super::{AuthMethod, Id, Timestamp, string_enum};
+use super::{AuthMethod, Id, Locker, LockerStatus, Timestamp, string_enum};
 
 string_enum! {
     /// What was done.
@@ -89,5 +89,20 @@ impl NewTxLog {
             device: None,
             created_at: now,
         }
+    }
+
+    /// A `maintenance` row for a hand-made status change of `locker` to `status`, with
+    /// `{status, previous_status, reason}` as details.
+    pub fn status_change(locker: &Locker, status: LockerStatus, reason: &str, now: Timestamp) -> Self {
+        Self {
+            locker_id: Some(locker.id),
+            details: serde_json::json!({ "status": status, "previous_status": locker.status, "reason": reason }),
+            ..Self::new(TxAction::Maintenance, now)
+        }
+    }
+
+    /// The same row, recorded as done by admin `admin`.
+    pub fn by_admin(self, admin: Id) -> Self {
+        Self { actor_id: Some(admin), auth_method: Some(AuthMethod::Admin), ..self }
     }
 }

@@ -174,14 +174,12 @@ impl LockerService {
             let rental = self.transition(&rental, RentalEvent::Cancel, Some(LockerStatus::Maintenance), ctx).await?;
             self.emit(ServiceEvent::session(&rental, TxAction::Cancel, locker));
         }
-        let mut log = crate::domain::NewTxLog::new(TxAction::Maintenance, self.now());
-        log.locker_id = Some(locker.id);
-        log.details =
-            serde_json::json!({ "status": "maintenance", "previous_status": locker.status, "reason": reason });
-        log.device = Some(self.config.kiosk.clone());
+        let mut log = crate::domain::NewTxLog {
+            device: Some(self.config.kiosk.clone()),
+            ..crate::domain::NewTxLog::status_change(locker, LockerStatus::Maintenance, reason, self.now())
+        };
         if let Some(admin) = admin {
-            log.actor_id = Some(admin);
-            log.auth_method = Some(crate::domain::AuthMethod::Admin);
+            log = log.by_admin(admin);
         }
         let locker = self.store().set_locker_status(locker.id, LockerStatus::Maintenance, log, self.now()).await?;
         let alert = NewAlert {

@@ -377,12 +377,10 @@ impl LockerService {
         let locker = match status {
             LockerStatus::Maintenance => self.to_maintenance(&locker, reason, Some(admin)).await?,
             _ => {
-                let ctx = LogCtx {
-                    actor: Some(admin),
-                    auth: Some(AuthMethod::Admin),
-                    details: json!({ "status": status, "previous_status": locker.status, "reason": reason }),
+                let log = NewTxLog {
+                    device: Some(self.config.kiosk.clone()),
+                    ..NewTxLog::status_change(&locker, status, reason, self.now()).by_admin(admin)
                 };
-                let log = self.log_row(TxAction::Maintenance, ctx, Some(locker.id), None);
                 let locker = self.store().set_locker_status(locker.id, status, log, self.now()).await?;
                 self.emit(ServiceEvent::locker(&locker));
                 locker

@@ -3,7 +3,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use locker_core::domain::{AuthMethod, Id, Locker, LockerSize, LockerStatus, Money, NewLocker, NewTxLog, TxAction};
+use locker_core::domain::{Id, Locker, LockerSize, LockerStatus, Money, NewLocker, NewTxLog};
 use locker_core::ports::{LockerFilter, Page, RentalFilter, Store};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -300,13 +300,7 @@ pub async fn set_status(
                 return Err(locker_in_use(&l.code));
             }
             let now = state.now();
-            let log = NewTxLog {
-                locker_id: Some(id),
-                actor_id: Some(admin.id),
-                auth_method: Some(AuthMethod::Admin),
-                details: json!({ "status": body.status, "previous_status": l.status, "reason": reason }),
-                ..NewTxLog::new(TxAction::Maintenance, now)
-            };
+            let log = NewTxLog::status_change(&l, body.status, &reason, now).by_admin(admin.id);
             state.store.set_locker_status(id, body.status, log, now).await?
         }
     };

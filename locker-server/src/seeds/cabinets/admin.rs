@@ -21,9 +21,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use axum::extract::{RawQuery, State};
 use chrono::{NaiveDate, TimeDelta, Timelike};
-use locker_core::domain::{
-    AuthMethod, Controller, Id, LockerStatus, Money, NewTxLog, RentalState, Timestamp, TxAction,
-};
+use locker_core::domain::{Controller, Id, LockerStatus, Money, NewTxLog, RentalState, Timestamp};
 use locker_core::orders::DeviceProfile;
 use locker_core::ports::{LockerFilter, Page, RentalQuery, UserFilter};
 use serde_json::{Value, json};
@@ -237,13 +235,7 @@ pub async fn update_cabinet(
         locker = state.store.update_locker(&locker).await.map_err(Fail::core)?;
     }
     if let Some(status) = status {
-        let log = NewTxLog {
-            locker_id: Some(locker.id),
-            actor_id: Some(admin.id),
-            auth_method: Some(AuthMethod::Admin),
-            details: json!({ "status": status, "previous_status": locker.status, "via": "PUT /api/admin/cabinets/" }),
-            ..NewTxLog::new(TxAction::Maintenance, now)
-        };
+        let log = NewTxLog::status_change(&locker, status, "PUT /api/admin/cabinets/", now).by_admin(admin.id);
         locker = state.store.set_locker_status(locker.id, status, log, now).await.map_err(Fail::core)?;
     }
     Ok(Reply::ok(
