@@ -9,6 +9,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+#[path = "../../locker-server/tests/smtp_support/mod.rs"]
+mod smtp_support;
+
 /// Kills the server when the test ends, even on panic.
 struct Server(Child);
 
@@ -43,14 +46,15 @@ fn call(addr: &str, method: &str, path: &str, token: Option<&str>, body: Option<
     (status, serde_json::from_str(json_text).unwrap_or(Value::Null))
 }
 
-#[test]
-fn serve_demo_runs_the_readme_walk_through() {
-    let dir = tempfile::tempdir().unwrap();
+/// `locker serve --demo` on a SQLite file in `dir` with `extra` arguments: the running
+/// server, the demo admin's password (when printed) and the listening address.
+fn start_demo(dir: &std::path::Path, extra: &[&str]) -> (Server, Option<String>, String) {
     let models = std::env::var("LOCKER_MODELS_DIR").unwrap_or_else(|_| "../../shared/models".into());
     let child = Command::new(env!("CARGO_BIN_EXE_locker"))
-        .current_dir(dir.path())
+        .current_dir(dir)
         .args(["--db", "sqlite:demo.db", "serve", "--demo", "--listen", "127.0.0.1:0", "--sim-person-ms", "50"])
         .args(["--models", &models])
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -69,7 +73,14 @@ fn serve_demo_runs_the_readme_walk_through() {
             addr = Some(rest.split_whitespace().next().unwrap().to_owned());
         }
     }
-    let (password, addr) = (password.expect("the admin password is printed"), addr.unwrap());
+    (server, password, addr.unwrap())
+}
+
+#[test]
+fn serve_demo_runs_the_readme_walk_through() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, password, addr) = start_demo(dir.path(), &[]);
+    let password = password.expect("the admin password is printed");
     assert!(dir.path().join("keys/qr-1.key").is_file(), "keys created on first start");
 
     let (status, login) = call(
@@ -107,4 +118,46 @@ fn serve_demo_runs_the_readme_walk_through() {
         assert!(Instant::now() < deadline, "never became active");
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+#[test]
+fn serve_with_smtp_host_e_mails_the_login_code_in_the_requested_language() {
+    let Some(sink) = smtp_support::Sink::start_or_skip() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let port = sink.port.to_string();
+    let smtp = ["--smtp-host", "127.0.0.1", "--smtp-port", &port, "--smtp-security", "none"];
+    let (_server, _, addr) =
+        start_demo(dir.path(), &[&smtp[..], &["--smtp-from", "Kiosk <kiosk@locker.test>"]].concat());
+
+    let body = json!({"email": "Guest@Example.com", "lang": "lo"});
+    let (status, sent) = call(&addr, "POST", "/apis/auth/request-otp", None, Some(body));
+    assert_eq!((status, &sent["code"]), (200, &json!(0)), "{sent}");
+    let mail = sink.next();
+    assert_eq!(mail["rcpt_tos"], json!(["guest@example.com"]), "{mail}");
+    assert_eq!(mail["mail_from"], "kiosk@locker.test", "{mail}");
+    assert_eq!(mail["subject"], "ລະຫັດຢືນຢັນການເຂົ້າສູ່ລະບົບ", "{mail}");
+    assert!(!dir.path().join("otp-outbox.jsonl").exists(), "with SMTP set, nothing goes to the outbox file");
+
+    // The e-mailed code signs in.
+    let text = mail["body"].as_str().unwrap();
+    let code = text.split(|c: char| !c.is_ascii_digit()).find(|w| w.len() == 6).expect("a 6-digit code");
+    let body = json!({"email": "guest@example.com", "otpCode": code});
+    let (_, verified) = call(&addr, "POST", "/apis/auth/verify-otp", None, Some(body));
+    assert_eq!(verified["code"], 0, "{verified}");
+    assert!(verified["data"]["accessToken"].as_str().is_some_and(|t| !t.is_empty()), "{verified}");
+}
+
+#[test]
+fn serve_refuses_an_smtp_login_without_its_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_locker"))
+        .current_dir(dir.path())
+        .env_remove("LOCKER_SMTP_PASSWORD")
+        .args(["--db", "sqlite:demo.db", "serve", "--listen", "127.0.0.1:0", "--smtp-host", "127.0.0.1"])
+        .args(["--smtp-user", "kiosk"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("LOCKER_SMTP_PASSWORD"), "{stderr}");
 }

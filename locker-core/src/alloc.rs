@@ -63,12 +63,16 @@ pub struct AllocationRequest {
     pub location: Option<String>,
     /// This locker and no other, if set (size and place filters are then ignored).
     pub locker: Option<LockerChoice>,
+    /// Lockers not to give even when free, such as those whose door is still finishing
+    /// the previous renter's unlock (ignored for an explicit [`locker`](Self::locker)).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub avoid: Vec<Id>,
 }
 
 impl AllocationRequest {
     /// A request for `size` anywhere, falling back to larger sizes.
     pub fn new(size: LockerSize) -> Self {
-        Self { size, allow_larger: true, station: None, location: None, locker: None }
+        Self { size, allow_larger: true, station: None, location: None, locker: None, avoid: Vec::new() }
     }
 
     /// A request for one named locker.
@@ -81,9 +85,11 @@ impl AllocationRequest {
         LockerSize::ALL.iter().copied().filter(|s| *s == self.size || (self.allow_larger && *s > self.size)).collect()
     }
 
-    /// Whether `locker` is in the requested station and location and of an acceptable size.
+    /// Whether `locker` is in the requested station and location, of an acceptable size and
+    /// not to be avoided.
     pub fn accepts(&self, locker: &Locker) -> bool {
-        self.station.as_ref().is_none_or(|s| *s == locker.station)
+        !self.avoid.contains(&locker.id)
+            && self.station.as_ref().is_none_or(|s| *s == locker.station)
             && self.location.as_ref().is_none_or(|l| *l == locker.location)
             && (locker.size == self.size || (self.allow_larger && locker.size > self.size))
     }

@@ -14,8 +14,45 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::Result;
-use crate::domain::{Id, LockerStatus, Money, NewTxLog, Rental, RentalState, Timestamp, string_enum};
+use crate::domain::{
+    Id, LockerStatus, Money, NewTxLog, Rental, RentalEvent, RentalKind, RentalState, Timestamp, TxAction, string_enum,
+};
+use crate::ports::Store;
+use crate::{Error, Result};
+
+/// How long an unpaid order holds its locker; after that it expires and frees the locker.
+pub const PAYMENT_WINDOW: chrono::TimeDelta = chrono::TimeDelta::minutes(15);
+
+/// Whether `rental` is an order still unpaid [`PAYMENT_WINDOW`] after it was made.
+pub fn unpaid_past_window(rental: &Rental, now: Timestamp) -> bool {
+    rental.kind == RentalKind::Order
+        && rental.state == RentalState::PendingPayment
+        && now - rental.created_at >= PAYMENT_WINDOW
+}
+
+/// `rental` as it is at `now`: an order left unpaid past [`PAYMENT_WINDOW`] is expired
+/// first (rental `expired`, locker `available` and a `cancel` log row by `device`, in one
+/// transaction). Paid or cancelled meanwhile by someone else: re-read as it now is.
+///
+/// Called by the service's housekeeping for every stale order, and by readers so what they
+/// show is exact between two passes.
+pub async fn expire_if_unpaid(store: &dyn Store, rental: Rental, now: Timestamp, device: &str) -> Result<Rental> {
+    if !unpaid_past_window(&rental, now) {
+        return Ok(rental);
+    }
+    let (next, _) = rental.apply(RentalEvent::Expire, now)?;
+    let log = NewTxLog {
+        details: serde_json::json!({ "reason": "not paid in time", "payment_window_minutes": PAYMENT_WINDOW.num_minutes() }),
+        device: Some(device.to_owned()),
+        ..NewTxLog::new(TxAction::Cancel, now)
+    };
+    let expected = RentalState::PendingPayment;
+    match store.transition_rental(rental.id, expected, &next, Some(LockerStatus::Available), log).await {
+        Ok(expired) => Ok(expired),
+        Err(Error::Conflict(_)) => store.get_rental(rental.id).await,
+        Err(e) => Err(e),
+    }
+}
 
 string_enum! {
     /// How an order is paid.

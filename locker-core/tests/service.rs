@@ -209,6 +209,46 @@ async fn qr_check_in_update_and_check_out_follow_the_door() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_door_never_half_ends_a_rental_nor_goes_to_the_next_renter() {
+    for db in databases().await {
+        let backend = db.backend;
+        // Sensor changes 250 ms apart: quicker ones would count as a bouncing sensor.
+        let slow = Duration::from_millis(250);
+        let sim = SimConfig { person: Some(Person { open_after: slow, hold_open: slow }), ..SimConfig::new(1) };
+        let door = DoorConfig { open_window: TimeDelta::seconds(2), ..DoorConfig::default() };
+        let k = kiosk(db, 1, sim, door).await;
+        let mut events = k.service.subscribe();
+        let check_in = || CheckInRequest { proof: k.qr(QrAction::CheckIn, None), user: None, size: None };
+        let first = k.service.check_in(check_in()).await.unwrap();
+        let (id, code) = (first.rental.id, first.locker.code.clone());
+        eventually("active", || async { k.rental(id).await.state == RentalState::Active }).await;
+        door_cycle(&mut events, &code).await;
+
+        // A check-out while a reopen's unlock still runs: refused, and the rental stays
+        // active (the things are still locked in), no lock-jam alert.
+        k.service.reopen(id, k.qr(QrAction::Update, Some(id)), None).await.unwrap();
+        let busy = k.service.check_out(id, k.qr(QrAction::CheckOut, Some(id)), None).await.unwrap_err();
+        assert_eq!(busy.code(), ErrorCode::Conflict, "{backend}: {busy}");
+        assert_eq!(k.rental(id).await.state, RentalState::Active, "{backend}");
+        assert!(k.alerts(AlertKind::LockJam).await.is_empty(), "{backend}");
+        door_cycle(&mut events, &code).await;
+
+        // Checked out: the locker is free in the database, but its door is still cycling,
+        // so the next renter is told there is no locker rather than given one that fails.
+        k.service.check_out(id, k.qr(QrAction::CheckOut, Some(id)), None).await.unwrap();
+        let refused = k.service.check_in(check_in()).await.unwrap_err();
+        assert!(matches!(refused, Error::NoAvailableLocker), "{backend}: {refused}");
+        let all = RentalFilter::default();
+        assert_eq!(k.service.store().list_rentals(&all, Page::default()).await.unwrap().total, 1, "nothing half-made");
+
+        // Once the door has closed, the locker goes to the next renter.
+        door_cycle(&mut events, &code).await;
+        let next = k.service.check_in(check_in()).await.unwrap();
+        assert_eq!(next.locker.code, code, "{backend}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_kiosk_refuses_with_no_available_locker_and_expired_qr_is_refused() {
     for db in databases().await {
         let k = kiosk(db, 1, sim_with_person(1), fast_doors()).await;
@@ -315,6 +355,65 @@ async fn force_open_and_status_changes_are_logged_and_guarded() {
         assert_eq!(locker.status, LockerStatus::Maintenance);
         let locker = k.service.set_status(other.id, LockerStatus::Available, "clean", admin).await.unwrap();
         assert_eq!(locker.status, LockerStatus::Available);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn housekeeping_expires_orders_left_unpaid_and_frees_their_lockers() {
+    use locker_core::alloc::{AllocationRequest, LockerChoice};
+    use locker_core::orders::PAYMENT_WINDOW;
+    for db in databases().await {
+        let k = kiosk(db, 3, SimConfig::new(3), fast_doors()).await;
+        let mut events = k.service.subscribe();
+        let order = |paid: bool| NewRental {
+            user_id: Some(k.user.id),
+            kind: RentalKind::Order,
+            state: if paid { RentalState::Reserved } else { RentalState::PendingPayment },
+            auth_method: AuthMethod::Password,
+            half_hours: 2,
+            amount: Money(0),
+            started_at: None,
+            paid_until: None,
+        };
+        let made = Utc::now();
+        let mut rentals = Vec::new();
+        for (locker, paid) in [(&k.lockers[0], false), (&k.lockers[1], true)] {
+            let request = AllocationRequest::explicit(LockerChoice::Id(locker.id));
+            let log = NewTxLog::new(TxAction::Reserve, made);
+            let (rental, _) =
+                k.service.store().allocate_and_create_rental(&request, order(paid), log, made).await.unwrap();
+            rentals.push(rental);
+        }
+        let (unpaid, paid) = (&rentals[0], &rentals[1]);
+
+        // Inside the window nothing changes.
+        k.service.on_tick(made + PAYMENT_WINDOW - TimeDelta::seconds(1)).await.unwrap();
+        assert_eq!(k.rental(unpaid.id).await.state, RentalState::PendingPayment);
+
+        // Past it, the unpaid order expires and its locker is free again; a paid one stays.
+        // (`on_tick` runs housekeeping once per `housekeeping_every`: step past it.)
+        k.service.on_tick(made + PAYMENT_WINDOW + TimeDelta::minutes(1)).await.unwrap();
+        let expired = k.rental(unpaid.id).await;
+        assert_eq!(expired.state, RentalState::Expired);
+        assert!(expired.ended_at.is_some());
+        assert_eq!(k.locker(k.lockers[0].id).await.status, LockerStatus::Available);
+        assert_eq!(k.rental(paid.id).await.state, RentalState::Reserved);
+        assert_eq!(k.locker(k.lockers[1].id).await.status, LockerStatus::Reserved);
+        let event = next_event(&mut events, |e| {
+            matches!(e, ServiceEvent::LockerStatusChanged { locker_id, status: LockerStatus::Available, .. } if *locker_id == k.lockers[0].id)
+        })
+        .await;
+        assert!(matches!(event, ServiceEvent::LockerStatusChanged { .. }));
+        // The expiry is in the log, by this kiosk.
+        let filter =
+            TxLogFilter { rental_id: Some(unpaid.id), action: Some(TxAction::Cancel), ..TxLogFilter::default() };
+        let logs = k.service.store().list_log(&filter, Page::default()).await.unwrap().items;
+        let cancel = logs.first().expect("a cancel row");
+        assert_eq!(cancel.device.as_deref(), Some("Pi_01"));
+        assert_eq!(cancel.details["reason"], "not paid in time");
+        // A second pass finds nothing more to do.
+        k.service.on_tick(made + PAYMENT_WINDOW + TimeDelta::minutes(2)).await.unwrap();
+        assert_eq!(k.rental(unpaid.id).await.state, RentalState::Expired);
     }
 }
 

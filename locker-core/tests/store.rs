@@ -159,6 +159,23 @@ async fn story(s: &dyn Store) {
     assert_eq!(locker.code, "S01");
     assert_eq!(locker.status, LockerStatus::InUse);
     assert_eq!(rental.price_per_hour, Money(200));
+
+    // Lockers to avoid (a door still cycling) are passed over in SQL: S02 is avoided, so
+    // M01 is given; avoiding every free one leaves none. Nothing is held by the refusal.
+    let avoid = |codes: &[&str]| lockers.iter().filter(|l| codes.contains(&l.code.as_str())).map(|l| l.id).collect();
+    let none = AllocationRequest { avoid: avoid(&["S02", "M01", "L01"]), ..req.clone() };
+    let refused =
+        s.allocate_and_create_rental(&none, session(RentalState::Opening, None), log(TxAction::CheckIn, t1), t1);
+    assert!(matches!(refused.await, Err(Error::NoAvailableLocker)));
+    let skip = AllocationRequest { avoid: avoid(&["S02"]), ..req.clone() };
+    let (held, medium) = s
+        .allocate_and_create_rental(&skip, session(RentalState::Opening, None), log(TxAction::CheckIn, t1), t1)
+        .await
+        .unwrap();
+    assert_eq!(medium.code, "M01");
+    let cancelled = Rental { state: RentalState::Cancelled, ended_at: Some(t1), ..held.clone() };
+    let freed = Some(LockerStatus::Available);
+    s.transition_rental(held.id, RentalState::Opening, &cancelled, freed, log(TxAction::Cancel, t1)).await.unwrap();
     assert_eq!(s.get_locker(locker.id).await.unwrap().status, LockerStatus::InUse);
 
     // Door closed -> active; reopen; check out.
@@ -265,7 +282,7 @@ async fn story(s: &dyn Store) {
 
     let chain = s.verify_log_chain().await.unwrap();
     assert!(chain.is_intact(), "{chain:?}");
-    assert_eq!(chain.rows, 6);
+    assert_eq!(chain.rows, 8, "6 rows of the story, 2 of the avoided-locker check-in and its cancel");
     let status = s.status().await.unwrap();
     assert!(status.pending.is_empty() && !status.applied.is_empty());
 }

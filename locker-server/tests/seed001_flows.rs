@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use futures::future::join_all;
 use locker_core::domain::{LockerSize, Money, NewLocker};
 use locker_core::ports::Clock as _;
-use locker_server::seeds::cabinets::ROUTES;
+use locker_server::seeds::cabinets::routes;
 use seed001_support::{Auth, Fx, STATION, fail, ok};
 use seeds_support::{backends, keys};
 use serde_json::json;
@@ -243,7 +243,8 @@ async fn bad_input_on_every_route_gets_the_seed_envelope_never_a_500() {
             ("junk", Auth::Bearer("x.y.z")),
         ];
         let params = ["A001", "1", "ESP32_001", "%FF%FE", "99999999999999999999", "-1", "%20", "..%2F..%2Fetc", "0"];
-        for (method, path) in ROUTES {
+        for route in routes() {
+            let (method, path) = (route.op.method.as_str(), route.op.path);
             let paths: Vec<String> = if path.contains('{') {
                 params
                     .iter()
@@ -255,7 +256,7 @@ async fn bad_input_on_every_route_gets_the_seed_envelope_never_a_500() {
                     .collect()
             } else {
                 vec![
-                    (*path).to_owned(),
+                    path.to_owned(),
                     format!("{path}?days=-5&page=x&page_size=0&status=%FF&size=&from=2026-13-45&available=2"),
                 ]
             };
@@ -286,7 +287,7 @@ async fn bad_input_on_every_route_gets_the_seed_envelope_never_a_500() {
                 }
             }
             // A method the path does not take: 405 in the envelope.
-            let other = if *method == "GET" { "DELETE" } else { "PATCH" };
+            let other = if method == "GET" { "DELETE" } else { "PATCH" };
             let concrete = path
                 .replace("{id}", "1")
                 .replace("{cabinet_id}", "A001")

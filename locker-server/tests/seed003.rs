@@ -6,8 +6,8 @@
 //! real SMTP server (aiosmtpd) in the requested language.
 
 mod seeds_support;
+mod smtp_support;
 
-use std::io::{BufRead, BufReader};
 use std::sync::Arc;
 
 use locker_core::ports::Clock as _;
@@ -344,68 +344,9 @@ async fn drop_otp_table(url: &str) {
     }
 }
 
-/// The aiosmtpd sink, if its interpreter is there (`scripts/smtp-sink-venv` installs it).
-fn sink_python() -> Option<std::path::PathBuf> {
-    if let Ok(p) = std::env::var("LOCKER_SMTP_SINK_PYTHON") {
-        return Some(p.into());
-    }
-    let venv = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/smtp-sink-venv/bin/python");
-    venv.exists().then_some(venv)
-}
-
-/// A running aiosmtpd sink: its port and the JSON line per received message.
-struct Sink {
-    child: std::process::Child,
-    port: u16,
-    lines: std::sync::mpsc::Receiver<Value>,
-}
-
-impl Sink {
-    fn start(python: &std::path::Path) -> Self {
-        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/smtp_sink.py");
-        let mut child = std::process::Command::new(python)
-            .arg(script)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .expect("start the aiosmtpd sink");
-        let mut out = BufReader::new(child.stdout.take().unwrap());
-        let mut first = String::new();
-        out.read_line(&mut first).unwrap();
-        let port = first.trim().strip_prefix("PORT ").unwrap_or_else(|| panic!("sink said {first:?}")).parse().unwrap();
-        let (tx, lines) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in out.lines().map_while(Result::ok) {
-                let _ = tx.send(serde_json::from_str(&line).unwrap_or(Value::String(line)));
-            }
-        });
-        Sink { child, port, lines }
-    }
-
-    fn next(&self) -> Value {
-        self.lines.recv_timeout(std::time::Duration::from_secs(20)).expect("an e-mail reaches the sink")
-    }
-}
-
-impl Drop for Sink {
-    fn drop(&mut self) {
-        drop(self.child.stdin.take());
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[tokio::test]
 async fn otp_email_reaches_a_real_smtp_server_in_the_requested_language() {
-    let Some(python) = sink_python() else {
-        assert!(
-            std::env::var("LOCKER_REQUIRE_SMTP_SINK").is_err(),
-            "LOCKER_REQUIRE_SMTP_SINK is set but no aiosmtpd interpreter: run scripts/smtp-sink-venv"
-        );
-        eprintln!("no aiosmtpd interpreter (run scripts/smtp-sink-venv): SMTP test skipped");
-        return;
-    };
-    let sink = Sink::start(&python);
+    let Some(sink) = smtp_support::Sink::start_or_skip() else { return };
     let smtp = SmtpNotifier::new(&SmtpConfig {
         host: "127.0.0.1".into(),
         port: sink.port,

@@ -56,9 +56,26 @@ pub struct Args {
     /// This kiosk's name in the transaction log.
     #[arg(long, default_value = "kiosk")]
     pub kiosk: String,
-    /// File the OTP e-mails of `/apis/auth/request-otp` are written to (one JSON line each).
+    /// File the OTP e-mails of `/apis/auth/request-otp` are written to (one JSON line each)
+    /// when no `--smtp-host` is given.
     #[arg(long, default_value = "otp-outbox.jsonl")]
     pub otp_outbox: PathBuf,
+    /// SMTP server that sends the OTP e-mails (instead of the outbox file).
+    #[arg(long, env = "LOCKER_SMTP_HOST", value_name = "HOST")]
+    pub smtp_host: Option<String>,
+    /// SMTP port [default: 587 for starttls, 465 for tls, 25 for none].
+    #[arg(long, env = "LOCKER_SMTP_PORT", requires = "smtp_host")]
+    pub smtp_port: Option<u16>,
+    /// SMTP transport security; `none` only for a relay on this machine.
+    #[arg(long, env = "LOCKER_SMTP_SECURITY", value_enum, default_value = "starttls")]
+    pub smtp_security: SmtpSecurityArg,
+    /// SMTP login; its password is read from LOCKER_SMTP_PASSWORD (never a flag, so it
+    /// stays out of the process list and shell history).
+    #[arg(long, env = "LOCKER_SMTP_USER", requires = "smtp_host")]
+    pub smtp_user: Option<String>,
+    /// The `From:` of the OTP e-mails.
+    #[arg(long, env = "LOCKER_SMTP_FROM", default_value = "locker <no-reply@locker.local>")]
+    pub smtp_from: String,
     /// Seed an admin account, the controller SIM_001 and 24 demo lockers (idempotent).
     #[arg(long)]
     pub demo: bool,
@@ -67,6 +84,17 @@ pub struct Args {
     #[arg(long, value_name = "PER_MINUTE", default_value_t = LimitConfig::SEED.general_per_minute,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub rate_limit: u32,
+}
+
+/// `--smtp-security`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SmtpSecurityArg {
+    /// STARTTLS after connecting (port 587).
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// Plain text: a relay on this machine, or tests.
+    None,
 }
 
 /// Runs `locker serve`.
@@ -140,28 +168,56 @@ async fn serve(global: &Global, args: Args) -> anyhow::Result<()> {
 }
 
 /// The seed-001 (`/api/…/` cabinets, orders, devices), seed-002 (`/api/barcodes`) and
-/// seed-003 (`/apis/auth/*`) surfaces on the same database and keys; OTP e-mails go to the
-/// `--otp-outbox` file. Seed-001 cabinets wired to the attached controller open through
-/// `service`.
+/// seed-003 (`/apis/auth/*`) surfaces on the same database and keys. Seed-001 cabinets wired
+/// to the attached controller open through `service`.
 async fn seed_routers(
     url: &str,
     args: &Args,
     keys: &ServiceKeys,
     service: Arc<LockerService>,
 ) -> anyhow::Result<axum::Router> {
-    use locker_server::seeds::{barcodes, cabinets, open_store, otp_login};
-    let store = open_store(url).await?;
-    let clock: Arc<dyn locker_core::ports::Clock> = Arc::new(locker_core::ports::SystemClock);
-    let access = Arc::new(AccessTokens::new(keys.jwt.clone()));
-    let barcodes = barcodes::router(barcodes::BarcodeState::new(store.clone(), store.clone(), access, clock.clone()));
-    let otp = locker_core::token::otp::Otp::new(keys.otp_pepper.clone(), Default::default());
-    let outbox = Arc::new(locker_core::token::otp::FileOutbox::new(&args.otp_outbox));
-    let otp_login =
-        otp_login::router(otp_login::OtpLoginState::new(store.clone(), keys.jwt.clone(), otp, outbox, clock.clone()));
-    let pickup = locker_core::token::pickup::PickupCodes::new(keys.pickup_pepper.clone());
-    let cabinets = cabinets::CabinetsState::new(store, keys.jwt.clone(), Passwords::new()?, pickup, clock);
-    let cabinets = cabinets::router(cabinets.with_service(service));
-    Ok(barcodes.merge(otp_login).merge(cabinets))
+    use locker_server::seeds::{SeedParts, open_store, router};
+    let parts = SeedParts {
+        store: open_store(url).await?,
+        jwt: keys.jwt.clone(),
+        otp_pepper: keys.otp_pepper.clone(),
+        pickup_pepper: keys.pickup_pepper.clone(),
+        notifier: otp_notifier(args)?,
+        clock: Arc::new(locker_core::ports::SystemClock),
+        service: Some(service),
+    };
+    Ok(router(parts)?)
+}
+
+/// Where OTP e-mails go: the SMTP server of `--smtp-host`, else the `--otp-outbox` file.
+fn otp_notifier(args: &Args) -> anyhow::Result<Arc<dyn locker_core::token::otp::Notifier>> {
+    use locker_core::token::otp::smtp::{SmtpConfig, SmtpNotifier, SmtpSecurity};
+    let Some(host) = &args.smtp_host else {
+        return Ok(Arc::new(locker_core::token::otp::FileOutbox::new(&args.otp_outbox)));
+    };
+    let (security, default_port) = match args.smtp_security {
+        SmtpSecurityArg::Starttls => (SmtpSecurity::Starttls, 587),
+        SmtpSecurityArg::Tls => (SmtpSecurity::Tls, 465),
+        SmtpSecurityArg::None => (SmtpSecurity::None, 25),
+    };
+    let credentials = match &args.smtp_user {
+        None => None,
+        Some(user) => {
+            let password = std::env::var("LOCKER_SMTP_PASSWORD")
+                .context("--smtp-user is set: put the SMTP password in LOCKER_SMTP_PASSWORD")?;
+            Some((user.clone(), password))
+        }
+    };
+    let config = SmtpConfig {
+        host: host.clone(),
+        port: args.smtp_port.unwrap_or(default_port),
+        security,
+        credentials,
+        from: args.smtp_from.clone(),
+    };
+    let notifier = SmtpNotifier::new(&config).context("Cannot set up SMTP for the OTP e-mails")?;
+    super::db::say(format!("OTP e-mails go to SMTP {}:{} ({:?})", config.host, config.port, config.security))?;
+    Ok(Arc::new(notifier))
 }
 
 /// The controller the lockers are wired to; created when missing (the simulator's).

@@ -10,7 +10,7 @@ use crate::ports::{LockController, LockerFilter, Page, RentalFilter};
 use crate::wire::{ControllerEvent, DeviceEvent};
 use crate::{Error, Result};
 
-use super::{LockerService, lock};
+use super::{LockerService, ServiceEvent, lock};
 
 /// Battery level under which a `low_battery` alert is raised.
 pub const LOW_BATTERY_PERCENT: u8 = 20;
@@ -189,7 +189,8 @@ impl LockerService {
 
     /// Runs what is due at `now`: door windows (retries, jams, doors left open) and, every
     /// [`housekeeping_every`](super::ServiceConfig::housekeeping_every), a ping of each
-    /// attached controller, offline detection and overdue rentals.
+    /// attached controller, offline detection, overdue rentals and the expiry of orders
+    /// left unpaid past [`PAYMENT_WINDOW`](crate::orders::PAYMENT_WINDOW).
     pub async fn on_tick(&self, now: Timestamp) -> Result<()> {
         self.tick_doors(now).await?;
         let due = {
@@ -204,6 +205,7 @@ impl LockerService {
             self.ping_controllers().await;
             self.detect_offline(now).await?;
             self.detect_overdue(now).await?;
+            self.expire_unpaid_orders(now).await?;
         }
         Ok(())
     }
@@ -272,6 +274,34 @@ impl LockerService {
             let message = format!("Rental in locker {} is past its paid time", locker.code);
             let new = NewAlert { locker_id: Some(locker.id), ..NewAlert::new(AlertKind::OrderOverdue, message) };
             self.raise(new, Some(&locker)).await?;
+        }
+        Ok(())
+    }
+
+    /// Expires every order still unpaid past its payment window, freeing its locker (and
+    /// sending `locker_status_changed`). Reads every page of live rentals: a stale order
+    /// past the first page would otherwise hold its locker for good.
+    async fn expire_unpaid_orders(&self, now: Timestamp) -> Result<()> {
+        let filter = RentalFilter { live_only: true, ..Default::default() };
+        let mut stale = Vec::new();
+        let mut page = Page::new(1, Page::MAX_LIMIT)?;
+        loop {
+            let got = self.store().list_rentals(&filter, page).await?;
+            let last = got.items.len() < page.limit as usize;
+            stale.extend(got.items.into_iter().filter(|r| crate::orders::unpaid_past_window(r, now)));
+            if last {
+                break;
+            }
+            page.page += 1;
+        }
+        for rental in stale {
+            let expired =
+                crate::orders::expire_if_unpaid(self.store().as_ref(), rental, now, &self.config.kiosk).await?;
+            if expired.state == RentalState::Expired {
+                let locker = self.store().get_locker(expired.locker_id).await?;
+                tracing::info!(locker = %locker.code, order = %expired.id, "unpaid order expired");
+                self.emit(ServiceEvent::locker(&locker));
+            }
         }
         Ok(())
     }

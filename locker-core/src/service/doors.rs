@@ -3,8 +3,8 @@
 //! waiting for the door to close.
 
 use crate::domain::{
-    AlertKind, Door, DoorAction, DoorEvent, DoorState, Id, Locker, LockerStatus, NewAlert, RentalEvent, RentalState,
-    Timestamp, TxAction,
+    AlertKind, Door, DoorAction, DoorEvent, DoorPhase, DoorState, Id, Locker, LockerStatus, NewAlert, RentalEvent,
+    RentalState, Timestamp, TxAction,
 };
 use crate::ports::{Page, RentalFilter};
 use crate::wire::UnlockOutcome;
@@ -86,6 +86,16 @@ impl LockerService {
             DoorState::Unknown => DoorEvent::SensorFault,
         };
         self.door_event(locker_id, event).await
+    }
+
+    /// Lockers whose door machine is mid-cycle (an unlock in flight, or open): not to be
+    /// given to a new renter yet, whatever the database says.
+    pub(super) fn busy_doors(&self) -> Vec<Id> {
+        lock(&self.doors)
+            .iter()
+            .filter(|(_, door)| matches!(door.phase, DoorPhase::Unlocking { .. } | DoorPhase::Open { .. }))
+            .map(|(id, _)| *id)
+            .collect()
     }
 
     /// The door state the machine holds for `locker` (the recorded one if it has not run).

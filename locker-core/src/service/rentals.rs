@@ -166,38 +166,59 @@ impl LockerService {
                 return Err(crate::token::TokenError::Invalid.into());
             }
         }
-        let now = self.now();
-        let allocation = AllocationRequest {
+        let mut allocation = AllocationRequest {
             station: self.config.station.clone(),
             ..AllocationRequest::new(request.size.unwrap_or(self.config.default_size))
         };
-        let new = NewRental {
-            user_id,
-            kind: RentalKind::Session,
-            state: RentalState::Opening,
-            auth_method: method,
-            half_hours: 0,
-            amount: crate::domain::Money(0),
-            started_at: Some(now),
-            paid_until: None,
-        };
-        let log = self.log_row(TxAction::CheckIn, LogCtx::person(user_id, method, None), None, None);
-        let (rental, locker) = self.store().allocate_and_create_rental(&allocation, new, log, now).await?;
-        #[cfg(feature = "face")]
-        if let Some(embedding) = &embedding
-            && let Err(e) = self.store_rental_template(&rental, embedding).await
-        {
-            self.abandon(&rental, &locker, &e).await;
-            return Err(e);
+        let mut attempt = 1;
+        loop {
+            // A locker just checked out is free in the database while its door still runs
+            // the previous renter's unlock: skip those.
+            allocation.avoid.extend(self.busy_doors());
+            let now = self.now();
+            let new = NewRental {
+                user_id,
+                kind: RentalKind::Session,
+                state: RentalState::Opening,
+                auth_method: method,
+                half_hours: 0,
+                amount: crate::domain::Money(0),
+                started_at: Some(now),
+                paid_until: None,
+            };
+            let log = self.log_row(TxAction::CheckIn, LogCtx::person(user_id, method, None), None, None);
+            let (rental, locker) = self.store().allocate_and_create_rental(&allocation, new, log, now).await?;
+            #[cfg(feature = "face")]
+            if let Some(embedding) = &embedding
+                && let Err(e) = self.store_rental_template(&rental, embedding).await
+            {
+                self.abandon(&rental, &locker, &e).await;
+                return Err(e);
+            }
+            match self.unlock(&locker).await {
+                Ok(()) => {
+                    self.emit(ServiceEvent::session(&rental, TxAction::CheckIn, &locker));
+                    self.emit(ServiceEvent::locker(&locker));
+                    return Ok(CheckIn { rental, locker });
+                }
+                // Its door got busy between the choice and the unlock (a check-out raced
+                // us): give the rental up and choose again, a bounded number of times.
+                Err(Error::Conflict(why)) if attempt < Self::CHECK_IN_ATTEMPTS => {
+                    tracing::info!(locker = %locker.code, %why, "door busy at check-in; choosing another locker");
+                    self.abandon(&rental, &locker, &Error::Conflict(why)).await;
+                    allocation.avoid.push(locker.id);
+                    attempt += 1;
+                }
+                Err(e) => {
+                    self.abandon(&rental, &locker, &e).await;
+                    return Err(e);
+                }
+            }
         }
-        if let Err(e) = self.unlock(&locker).await {
-            self.abandon(&rental, &locker, &e).await;
-            return Err(e);
-        }
-        self.emit(ServiceEvent::session(&rental, TxAction::CheckIn, &locker));
-        self.emit(ServiceEvent::locker(&locker));
-        Ok(CheckIn { rental, locker })
     }
+
+    /// How many lockers a check-in tries when the chosen one's door turns out busy.
+    const CHECK_IN_ATTEMPTS: u32 = 3;
 
     /// Opens a reserved (paid) rental for its renter.
     async fn open_reserved(&self, rental_id: Id, user: Id) -> Result<CheckIn> {
@@ -276,9 +297,9 @@ impl LockerService {
         Ok(Reopened { rental, locker, match_score: score })
     }
 
-    /// Ends an active rental: checks the proof against it, commits the check-out (rental
-    /// `Completed`, locker `available`, guest template deleted), then fires the relay. If
-    /// the relay cannot be fired after the commit, a `lock_jam` alert calls staff.
+    /// Ends an active rental: checks the proof against it, fires the relay, then commits the
+    /// check-out (rental `Completed`, locker `available`, guest template deleted). If the
+    /// relay cannot be fired the rental stays active and the error says why.
     pub async fn check_out(&self, rental_id: Id, proof: Proof, user: Option<Id>) -> Result<CheckedOut> {
         let rental = self.session(rental_id).await?;
         let checked = self.check_proof(&rental, &proof, QrAction::CheckOut, user).await?;
@@ -320,19 +341,17 @@ impl LockerService {
         self.finish(rental, AuthMethod::FaceId, checked).await
     }
 
+    /// Fires the relay, then commits the check-out. The unlock comes first so a relay that
+    /// cannot be fired (controller gone, another unlock of this door still running) leaves
+    /// the rental active for a retry, instead of ending it with the things still locked in.
     async fn finish(&self, rental: Rental, method: AuthMethod, checked: Checked) -> Result<CheckedOut> {
         let locker = self.store().get_locker(rental.locker_id).await?;
+        rental.apply(RentalEvent::CheckOut, self.now())?;
+        self.unlock(&locker).await?;
         let ctx = LogCtx::person(checked.user_id, method, checked.score);
         let rental = self.transition(&rental, RentalEvent::CheckOut, None, ctx).await?;
         #[cfg(feature = "face")]
         self.stores.faces.delete_guest_template(rental.id).await?;
-        if let Err(e) = self.unlock(&locker).await {
-            let message = format!("Locker {}: check-out done but the door could not be unlocked ({e})", locker.code);
-            let alert =
-                NewAlert { locker_id: Some(locker.id), ..NewAlert::new(crate::domain::AlertKind::LockJam, message) };
-            self.raise(alert, Some(&locker)).await?;
-            return Err(e);
-        }
         let locker = self.store().get_locker(locker.id).await?;
         self.emit(ServiceEvent::session(&rental, TxAction::CheckOut, &locker));
         self.emit(ServiceEvent::locker(&locker));

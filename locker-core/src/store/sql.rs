@@ -74,13 +74,16 @@ pub(crate) const DELETE_LOCKER: &str = "DELETE FROM lockers WHERE id = $1";
 
 /// Free lockers in the requested place and sizes, in allocation-policy order; `$1..$3`
 /// sizes, `$4` station, `$5` location, `$6` limit.
-pub(crate) const FREE_LOCKERS: &str = "SELECT id, code, station, location, size, status, door, controller_id, relay_channel, sensor_channel, price_per_hour, last_used_at, created_at, updated_at FROM lockers WHERE status = 'available' AND door = 'closed' AND size IN ($1, $2, $3) AND ($4 IS NULL OR station = $4) AND ($5 IS NULL OR location = $5) ORDER BY CASE size WHEN 'small' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END, last_used_at IS NOT NULL, last_used_at, code LIMIT $6";
+pub(crate) const FREE_LOCKERS: &str = "SELECT id, code, station, location, size, status, door, controller_id, relay_channel, sensor_channel, price_per_hour, last_used_at, created_at, updated_at FROM lockers WHERE status = 'available' AND door = 'closed' AND size IN ($1, $2, $3) AND ($4 IS NULL OR station = $4) AND ($5 IS NULL OR location = $5) AND id NOT IN (SELECT value FROM json_each($6)) ORDER BY CASE size WHEN 'small' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END, last_used_at IS NOT NULL, last_used_at, code LIMIT $7";
 
-/// Binds `$1..$5` of [`FREE_LOCKERS`] (sizes padded by repeating the last).
+/// Binds `$1..$6` of [`FREE_LOCKERS`]: sizes (padded by repeating the last), station,
+/// location, and the lockers to avoid as a JSON array of ids. Avoided lockers are left out
+/// in SQL, so PostgreSQL's `FOR UPDATE SKIP LOCKED` never locks a row it will not take.
 pub(crate) fn bind_free_lockers<Q: Binds>(q: Q, r: &crate::alloc::AllocationRequest) -> Q {
     let sizes = r.acceptable_sizes();
     let size = |i: usize| sizes.get(i).or(sizes.last()).map(|s| s.to_string());
-    q.text(size(0)).text(size(1)).text(size(2)).text(r.station.clone()).text(r.location.clone())
+    let avoid = serde_json::Value::from(r.avoid.iter().map(|id| id.to_string()).collect::<Vec<_>>()).to_string();
+    q.text(size(0)).text(size(1)).text(size(2)).text(r.station.clone()).text(r.location.clone()).text(Some(avoid))
 }
 
 pub(crate) const SELECT_CONTROLLER_BY_ID: &str = "SELECT id, name, station, battery_percent, firmware, last_heartbeat_at, active, created_at FROM controllers WHERE id = $1";

@@ -31,7 +31,6 @@ use axum::extract::{FromRequestParts, Path, RawQuery, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use locker_core::Error;
 use locker_core::accounts::AccountStore;
 use locker_core::barcode::{BarcodeRecord, BarcodeStore, NewBarcode, Symbology};
@@ -40,6 +39,7 @@ use locker_core::ports::Clock;
 use locker_core::token::jwt::{AccessClaims, AccessTokens};
 use serde_json::{Map, Value, json};
 
+use super::catalog::{self, FieldType, SeedRoute, opt, req, seed_route};
 use super::{is_json, iso_millis};
 
 /// Default page size of `GET /api/barcodes` (the seed's `?limit=100`).
@@ -72,11 +72,26 @@ impl BarcodeState {
     }
 }
 
-/// The seed-002 routes with their state applied.
+/// Every seed-002 route, as served and documented.
+pub fn routes() -> Vec<SeedRoute<BarcodeState>> {
+    use FieldType::{Integer, Object, String};
+    vec![
+        seed_route!(Barcodes POST "/api/barcodes", User, "Save a scanned barcode", create)
+            .body(&[req("barcodeData", String), req("type", String), opt("metadata", Object)])
+            .answers(201, "Seed002Barcode"),
+        seed_route!(Barcodes GET "/api/barcodes", User, "Saved barcodes, newest first", list)
+            .query(&[opt("limit", Integer), opt("offset", Integer)])
+            .answers(200, "Seed002BarcodeList"),
+        seed_route!(Barcodes GET "/api/barcodes/{id}", User, "One saved barcode", get_one),
+        seed_route!(Barcodes DELETE "/api/barcodes/{id}", User, "Delete a saved barcode", delete_one)
+            .answers(200, "Seed002Deleted"),
+    ]
+}
+
+/// The seed-002 routes with their state applied; other methods on these paths get
+/// `405 METHOD_NOT_ALLOWED` in the seed's error shape.
 pub fn router(state: BarcodeState) -> Router {
-    Router::new()
-        .route("/api/barcodes", get(list).post(create).fallback(method_not_allowed))
-        .route("/api/barcodes/{id}", get(get_one).delete(delete_one).fallback(method_not_allowed))
+    catalog::build_router(routes(), method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(crate::JSON_BODY_LIMIT))
         .with_state(state)
 }

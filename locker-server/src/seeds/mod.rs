@@ -7,12 +7,14 @@
 //! | [`otp_login`] | 003, e-mail OTP login | `/apis/auth/` | `{code, message, data}`, numeric codes, always HTTP 200 |
 //! | [`cabinets`] | 001, cabinets, orders, devices | `/api/…/` (trailing slashes) | `{code, message, data}`, code = HTTP status |
 //!
-//! Each module exposes `router(state)`, a `Router` with its state applied, to merge into
-//! [`crate::app`]. The states hold `Arc`s of core parts; one database serves them all
+//! Each module lists its routes once ([`catalog`]) and exposes `router(state)`, a `Router`
+//! with its state applied, to merge into [`crate::app`]; [`router`] builds all three from
+//! one [`SeedParts`]. The states hold `Arc`s of core parts; one database serves them all
 //! through [`SeedStore`], opened with [`open_store`].
 
 pub mod barcodes;
 pub mod cabinets;
+pub mod catalog;
 pub mod otp_login;
 
 use std::sync::Arc;
@@ -39,6 +41,48 @@ pub async fn open_store(url: &str) -> locker_core::Result<Arc<dyn SeedStore>> {
     };
     store.migrate().await?;
     Ok(store)
+}
+
+/// What the three seed surfaces share: one database, the server's keys, the OTP e-mail
+/// channel, the clock and (when lock controllers are attached) the locker service.
+pub struct SeedParts {
+    /// The database.
+    pub store: Arc<dyn SeedStore>,
+    /// The access-token key, shared with `/api/v1` so one sign-in serves every surface.
+    pub jwt: locker_core::token::jwt::JwtKeys,
+    /// The OTP pepper (codes are stored hashed with it).
+    pub otp_pepper: locker_core::token::Pepper,
+    /// The pickup-code pepper.
+    pub pickup_pepper: locker_core::token::Pepper,
+    /// Where seed-003 login codes go (the outbox file, or SMTP).
+    pub notifier: Arc<dyn locker_core::token::otp::Notifier>,
+    /// Now.
+    pub clock: Arc<dyn locker_core::ports::Clock>,
+    /// Opens seed-001 cabinets wired to attached controllers.
+    pub service: Option<Arc<locker_core::service::LockerService>>,
+}
+
+impl std::fmt::Debug for SeedParts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SeedParts").field("service", &self.service.is_some()).finish_non_exhaustive()
+    }
+}
+
+/// The seed-001, 002 and 003 surfaces as one router, with their states applied; merge it
+/// into [`crate::app`].
+pub fn router(parts: SeedParts) -> locker_core::Result<axum::Router> {
+    let SeedParts { store, jwt, otp_pepper, pickup_pepper, notifier, clock, service } = parts;
+    let access = Arc::new(locker_core::token::jwt::AccessTokens::new(jwt.clone()));
+    let barcodes = barcodes::BarcodeState::new(store.clone(), store.clone(), access, clock.clone());
+    let otp = locker_core::token::otp::Otp::new(otp_pepper, Default::default());
+    let otp_login = otp_login::OtpLoginState::new(store.clone(), jwt.clone(), otp, notifier, clock.clone());
+    let pickup = locker_core::token::pickup::PickupCodes::new(pickup_pepper);
+    let passwords = locker_core::token::password::Passwords::new()?;
+    let mut cabinets = cabinets::CabinetsState::new(store, jwt, passwords, pickup, clock);
+    if let Some(service) = service {
+        cabinets = cabinets.with_service(service);
+    }
+    Ok(barcodes::router(barcodes).merge(otp_login::router(otp_login)).merge(cabinets::router(cabinets)))
 }
 
 /// RFC 3339 UTC with milliseconds (`2026-01-02T03:04:05.678Z`): the `datetime` of the seeds.

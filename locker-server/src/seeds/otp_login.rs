@@ -25,7 +25,6 @@ use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
 use locker_core::accounts::AccountStore;
 use locker_core::domain::{NewUser, Role, User};
 use locker_core::ports::{Clock, Store};
@@ -36,6 +35,7 @@ use locker_core::token::{OtpError, TokenError, refresh};
 use locker_core::{Error, ErrorCode};
 use serde_json::{Map, Value, json};
 
+use super::catalog::{self, FieldType, SeedRoute, opt, req, seed_route};
 use super::{BodyError, SeedStore};
 
 /// Access-token lifetime (seed 003: 24 hours).
@@ -175,11 +175,20 @@ impl OtpLoginState {
     }
 }
 
-/// The seed-003 routes with their state applied.
+/// Every seed-003 route, as served and documented.
+pub fn routes() -> Vec<SeedRoute<OtpLoginState>> {
+    use FieldType::String;
+    vec![
+        seed_route!(OtpLogin POST "/apis/auth/request-otp", Public, "E-mail a 6-digit code (creates the account on first use)", request_otp)
+            .body(&[req("email", String), opt("lang", String)]),
+        seed_route!(OtpLogin POST "/apis/auth/verify-otp", Public, "Trade the code for tokens (revokes older ones)", verify_otp)
+            .body(&[req("email", String), req("otpCode", String)]),
+    ]
+}
+
+/// The seed-003 routes with their state applied; other methods get the seed's envelope.
 pub fn router(state: OtpLoginState) -> Router {
-    Router::new()
-        .route("/apis/auth/request-otp", post(request_otp).fallback(method_not_allowed))
-        .route("/apis/auth/verify-otp", post(verify_otp).fallback(method_not_allowed))
+    catalog::build_router(routes(), method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(crate::JSON_BODY_LIMIT))
         .with_state(state)
 }

@@ -34,7 +34,6 @@ mod views;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::{MethodRouter, get, post};
 use locker_core::ports::Clock;
 use locker_core::service::LockerService;
 use locker_core::token::jwt::{AccessTokens, JwtKeys, MAX_LEEWAY_SECS};
@@ -42,6 +41,7 @@ use locker_core::token::password::Passwords;
 use locker_core::token::pickup::PickupCodes;
 
 use super::SeedStore;
+use super::catalog::{self, FieldType, SeedRoute, opt, req, seed_route};
 use envelope::Fail;
 use payment::{NoProvider, PaymentProvider};
 
@@ -134,76 +134,93 @@ where
     }
 }
 
-/// `405` in the seed's envelope for every path below.
-fn only(route: MethodRouter<CabinetsState>) -> MethodRouter<CabinetsState> {
-    route.fallback(|| async { Fail::method_not_allowed() })
+/// Every seed-001 route, as served and documented.
+pub fn routes() -> Vec<SeedRoute<CabinetsState>> {
+    use FieldType::{Boolean, Date, Decimal, Integer, Object, String};
+    vec![
+        // auth
+        seed_route!(Cabinets POST "/api/auth/register/", Public, "Register; the user and a token pair", auth::register)
+            .body(&[req("username", String), req("phone", String), req("password", String), req("password2", String), opt("email", String)]),
+        seed_route!(Cabinets POST "/api/auth/login/", Public, "Log in by phone; the user and a token pair", auth::login)
+            .body(&[req("phone", String), req("password", String)]),
+        seed_route!(Cabinets POST "/api/auth/token/", Public, "Token pair by username (DRF-style, bare)", auth::token)
+            .body(&[req("username", String), req("password", String)])
+            .answers(200, "Seed001TokenPair"),
+        seed_route!(Cabinets POST "/api/auth/token/refresh/", Public, "Rotate a refresh token (DRF-style, bare)", auth::token_refresh)
+            .body(&[req("refresh", String)])
+            .answers(200, "Seed001TokenPair"),
+        seed_route!(Cabinets GET "/api/auth/me/", User, "The signed-in user", auth::me),
+        seed_route!(Cabinets GET "/api/auth/{id}/", User, "A user by number", auth::user_by_id),
+        // cabinets
+        seed_route!(Cabinets GET "/api/cabinets/", Public, "Cabinets, filtered", cabinets::list)
+            .query(&[opt("station", String), opt("size", String), opt("status", String), opt("available", String)]),
+        seed_route!(Cabinets GET "/api/cabinets/available/", Public, "Free cabinets", cabinets::available)
+            .query(&[opt("station", String), opt("size", String)]),
+        seed_route!(Cabinets POST "/api/cabinets/create/", Admin, "Create a cabinet", cabinets::create).body(&[
+            req("cabinet_id", String),
+            req("size", String),
+            req("location", String),
+            req("station", String),
+            req("price_per_hour", Decimal),
+            opt("device_id", String),
+            opt("channel", Integer),
+        ]),
+        seed_route!(Cabinets GET "/api/cabinets/{cabinet_id}/", Public, "One cabinet", cabinets::detail),
+        seed_route!(Cabinets GET "/api/cabinets/{cabinet_id}/status/", Public, "A cabinet's live status", cabinets::status),
+        // orders
+        seed_route!(Cabinets POST "/api/orders/create/", User, "Book a cabinet (pending until paid)", orders::create)
+            .body(&[req("cabinet_id", String), req("duration_hours", Decimal)]),
+        seed_route!(Cabinets GET "/api/orders/my/", User, "My orders", orders::my).query(&[opt("status", String)]),
+        seed_route!(Cabinets GET "/api/orders/{order_id}/", User, "One order", orders::detail),
+        seed_route!(Cabinets POST "/api/orders/{order_id}/pay/", User, "Pay; issues the pickup code", orders::pay)
+            .body(&[req("payment_method", String)]),
+        seed_route!(Cabinets POST "/api/orders/{order_id}/extend/", User, "Add time to a paid order", orders::extend)
+            .body(&[req("additional_hours", Decimal), opt("payment_method", String)]),
+        seed_route!(Cabinets POST "/api/orders/{order_id}/cancel/", User, "Cancel a pending order", orders::cancel),
+        // devices
+        seed_route!(Cabinets POST "/api/devices/heartbeat/", DeviceKey, "Device heartbeat", devices::heartbeat)
+            .body(&[opt("battery_level", Integer)]),
+        seed_route!(Cabinets POST "/api/devices/status/", DeviceKey, "Door map (true = closed) and battery", devices::status)
+            .body(&[opt("cabinet_status", Object), opt("battery_level", Integer)]),
+        seed_route!(Cabinets POST "/api/devices/open/by-code/", User, "Open a cabinet by pickup code", devices::open_by_code)
+            .body(&[req("cabinet_id", String), req("pickup_code", String)]),
+        seed_route!(Cabinets GET "/api/devices/{device_id}/open/", DeviceKey, "Poll for the next unlock (delivered once)", devices::poll),
+        seed_route!(Cabinets GET "/api/devices/{device_id}/logs/", Admin, "A device's log", devices::logs),
+        // admin
+        seed_route!(Cabinets GET "/api/admin/stats/", Admin, "Dashboard figures", admin::stats).query(&[opt("days", Integer)]),
+        seed_route!(Cabinets GET "/api/admin/revenue/", Admin, "Revenue per day and station", admin::revenue)
+            .query(&[opt("days", Integer)]),
+        seed_route!(Cabinets GET "/api/admin/orders/", Admin, "Every order, filtered and paged", admin::orders).query(&[
+            opt("status", String),
+            opt("station", String),
+            opt("from", Date),
+            opt("to", Date),
+            opt("page", Integer),
+            opt("page_size", Integer),
+        ]),
+        seed_route!(Cabinets GET "/api/admin/cabinets/", Admin, "Every cabinet", admin::cabinets),
+        seed_route!(Cabinets PUT "/api/admin/cabinets/", Admin, "Update a cabinet", admin::update_cabinet).body(&[
+            req("cabinet_id", String),
+            opt("status", String),
+            opt("price_per_hour", Decimal),
+            opt("location", String),
+        ]),
+        seed_route!(Cabinets GET "/api/admin/devices/", Admin, "Every device", admin::devices),
+        seed_route!(Cabinets PUT "/api/admin/devices/", Admin, "Update a device", admin::update_device).body(&[
+            req("device_id", String),
+            opt("name", String),
+            opt("station", String),
+            opt("location", String),
+            opt("is_active", Boolean),
+        ]),
+        seed_route!(Cabinets GET "/api/admin/alerts/", Admin, "Open alerts", admin::alerts),
+    ]
 }
 
-/// Every seed-001 route, with its state applied.
+/// Every seed-001 route, with its state applied; other methods on these paths get `405` in
+/// the seed's envelope.
 pub fn router(state: CabinetsState) -> Router {
-    Router::new()
-        .route("/api/auth/register/", only(post(auth::register)))
-        .route("/api/auth/login/", only(post(auth::login)))
-        .route("/api/auth/token/", only(post(auth::token)))
-        .route("/api/auth/token/refresh/", only(post(auth::token_refresh)))
-        .route("/api/auth/me/", only(get(auth::me)))
-        .route("/api/auth/{id}/", only(get(auth::user_by_id)))
-        .route("/api/cabinets/", only(get(cabinets::list)))
-        .route("/api/cabinets/available/", only(get(cabinets::available)))
-        .route("/api/cabinets/create/", only(post(cabinets::create)))
-        .route("/api/cabinets/{cabinet_id}/", only(get(cabinets::detail)))
-        .route("/api/cabinets/{cabinet_id}/status/", only(get(cabinets::status)))
-        .route("/api/orders/create/", only(post(orders::create)))
-        .route("/api/orders/my/", only(get(orders::my)))
-        .route("/api/orders/{order_id}/", only(get(orders::detail)))
-        .route("/api/orders/{order_id}/pay/", only(post(orders::pay)))
-        .route("/api/orders/{order_id}/extend/", only(post(orders::extend)))
-        .route("/api/orders/{order_id}/cancel/", only(post(orders::cancel)))
-        .route("/api/devices/heartbeat/", only(post(devices::heartbeat)))
-        .route("/api/devices/status/", only(post(devices::status)))
-        .route("/api/devices/open/by-code/", only(post(devices::open_by_code)))
-        .route("/api/devices/{device_id}/open/", only(get(devices::poll)))
-        .route("/api/devices/{device_id}/logs/", only(get(devices::logs)))
-        .route("/api/admin/stats/", only(get(admin::stats)))
-        .route("/api/admin/revenue/", only(get(admin::revenue)))
-        .route("/api/admin/orders/", only(get(admin::orders)))
-        .route("/api/admin/cabinets/", only(get(admin::cabinets).put(admin::update_cabinet)))
-        .route("/api/admin/devices/", only(get(admin::devices).put(admin::update_device)))
-        .route("/api/admin/alerts/", only(get(admin::alerts)))
+    catalog::build_router(routes(), || async { Fail::method_not_allowed() })
         .layer(axum::extract::DefaultBodyLimit::max(crate::JSON_BODY_LIMIT))
         .with_state(state)
 }
-
-/// Every `METHOD path` the router serves (for the tests' bad-input sweep).
-pub const ROUTES: &[(&str, &str)] = &[
-    ("POST", "/api/auth/register/"),
-    ("POST", "/api/auth/login/"),
-    ("POST", "/api/auth/token/"),
-    ("POST", "/api/auth/token/refresh/"),
-    ("GET", "/api/auth/me/"),
-    ("GET", "/api/auth/{id}/"),
-    ("GET", "/api/cabinets/"),
-    ("GET", "/api/cabinets/available/"),
-    ("POST", "/api/cabinets/create/"),
-    ("GET", "/api/cabinets/{cabinet_id}/"),
-    ("GET", "/api/cabinets/{cabinet_id}/status/"),
-    ("POST", "/api/orders/create/"),
-    ("GET", "/api/orders/my/"),
-    ("GET", "/api/orders/{order_id}/"),
-    ("POST", "/api/orders/{order_id}/pay/"),
-    ("POST", "/api/orders/{order_id}/extend/"),
-    ("POST", "/api/orders/{order_id}/cancel/"),
-    ("POST", "/api/devices/heartbeat/"),
-    ("POST", "/api/devices/status/"),
-    ("POST", "/api/devices/open/by-code/"),
-    ("GET", "/api/devices/{device_id}/open/"),
-    ("GET", "/api/devices/{device_id}/logs/"),
-    ("GET", "/api/admin/stats/"),
-    ("GET", "/api/admin/revenue/"),
-    ("GET", "/api/admin/orders/"),
-    ("GET", "/api/admin/cabinets/"),
-    ("PUT", "/api/admin/cabinets/"),
-    ("GET", "/api/admin/devices/"),
-    ("PUT", "/api/admin/devices/"),
-    ("GET", "/api/admin/alerts/"),
-];

@@ -6,7 +6,7 @@
 //! or goes through the [`super::payment::PaymentProvider`] for `wechat`/`alipay`, then
 //! issues the 6-digit pickup code. Extending a paid or in-use order charges the added time
 //! the same way (`payment_method` optional, default `balance`). Only pending orders can be
-//! cancelled. An order left unpaid for [`PAYMENT_WINDOW`] expires (shown `cancelled`) and frees
+//! cancelled. An order left unpaid for [`locker_core::orders::PAYMENT_WINDOW`] expires (shown `cancelled`) and frees
 //! its cabinet. Another user's order is `404 订单不存在`; admins see every order.
 
 use axum::extract::{FromRequestParts, RawQuery, State};
@@ -30,33 +30,11 @@ use super::views::{hours_text, naive_time, order_no, order_status_display, state
 /// How long a pickup code stays valid after the paid end (the renter may come late).
 pub const PICKUP_GRACE: chrono::TimeDelta = chrono::TimeDelta::days(30);
 
-/// How long an unpaid order holds its cabinet; after that it expires (shown `cancelled`)
-/// the next time anyone looks at it or books the cabinet.
-pub const PAYMENT_WINDOW: chrono::TimeDelta = chrono::TimeDelta::minutes(15);
-
-/// `rental` as it is now: an order left unpaid past [`PAYMENT_WINDOW`] is expired first,
-/// freeing its cabinet.
+/// `rental` as it is now: an order left unpaid past
+/// [`PAYMENT_WINDOW`](locker_core::orders::PAYMENT_WINDOW) is expired first, freeing its
+/// cabinet (the service's housekeeping does the same every pass).
 pub async fn expire_if_unpaid(state: &CabinetsState, rental: Rental) -> Result<Rental, Fail> {
-    let now = state.now();
-    let stale = rental.kind == RentalKind::Order
-        && rental.state == RentalState::PendingPayment
-        && now - rental.created_at >= PAYMENT_WINDOW;
-    if !stale {
-        return Ok(rental);
-    }
-    let (next, _) = rental.apply(RentalEvent::Expire, now).map_err(|e| Fail::core(e.into()))?;
-    let log = NewTxLog {
-        details: json!({ "reason": "not paid in time", "payment_window_minutes": PAYMENT_WINDOW.num_minutes() }),
-        device: Some("api".into()),
-        ..NewTxLog::new(TxAction::Cancel, now)
-    };
-    let expected = RentalState::PendingPayment;
-    match state.store.transition_rental(rental.id, expected, &next, Some(LockerStatus::Available), log).await {
-        Ok(expired) => Ok(expired),
-        // Paid, cancelled or expired meanwhile: read what it is.
-        Err(Error::Conflict(_)) => state.store.get_rental(rental.id).await.map_err(Fail::core),
-        Err(e) => Err(Fail::core(e)),
-    }
+    locker_core::orders::expire_if_unpaid(state.store.as_ref(), rental, state.now(), "api").await.map_err(Fail::core)
 }
 
 /// The live rental of `locker`, if any.
