@@ -208,8 +208,31 @@ async fn qr_check_in_update_and_check_out_follow_the_door() {
     }
 }
 
+/// A controller whose line is dead: every command times out (the simulator cannot be
+/// unplugged from inside the service).
+struct DeadLine;
+
+#[async_trait::async_trait]
+impl LockController for DeadLine {
+    async fn unlock(&self, _: u16) -> Result<locker_core::wire::UnlockOutcome, locker_core::wire::UartError> {
+        Err(locker_core::wire::UartError::Timeout)
+    }
+    async fn door(&self, _: u16) -> Result<DoorState, locker_core::wire::UartError> {
+        Err(locker_core::wire::UartError::Timeout)
+    }
+    async fn doors(&self) -> Result<Vec<DoorState>, locker_core::wire::UartError> {
+        Err(locker_core::wire::UartError::Timeout)
+    }
+    async fn info(&self) -> Result<locker_core::wire::ControllerInfo, locker_core::wire::UartError> {
+        Err(locker_core::wire::UartError::Timeout)
+    }
+    fn subscribe(&self) -> futures::channel::mpsc::UnboundedReceiver<locker_core::wire::ControllerEvent> {
+        futures::channel::mpsc::unbounded().1
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_busy_door_never_half_ends_a_rental_nor_goes_to_the_next_renter() {
+async fn a_busy_door_is_joined_at_check_out_and_skipped_at_check_in() {
     for db in databases().await {
         let backend = db.backend;
         // Sensor changes 250 ms apart: quicker ones would count as a bouncing sensor.
@@ -224,18 +247,17 @@ async fn a_busy_door_never_half_ends_a_rental_nor_goes_to_the_next_renter() {
         eventually("active", || async { k.rental(id).await.state == RentalState::Active }).await;
         door_cycle(&mut events, &code).await;
 
-        // A check-out while a reopen's unlock still runs: refused, and the rental stays
-        // active (the things are still locked in), no lock-jam alert.
+        // A check-out while a reopen's unlock is still in flight (latch released, door not
+        // yet read open) joins it: no second pulse, the rental ends, no lock-jam alert.
         k.service.reopen(id, k.qr(QrAction::Update, Some(id)), None).await.unwrap();
-        let busy = k.service.check_out(id, k.qr(QrAction::CheckOut, Some(id)), None).await.unwrap_err();
-        assert_eq!(busy.code(), ErrorCode::Conflict, "{backend}: {busy}");
-        assert_eq!(k.rental(id).await.state, RentalState::Active, "{backend}");
+        let pulses = k.device.lock().unwrap().pulses().len();
+        let done = k.service.check_out(id, k.qr(QrAction::CheckOut, Some(id)), None).await.unwrap();
+        assert_eq!(done.rental.state, RentalState::Completed, "{backend}");
+        assert_eq!(k.device.lock().unwrap().pulses().len(), pulses, "{backend}: no double pulse");
         assert!(k.alerts(AlertKind::LockJam).await.is_empty(), "{backend}");
-        door_cycle(&mut events, &code).await;
 
         // Checked out: the locker is free in the database, but its door is still cycling,
         // so the next renter is told there is no locker rather than given one that fails.
-        k.service.check_out(id, k.qr(QrAction::CheckOut, Some(id)), None).await.unwrap();
         let refused = k.service.check_in(check_in()).await.unwrap_err();
         assert!(matches!(refused, Error::NoAvailableLocker), "{backend}: {refused}");
         let all = RentalFilter::default();
@@ -245,6 +267,16 @@ async fn a_busy_door_never_half_ends_a_rental_nor_goes_to_the_next_renter() {
         door_cycle(&mut events, &code).await;
         let next = k.service.check_in(check_in()).await.unwrap();
         assert_eq!(next.locker.code, code, "{backend}");
+        let next_id = next.rental.id;
+        eventually("active", || async { k.rental(next_id).await.state == RentalState::Active }).await;
+        door_cycle(&mut events, &code).await;
+
+        // A relay that cannot fire (controller gone): the check-out is refused and the
+        // rental stays active, the things still inside.
+        k.service.attach_controller(k.controller.id, Arc::new(DeadLine));
+        let failed = k.service.check_out(next_id, k.qr(QrAction::CheckOut, Some(next_id)), None).await.unwrap_err();
+        assert_ne!(failed.code(), ErrorCode::Conflict, "{backend}: {failed}");
+        assert_eq!(k.rental(next_id).await.state, RentalState::Active, "{backend}");
     }
 }
 

@@ -5,7 +5,8 @@
 //! - a controller polling over HTTP receives exactly one command per unlock, even when it
 //!   polls concurrently;
 //! - 100 concurrent payments by one user never overdraw the balance and lose nothing;
-//! - bad input on every route is answered in the seed's envelope, never a 500.
+//! - bad input on every route is answered in the seed's envelope, never a 500;
+//! - a path written without its trailing slash is redirected (308) to the one with it.
 
 mod seed001_support;
 mod seeds_support;
@@ -295,5 +296,32 @@ async fn bad_input_on_every_route_gets_the_seed_envelope_never_a_500() {
                 .replace("{device_id}", "ESP32_001");
             fail(&fx.call(other, &concrete, Auth::None, None).await, 405, "请求方法不允许");
         }
+    }
+}
+
+#[tokio::test]
+async fn paths_without_the_trailing_slash_redirect_keeping_method_and_body() {
+    let db = backends().await.into_iter().next().unwrap();
+    let fx = Fx::new(db).await;
+    let raw = reqwest::Client::builder().no_proxy().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    for (method, path, location) in [
+        ("GET", "/api/cabinets?station=x&size=small", "/api/cabinets/?station=x&size=small"),
+        ("POST", "/api/auth/login", "/api/auth/login/"),
+        ("GET", "/api/cabinets/A001/status", "/api/cabinets/A001/status/"),
+        ("POST", "/api/orders/7/pay", "/api/orders/7/pay/"),
+    ] {
+        let res = raw.request(method.parse().unwrap(), format!("{}{path}", fx.base)).send().await.unwrap();
+        assert_eq!(res.status(), 308, "{method} {path}");
+        assert_eq!(res.headers()["location"], location, "{method} {path}");
+    }
+    // A client that follows redirects (requests, axios and reqwest do) logs in unchanged:
+    // the 308 keeps the POST and its body.
+    let body = json!({ "phone": "13800000000", "password": "admin123456" });
+    let got = fx.post("/api/auth/login", Auth::None, body).await;
+    assert!(ok(&got, 200, "登录成功")["access"].is_string(), "{got:?}");
+    // Other surfaces' unknown paths are not redirected.
+    for path in ["/api/v1/nothing", "/api/nothing"] {
+        let res = raw.get(format!("{}{path}", fx.base)).send().await.unwrap();
+        assert_eq!(res.status(), 404, "{path}");
     }
 }

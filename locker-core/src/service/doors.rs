@@ -55,18 +55,29 @@ impl LockerService {
         }
     }
 
-    /// Unlocks `locker`: the door machine moves to `Unlocking` (refused while an unlock is
-    /// already in flight), then the relay fires. If the controller fails, the machine is
-    /// put back and the error returned.
+    /// Unlocks `locker`: the door machine moves to `Unlocking` (refused with a conflict while
+    /// an unlock is already in flight), then the relay fires. If the controller fails, the
+    /// machine is put back and the error returned.
     pub(super) async fn unlock(&self, locker: &Locker) -> Result<()> {
-        let (before, _) = self
-            .step_door(locker, DoorEvent::UnlockSent, self.now())
-            .map_err(|_| Error::Conflict(format!("an unlock of locker {} is already in progress", locker.code)))?;
+        match self.try_unlock(locker).await? {
+            Unlock::Fired => Ok(()),
+            Unlock::InFlight => {
+                Err(Error::Conflict(format!("an unlock of locker {} is already in progress", locker.code)))
+            }
+        }
+    }
+
+    /// Like [`unlock`](Self::unlock), but an unlock already in flight (the latch released,
+    /// the sensor not yet read open) is an answer, not an error: no second pulse is fired.
+    pub(super) async fn try_unlock(&self, locker: &Locker) -> Result<Unlock> {
+        let Ok((before, _)) = self.step_door(locker, DoorEvent::UnlockSent, self.now()) else {
+            return Ok(Unlock::InFlight);
+        };
         if let Err(e) = self.pulse(locker).await {
             lock(&self.doors).insert(locker.id, before);
             return Err(e);
         }
-        Ok(())
+        Ok(Unlock::Fired)
     }
 
     /// Feeds a door event for locker `locker_id` and carries out what the machine decides.
@@ -203,6 +214,15 @@ impl LockerService {
         self.emit(ServiceEvent::locker(&locker));
         Ok(locker)
     }
+}
+
+/// What [`LockerService::try_unlock`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Unlock {
+    /// The relay fired.
+    Fired,
+    /// An unlock of this door was already in flight; nothing was fired.
+    InFlight,
 }
 
 fn current_door(doors: &mut std::collections::HashMap<Id, Door>, locker: &Locker) -> Door {

@@ -13,6 +13,7 @@ use crate::token::qr::QrAction;
 use crate::{Error, Result};
 
 use super::credential::Checked;
+use super::doors::Unlock;
 use super::{LockerService, Proof, ServiceEvent};
 
 /// A walk-up check-in.
@@ -195,19 +196,24 @@ impl LockerService {
                 self.abandon(&rental, &locker, &e).await;
                 return Err(e);
             }
-            match self.unlock(&locker).await {
-                Ok(()) => {
+            let busy = || Error::Conflict(format!("an unlock of locker {} is already in progress", locker.code));
+            match self.try_unlock(&locker).await {
+                Ok(Unlock::Fired) => {
                     self.emit(ServiceEvent::session(&rental, TxAction::CheckIn, &locker));
                     self.emit(ServiceEvent::locker(&locker));
                     return Ok(CheckIn { rental, locker });
                 }
                 // Its door got busy between the choice and the unlock (a check-out raced
                 // us): give the rental up and choose again, a bounded number of times.
-                Err(Error::Conflict(why)) if attempt < Self::CHECK_IN_ATTEMPTS => {
-                    tracing::info!(locker = %locker.code, %why, "door busy at check-in; choosing another locker");
-                    self.abandon(&rental, &locker, &Error::Conflict(why)).await;
+                Ok(Unlock::InFlight) if attempt < Self::CHECK_IN_ATTEMPTS => {
+                    tracing::info!(locker = %locker.code, "door busy at check-in; choosing another locker");
+                    self.abandon(&rental, &locker, &busy()).await;
                     allocation.avoid.push(locker.id);
                     attempt += 1;
+                }
+                Ok(Unlock::InFlight) => {
+                    self.abandon(&rental, &locker, &busy()).await;
+                    return Err(busy());
                 }
                 Err(e) => {
                     self.abandon(&rental, &locker, &e).await;
@@ -297,9 +303,10 @@ impl LockerService {
         Ok(Reopened { rental, locker, match_score: score })
     }
 
-    /// Ends an active rental: checks the proof against it, fires the relay, then commits the
-    /// check-out (rental `Completed`, locker `available`, guest template deleted). If the
-    /// relay cannot be fired the rental stays active and the error says why.
+    /// Ends an active rental: checks the proof against it, fires the relay (unless an unlock
+    /// of its door is already in flight), then commits the check-out (rental `Completed`,
+    /// locker `available`, guest template deleted). If the relay cannot be fired the rental
+    /// stays active and the error says why.
     pub async fn check_out(&self, rental_id: Id, proof: Proof, user: Option<Id>) -> Result<CheckedOut> {
         let rental = self.session(rental_id).await?;
         let checked = self.check_proof(&rental, &proof, QrAction::CheckOut, user).await?;
@@ -342,12 +349,15 @@ impl LockerService {
     }
 
     /// Fires the relay, then commits the check-out. The unlock comes first so a relay that
-    /// cannot be fired (controller gone, another unlock of this door still running) leaves
-    /// the rental active for a retry, instead of ending it with the things still locked in.
+    /// cannot be fired (controller gone) leaves the rental active for a retry, instead of
+    /// ending it with the things still locked in. An unlock of this door already in flight
+    /// (a reopen whose door has not yet read open) already gives access: no second pulse.
     async fn finish(&self, rental: Rental, method: AuthMethod, checked: Checked) -> Result<CheckedOut> {
         let locker = self.store().get_locker(rental.locker_id).await?;
         rental.apply(RentalEvent::CheckOut, self.now())?;
-        self.unlock(&locker).await?;
+        if self.try_unlock(&locker).await? == Unlock::InFlight {
+            tracing::info!(locker = %locker.code, "check-out joins the unlock already in flight");
+        }
         let ctx = LogCtx::person(checked.user_id, method, checked.score);
         let rental = self.transition(&rental, RentalEvent::CheckOut, None, ctx).await?;
         #[cfg(feature = "face")]

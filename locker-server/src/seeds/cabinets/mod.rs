@@ -218,9 +218,26 @@ pub fn routes() -> Vec<SeedRoute<CabinetsState>> {
 }
 
 /// Every seed-001 route, with its state applied; other methods on these paths get `405` in
-/// the seed's envelope.
+/// the seed's envelope. Each path written without its trailing slash (`/api/cabinets`) is
+/// redirected to the one with it, as Django's `APPEND_SLASH` does, but with `308` so a POST
+/// keeps its method and body.
 pub fn router(state: CabinetsState) -> Router {
-    catalog::build_router(routes(), || async { Fail::method_not_allowed() })
-        .layer(axum::extract::DefaultBodyLimit::max(crate::JSON_BODY_LIMIT))
-        .with_state(state)
+    let routes = routes();
+    let bare: std::collections::BTreeSet<&'static str> =
+        routes.iter().filter_map(|r| r.op.path.strip_suffix('/')).collect();
+    let mut router = catalog::build_router(routes, || async { Fail::method_not_allowed() });
+    for path in bare {
+        router = router.route(path, axum::routing::any(append_slash));
+    }
+    router.layer(axum::extract::DefaultBodyLimit::max(crate::JSON_BODY_LIMIT)).with_state(state)
+}
+
+/// `308 Permanent Redirect` to the request's path with a trailing slash (query kept).
+async fn append_slash(uri: axum::http::Uri) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let location = match uri.query() {
+        Some(query) => format!("{}/?{query}", uri.path()),
+        None => format!("{}/", uri.path()),
+    };
+    (axum::http::StatusCode::PERMANENT_REDIRECT, [(axum::http::header::LOCATION, location)]).into_response()
 }
