@@ -94,6 +94,16 @@ mod storage {
         pub location: Option<String>,
     }
 
+    impl LockerFilter {
+        /// Whether `locker` passes the filter (what the stores' SQL selects).
+        pub fn matches(&self, locker: &Locker) -> bool {
+            self.status.is_none_or(|s| s == locker.status)
+                && self.size.is_none_or(|s| s == locker.size)
+                && self.station.as_ref().is_none_or(|s| *s == locker.station)
+                && self.location.as_ref().is_none_or(|l| *l == locker.location)
+        }
+    }
+
     /// Which users to list.
     #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
     pub struct UserFilter {

@@ -147,6 +147,19 @@ async fn story(s: &dyn Store) {
     }
     let lockers = s.create_lockers(batch, t0).await.unwrap();
     assert_eq!(lockers.len(), 4);
+    // `LockerFilter::matches` (the in-memory filter) selects what the SQL selects.
+    let page = Page::new(1, Page::MAX_LIMIT).unwrap();
+    let all = s.list_lockers(&LockerFilter::default(), page).await.unwrap().items;
+    for filter in [
+        LockerFilter { size: Some(LockerSize::Small), ..LockerFilter::default() },
+        LockerFilter { station: Some("ST1".into()), size: Some(LockerSize::Large), ..LockerFilter::default() },
+        LockerFilter { status: Some(LockerStatus::Maintenance), ..LockerFilter::default() },
+        LockerFilter { location: Some("nowhere".into()), ..LockerFilter::default() },
+    ] {
+        let by_sql = s.list_lockers(&filter, page).await.unwrap().items;
+        let in_memory: Vec<Locker> = all.iter().filter(|l| filter.matches(l)).cloned().collect();
+        assert_eq!(by_sql, in_memory, "{filter:?}");
+    }
     assert!(lockers.iter().all(|l| l.status == LockerStatus::Available && l.door == DoorState::Closed));
 
     // Walk-up check-in: smallest size, never used, code order -> S01.

@@ -29,10 +29,6 @@ pub struct ListLockers {
     location: Option<String>,
 }
 
-async fn count(store: &dyn Store, status: Option<LockerStatus>) -> Result<u64, ApiError> {
-    Ok(store.list_lockers(&LockerFilter { status, ..LockerFilter::default() }, Page { page: 1, limit: 1 }).await?.total)
-}
-
 /// Every locker matching `filter` (all pages).
 pub async fn all_lockers(store: &dyn Store, filter: &LockerFilter) -> Result<Vec<Locker>, ApiError> {
     let mut out = Vec::new();
@@ -48,29 +44,34 @@ pub async fn all_lockers(store: &dyn Store, filter: &LockerFilter) -> Result<Vec
     }
 }
 
-/// The status summary of the whole system.
-pub async fn summary(store: &dyn Store) -> Result<Value, ApiError> {
-    Ok(json!({
-        "total": count(store, None).await?,
-        "available": count(store, Some(LockerStatus::Available)).await?,
-        "in_use": count(store, Some(LockerStatus::InUse)).await?,
-        "reserved": count(store, Some(LockerStatus::Reserved)).await?,
-        "maintenance": count(store, Some(LockerStatus::Maintenance)).await?,
-    }))
+/// The status summary of `lockers`, every locker of the system.
+fn summary_of(lockers: &[Locker]) -> Value {
+    let count = |status: LockerStatus| lockers.iter().filter(|l| l.status == status).count();
+    json!({
+        "total": lockers.len(),
+        "available": count(LockerStatus::Available),
+        "in_use": count(LockerStatus::InUse),
+        "reserved": count(LockerStatus::Reserved),
+        "maintenance": count(LockerStatus::Maintenance),
+    })
 }
 
-/// Lists lockers with their status and a summary.
+/// The status summary of the whole system.
+pub async fn summary(store: &dyn Store) -> Result<Value, ApiError> {
+    Ok(summary_of(&all_lockers(store, &LockerFilter::default()).await?))
+}
+
+/// Lists lockers with their status and a summary. One read of every locker serves both
+/// (the filter is applied in memory), instead of a read per status for the summary.
 pub async fn list(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<ListLockers>,
 ) -> Result<Success<Value>, ApiError> {
     let filter = LockerFilter { status: q.status, size: q.size, station: None, location: q.location };
-    let lockers = all_lockers(state.store.as_ref(), &filter).await?;
+    let all = all_lockers(state.store.as_ref(), &LockerFilter::default()).await?;
     let names = views::controller_names(state.store.as_ref()).await?;
-    Ok(Success::data(json!({
-        "lockers": lockers.iter().map(|l| views::locker(l, &names)).collect::<Vec<_>>(),
-        "summary": summary(state.store.as_ref()).await?,
-    })))
+    let listed: Vec<Value> = all.iter().filter(|l| filter.matches(l)).map(|l| views::locker(l, &names)).collect();
+    Ok(Success::data(json!({ "lockers": listed, "summary": summary_of(&all) })))
 }
 
 /// The live rental of a locker, if any.
