@@ -81,6 +81,26 @@ mod storage {
         pub page: Page,
     }
 
+    /// Every item of a paged listing: `list` called page by page (largest pages) until a
+    /// short page.
+    pub async fn all_pages<T, F, Fut>(list: F) -> Result<Vec<T>>
+    where
+        F: Fn(Page) -> Fut,
+        Fut: std::future::Future<Output = Result<Paged<T>>>,
+    {
+        let mut page = Page::new(1, Page::MAX_LIMIT)?;
+        let mut out = Vec::new();
+        loop {
+            let got = list(page).await?;
+            let done = got.items.len() < page.limit as usize;
+            out.extend(got.items);
+            if done {
+                return Ok(out);
+            }
+            page.page += 1;
+        }
+    }
+
     /// Which lockers to list; `None` means any.
     #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
     pub struct LockerFilter {

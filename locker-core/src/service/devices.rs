@@ -283,18 +283,8 @@ impl LockerService {
     /// past the first page would otherwise hold its locker for good.
     async fn expire_unpaid_orders(&self, now: Timestamp) -> Result<()> {
         let filter = RentalFilter { live_only: true, ..Default::default() };
-        let mut stale = Vec::new();
-        let mut page = Page::new(1, Page::MAX_LIMIT)?;
-        loop {
-            let got = self.store().list_rentals(&filter, page).await?;
-            let last = got.items.len() < page.limit as usize;
-            stale.extend(got.items.into_iter().filter(|r| crate::orders::unpaid_past_window(r, now)));
-            if last {
-                break;
-            }
-            page.page += 1;
-        }
-        for rental in stale {
+        let live = crate::ports::all_pages(|page| self.store().list_rentals(&filter, page)).await?;
+        for rental in live.into_iter().filter(|r| crate::orders::unpaid_past_window(r, now)) {
             let expired =
                 crate::orders::expire_if_unpaid(self.store().as_ref(), rental, now, &self.config.kiosk).await?;
             if expired.state == RentalState::Expired {

@@ -61,9 +61,7 @@ impl LockerService {
     pub(super) async fn unlock(&self, locker: &Locker) -> Result<()> {
         match self.try_unlock(locker).await? {
             Unlock::Fired => Ok(()),
-            Unlock::InFlight => {
-                Err(Error::Conflict(format!("an unlock of locker {} is already in progress", locker.code)))
-            }
+            Unlock::InFlight => Err(unlock_in_progress(locker)),
         }
     }
 
@@ -214,6 +212,11 @@ impl LockerService {
         self.emit(ServiceEvent::locker(&locker));
         Ok(locker)
     }
+}
+
+/// The conflict of an unlock refused because another one of `locker` is in flight.
+pub(super) fn unlock_in_progress(locker: &Locker) -> Error {
+    Error::Conflict(format!("an unlock of locker {} is already in progress", locker.code))
 }
 
 /// What [`LockerService::try_unlock`] did.

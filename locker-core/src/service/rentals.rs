@@ -13,7 +13,7 @@ use crate::token::qr::QrAction;
 use crate::{Error, Result};
 
 use super::credential::Checked;
-use super::doors::Unlock;
+use super::doors::{Unlock, unlock_in_progress};
 use super::{LockerService, Proof, ServiceEvent};
 
 /// A walk-up check-in.
@@ -196,7 +196,6 @@ impl LockerService {
                 self.abandon(&rental, &locker, &e).await;
                 return Err(e);
             }
-            let busy = || Error::Conflict(format!("an unlock of locker {} is already in progress", locker.code));
             match self.try_unlock(&locker).await {
                 Ok(Unlock::Fired) => {
                     self.emit(ServiceEvent::session(&rental, TxAction::CheckIn, &locker));
@@ -207,13 +206,13 @@ impl LockerService {
                 // us): give the rental up and choose again, a bounded number of times.
                 Ok(Unlock::InFlight) if attempt < Self::CHECK_IN_ATTEMPTS => {
                     tracing::info!(locker = %locker.code, "door busy at check-in; choosing another locker");
-                    self.abandon(&rental, &locker, &busy()).await;
+                    self.abandon(&rental, &locker, &unlock_in_progress(&locker)).await;
                     allocation.avoid.push(locker.id);
                     attempt += 1;
                 }
                 Ok(Unlock::InFlight) => {
-                    self.abandon(&rental, &locker, &busy()).await;
-                    return Err(busy());
+                    self.abandon(&rental, &locker, &unlock_in_progress(&locker)).await;
+                    return Err(unlock_in_progress(&locker));
                 }
                 Err(e) => {
                     self.abandon(&rental, &locker, &e).await;

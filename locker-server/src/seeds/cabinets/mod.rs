@@ -115,23 +115,13 @@ impl CabinetsState {
     }
 }
 
-/// Every item of a paged store listing (`list` called page by page).
+/// Every item of a paged store listing ([`locker_core::ports::all_pages`]), as a seed error.
 pub(crate) async fn all_pages<T, F, Fut>(list: F) -> Result<Vec<T>, Fail>
 where
     F: Fn(locker_core::ports::Page) -> Fut,
     Fut: std::future::Future<Output = locker_core::Result<locker_core::ports::Paged<T>>>,
 {
-    let mut page = locker_core::ports::Page::new(1, locker_core::ports::Page::MAX_LIMIT).map_err(Fail::core)?;
-    let mut out = Vec::new();
-    loop {
-        let got = list(page).await.map_err(Fail::core)?;
-        let done = got.items.len() < page.limit as usize;
-        out.extend(got.items);
-        if done {
-            return Ok(out);
-        }
-        page.page += 1;
-    }
+    locker_core::ports::all_pages(list).await.map_err(Fail::core)
 }
 
 /// Every seed-001 route, as served and documented.
