@@ -62,7 +62,7 @@ pub struct LinkConfig {
     pub pulse_ms: u16,
     /// Highest channel; commands beyond it are refused before anything is sent.
     pub channels: u16,
-    /// How long a device event `seq` is remembered to drop repeats.
+    /// How long the last device event is remembered to drop its repeats.
     pub event_memory: Duration,
     /// Polled boards: how often to read all doors to notice changes (`None`: never).
     pub poll_interval: Option<Duration>,
@@ -318,13 +318,18 @@ impl<R: Copy> Pipeline<R> {
 pub struct Link {
     pipe: Pipeline<Request>,
     decoder: FrameDecoder,
-    seen_events: VecDeque<(u8, u8, Instant)>,
+    /// The last event delivered: `seq`, `cmd`, payload and when. The device sends one event
+    /// at a time and only moves on once it is acknowledged (or given up), so a repeat can
+    /// only be of the last one. Remembering more would drop a new event whose 8-bit `seq`
+    /// wrapped round to one seen a few seconds ago (at a busy cabinet, 256 events pass in
+    /// seconds): that dropped door events and stranded rentals.
+    last_event: Option<(u8, u8, Vec<u8>, Instant)>,
 }
 
 impl Link {
     /// A link with `config`.
     pub fn new(config: LinkConfig) -> Self {
-        Self { pipe: Pipeline::new(config), decoder: FrameDecoder::new(), seen_events: VecDeque::new() }
+        Self { pipe: Pipeline::new(config), decoder: FrameDecoder::new(), last_event: None }
     }
 
     /// The configuration.
@@ -397,12 +402,17 @@ impl Link {
         let _ = v1::encode_parts(frame.seq, Kind::Ack, frame.cmd, &[], &mut ack);
         self.pipe.send_frame(ack);
         let memory = self.pipe.config.event_memory;
-        self.seen_events.retain(|&(_, _, t)| now.saturating_duration_since(t) < memory);
-        if self.seen_events.iter().any(|&(s, c, _)| s == frame.seq && c == frame.cmd) {
+        let repeat = self.last_event.as_ref().is_some_and(|(seq, cmd, payload, at)| {
+            *seq == frame.seq
+                && *cmd == frame.cmd
+                && *payload == frame.payload
+                && now.saturating_duration_since(*at) < memory
+        });
+        if repeat {
             self.pipe.stats.duplicate_events += 1;
             return;
         }
-        self.seen_events.push_back((frame.seq, frame.cmd, now));
+        self.last_event = Some((frame.seq, frame.cmd, frame.payload.clone(), now));
         self.pipe.events.push_back(LinkEvent::Device(event.to_device_event()));
     }
 }
@@ -742,6 +752,38 @@ mod tests {
         let mut ack = Vec::new();
         v1::encode_parts(42, Kind::Ack, c, &[], &mut ack).unwrap();
         assert_eq!(drain_tx(&mut link), [ack.clone(), ack].concat(), "every copy is acknowledged");
+    }
+
+    /// The stranded-rental defect of issue 13: at a busy cabinet the device's 8-bit event
+    /// `seq` wraps within seconds; a new door event that reuses a `seq` seen earlier must
+    /// still be delivered.
+    #[test]
+    fn a_new_event_whose_seq_wrapped_round_is_delivered() {
+        let now = t0();
+        let mut link = Link::new(LinkConfig::default());
+        let door = |seq: u8, channel: u8, state: DoorState, link: &mut Link| {
+            let (c, p) = v1::Event::Door { channel, state }.to_parts();
+            let mut ev = Vec::new();
+            v1::encode_parts(seq, Kind::Event, c, &p, &mut ev).unwrap();
+            link.handle_bytes(now, &ev);
+        };
+        let mut delivered = 0;
+        for i in 0..600u32 {
+            let state = if i % 2 == 0 { DoorState::Open } else { DoorState::Closed };
+            door(i as u8, (i % 24) as u8 + 1, state, &mut link);
+            while let Some(LinkEvent::Device(_)) = link.poll_event() {
+                delivered += 1;
+            }
+        }
+        assert_eq!(
+            delivered,
+            600,
+            "every distinct event is delivered once (duplicates seen: {})",
+            link.stats().duplicate_events
+        );
+        // A true repeat (the ack was lost) is still dropped.
+        door(599u32 as u8, (599 % 24) as u8 + 1, DoorState::Closed, &mut link);
+        assert_eq!(link.poll_event(), None);
     }
 
     #[test]

@@ -134,6 +134,11 @@ pub struct Device {
     pub dropped: u64,
     /// Requests answered from the cache.
     pub replayed: u64,
+    /// Unlocks that fired while the latch was still released by an earlier one and the
+    /// door had not been opened since: a second pulse for one opening.
+    pub double_pulses: u64,
+    /// Unlocks that fired while the door stood open.
+    pub pulses_while_open: u64,
 }
 
 impl Device {
@@ -158,6 +163,8 @@ impl Device {
             pulses: Vec::new(),
             dropped: 0,
             replayed: 0,
+            double_pulses: 0,
+            pulses_while_open: 0,
         }
     }
 
@@ -298,6 +305,8 @@ impl Device {
                 let window = self.config.unlatch_window;
                 let person = self.config.person;
                 let Some(c) = self.channel_mut(channel) else { return Response::Err(ResultCode::BadChannel) };
+                let released = c.unlatched_until.is_some_and(|t| now < t);
+                let (double, while_open) = (released && !c.open, c.open);
                 if !c.jammed {
                     c.unlatched_until = Some(now + window);
                     if let (Some(p), false) = (person, c.open) {
@@ -305,6 +314,8 @@ impl Device {
                         self.scheduled.push((now + p.open_after + p.hold_open, channel, false));
                     }
                 }
+                self.double_pulses += u64::from(double);
+                self.pulses_while_open += u64::from(while_open);
                 ResponseBody::Unlocked { channel }
             }
             Request::Status { channel } if bad(channel) => return Response::Err(ResultCode::BadChannel),
@@ -576,12 +587,32 @@ impl Pair {
 pub struct SimIo {
     device: Arc<Mutex<Device>>,
     pending: Vec<u8>,
+    up: NoisyLine,
+    down: NoisyLine,
+    scratch: Vec<u8>,
 }
 
 impl SimIo {
     /// A port onto a new device with `config`.
     pub fn new(config: SimConfig) -> Self {
-        Self { device: Arc::new(Mutex::new(Device::new(config))), pending: Vec::new() }
+        Self::on(Arc::new(Mutex::new(Device::new(config))), LineFaults::default(), 0)
+    }
+
+    /// A port onto an existing `device` (a host restarting against the same cabinet) over a
+    /// line with `faults` in both directions, replaying from `seed`.
+    pub fn on(device: Arc<Mutex<Device>>, faults: LineFaults, seed: u64) -> Self {
+        Self {
+            device,
+            pending: Vec::new(),
+            up: NoisyLine::new(faults, seed),
+            down: NoisyLine::new(faults, seed ^ 0x5EED),
+            scratch: Vec::new(),
+        }
+    }
+
+    /// What the two directions of the line did: host to device, device to host.
+    pub fn line_stats(&self) -> (LineStats, LineStats) {
+        (self.up.stats, self.down.stats)
     }
 
     /// The shared device.
@@ -594,14 +625,26 @@ impl SimIo {
 /// (the same driver a serial port gets), and returns it with the device, through which
 /// tests and demos open and shut doors by hand.
 pub fn spawn_controller(config: SimConfig) -> std::io::Result<(crate::driver::ThreadController, Arc<Mutex<Device>>)> {
+    let device = Arc::new(Mutex::new(Device::new(config)));
+    let driver = spawn_controller_on(device.clone(), LineFaults::default(), 0)?;
+    Ok((driver, device))
+}
+
+/// A v1 [`crate::driver::ThreadController`] onto an existing simulated `device`, over a
+/// line with `faults` (replaying from `seed`): a host that restarts against the same
+/// cabinet, or a cabinet on a noisy line.
+pub fn spawn_controller_on(
+    device: Arc<Mutex<Device>>,
+    faults: LineFaults,
+    seed: u64,
+) -> std::io::Result<crate::driver::ThreadController> {
+    let channels = u16::from(lock(&device).config().channels);
     let link = Link::new(crate::link::LinkConfig {
-        channels: u16::from(config.channels),
+        channels,
         first_seq: crate::driver::fresh_seq_seed(),
         ..crate::link::LinkConfig::default()
     });
-    let io = SimIo::new(config);
-    let device = io.device();
-    Ok((crate::driver::ThreadController::spawn(Box::new(link), Box::new(io))?, device))
+    crate::driver::ThreadController::spawn(Box::new(link), Box::new(SimIo::on(device, faults, seed)))
 }
 
 /// Locks a device, recovering it if a holder panicked (the state is plain data).
@@ -616,12 +659,21 @@ impl ByteIo for SimIo {
             let now = Instant::now();
             let next = {
                 let mut d = lock(&self.device);
+                self.scratch.clear();
+                self.up.deliver(now, &mut self.scratch);
+                if !self.scratch.is_empty() {
+                    d.handle_bytes(now, &self.scratch);
+                }
                 if d.poll_timeout().is_some_and(|t| t <= now) {
                     d.handle_timeout(now);
                 }
-                d.poll_transmit(now, &mut self.pending);
+                self.scratch.clear();
+                d.poll_transmit(now, &mut self.scratch);
                 d.poll_timeout()
             };
+            self.down.push(now, &self.scratch);
+            self.down.deliver(now, &mut self.pending);
+            let next = [next, self.down.next_arrival(), self.up.next_arrival()].into_iter().flatten().min();
             if !self.pending.is_empty() {
                 let n = self.pending.len().min(buf.len());
                 buf[..n].copy_from_slice(&self.pending[..n]);
@@ -637,7 +689,11 @@ impl ByteIo for SimIo {
     }
 
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        lock(&self.device).handle_bytes(Instant::now(), bytes);
+        let now = Instant::now();
+        self.up.push(now, bytes);
+        self.scratch.clear();
+        self.up.deliver(now, &mut self.scratch);
+        lock(&self.device).handle_bytes(now, &self.scratch);
         Ok(())
     }
 

@@ -136,6 +136,14 @@ async fn serve(global: &Global, args: Args) -> anyhow::Result<()> {
     let service = LockerService::new(config, parts);
     let driver = lock_controller(&args)?;
     service.attach_controller(controller.id, driver);
+    // Before serving: settle every rental and door a previous run left mid-cycle.
+    let settled = service.reconcile().await.context("Cannot reconcile the lockers with the controller")?;
+    if settled != locker_core::service::Reconciled::default() {
+        super::db::say(format!(
+            "reconciled with the controller: {} rentals finished, {} doors still open, {} doors read, {} unreachable",
+            settled.activated, settled.adopted, settled.doors_read, settled.unreachable
+        ))?;
+    }
     tokio::spawn(service.clone().run_timers());
 
     let seeds = seed_routers(&global.db, &args, &keys, service.clone()).await?;

@@ -12,7 +12,16 @@
 //!  any ── SensorFault, or flapping ──> Unknown: SensorMalfunction
 //! ```
 //!
+//! Events are hints: a frame can be lost, a board can reboot, the host can restart. So the
+//! service also *reads* the controller (at a deadline, while a door is mid-cycle, and at
+//! start) and feeds what it read as [`DoorEvent::StatusObserved`]. A reading moves the
+//! machine like the matching sensor edge, with two differences: it never counts as a
+//! bounce (a poll is not an edge), and a closed reading while `Unlocking` changes nothing
+//! (the person has not opened the door yet).
+//!
 //! The acknowledgement of an unlock is not "the door opened": only the sensor says that.
+//! A closed edge while `Unlocking` says the door was opened and shut again (its open edge
+//! was lost): the cycle ends as if both had arrived.
 //! A second [`DoorEvent::UnlockSent`] while unlocking is refused (no double pulse); the
 //! retry after the window is the machine's own decision ([`DoorAction::RetryUnlock`]). An
 //! unlock while the sensor reads open is allowed: a cut sensor must not lock people out.
@@ -45,6 +54,8 @@ pub enum DoorEvent {
     SensorClosed,
     /// The controller reports the sensor broken (or an impossible reading).
     SensorFault,
+    /// The controller was asked and reported this door state (a status read, not an edge).
+    StatusObserved(DoorState),
     /// Time passes: check windows and limits.
     Tick,
 }
@@ -57,6 +68,7 @@ impl DoorEvent {
             DoorEvent::SensorOpen => "sensor_open",
             DoorEvent::SensorClosed => "sensor_closed",
             DoorEvent::SensorFault => "sensor_fault",
+            DoorEvent::StatusObserved(_) => "status_observed",
             DoorEvent::Tick => "tick",
         }
     }
@@ -157,6 +169,11 @@ impl Door {
         Door { phase, last_change: None, bounces: 0 }
     }
 
+    /// At rest: no unlock in flight and not open, so the locker can be given to someone new.
+    pub fn is_at_rest(&self) -> bool {
+        matches!(self.phase, DoorPhase::Closed | DoorPhase::Unknown)
+    }
+
     /// What the sensor is taken to say in this phase.
     pub fn state(&self) -> DoorState {
         match self.phase {
@@ -186,6 +203,28 @@ impl Door {
         use DoorAction as A;
         use DoorEvent as E;
         use DoorPhase as P;
+
+        // A status reading moves the machine like the matching edge, without bounce
+        // counting; `Unknown` tells nothing, and closed while unlocking is "not yet".
+        match (self.phase, event) {
+            (_, E::StatusObserved(DoorState::Unknown))
+            | (P::Unlocking { .. }, E::StatusObserved(DoorState::Closed)) => {
+                return Ok((self, Vec::new()));
+            }
+            (_, E::StatusObserved(DoorState::Open)) => {
+                let (mut next, actions) = Door { last_change: None, ..self }.on(E::SensorOpen, now, config)?;
+                next.last_change = self.last_change;
+                next.bounces = self.bounces;
+                return Ok((next, actions));
+            }
+            (_, E::StatusObserved(DoorState::Closed)) => {
+                let (mut next, actions) = Door { last_change: None, ..self }.on(E::SensorClosed, now, config)?;
+                next.last_change = self.last_change;
+                next.bounces = self.bounces;
+                return Ok((next, actions));
+            }
+            _ => {}
+        }
 
         let mut next = self;
         let mut actions = Vec::new();
@@ -240,7 +279,13 @@ impl Door {
                 actions.push(A::SetDoor(DoorState::Closed));
                 P::Closed
             }
-            (P::Closed | P::Unlocking { .. }, E::SensorClosed) => self.phase,
+            // A closed *edge* means the door was open: its open edge was lost. The person
+            // opened and shut it again; the cycle is over.
+            (P::Unlocking { .. }, E::SensorClosed) => {
+                actions.extend([A::Opened, A::Closed]);
+                P::Closed
+            }
+            (P::Closed, E::SensorClosed) => self.phase,
 
             (P::Unknown, E::SensorFault) => P::Unknown,
             (_, E::SensorFault) => {
@@ -264,6 +309,7 @@ impl Door {
                 P::Open { since, authorized, left_open_alerted: true }
             }
             (_, E::Tick) => self.phase,
+            (_, E::StatusObserved(_)) => self.phase,
         };
         Ok((next, actions))
     }

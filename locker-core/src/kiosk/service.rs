@@ -159,6 +159,8 @@ impl Kiosk {
             let service = LockerService::new(config, parts);
             let events = Mutex::new(service.subscribe());
             service.attach_controller(record.id, driver.clone());
+            // Settle what a previous run left mid-cycle before the first check-in.
+            service.reconcile().await?;
             let timers = tokio::spawn(service.clone().run_timers());
             Ok(Kiosk { service, record, driver, device, events, timers })
         })

@@ -1,9 +1,11 @@
 //! Lock controllers: attaching drivers, their events, heartbeats and fault reports, and the
 //! timers (door windows, offline controllers, overdue rentals).
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Weak};
 
 use futures::StreamExt as _;
+use futures::channel::mpsc;
 
 use crate::domain::{Alert, AlertKind, Controller, DoorEvent, DoorState, Id, Locker, NewAlert, RentalState, Timestamp};
 use crate::ports::{LockController, LockerFilter, Page, RentalFilter};
@@ -15,19 +17,71 @@ use super::{LockerService, ServiceEvent, lock};
 /// Battery level under which a `low_battery` alert is raised.
 pub const LOW_BATTERY_PERCENT: u8 = 20;
 
+/// Which of a locker's channels an event names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(super) enum Wire {
+    /// The door-sensor channel (door events).
+    Sensor,
+    /// The relay channel (channel faults).
+    Relay,
+}
+
+impl Wire {
+    fn of(self, locker: &Locker) -> u16 {
+        match self {
+            Wire::Sensor => locker.sensor_channel,
+            Wire::Relay => locker.relay_channel,
+        }
+    }
+}
+
+/// The cached wiring: (controller, channel, which channel) to locker.
+pub(super) type Wiring = HashMap<(Id, u16, Wire), Id>;
+
+/// A task handling one channel's events in order.
+fn spawn_lane(service: Weak<LockerService>, controller_id: Id) -> mpsc::UnboundedSender<ControllerEvent> {
+    let (tx, mut rx) = mpsc::unbounded();
+    tokio::spawn(async move {
+        while let Some(event) = rx.next().await {
+            let Some(service) = service.upgrade() else { break };
+            if let Err(e) = service.on_controller_event(controller_id, event).await {
+                tracing::error!(controller = %controller_id, error = %e, "controller event not handled");
+            }
+        }
+    });
+    tx
+}
+
 impl LockerService {
     /// Connects the driver of controller `controller_id`: its lockers' unlocks go through
     /// `driver`, and its events (door sensors, faults, tamper, power) are fed to the door
-    /// machines by a task on the current tokio runtime, which ends with the service.
+    /// machines by tasks on the current tokio runtime, which end with the service.
+    ///
+    /// Events of one channel are handled in order, one at a time; different channels in
+    /// parallel (one lane each), so a busy cabinet's doors do not queue behind each other's
+    /// database writes and a door's machine never lags its sensor by more than its own work.
     pub fn attach_controller(self: &Arc<Self>, controller_id: Id, driver: Arc<dyn LockController>) {
         let mut events = driver.subscribe();
         self.controllers.write().unwrap_or_else(|e| e.into_inner()).insert(controller_id, driver);
         let service = Arc::downgrade(self);
         tokio::spawn(async move {
+            let mut lanes: HashMap<u16, mpsc::UnboundedSender<ControllerEvent>> = HashMap::new();
             while let Some(event) = events.next().await {
-                let Some(service) = service.upgrade() else { break };
-                if let Err(e) = service.on_controller_event(controller_id, event).await {
-                    tracing::error!(controller = %controller_id, error = %e, "controller event not handled");
+                let channel = match &event {
+                    ControllerEvent::Device { event: DeviceEvent::Door { channel, .. } }
+                    | ControllerEvent::Device { event: DeviceEvent::Fault { channel, .. } } => Some(*channel),
+                    _ => None,
+                };
+                let Some(channel) = channel else {
+                    let Some(service) = service.upgrade() else { break };
+                    if let Err(e) = service.on_controller_event(controller_id, event).await {
+                        tracing::error!(controller = %controller_id, error = %e, "controller event not handled");
+                    }
+                    continue;
+                };
+                let lane = lanes.entry(channel).or_insert_with(|| spawn_lane(service.clone(), controller_id));
+                if lane.unbounded_send(event).is_err() {
+                    break;
                 }
             }
         });
@@ -37,11 +91,11 @@ impl LockerService {
     pub async fn on_controller_event(&self, controller_id: Id, event: ControllerEvent) -> Result<()> {
         match event {
             ControllerEvent::Device { event: DeviceEvent::Door { channel, state } } => {
-                let locker = self.locker_on(controller_id, channel, |l| l.sensor_channel).await?;
+                let locker = self.locker_on(controller_id, channel, Wire::Sensor).await?;
                 self.report_door(locker.id, state).await
             }
             ControllerEvent::Device { event: DeviceEvent::Fault { channel, code } } => {
-                let locker = self.locker_on(controller_id, channel, |l| l.relay_channel).await?;
+                let locker = self.locker_on(controller_id, channel, Wire::Relay).await?;
                 tracing::warn!(locker = %locker.code, code, "controller reported a channel fault");
                 self.door_event(locker.id, DoorEvent::SensorFault).await
             }
@@ -66,20 +120,31 @@ impl LockerService {
         }
     }
 
-    /// The locker wired to `channel` of controller `controller_id`.
-    async fn locker_on(&self, controller_id: Id, channel: u16, wire: fn(&Locker) -> u16) -> Result<Locker> {
-        let mut page = Page::new(1, Page::MAX_LIMIT)?;
-        loop {
-            let lockers = self.store().list_lockers(&LockerFilter::default(), page).await?;
-            if let Some(l) = lockers.items.iter().find(|l| l.controller_id == Some(controller_id) && wire(l) == channel)
-            {
-                return Ok(l.clone());
+    /// The locker wired to `channel` (its sensor or relay channel, as `wire` says) of
+    /// controller `controller_id`, from a cache of the wiring that is reloaded on a miss.
+    async fn locker_on(&self, controller_id: Id, channel: u16, wire: Wire) -> Result<Locker> {
+        let key = (controller_id, channel, wire);
+        let cached = lock(&self.wiring).get(&key).copied();
+        if let Some(id) = cached {
+            let locker = self.store().get_locker(id).await?;
+            if locker.controller_id == Some(controller_id) && wire.of(&locker) == channel {
+                return Ok(locker);
             }
-            if u64::from(page.page) * u64::from(page.limit) >= lockers.total {
-                return Err(Error::not_found("locker", format!("controller {controller_id} channel {channel}")));
-            }
-            page.page += 1;
         }
+        let every = LockerFilter::default();
+        let lockers = crate::ports::all_pages(|page| self.store().list_lockers(&every, page)).await?;
+        let found = lockers.iter().find(|l| l.controller_id == Some(controller_id) && wire.of(l) == channel).cloned();
+        {
+            let mut wiring = lock(&self.wiring);
+            wiring.clear();
+            for l in &lockers {
+                if let Some(c) = l.controller_id {
+                    wiring.insert((c, l.sensor_channel, Wire::Sensor), l.id);
+                    wiring.insert((c, l.relay_channel, Wire::Relay), l.id);
+                }
+            }
+        }
+        found.ok_or_else(|| Error::not_found("locker", format!("controller {controller_id} channel {channel}")))
     }
 
     /// A sign of life from controller `controller_id`, with its battery and firmware when
@@ -183,16 +248,34 @@ impl LockerService {
     /// When [`on_tick`](Self::on_tick) should next run: the earliest door deadline or the
     /// next housekeeping pass.
     pub fn next_deadline(&self) -> Option<Timestamp> {
-        let housekeeping = lock(&self.watch).next_housekeeping.unwrap_or_else(|| self.now());
-        Some(self.next_door_deadline().map_or(housekeeping, |d| d.min(housekeeping)))
+        let (housekeeping, poll) = {
+            let watch = lock(&self.watch);
+            (watch.next_housekeeping.unwrap_or_else(|| self.now()), watch.next_door_poll.unwrap_or_else(|| self.now()))
+        };
+        let soonest = housekeeping.min(poll);
+        Some(self.next_door_deadline().map_or(soonest, |d| d.min(soonest)))
     }
 
-    /// Runs what is due at `now`: door windows (retries, jams, doors left open) and, every
+    /// Runs what is due at `now`: door windows (retries, jams, doors left open, each after
+    /// reading the door), every [`door_poll_every`](super::ServiceConfig::door_poll_every)
+    /// a read of the doors mid-cycle and of rentals left in `Opening`, and, every
     /// [`housekeeping_every`](super::ServiceConfig::housekeeping_every), a ping of each
     /// attached controller, offline detection, overdue rentals and the expiry of orders
     /// left unpaid past [`PAYMENT_WINDOW`](crate::orders::PAYMENT_WINDOW).
     pub async fn on_tick(&self, now: Timestamp) -> Result<()> {
         self.tick_doors(now).await?;
+        let poll_due = {
+            let mut watch = lock(&self.watch);
+            let due = watch.next_door_poll.is_none_or(|t| t <= now);
+            if due {
+                watch.next_door_poll = Some(now + self.config.door_poll_every);
+            }
+            due
+        };
+        if poll_due {
+            self.poll_busy_doors().await;
+            self.reconcile_opening(now).await?;
+        }
         let due = {
             let mut watch = lock(&self.watch);
             let due = watch.next_housekeeping.is_none_or(|t| t <= now);

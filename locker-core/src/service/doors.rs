@@ -1,89 +1,209 @@
-//! Each locker's door machine, driven by unlocks, sensor readings and time, and the effects
-//! of its actions: door state on the locker, retries, alerts, maintenance, and rentals
-//! waiting for the door to close.
+//! Each locker's door machine, driven by unlocks, sensor readings, status reads and time,
+//! and the effects of its actions: door state on the locker, retries, alerts, maintenance,
+//! and the rental waiting for the door to close.
+//!
+//! # The rules that keep a door cycle consistent
+//!
+//! - **One cycle step at a time per locker.** Every step of a locker's door — an unlock, a
+//!   sensor event with its effects, a status read — runs under that locker's cycle lock
+//!   ([`LockerService::cycle`]), so a request handler and the controller's event task never
+//!   interleave on the same door.
+//! - **A cycle knows whom it serves.** The unlock that starts a cycle for a rental waiting
+//!   in `Opening` (a check-in, an order opened by code) records that rental in the door's
+//!   [`DoorSlot`]; the close that ends the cycle finishes *that* rental and no other. (Before
+//!   issue 13 the close finished "the live rental of the locker", which could be a new
+//!   customer's rental created while the previous cycle's close was being handled.)
+//! - **A busy door is never handed to someone new.** A new renter gets a locker only when
+//!   its door is at rest (closed or unknown), checked under the cycle lock. Someone who
+//!   already holds the locker (reopen, check-out, open by code) waits for a running cycle to
+//!   end, at most [`ServiceConfig::holder_wait`](super::ServiceConfig::holder_wait), then
+//!   acts; if the cycle still runs after that, they join it (the door is already unlocked
+//!   or open for them) rather than fire a second pulse.
+//! - **Events are hints; the controller is the truth.** See [`super::reconcile`].
+
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::domain::{
-    AlertKind, Door, DoorAction, DoorEvent, DoorPhase, DoorState, Id, Locker, LockerStatus, NewAlert, RentalEvent,
-    RentalState, Timestamp, TxAction,
+    AlertKind, Door, DoorAction, DoorEvent, DoorState, Id, Locker, LockerStatus, NewAlert, RentalEvent, RentalState,
+    Timestamp, TxAction,
 };
-use crate::ports::{Page, RentalFilter};
+use crate::ports::{LockController, Page, RentalFilter};
 use crate::wire::UnlockOutcome;
 use crate::{Error, Result};
 
 use super::{LockerService, ServiceEvent, lock, not_wired};
 
+/// The service's view of one locker's door.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct DoorSlot {
+    /// The door machine.
+    pub(super) door: Door,
+    /// The rental waiting in `Opening` for this cycle's close, if any.
+    pub(super) serving: Option<Id>,
+    /// The controller and sensor channel the door is read through.
+    pub(super) wired: Option<(Id, u16)>,
+}
+
+impl DoorSlot {
+    fn new(locker: &Locker) -> Self {
+        Self {
+            door: Door::from_state(locker.door),
+            serving: None,
+            wired: locker.controller_id.map(|c| (c, locker.sensor_channel)),
+        }
+    }
+}
+
+/// What an unlock request did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Unlock {
+    /// The relay fired.
+    Fired,
+    /// The door is mid-cycle for someone else; nothing was fired (new renters only).
+    Busy,
+    /// The door was still mid-cycle after the holder's wait: the caller joins that cycle
+    /// (its latch is released or the door open), no second pulse.
+    Joined,
+}
+
 impl LockerService {
-    /// The door machine of `locker` (from the recorded door state the first time).
-    fn door_of(&self, locker: &Locker) -> Door {
-        current_door(&mut lock(&self.doors), locker)
+    /// The cycle lock of locker `locker_id`: held for every step of its door.
+    pub(super) async fn cycle(&self, locker_id: Id) -> tokio::sync::OwnedMutexGuard<()> {
+        let mutex = lock(&self.cycles).entry(locker_id).or_default().clone();
+        mutex.lock_owned().await
     }
 
-    /// Runs `event` through the door machine of `locker`, atomically; returns the door
-    /// before and the actions to carry out.
-    fn step_door(&self, locker: &Locker, event: DoorEvent, now: Timestamp) -> Result<(Door, Vec<DoorAction>)> {
-        let mut doors = lock(&self.doors);
-        let door = current_door(&mut doors, locker);
-        let (next, actions) = door.on(event, now, &self.config.door)?;
-        doors.insert(locker.id, next);
-        drop(doors);
+    /// The slot of `locker` (made from the recorded door state the first time).
+    pub(super) fn slot(&self, locker: &Locker) -> DoorSlot {
+        *lock(&self.doors).entry(locker.id).or_insert_with(|| DoorSlot::new(locker))
+    }
+
+    /// Replaces the slot of `locker_id` (cycle lock held).
+    pub(super) fn set_slot(&self, locker_id: Id, slot: DoorSlot) {
+        lock(&self.doors).insert(locker_id, slot);
         self.timers_changed.notify_one();
-        Ok((door, actions))
+        self.door_moved.notify_waiters();
     }
 
-    /// Fires the relay of `locker` once through its controller. The machine must already
-    /// be `Unlocking`. An unconfirmed pulse is not repeated; the door state read afterwards
-    /// is fed back instead.
-    async fn pulse(&self, locker: &Locker) -> Result<()> {
+    /// Runs `event` through the door machine of `locker` (cycle lock held). Returns the
+    /// slot before, the actions, and the rental the cycle served when the event ended it.
+    fn step_door(
+        &self,
+        locker: &Locker,
+        event: DoorEvent,
+        now: Timestamp,
+    ) -> Result<(DoorSlot, Vec<DoorAction>, Option<Id>)> {
+        let before = self.slot(locker);
+        let (door, actions) = before.door.on(event, now, &self.config.door)?;
+        let mut next = DoorSlot { door, ..before };
+        let ended = door.is_at_rest() && !before.door.is_at_rest();
+        let served = if ended { next.serving.take() } else { None };
+        self.set_slot(locker.id, next);
+        Ok((before, actions, served))
+    }
+
+    /// The driver of the controller `locker` is wired to.
+    pub(super) fn driver_of(&self, locker: &Locker) -> Result<Arc<dyn LockController>> {
         let controller = locker.controller_id.ok_or_else(|| not_wired(locker))?;
-        let driver = self
-            .controllers
+        self.controllers
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .get(&controller)
             .cloned()
-            .ok_or_else(|| not_wired(locker))?;
-        match driver.unlock(locker.relay_channel).await? {
-            UnlockOutcome::Pulsed => Ok(()),
+            .ok_or_else(|| not_wired(locker))
+    }
+
+    /// Fires the relay of `locker` once. An unconfirmed pulse is not repeated; the door
+    /// state read afterwards is returned instead.
+    async fn pulse(&self, locker: &Locker) -> Result<Option<DoorState>> {
+        match self.driver_of(locker)?.unlock(locker.relay_channel).await? {
+            UnlockOutcome::Pulsed => Ok(None),
             UnlockOutcome::Unconfirmed { door } => {
                 tracing::warn!(locker = %locker.code, %door, "unlock not confirmed; not firing again");
-                if door == DoorState::Open {
-                    // Boxed: a door event can lead back here through a retry.
-                    Box::pin(self.door_event(locker.id, DoorEvent::SensorOpen)).await?;
-                }
-                Ok(())
+                Ok(Some(door))
             }
         }
     }
 
-    /// Unlocks `locker`: the door machine moves to `Unlocking` (refused with a conflict while
-    /// an unlock is already in flight), then the relay fires. If the controller fails, the
-    /// machine is put back and the error returned.
-    pub(super) async fn unlock(&self, locker: &Locker) -> Result<()> {
-        match self.try_unlock(locker).await? {
-            Unlock::Fired => Ok(()),
-            Unlock::InFlight => Err(unlock_in_progress(locker)),
+    /// Starts a cycle (cycle lock held): the machine moves to `Unlocking` serving
+    /// `serving`, then the relay fires. If the controller fails, the slot is put back.
+    async fn fire(&self, locker: &Locker, serving: Option<Id>) -> Result<()> {
+        let (before, _, _) = self.step_door(locker, DoorEvent::UnlockSent, self.now())?;
+        let current = self.slot(locker);
+        self.set_slot(locker.id, DoorSlot { serving: serving.or(current.serving), ..current });
+        match self.pulse(locker).await {
+            Err(e) => {
+                self.set_slot(locker.id, before);
+                Err(e)
+            }
+            Ok(Some(DoorState::Open)) => {
+                let locker = self.store().get_locker(locker.id).await?;
+                self.feed(locker, DoorEvent::StatusObserved(DoorState::Open)).await
+            }
+            Ok(_) => Ok(()),
         }
     }
 
-    /// Like [`unlock`](Self::unlock), but an unlock already in flight (the latch released,
-    /// the sensor not yet read open) is an answer, not an error: no second pulse is fired.
-    pub(super) async fn try_unlock(&self, locker: &Locker) -> Result<Unlock> {
-        let Ok((before, _)) = self.step_door(locker, DoorEvent::UnlockSent, self.now()) else {
-            return Ok(Unlock::InFlight);
-        };
-        if let Err(e) = self.pulse(locker).await {
-            lock(&self.doors).insert(locker.id, before);
-            return Err(e);
+    /// Unlocks `locker` for a new renter whose rental `rental` waits in `Opening`: only a
+    /// door at rest is fired; a door mid-cycle answers [`Unlock::Busy`].
+    pub(super) async fn unlock_for_new_renter(&self, locker: &Locker, rental: Id) -> Result<Unlock> {
+        let _cycle = self.cycle(locker.id).await;
+        if !self.slot(locker).door.is_at_rest() {
+            return Ok(Unlock::Busy);
         }
-        Ok(Unlock::Fired)
+        self.fire(locker, Some(rental)).await.map(|()| Unlock::Fired)
+    }
+
+    /// Unlocks `locker` for the person who holds it. A running cycle is waited for (at most
+    /// `holder_wait`), then the relay fires; a cycle still running after the wait is joined.
+    /// `serving` is the holder's rental when it waits in `Opening` for the door to close.
+    pub(super) async fn unlock_for_holder(&self, locker: &Locker, serving: Option<Id>) -> Result<Unlock> {
+        let deadline = tokio::time::Instant::now() + self.config.holder_wait;
+        loop {
+            let moved = self.door_moved.notified();
+            {
+                let _cycle = self.cycle(locker.id).await;
+                let slot = self.slot(locker);
+                if slot.door.is_at_rest() {
+                    return self.fire(locker, serving).await.map(|()| Unlock::Fired);
+                }
+                if tokio::time::Instant::now() >= deadline {
+                    tracing::info!(locker = %locker.code, "door still mid-cycle after the wait; joining it");
+                    if serving.is_some() {
+                        self.set_slot(locker.id, DoorSlot { serving, ..slot });
+                    }
+                    return Ok(Unlock::Joined);
+                }
+            }
+            let poll = tokio::time::Instant::now() + std::time::Duration::from_millis(50);
+            tokio::select! {
+                () = moved => {}
+                () = tokio::time::sleep_until(poll.min(deadline)) => {}
+            }
+        }
+    }
+
+    /// Staff's unlock: fires unless an unlock is already in flight (no double pulse).
+    pub(super) async fn unlock_for_staff(&self, locker: &Locker) -> Result<()> {
+        let _cycle = self.cycle(locker.id).await;
+        if matches!(self.slot(locker).door.phase, crate::domain::DoorPhase::Unlocking { .. }) {
+            return Err(unlock_in_progress(locker));
+        }
+        self.fire(locker, None).await
     }
 
     /// Feeds a door event for locker `locker_id` and carries out what the machine decides.
     pub(super) async fn door_event(&self, locker_id: Id, event: DoorEvent) -> Result<()> {
+        let _cycle = self.cycle(locker_id).await;
         let locker = self.store().get_locker(locker_id).await?;
-        let now = self.now();
-        let (_, actions) = self.step_door(&locker, event, now)?;
-        self.carry_out(locker, actions).await
+        self.feed(locker, event).await
+    }
+
+    /// [`door_event`](Self::door_event) with the cycle lock already held.
+    pub(super) async fn feed(&self, locker: Locker, event: DoorEvent) -> Result<()> {
+        let (_, actions, served) = self.step_door(&locker, event, self.now())?;
+        self.carry_out(locker, actions, served).await
     }
 
     /// What the door sensor of locker `locker_id` says now (from a controller event or an
@@ -97,42 +217,53 @@ impl LockerService {
         self.door_event(locker_id, event).await
     }
 
-    /// Lockers whose door machine is mid-cycle (an unlock in flight, or open): not to be
-    /// given to a new renter yet, whatever the database says.
-    pub(super) fn busy_doors(&self) -> Vec<Id> {
-        lock(&self.doors)
-            .iter()
-            .filter(|(_, door)| matches!(door.phase, DoorPhase::Unlocking { .. } | DoorPhase::Open { .. }))
-            .map(|(id, _)| *id)
-            .collect()
+    /// Lockers whose door is mid-cycle (an unlock in flight, or open): not to be given to a
+    /// new renter yet, whatever the database says.
+    pub fn busy_doors(&self) -> Vec<Id> {
+        lock(&self.doors).iter().filter(|(_, slot)| !slot.door.is_at_rest()).map(|(id, _)| *id).collect()
     }
 
     /// The door state the machine holds for `locker` (the recorded one if it has not run).
     pub fn door_state(&self, locker: &Locker) -> DoorState {
-        self.door_of(locker).state()
+        self.slot(locker).door.state()
     }
 
-    /// Ticks every door whose deadline has passed.
+    /// Doors past their deadline: each is read from its controller first (a lost event must
+    /// not be taken for a jam or a door left open), then ticked.
     pub(super) async fn tick_doors(&self, now: Timestamp) -> Result<()> {
         let due: Vec<Id> = lock(&self.doors)
             .iter()
-            .filter(|(_, door)| door.next_deadline(&self.config.door).is_some_and(|t| t <= now))
+            .filter(|(_, slot)| slot.door.next_deadline(&self.config.door).is_some_and(|t| t <= now))
             .map(|(id, _)| *id)
             .collect();
         for id in due {
-            if let Err(e) = self.door_event(id, DoorEvent::Tick).await {
+            if let Err(e) = self.observe_then_tick(id).await {
                 tracing::error!(locker = %id, error = %e, "door timer failed");
             }
         }
         Ok(())
     }
 
-    /// The earliest door deadline.
-    pub(super) fn next_door_deadline(&self) -> Option<Timestamp> {
-        lock(&self.doors).values().filter_map(|d| d.next_deadline(&self.config.door)).min()
+    async fn observe_then_tick(&self, locker_id: Id) -> Result<()> {
+        let _cycle = self.cycle(locker_id).await;
+        let locker = self.store().get_locker(locker_id).await?;
+        if let Some(state) = self.read_door(&locker).await {
+            self.feed(locker.clone(), DoorEvent::StatusObserved(state)).await?;
+        }
+        let still_due = self.slot(&locker).door.next_deadline(&self.config.door).is_some_and(|t| t <= self.now());
+        if still_due {
+            let locker = self.store().get_locker(locker_id).await?;
+            self.feed(locker, DoorEvent::Tick).await?;
+        }
+        Ok(())
     }
 
-    async fn carry_out(&self, mut locker: Locker, actions: Vec<DoorAction>) -> Result<()> {
+    /// The earliest door deadline.
+    pub(super) fn next_door_deadline(&self) -> Option<Timestamp> {
+        lock(&self.doors).values().filter_map(|s| s.door.next_deadline(&self.config.door)).min()
+    }
+
+    async fn carry_out(&self, mut locker: Locker, actions: Vec<DoorAction>, served: Option<Id>) -> Result<()> {
         for action in actions {
             match action {
                 DoorAction::SetDoor(state) => {
@@ -141,8 +272,12 @@ impl LockerService {
                 }
                 DoorAction::RetryUnlock => {
                     tracing::warn!(locker = %locker.code, "door did not open; firing the relay once more");
-                    if let Err(e) = self.pulse(&locker).await {
-                        tracing::error!(locker = %locker.code, error = %e, "retry unlock failed");
+                    match self.pulse(&locker).await {
+                        Ok(Some(DoorState::Open)) => {
+                            Box::pin(self.feed(locker.clone(), DoorEvent::StatusObserved(DoorState::Open))).await?;
+                        }
+                        Ok(_) => {}
+                        Err(e) => tracing::error!(locker = %locker.code, error = %e, "retry unlock failed"),
                     }
                 }
                 DoorAction::Alert(kind) => {
@@ -156,16 +291,21 @@ impl LockerService {
                         .await?;
                 }
                 DoorAction::Opened => {}
-                DoorAction::Closed => self.door_closed(&locker).await?,
+                DoorAction::Closed => {
+                    if let Some(rental) = served {
+                        self.door_closed(rental, &locker).await?;
+                    }
+                }
             }
         }
         Ok(())
     }
 
-    /// The door closed: a rental waiting in `Opening` becomes `Active`.
-    async fn door_closed(&self, locker: &Locker) -> Result<()> {
-        let Some(rental) = self.live_rental(locker.id).await? else { return Ok(()) };
-        if rental.state != RentalState::Opening {
+    /// The door of rental `rental_id`'s cycle closed: if it still waits in `Opening`, it
+    /// becomes `Active`.
+    pub(super) async fn door_closed(&self, rental_id: Id, locker: &Locker) -> Result<()> {
+        let rental = self.store().get_rental(rental_id).await?;
+        if rental.state != RentalState::Opening || rental.locker_id != locker.id {
             return Ok(());
         }
         let ctx = super::rentals::LogCtx::system(serde_json::json!({ "door": "closed" }));
@@ -219,18 +359,16 @@ pub(super) fn unlock_in_progress(locker: &Locker) -> Error {
     Error::Conflict(format!("an unlock of locker {} is already in progress", locker.code))
 }
 
-/// What [`LockerService::try_unlock`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Unlock {
-    /// The relay fired.
-    Fired,
-    /// An unlock of this door was already in flight; nothing was fired.
-    InFlight,
+/// The conflict of a new renter sent to a door still mid-cycle.
+pub(super) fn door_busy(locker: &Locker) -> Error {
+    Error::Conflict(format!(
+        "the door of locker {} is still finishing the previous customer's cycle; try again in a few seconds",
+        locker.code
+    ))
 }
 
-fn current_door(doors: &mut std::collections::HashMap<Id, Door>, locker: &Locker) -> Door {
-    *doors.entry(locker.id).or_insert_with(|| Door::from_state(locker.door))
-}
+/// The per-locker cycle locks.
+pub(super) type CycleLocks = HashMap<Id, Arc<tokio::sync::Mutex<()>>>;
 
 fn door_alert_text(kind: AlertKind, locker: &Locker) -> String {
     let code = &locker.code;

@@ -30,6 +30,7 @@ mod devices;
 mod doors;
 mod events;
 mod keys;
+mod reconcile;
 mod rentals;
 
 use std::collections::{HashMap, HashSet};
@@ -42,9 +43,10 @@ pub use credential::Proof;
 pub use devices::LOW_BATTERY_PERCENT;
 pub use events::ServiceEvent;
 pub use keys::ServiceKeys;
+pub use reconcile::Reconciled;
 pub use rentals::{CheckIn, CheckInRequest, CheckedOut, ForceOpened, Reopened};
 
-use crate::domain::{Alert, Door, DoorConfig, Id, Locker, LockerSize, NewAlert, Timestamp};
+use crate::domain::{Alert, DoorConfig, Id, Locker, LockerSize, NewAlert, Timestamp};
 use crate::ports::{Clock, LockController, Store};
 use crate::store::tokens::Stores;
 use crate::token::qr::QrKeyring;
@@ -65,6 +67,15 @@ pub struct ServiceConfig {
     pub door: DoorConfig,
     /// How often controllers are pinged and offline/overdue checks run.
     pub housekeeping_every: TimeDelta,
+    /// How often a door mid-cycle is read from its controller, and rentals left in
+    /// `Opening` are reconciled (see [`LockerService::reconcile`]).
+    pub door_poll_every: TimeDelta,
+    /// How old a rental in `Opening` that no running door cycle serves must be before it
+    /// is settled from a status read (younger ones are between their commit and unlock).
+    pub reconcile_after: TimeDelta,
+    /// How long someone who holds a locker (reopen, check-out, open by code) waits for a
+    /// door cycle still running to end before acting; after that they join it.
+    pub holder_wait: std::time::Duration,
     /// Capacity of the event channel; a subscriber that falls further behind loses the oldest.
     pub event_capacity: usize,
 }
@@ -77,6 +88,9 @@ impl Default for ServiceConfig {
             default_size: LockerSize::Small,
             door: DoorConfig::default(),
             housekeeping_every: TimeDelta::seconds(30),
+            door_poll_every: TimeDelta::seconds(1),
+            reconcile_after: TimeDelta::seconds(10),
+            holder_wait: std::time::Duration::from_secs(3),
             event_capacity: 1024,
         }
     }
@@ -108,6 +122,7 @@ impl std::fmt::Debug for ServiceParts {
 #[derive(Debug, Default)]
 struct Watch {
     next_housekeeping: Option<Timestamp>,
+    next_door_poll: Option<Timestamp>,
     offline_alerted: HashSet<Id>,
     low_battery_alerted: HashSet<Id>,
     overdue_alerted: HashSet<Id>,
@@ -124,8 +139,14 @@ pub struct LockerService {
     #[cfg(feature = "face")]
     template_keys: Vec<crate::face::TemplateKey>,
     events: broadcast::Sender<ServiceEvent>,
-    doors: Mutex<HashMap<Id, Door>>,
+    doors: Mutex<HashMap<Id, doors::DoorSlot>>,
+    /// One lock per locker, held for every step of its door cycle.
+    cycles: Mutex<doors::CycleLocks>,
+    /// Woken whenever a door slot changes (holders waiting for a cycle to end).
+    door_moved: tokio::sync::Notify,
     controllers: RwLock<HashMap<Id, Arc<dyn LockController>>>,
+    /// Which locker each controller channel drives or reads.
+    wiring: Mutex<devices::Wiring>,
     watch: Mutex<Watch>,
     timers_changed: tokio::sync::Notify,
     /// Serialises heartbeats: each is a read-modify-write of the controller row.
@@ -153,7 +174,10 @@ impl LockerService {
             template_keys: parts.template_keys,
             events,
             doors: Mutex::new(HashMap::new()),
+            cycles: Mutex::new(HashMap::new()),
+            door_moved: tokio::sync::Notify::new(),
             controllers: RwLock::new(HashMap::new()),
+            wiring: Mutex::new(HashMap::new()),
             watch: Mutex::new(Watch::default()),
             timers_changed: tokio::sync::Notify::new(),
             heartbeats: tokio::sync::Mutex::new(()),

@@ -13,7 +13,7 @@ use crate::token::qr::QrAction;
 use crate::{Error, Result};
 
 use super::credential::Checked;
-use super::doors::{Unlock, unlock_in_progress};
+use super::doors::{Unlock, door_busy};
 use super::{LockerService, Proof, ServiceEvent};
 
 /// A walk-up check-in.
@@ -196,23 +196,23 @@ impl LockerService {
                 self.abandon(&rental, &locker, &e).await;
                 return Err(e);
             }
-            match self.try_unlock(&locker).await {
-                Ok(Unlock::Fired) => {
+            match self.unlock_for_new_renter(&locker, rental.id).await {
+                Ok(Unlock::Fired | Unlock::Joined) => {
                     self.emit(ServiceEvent::session(&rental, TxAction::CheckIn, &locker));
                     self.emit(ServiceEvent::locker(&locker));
                     return Ok(CheckIn { rental, locker });
                 }
                 // Its door got busy between the choice and the unlock (a check-out raced
                 // us): give the rental up and choose again, a bounded number of times.
-                Ok(Unlock::InFlight) if attempt < Self::CHECK_IN_ATTEMPTS => {
+                Ok(Unlock::Busy) if attempt < Self::CHECK_IN_ATTEMPTS => {
                     tracing::info!(locker = %locker.code, "door busy at check-in; choosing another locker");
-                    self.abandon(&rental, &locker, &unlock_in_progress(&locker)).await;
+                    self.abandon(&rental, &locker, &door_busy(&locker)).await;
                     allocation.avoid.push(locker.id);
                     attempt += 1;
                 }
-                Ok(Unlock::InFlight) => {
-                    self.abandon(&rental, &locker, &unlock_in_progress(&locker)).await;
-                    return Err(unlock_in_progress(&locker));
+                Ok(Unlock::Busy) => {
+                    self.abandon(&rental, &locker, &door_busy(&locker)).await;
+                    return Err(door_busy(&locker));
                 }
                 Err(e) => {
                     self.abandon(&rental, &locker, &e).await;
@@ -246,7 +246,7 @@ impl LockerService {
         let ctx = LogCtx::person(actor, method, None);
         let rental = self.transition(&rental, RentalEvent::Open, None, ctx).await?;
         let locker = self.store().get_locker(rental.locker_id).await?;
-        if let Err(e) = self.unlock(&locker).await {
+        if let Err(e) = self.unlock_for_holder(&locker, Some(rental.id)).await {
             match on_failure {
                 OnUnlockFailure::Cancel => self.abandon(&rental, &locker, &e).await,
                 OnUnlockFailure::CallStaff => {
@@ -297,7 +297,7 @@ impl LockerService {
         let locker = self.store().get_locker(rental.locker_id).await?;
         let ctx = LogCtx::person(user_id, proof.method(), score);
         let rental = self.transition(&rental, RentalEvent::Reopen, None, ctx).await?;
-        self.unlock(&locker).await?;
+        self.unlock_for_holder(&locker, None).await?;
         self.emit(ServiceEvent::session(&rental, TxAction::Update, &locker));
         Ok(Reopened { rental, locker, match_score: score })
     }
@@ -349,13 +349,13 @@ impl LockerService {
 
     /// Fires the relay, then commits the check-out. The unlock comes first so a relay that
     /// cannot be fired (controller gone) leaves the rental active for a retry, instead of
-    /// ending it with the things still locked in. An unlock of this door already in flight
-    /// (a reopen whose door has not yet read open) already gives access: no second pulse.
+    /// ending it with the things still locked in. A door cycle still running (a reopen whose
+    /// door has not shut yet) is waited for, then joined: no second pulse.
     async fn finish(&self, rental: Rental, method: AuthMethod, checked: Checked) -> Result<CheckedOut> {
         let locker = self.store().get_locker(rental.locker_id).await?;
         rental.apply(RentalEvent::CheckOut, self.now())?;
-        if self.try_unlock(&locker).await? == Unlock::InFlight {
-            tracing::info!(locker = %locker.code, "check-out joins the unlock already in flight");
+        if self.unlock_for_holder(&locker, None).await? == Unlock::Joined {
+            tracing::info!(locker = %locker.code, "check-out joins the door cycle still running");
         }
         let ctx = LogCtx::person(checked.user_id, method, checked.score);
         let rental = self.transition(&rental, RentalEvent::CheckOut, None, ctx).await?;
@@ -386,7 +386,7 @@ impl LockerService {
         let ctx = LogCtx { actor: Some(admin), auth: Some(AuthMethod::Admin), details: json!({ "reason": reason }) };
         let rental = self.live_rental(locker.id).await?.map(|r| r.id);
         self.store().append_log(self.log_row(TxAction::ForceOpen, ctx, Some(locker.id), rental)).await?;
-        self.unlock(&locker).await?;
+        self.unlock_for_staff(&locker).await?;
         let command_sent_at = self.now();
         let locker = self.store().get_locker(locker.id).await?;
         Ok(ForceOpened { locker, command_sent_at })

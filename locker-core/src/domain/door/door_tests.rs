@@ -134,6 +134,9 @@ fn event() -> impl Strategy<Value = DoorEvent> {
         Just(DoorEvent::SensorOpen),
         Just(DoorEvent::SensorClosed),
         Just(DoorEvent::SensorFault),
+        Just(DoorEvent::StatusObserved(DoorState::Open)),
+        Just(DoorEvent::StatusObserved(DoorState::Closed)),
+        Just(DoorEvent::StatusObserved(DoorState::Unknown)),
         Just(DoorEvent::Tick),
     ]
 }
@@ -193,4 +196,69 @@ fn every_phase_is_reached_by_some_generated_sequence() {
         reached.extend(walk(&steps).unwrap());
     }
     assert_eq!(reached, BTreeSet::from(["closed", "unlocking", "open", "unknown"]));
+}
+
+#[test]
+fn a_status_read_open_while_unlocking_is_the_door_opening() {
+    use DoorEvent::*;
+    let (door, actions) = run(closed(), &[(0, UnlockSent), (1, StatusObserved(DoorState::Open))]);
+    assert!(matches!(door.phase, DoorPhase::Open { authorized: true, .. }), "got {:?}", door.phase);
+    assert_eq!(actions, vec![DoorAction::SetDoor(DoorState::Open), DoorAction::Opened]);
+}
+
+#[test]
+fn a_status_read_closed_while_unlocking_waits_for_the_person() {
+    use DoorEvent::*;
+    let (door, actions) = run(closed(), &[(0, UnlockSent), (1, StatusObserved(DoorState::Closed))]);
+    assert!(matches!(door.phase, DoorPhase::Unlocking { attempts: 1, .. }), "got {:?}", door.phase);
+    assert_eq!(actions, vec![]);
+}
+
+#[test]
+fn a_status_read_closed_ends_an_open_cycle_whose_close_event_was_lost() {
+    use DoorEvent::*;
+    let (door, actions) = run(closed(), &[(0, UnlockSent), (1, SensorOpen), (2, StatusObserved(DoorState::Closed))]);
+    assert_eq!(door.phase, DoorPhase::Closed);
+    assert_eq!(
+        actions,
+        vec![
+            DoorAction::SetDoor(DoorState::Open),
+            DoorAction::Opened,
+            DoorAction::SetDoor(DoorState::Closed),
+            DoorAction::Closed
+        ]
+    );
+}
+
+#[test]
+fn status_reads_never_count_as_bounces_and_unknown_readings_change_nothing() {
+    use DoorEvent::*;
+    let mut door = Door::unknown();
+    let mut t = t0();
+    for i in 0..20 {
+        let state = if i % 2 == 0 { DoorState::Open } else { DoorState::Closed };
+        let (next, actions) = door.on(StatusObserved(state), t, &cfg()).unwrap();
+        assert!(!actions.contains(&DoorAction::Alert(AlertKind::SensorMalfunction)), "reading {i}: {actions:?}");
+        door = next;
+        t += TimeDelta::milliseconds(10);
+    }
+    let before = door;
+    let (after, actions) = door.on(StatusObserved(DoorState::Unknown), t, &cfg()).unwrap();
+    assert_eq!((after, actions), (before, vec![]));
+}
+
+#[test]
+fn a_door_read_open_after_a_restart_raises_no_unauthorized_open() {
+    use DoorEvent::*;
+    let (door, actions) = run(Door::unknown(), &[(0, StatusObserved(DoorState::Open))]);
+    assert!(matches!(door.phase, DoorPhase::Open { .. }));
+    assert_eq!(actions, vec![DoorAction::SetDoor(DoorState::Open)]);
+}
+
+#[test]
+fn a_closed_edge_while_unlocking_ends_the_cycle_whose_open_edge_was_lost() {
+    use DoorEvent::*;
+    let (door, actions) = run(closed(), &[(0, UnlockSent), (3, SensorClosed)]);
+    assert_eq!(door.phase, DoorPhase::Closed);
+    assert_eq!(actions, vec![DoorAction::Opened, DoorAction::Closed]);
 }

@@ -215,7 +215,8 @@ pub async fn open_by_code(
     };
     let rental = match state.service.as_ref().filter(|s| s.drives(controller)) {
         Some(service) => service.open_by_pickup(order.rental.id, Some(caller.id)).await.map_err(|e| match e {
-            Error::Conflict(why) => Fail::refused("无效的取件码或订单已过期", why),
+            // Not a wrong code: the order moved under us, or its door is busy.
+            Error::Conflict(why) => Fail::refused("柜门正忙，请稍后再试", why),
             Error::Uart(u) => {
                 Fail::refused("柜子不可用", format!("the lock controller failed: {u}; staff has been alerted"))
             }

@@ -153,6 +153,16 @@ pub async fn create(
     if let Some(held) = live_rental(&state, &locker).await? {
         expire_if_unpaid(&state, held).await?;
     }
+    // A cabinet whose door is still finishing the previous customer's cycle is not booked.
+    if state.service.as_ref().is_some_and(|s| s.busy_doors().contains(&locker.id)) {
+        return Err(Fail::refused(
+            "柜子不可用",
+            format!(
+                "the door of cabinet {} is still closing after the previous customer; try again shortly",
+                locker.code
+            ),
+        ));
+    }
     let now = state.now();
     let new = NewRental {
         user_id: Some(caller.id),
