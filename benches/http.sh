@@ -7,28 +7,30 @@
 #   3. the ceiling: a bare axum handler returning the same JSON (`http_ceiling`), by wrk;
 #   4. the SQLite commit-rate limit: criterion's alloc/sqlite_file/bare_insert_commit.
 # Needs wrk (apt-get install -y wrk) and, for PostgreSQL, psql.
-# Knobs: BENCH_SECONDS (default 10), WRK_CONNECTIONS (16), CYCLE_WORKERS (8; the demo has
-# 24 lockers). The simulated customer opens the door 200 ms after the unlock and shuts it 200 ms
+# Knobs: BENCH_SECONDS (default 10), WRK_CONNECTIONS (16), CYCLE_WORKERS ("8 24": one cycle
+# run per worker count; the demo has 24 lockers). The simulated customer opens the door 200 ms after the unlock and shuts it 200 ms
 # later, so a cycle spends at least 800 ms on doors (check-in and check-out each).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 seconds=${BENCH_SECONDS:-10}
 connections=${WRK_CONNECTIONS:-16}
-workers=${CYCLE_WORKERS:-8}
+workers_list=${CYCLE_WORKERS:-8 24}
+target_dir=${CARGO_TARGET_DIR:-$root/target}
 pg_url=${LOCKER_TEST_POSTGRES_URL:-}
 command -v wrk >/dev/null || { echo "benches/http.sh needs wrk: apt-get install -y wrk" >&2; exit 1; }
 
 echo "== building (release): locker, the HTTP helpers and the criterion bench" >&2
+mkdir -p "$target_dir"
 cargo build --release -p locker-cli -p locker-benches --bins --benches --message-format=json-render-diagnostics \
-  > target/http-bench-build.jsonl
+  > "$target_dir/http-bench-build.jsonl"
 bench_exe=$(python3 -c '
 import json, sys
 for line in open(sys.argv[1]):
     m = json.loads(line)
     if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "locker" and "bench" in m["target"]["kind"]:
-        print(m["executable"])' target/http-bench-build.jsonl)
-bin=$root/target/release
+        print(m["executable"])' "$target_dir/http-bench-build.jsonl")
+bin=$target_dir/release
 
 work=$(mktemp -d)
 pids=()
@@ -82,10 +84,12 @@ bench_backend() {
     | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["access_token"])')
   curl -sf "$api/lockers" -H "authorization: Bearer $token" > "$work/lockers.json"
   wrk_summary "lockers_list/$name" "$api/lockers" -H "authorization: Bearer $token" | tee -a "$results"
-  LOCKER_BENCH_PASSWORD=$password "$bin/http_cycles" --api "$api" --email admin@locker.local \
-    --concurrency "$workers" --seconds "$seconds" \
-    | python3 -c "import json,sys; d=json.load(sys.stdin); d['case']='qr_cycle/$name'; print(json.dumps(d))" \
-    | tee -a "$results"
+  for workers in $workers_list; do
+    LOCKER_BENCH_PASSWORD=$password "$bin/http_cycles" --api "$api" --email admin@locker.local \
+      --concurrency "$workers" --seconds "$seconds" \
+      | python3 -c "import json,sys; d=json.load(sys.stdin); d['case']='qr_cycle/$name/${workers}_workers'; print(json.dumps(d))" \
+      | tee -a "$results"
+  done
   kill "$server" && wait "$server" 2>/dev/null || true
 }
 
@@ -125,7 +129,7 @@ for name, r in rows.items():
     if name.startswith("lockers_list/"):
         print(f"| {name} | {r['req_per_s']:.0f} req/s | {r['p50_ms']} | {r['p99_ms']} | {r['req_per_s'] / ceiling:.2f} of the bare handler |")
     elif name.startswith("qr_cycle/"):
-        print(f"| {name} | {r['cycles_per_s']:.1f} cycles/s | {r['cycle_p50_ms']:.1f} (check-in {r['check_in_p50_ms']:.1f}, check-out {r['check_out_p50_ms']:.1f}) | {r['cycle_p99_ms']:.1f} (check-in {r['check_in_p99_ms']:.1f}, check-out {r['check_out_p99_ms']:.1f}) | {r['cycles_per_s'] / commits:.3f} of the commit rate |")
+        print(f"| {name} | {r['cycles_per_s']:.1f} cycles/s ({r['cycles']} cycles, {r['failed_cycles']} failed, {r['lockers_not_at_rest_after']} lockers not at rest after) | {r['cycle_p50_ms']:.1f} (check-in {r['check_in_p50_ms']:.1f}, check-out {r['check_out_p50_ms']:.1f}) | {r['cycle_p99_ms']:.1f} (check-in {r['check_in_p99_ms']:.1f}, check-out {r['check_out_p99_ms']:.1f}) | {r['cycles_per_s'] / commits:.3f} of the commit rate |")
     else:
         print(f"| {name} | {r['commits_per_s']:.0f} commits/s | {r['commit_ms']} | | |")
 PY
