@@ -56,6 +56,14 @@ pub struct Args {
     /// This kiosk's name in the transaction log.
     #[arg(long, default_value = "kiosk")]
     pub kiosk: String,
+    /// How often a door that is mid-cycle (unlocked, or open) is read from its controller,
+    /// so a lost sensor event cannot strand a rental.
+    #[arg(long, env = "LOCKER_DOOR_POLL_MS", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(50..))]
+    pub door_poll_ms: u32,
+    /// How long a customer who already holds a locker (reopen, check-out, open by code)
+    /// waits for its door's running cycle to end before the relay fires for them.
+    #[arg(long, env = "LOCKER_HOLDER_WAIT_MS", default_value_t = 3000)]
+    pub holder_wait_ms: u32,
     /// File the OTP e-mails of `/apis/auth/request-otp` are written to (one JSON line each)
     /// when no `--smtp-host` is given.
     #[arg(long, default_value = "otp-outbox.jsonl")]
@@ -132,7 +140,12 @@ async fn serve(global: &Global, args: Args) -> anyhow::Result<()> {
         faces: engine.clone(),
         template_keys: keys.templates.clone(),
     };
-    let config = ServiceConfig { kiosk: args.kiosk.clone(), ..ServiceConfig::default() };
+    let config = ServiceConfig {
+        kiosk: args.kiosk.clone(),
+        door_poll_every: chrono::TimeDelta::milliseconds(i64::from(args.door_poll_ms)),
+        holder_wait: Duration::from_millis(u64::from(args.holder_wait_ms)),
+        ..ServiceConfig::default()
+    };
     let service = LockerService::new(config, parts);
     let driver = lock_controller(&args)?;
     service.attach_controller(controller.id, driver);
