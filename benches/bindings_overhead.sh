@@ -11,22 +11,24 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
+source scripts/phase.sh
+target="$(phase_target_dir)"
 n="${1:-200000}"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 
 cargo test -q --workspace --all-features --no-run 2>/dev/null
-lib="$root/target/debug/deps"
+lib="$target/debug/deps"
 gcc -std=gnu11 -O2 -I locker-ffi/include benches/bindings/bench.c -L "$lib" -llocker \
   -Wl,-rpath,"$lib" -o "$out/bench_c"
 
-venv="$root/target/py-venv"
+venv="${LOCKER_PY_VENV:-$target/py-venv}"
 if ! "$venv/bin/python" -c 'import locker' 2>/dev/null; then
   bash scripts/test-python >/dev/null
 fi
 
 {
-  target/debug/bindings-baseline "$n"
+  "$target/debug/bindings-baseline" "$n"
   "$out/bench_c" "$n"
   (cd "$out" && "$venv/bin/python" "$root/benches/bindings/bench.py" "$n")
 } | tee "$out/results.txt"

@@ -13,6 +13,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
+source scripts/phase.sh
+target=$(phase_target_dir)
+mkdir -p "$target"
 seconds=${BENCH_SECONDS:-10}
 connections=${WRK_CONNECTIONS:-16}
 workers=${CYCLE_WORKERS:-8}
@@ -21,14 +24,14 @@ command -v wrk >/dev/null || { echo "benches/http.sh needs wrk: apt-get install 
 
 echo "== building (release): locker, the HTTP helpers and the criterion bench" >&2
 cargo build --release -p locker-cli -p locker-benches --bins --benches --message-format=json-render-diagnostics \
-  > target/http-bench-build.jsonl
+  > "$target/http-bench-build.jsonl"
 bench_exe=$(python3 -c '
 import json, sys
 for line in open(sys.argv[1]):
     m = json.loads(line)
     if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "locker" and "bench" in m["target"]["kind"]:
-        print(m["executable"])' target/http-bench-build.jsonl)
-bin=$root/target/release
+        print(m["executable"])' "$target/http-bench-build.jsonl")
+bin=$target/release
 
 work=$(mktemp -d)
 pids=()
