@@ -2,7 +2,7 @@
 //! in-process simulated controller (v1 protocol through the same driver a serial port
 //! gets), on a SQLite file and on PostgreSQL when `LOCKER_TEST_POSTGRES_URL` is set.
 
-mod support;
+use crate::support;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
