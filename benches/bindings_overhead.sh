@@ -4,9 +4,9 @@
 # and the ratios binding / Rust as a Markdown table (README, Performance).
 #
 # All three sides use the artifacts of the test build (`cargo test --workspace
-# --all-features --no-run`, and the wheel from `maturin build --profile test` as
-# scripts/test-python makes it): dependencies at opt-level 2, the workspace's crates at
-# opt-level 0, the same for Rust, C and Python. No release build of the whole tree is needed.
+# --all-features --no-run`, and the wheel scripts/test-python packs from the same build):
+# dependencies at opt-level 2, the workspace's crates at opt-level 0, the same for Rust, C
+# and Python. No release build of the whole tree is needed.
 # Usage: bash benches/bindings_overhead.sh [N]
 set -euo pipefail
 cd "$(dirname "$0")/.."
