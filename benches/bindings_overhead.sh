@@ -4,29 +4,31 @@
 # and the ratios binding / Rust as a Markdown table (README, Performance).
 #
 # All three sides use the artifacts of the test build (`cargo test --workspace
-# --all-features --no-run`, and the wheel from `maturin build --profile test` as
-# scripts/test-python makes it): dependencies at opt-level 2, the workspace's crates at
-# opt-level 0, the same for Rust, C and Python. No release build of the whole tree is needed.
+# --all-features --no-run`, and the wheel scripts/test-python packs from the same build):
+# dependencies at opt-level 2, the workspace's crates at opt-level 0, the same for Rust, C
+# and Python. No release build of the whole tree is needed.
 # Usage: bash benches/bindings_overhead.sh [N]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
+source scripts/phase.sh
+target="$(phase_target_dir)"
 n="${1:-200000}"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 
 cargo test -q --workspace --all-features --no-run 2>/dev/null
-lib="$root/target/debug/deps"
+lib="$target/debug/deps"
 gcc -std=gnu11 -O2 -I locker-ffi/include benches/bindings/bench.c -L "$lib" -llocker \
   -Wl,-rpath,"$lib" -o "$out/bench_c"
 
-venv="$root/target/py-venv"
+venv="${LOCKER_PY_VENV:-$target/py-venv}"
 if ! "$venv/bin/python" -c 'import locker' 2>/dev/null; then
   bash scripts/test-python >/dev/null
 fi
 
 {
-  target/debug/bindings-baseline "$n"
+  "$target/debug/bindings-baseline" "$n"
   "$out/bench_c" "$n"
   (cd "$out" && "$venv/bin/python" "$root/benches/bindings/bench.py" "$n")
 } | tee "$out/results.txt"

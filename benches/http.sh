@@ -13,24 +13,25 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
+source scripts/phase.sh
+target=$(phase_target_dir)
+mkdir -p "$target"
 seconds=${BENCH_SECONDS:-10}
 connections=${WRK_CONNECTIONS:-16}
 workers_list=${CYCLE_WORKERS:-8 24}
-target_dir=${CARGO_TARGET_DIR:-$root/target}
 pg_url=${LOCKER_TEST_POSTGRES_URL:-}
 command -v wrk >/dev/null || { echo "benches/http.sh needs wrk: apt-get install -y wrk" >&2; exit 1; }
 
 echo "== building (release): locker, the HTTP helpers and the criterion bench" >&2
-mkdir -p "$target_dir"
 cargo build --release -p locker-cli -p locker-benches --bins --benches --message-format=json-render-diagnostics \
-  > "$target_dir/http-bench-build.jsonl"
+  > "$target/http-bench-build.jsonl"
 bench_exe=$(python3 -c '
 import json, sys
 for line in open(sys.argv[1]):
     m = json.loads(line)
     if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "locker" and "bench" in m["target"]["kind"]:
-        print(m["executable"])' "$target_dir/http-bench-build.jsonl")
-bin=$target_dir/release
+        print(m["executable"])' "$target/http-bench-build.jsonl")
+bin=$target/release
 
 work=$(mktemp -d)
 pids=()

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-#[path = "../../locker-server/tests/smtp_support/mod.rs"]
+#[path = "../../locker-server/tests/server/smtp_support/mod.rs"]
 mod smtp_support;
 
 /// Kills the server when the test ends, even on panic.

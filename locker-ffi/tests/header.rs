@@ -2,16 +2,22 @@
 //! the sources, and its `LOCKER_VERSION` is the crate version. Regenerate with
 //! `LOCKER_BLESS=1 cargo test -p locker-ffi --test header`.
 //!
-//! The generator is its own small workspace (`header-gen/`, own target dir under
-//! `target/header-gen`), because cbindgen's dependencies in this workspace would change the
-//! features of the shared proc-macro crates and rebuild everything.
+//! The generator is its own small workspace (`header-gen/`, own target dir
+//! `$CARGO_TARGET_DIR/header-gen`, default `target/header-gen`), because cbindgen's
+//! dependencies in this workspace would change the features of the shared proc-macro crates
+//! and rebuild everything.
 
 use std::path::Path;
 use std::process::Command;
 
 fn generate(out: &Path) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let target = dir.parent().expect("workspace").join("target/header-gen");
+    // Beside the build (a persistent CARGO_TARGET_DIR keeps it between CI runs); `join`
+    // keeps an absolute CARGO_TARGET_DIR as it is and reads a relative one from the workspace.
+    let workspace = dir.parent().expect("workspace");
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| workspace.join("target"), |d| workspace.join(d))
+        .join("header-gen");
     let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .args(["run", "--quiet", "--release", "--manifest-path"])
         .arg(dir.join("header-gen/Cargo.toml"))

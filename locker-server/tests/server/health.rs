@@ -1,6 +1,6 @@
 //! The router answers over a real TCP socket (raw HTTP/1.1, no client library).
 
-mod support;
+use crate::support;
 
 use std::net::SocketAddr;
 

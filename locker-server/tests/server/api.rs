@@ -1,7 +1,7 @@
 //! The seed-000 API over a real TCP socket against the real router, on a real SQLite file
 //! (and PostgreSQL when `LOCKER_TEST_POSTGRES_URL` is set).
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 use support::{Backend, Options, TestServer, backends, start, start_with};

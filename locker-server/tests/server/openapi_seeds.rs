@@ -3,7 +3,7 @@
 //! route is documented under its seed's tag with its security, body fields and envelope, and
 //! every documented seed route is answered by its seed (not the `/api/v1` fallback).
 
-mod seeds_support;
+use crate::seeds_support;
 
 use std::sync::Arc;
 

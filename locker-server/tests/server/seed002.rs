@@ -3,7 +3,7 @@
 //! database: each endpoint with the seed's own request shape, the documented response
 //! fields, and every documented error in the seed's error body.
 
-mod seeds_support;
+use crate::seeds_support;
 
 use std::sync::Arc;
 

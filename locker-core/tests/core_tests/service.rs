@@ -504,8 +504,7 @@ async fn heartbeats_battery_and_offline_alerts_fire_once() {
 }
 
 #[cfg(feature = "face")]
-#[path = "face_support/mod.rs"]
-mod face_support;
+use crate::face_support;
 
 #[cfg(feature = "face")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,7 +1,7 @@
 //! The detector on the real model: agreement with an independent reference decoding, and a
 //! distinct typed error (never a panic) for each kind of bad input.
 
-mod face_support;
+use crate::face_support;
 
 use std::io::Cursor;
 use std::sync::OnceLock;
@@ -25,8 +25,9 @@ fn encode(image: &RgbImage, format: ImageFormat) -> Vec<u8> {
     out
 }
 
-/// `tests/data/face_reference.json` was produced once by `tests/data/face_reference.py`
-/// (onnxruntime + numpy, decoding written from the models README, not from our code).
+/// `tests/core_tests/data/face_reference.json` was produced once by
+/// `tests/core_tests/data/face_reference.py` (onnxruntime + numpy, decoding written from the
+/// models README, not from our code).
 #[test]
 fn boxes_and_landmarks_agree_with_the_reference_decoding_within_2px() {
     let (Some(engine), Some(_)) = (engine(), face_support::faces()) else {

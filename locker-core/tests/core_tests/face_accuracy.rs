@@ -2,7 +2,7 @@
 //! photo, 1:1 pair accuracy, 1:N rank-1 and open-set rejection of strangers. Embeddings are
 //! computed once for the whole binary. Run with `--nocapture` to see the figures.
 
-mod face_support;
+use crate::face_support;
 
 use std::collections::HashMap;
 use std::sync::OnceLock;

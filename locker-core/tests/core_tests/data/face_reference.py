@@ -3,14 +3,14 @@
 
 Runs `yunet_dynamic.onnx` with onnxruntime and decodes its outputs with numpy exactly as the
 models README describes (OpenCV FaceDetectorYN), then writes `face_reference.json`, which
-`tests/face_reference.rs` compares against our tract pipeline (boxes and landmarks within 2 px).
+`tests/core_tests/face_inputs.rs` compares against our tract pipeline (boxes and landmarks within 2 px).
 
 Preprocessing matches ours: PIL decode, bilinear resize to fit 320x320 keeping the aspect
 ratio, pad bottom/right with zeros, NCHW BGR 0..255. Score threshold 0.6, NMS IoU 0.3.
 
     python3 -m venv /tmp/face-venv && /tmp/face-venv/bin/pip install onnxruntime numpy pillow
-    /tmp/face-venv/bin/python locker-core/tests/data/face_reference.py \
-        --models ../shared/models --faces ../shared/faces > locker-core/tests/data/face_reference.json
+    /tmp/face-venv/bin/python locker-core/tests/core_tests/data/face_reference.py \
+        --models ../shared/models --faces ../shared/faces > locker-core/tests/core_tests/data/face_reference.json
 """
 import argparse
 import json
@@ -79,7 +79,7 @@ def main():
     opts.intra_op_num_threads = 1
     sess = ort.InferenceSession(os.path.join(args.models, "yunet_dynamic.onnx"), opts)
     names = [o.name for o in sess.get_outputs()]
-    result = {"how": "tests/data/face_reference.py: onnxruntime " + ort.__version__
+    result = {"how": "tests/core_tests/data/face_reference.py: onnxruntime " + ort.__version__
               + " + numpy decoding per shared/models/README.md, 320x320 letterbox", "photos": {}}
     for rel in PHOTOS:
         x, scale = preprocess(os.path.join(args.faces, rel))

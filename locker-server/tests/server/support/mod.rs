@@ -3,7 +3,8 @@
 //! PostgreSQL database when `LOCKER_TEST_POSTGRES_URL` is set ([`backends`] gives both), and
 //! returns the base URL, the [`AppState`] and a `reqwest` client.
 //!
-//! Use from a test file with `mod support;`. Hooks: [`Options::customize`] changes the state
+//! Declared once in `tests/server/main.rs`; a test module uses it with `use crate::support;`.
+//! Hooks: [`Options::customize`] changes the state
 //! before serving (e.g. to add the service with the in-process simulator controller).
 
 #![allow(dead_code)]

@@ -8,8 +8,8 @@
 //! - bad input on every route is answered in the seed's envelope, never a 500;
 //! - a path written without its trailing slash is redirected (308) to the one with it.
 
-mod seed001_support;
-mod seeds_support;
+use crate::seed001_support;
+use crate::seeds_support;
 
 use std::collections::HashMap;
 

@@ -5,8 +5,8 @@
 //! revoked by a new login (seen on the seed-002 surface), and the OTP e-mail received by a
 //! real SMTP server (aiosmtpd) in the requested language.
 
-mod seeds_support;
-mod smtp_support;
+use crate::seeds_support;
+use crate::smtp_support;
 
 use std::sync::Arc;
 

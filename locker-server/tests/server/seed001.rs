@@ -3,8 +3,8 @@
 //! PostgreSQL database: each endpoint with the seed's own request example, the documented
 //! response shape field by field, and each documented error case in the seed's envelope.
 
-mod seed001_support;
-mod seeds_support;
+use crate::seed001_support;
+use crate::seeds_support;
 
 use seed001_support::{Auth, Fx, fail, is_amount, ok};
 use seeds_support::{backends, keys, time};

@@ -1,7 +1,7 @@
 //! Tests generated from the route table: the authorization matrix, bad input on every
 //! route, and the OpenAPI document. A new route is covered as soon as it is in the table.
 
-mod support;
+use crate::support;
 
 use locker_server::http::guard::Access;
 use locker_server::routes::{BodyKind, Route, table};

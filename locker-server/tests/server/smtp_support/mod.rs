@@ -7,12 +7,15 @@ use std::io::{BufRead as _, BufReader};
 
 use serde_json::Value;
 
-/// The aiosmtpd sink, if its interpreter is there (`scripts/smtp-sink-venv` installs it).
+/// The aiosmtpd sink, if its interpreter is there (`scripts/smtp-sink-venv` installs it in
+/// `$CARGO_TARGET_DIR/smtp-sink-venv`, default `target/smtp-sink-venv`).
 pub fn sink_python() -> Option<std::path::PathBuf> {
     if let Ok(p) = std::env::var("LOCKER_SMTP_SINK_PYTHON") {
         return Some(p.into());
     }
-    let venv = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/smtp-sink-venv/bin/python");
+    let workspace = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace.join("target"), |d| workspace.join(d));
+    let venv = target.join("smtp-sink-venv/bin/python");
     venv.exists().then_some(venv)
 }
 
@@ -41,7 +44,8 @@ impl Sink {
 
     /// Starts the sink with `python`.
     pub fn start(python: &std::path::Path) -> Self {
-        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../locker-server/tests/smtp_sink.py");
+        let script =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../locker-server/tests/server/smtp_sink.py");
         let mut child = std::process::Command::new(python)
             .arg(script)
             .stdin(std::process::Stdio::piped())

@@ -1,0 +1,20 @@
+//! locker-core's integration tests, one test binary (issue 16: one link instead of eight;
+//! the cargo/ripgrep layout). Each former `tests/NAME.rs` is module `NAME` here, so
+//! `cargo test -p locker-core --test core_tests store::` runs what `--test store` ran. A
+//! module's `#![cfg(...)]` still leaves it out when its features are off.
+
+#[cfg(feature = "face")]
+mod face_support;
+
+mod door_cycles;
+
+#[cfg(feature = "face")]
+mod face_accuracy;
+#[cfg(feature = "face")]
+mod face_inputs;
+mod face_store;
+mod orders_store;
+mod service;
+mod store;
+mod tokens_store;
+mod uart_pty;

@@ -1,0 +1,19 @@
+//! The server's integration tests, one test binary (issue 16: one link instead of nine;
+//! the cargo/ripgrep layout). Each former `tests/NAME.rs` is module `NAME` here, so
+//! `cargo test -p locker-server --test server seed001::` runs what `--test seed001` ran.
+//! The harnesses are declared once, here, and used by the modules as `crate::support` etc.
+
+mod seed001_support;
+mod seeds_support;
+mod smtp_support;
+mod support;
+
+mod api;
+mod flows;
+mod health;
+mod matrix;
+mod openapi_seeds;
+mod seed001;
+mod seed001_flows;
+mod seed002;
+mod seed003;
