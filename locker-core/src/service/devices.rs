@@ -38,6 +38,16 @@ impl Wire {
 /// The cached wiring: (controller, channel, which channel) to locker.
 pub(super) type Wiring = HashMap<(Id, u16, Wire), Id>;
 
+/// Whether a periodic task whose next turn is `next` runs at `now`; if so, its next turn is
+/// set `every` later.
+fn take_turn(next: &mut Option<Timestamp>, now: Timestamp, every: chrono::TimeDelta) -> bool {
+    let due = next.is_none_or(|t| t <= now);
+    if due {
+        *next = Some(now + every);
+    }
+    due
+}
+
 /// A task handling one channel's events in order.
 fn spawn_lane(service: Weak<LockerService>, controller_id: Id) -> mpsc::UnboundedSender<ControllerEvent> {
     let (tx, mut rx) = mpsc::unbounded();
@@ -264,26 +274,15 @@ impl LockerService {
     /// left unpaid past [`PAYMENT_WINDOW`](crate::orders::PAYMENT_WINDOW).
     pub async fn on_tick(&self, now: Timestamp) -> Result<()> {
         self.tick_doors(now).await?;
-        let poll_due = {
+        let every = (self.config.door_poll_every, self.config.housekeeping_every);
+        let (poll_due, due) = {
             let mut watch = lock(&self.watch);
-            let due = watch.next_door_poll.is_none_or(|t| t <= now);
-            if due {
-                watch.next_door_poll = Some(now + self.config.door_poll_every);
-            }
-            due
+            (take_turn(&mut watch.next_door_poll, now, every.0), take_turn(&mut watch.next_housekeeping, now, every.1))
         };
         if poll_due {
             self.poll_busy_doors().await;
             self.reconcile_opening(now).await?;
         }
-        let due = {
-            let mut watch = lock(&self.watch);
-            let due = watch.next_housekeeping.is_none_or(|t| t <= now);
-            if due {
-                watch.next_housekeeping = Some(now + self.config.housekeeping_every);
-            }
-            due
-        };
         if due {
             self.ping_controllers().await;
             self.detect_offline(now).await?;

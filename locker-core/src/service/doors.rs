@@ -309,7 +309,15 @@ impl LockerService {
             return Ok(());
         }
         let ctx = super::rentals::LogCtx::system(serde_json::json!({ "door": "closed" }));
-        let rental = self.transition(&rental, RentalEvent::DoorClosed, None, ctx).await?;
+        let rental = match self.transition(&rental, RentalEvent::DoorClosed, None, ctx).await {
+            Ok(rental) => rental,
+            // Someone else (another process on the database, a settlement) moved it first.
+            Err(Error::Conflict(why)) => {
+                tracing::info!(rental = %rental_id, %why, "rental already moved on when its door closed");
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        };
         let locker = self.store().get_locker(locker.id).await?;
         self.emit(ServiceEvent::session(&rental, TxAction::SensorTrigger, &locker));
         self.emit(ServiceEvent::locker(&locker));

@@ -106,7 +106,7 @@ impl LockerService {
             if rental.started_at.unwrap_or(rental.created_at) > cutoff {
                 continue;
             }
-            self.settle_opening(&rental, &mut done).await?;
+            self.settle_or_log(&rental, &mut done).await;
         }
         Ok(done)
     }
@@ -117,7 +117,7 @@ impl LockerService {
     pub async fn reconcile(&self) -> Result<Reconciled> {
         let mut done = Reconciled::default();
         for rental in self.opening_rentals().await? {
-            self.settle_opening(&rental, &mut done).await?;
+            self.settle_or_log(&rental, &mut done).await;
         }
         let every = LockerFilter::default();
         let lockers = all_pages(|page| self.store().list_lockers(&every, page)).await?;
@@ -130,8 +130,11 @@ impl LockerService {
             match self.read_door(&locker).await {
                 Some(state) => {
                     self.set_slot(locker.id, DoorSlot { door: Door::unknown(), ..slot });
-                    self.feed(locker, DoorEvent::StatusObserved(state)).await?;
-                    done.doors_read += 1;
+                    let code = locker.code.clone();
+                    match self.feed(locker, DoorEvent::StatusObserved(state)).await {
+                        Ok(()) => done.doors_read += 1,
+                        Err(e) => tracing::error!(locker = %code, error = %e, "door reading not recorded"),
+                    }
                 }
                 None => done.unreachable += u32::from(self.driver_of(&locker).is_ok()),
             }
@@ -146,6 +149,14 @@ impl LockerService {
         let filter = RentalFilter { live_only: true, ..Default::default() };
         let live = all_pages(|page| self.store().list_rentals(&filter, page)).await?;
         Ok(live.into_iter().filter(|r| r.state == RentalState::Opening).collect())
+    }
+
+    /// [`settle_opening`](Self::settle_opening); an error is logged and the next rental
+    /// settled (one rental's failure must not stop the others).
+    async fn settle_or_log(&self, rental: &Rental, done: &mut Reconciled) {
+        if let Err(e) = self.settle_opening(rental, done).await {
+            tracing::error!(rental = %rental.id, error = %e, "rental in opening not settled");
+        }
     }
 
     /// Settles one rental in `Opening` against its door (under the locker's cycle lock).

@@ -6,6 +6,8 @@
 #[cfg(feature = "face")]
 mod face_support;
 
+#[cfg(all(feature = "test-utils", feature = "sqlite"))]
+mod cabinet;
 mod door_cycles;
 
 #[cfg(feature = "face")]

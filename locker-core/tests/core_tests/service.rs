@@ -50,21 +50,7 @@ type Faces = Option<()>;
 async fn kiosk_with(db: TestDb, lockers: u16, sim: SimConfig, door: DoorConfig, faces: Faces) -> Kiosk {
     let stores = open_all(&db.url).await.expect("open the database");
     let now = Utc::now();
-    let new = NewController { name: "SIM_001".into(), station: "S1".into(), api_key_hash: None };
-    let controller = stores.store.create_controller(new, now).await.unwrap();
-    let new_lockers = (1..=lockers)
-        .map(|i| NewLocker {
-            code: format!("A{i:02}"),
-            station: "S1".into(),
-            location: "Floor 1".into(),
-            size: LockerSize::Small,
-            controller_id: Some(controller.id),
-            relay_channel: i,
-            sensor_channel: i,
-            price_per_hour: Money(200),
-        })
-        .collect();
-    let lockers = stores.store.create_lockers(new_lockers, now).await.unwrap();
+    let (controller, lockers) = crate::cabinet::sim_cabinet(stores.store.as_ref(), lockers).await;
     let new_user = NewUser {
         email: Some("renter@example.com".into()),
         phone: None,
