@@ -470,8 +470,17 @@ fn a_service_killed_mid_cycle_converges_after_restart() {
             std::thread::sleep(Duration::from_millis(150 + rng.next_u64() % 350));
             // What the customers met before the kill (the kill itself cancels their requests).
             let failures = tally.failures.lock().unwrap().clone();
+            let gone = Arc::downgrade(&service);
             drop(service);
             process.shutdown_background();
+            // A killed process's serial thread is gone with it: wait until the old service,
+            // and with it its driver's IO thread, is dropped, or two hosts would share the
+            // simulated line (the old one swallowing the new one's answers and events).
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while gone.strong_count() > 0 {
+                assert!(Instant::now() < deadline, "round {round}: the killed service is still alive after 5 s");
+                std::thread::sleep(Duration::from_millis(10));
+            }
             std::thread::sleep(Duration::from_millis(400));
             assert!(
                 failures.is_empty(),
