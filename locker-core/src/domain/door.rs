@@ -206,24 +206,14 @@ impl Door {
 
         // A status reading moves the machine like the matching edge, without bounce
         // counting; `Unknown` tells nothing, and closed while unlocking is "not yet".
-        match (self.phase, event) {
-            (_, E::StatusObserved(DoorState::Unknown))
-            | (P::Unlocking { .. }, E::StatusObserved(DoorState::Closed)) => {
-                return Ok((self, Vec::new()));
-            }
-            (_, E::StatusObserved(DoorState::Open)) => {
-                let (mut next, actions) = Door { last_change: None, ..self }.on(E::SensorOpen, now, config)?;
-                next.last_change = self.last_change;
-                next.bounces = self.bounces;
-                return Ok((next, actions));
-            }
-            (_, E::StatusObserved(DoorState::Closed)) => {
-                let (mut next, actions) = Door { last_change: None, ..self }.on(E::SensorClosed, now, config)?;
-                next.last_change = self.last_change;
-                next.bounces = self.bounces;
-                return Ok((next, actions));
-            }
-            _ => {}
+        if let E::StatusObserved(state) = event {
+            let edge = match (self.phase, state) {
+                (_, DoorState::Unknown) | (P::Unlocking { .. }, DoorState::Closed) => return Ok((self, Vec::new())),
+                (_, DoorState::Open) => E::SensorOpen,
+                (_, DoorState::Closed) => E::SensorClosed,
+            };
+            let (next, actions) = Door { last_change: None, ..self }.on(edge, now, config)?;
+            return Ok((Door { last_change: self.last_change, bounces: self.bounces, ..next }, actions));
         }
 
         let mut next = self;

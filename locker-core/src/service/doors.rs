@@ -41,18 +41,6 @@ pub(super) struct DoorSlot {
     pub(super) door: Door,
     /// The rental waiting in `Opening` for this cycle's close, if any.
     pub(super) serving: Option<Id>,
-    /// The controller and sensor channel the door is read through.
-    pub(super) wired: Option<(Id, u16)>,
-}
-
-impl DoorSlot {
-    fn new(locker: &Locker) -> Self {
-        Self {
-            door: Door::from_state(locker.door),
-            serving: None,
-            wired: locker.controller_id.map(|c| (c, locker.sensor_channel)),
-        }
-    }
 }
 
 /// What an unlock request did.
@@ -76,7 +64,9 @@ impl LockerService {
 
     /// The slot of `locker` (made from the recorded door state the first time).
     pub(super) fn slot(&self, locker: &Locker) -> DoorSlot {
-        *lock(&self.doors).entry(locker.id).or_insert_with(|| DoorSlot::new(locker))
+        *lock(&self.doors)
+            .entry(locker.id)
+            .or_insert_with(|| DoorSlot { door: Door::from_state(locker.door), serving: None })
     }
 
     /// Replaces the slot of `locker_id` (cycle lock held).
@@ -87,20 +77,15 @@ impl LockerService {
     }
 
     /// Runs `event` through the door machine of `locker` (cycle lock held). Returns the
-    /// slot before, the actions, and the rental the cycle served when the event ended it.
-    fn step_door(
-        &self,
-        locker: &Locker,
-        event: DoorEvent,
-        now: Timestamp,
-    ) -> Result<(DoorSlot, Vec<DoorAction>, Option<Id>)> {
+    /// actions, and the rental the cycle served when the event ended it.
+    fn step_door(&self, locker: &Locker, event: DoorEvent, now: Timestamp) -> Result<(Vec<DoorAction>, Option<Id>)> {
         let before = self.slot(locker);
         let (door, actions) = before.door.on(event, now, &self.config.door)?;
         let mut next = DoorSlot { door, ..before };
         let ended = door.is_at_rest() && !before.door.is_at_rest();
         let served = if ended { next.serving.take() } else { None };
         self.set_slot(locker.id, next);
-        Ok((before, actions, served))
+        Ok((actions, served))
     }
 
     /// The driver of the controller `locker` is wired to.
@@ -129,9 +114,9 @@ impl LockerService {
     /// Starts a cycle (cycle lock held): the machine moves to `Unlocking` serving
     /// `serving`, then the relay fires. If the controller fails, the slot is put back.
     async fn fire(&self, locker: &Locker, serving: Option<Id>) -> Result<()> {
-        let (before, _, _) = self.step_door(locker, DoorEvent::UnlockSent, self.now())?;
-        let current = self.slot(locker);
-        self.set_slot(locker.id, DoorSlot { serving: serving.or(current.serving), ..current });
+        let before = self.slot(locker);
+        let (door, _) = before.door.on(DoorEvent::UnlockSent, self.now(), &self.config.door)?;
+        self.set_slot(locker.id, DoorSlot { door, serving: serving.or(before.serving) });
         match self.pulse(locker).await {
             Err(e) => {
                 self.set_slot(locker.id, before);
@@ -202,7 +187,7 @@ impl LockerService {
 
     /// [`door_event`](Self::door_event) with the cycle lock already held.
     pub(super) async fn feed(&self, locker: Locker, event: DoorEvent) -> Result<()> {
-        let (_, actions, served) = self.step_door(&locker, event, self.now())?;
+        let (actions, served) = self.step_door(&locker, event, self.now())?;
         self.carry_out(locker, actions, served).await
     }
 
@@ -247,9 +232,7 @@ impl LockerService {
     async fn observe_then_tick(&self, locker_id: Id) -> Result<()> {
         let _cycle = self.cycle(locker_id).await;
         let locker = self.store().get_locker(locker_id).await?;
-        if let Some(state) = self.read_door(&locker).await {
-            self.feed(locker.clone(), DoorEvent::StatusObserved(state)).await?;
-        }
+        self.observe(&locker).await?;
         let still_due = self.slot(&locker).door.next_deadline(&self.config.door).is_some_and(|t| t <= self.now());
         if still_due {
             let locker = self.store().get_locker(locker_id).await?;

@@ -90,10 +90,24 @@ impl LockerService {
         if self.slot(&locker).door.is_at_rest() {
             return Ok(());
         }
-        if let Some(state) = self.read_door(&locker).await {
-            self.feed(locker, DoorEvent::StatusObserved(state)).await?;
+        self.observe(&locker).await
+    }
+
+    /// Reads the door of `locker` and feeds the reading to its machine (cycle lock held);
+    /// nothing when it cannot be read.
+    pub(super) async fn observe(&self, locker: &Locker) -> Result<()> {
+        match self.read_door(locker).await {
+            Some(state) => self.feed(locker.clone(), DoorEvent::StatusObserved(state)).await,
+            None => Ok(()),
         }
-        Ok(())
+    }
+
+    /// Feeds `state` to the machine of `locker` as if its history were unknown (we do not
+    /// know how the door got there, so a reading of open raises no unauthorized-open alert),
+    /// the cycle serving `serving` (cycle lock held).
+    async fn restart_from_reading(&self, locker: Locker, state: DoorState, serving: Option<Id>) -> Result<()> {
+        self.set_slot(locker.id, DoorSlot { door: Door::unknown(), serving });
+        self.feed(locker, DoorEvent::StatusObserved(state)).await
     }
 
     /// Settles every rental in `Opening` that no running cycle serves and that started
@@ -129,9 +143,8 @@ impl LockerService {
             }
             match self.read_door(&locker).await {
                 Some(state) => {
-                    self.set_slot(locker.id, DoorSlot { door: Door::unknown(), ..slot });
                     let code = locker.code.clone();
-                    match self.feed(locker, DoorEvent::StatusObserved(state)).await {
+                    match self.restart_from_reading(locker, state, slot.serving).await {
                         Ok(()) => done.doors_read += 1,
                         Err(e) => tracing::error!(locker = %code, error = %e, "door reading not recorded"),
                     }
@@ -179,18 +192,15 @@ impl LockerService {
         match self.read_door(&locker).await {
             Some(DoorState::Closed) => {
                 if slot.door.state() != DoorState::Closed || locker.door != DoorState::Closed {
-                    self.set_slot(locker.id, DoorSlot { door: Door::unknown(), ..slot });
-                    self.feed(locker.clone(), DoorEvent::StatusObserved(DoorState::Closed)).await?;
+                    self.restart_from_reading(locker.clone(), DoorState::Closed, slot.serving).await?;
                 }
                 tracing::info!(locker = %locker.code, rental = %rental.id, "door read closed: rental settled");
                 self.door_closed(rental.id, &locker).await?;
                 done.activated += 1;
             }
             Some(DoorState::Open) => {
-                // We do not know how the door came open: start from "unknown", so the
-                // reading raises no unauthorized-open alert, and let its close end the cycle.
-                self.set_slot(locker.id, DoorSlot { door: Door::unknown(), serving: Some(rental.id), ..slot });
-                self.feed(locker, DoorEvent::StatusObserved(DoorState::Open)).await?;
+                // Its close ends the cycle and finishes the rental.
+                self.restart_from_reading(locker, DoorState::Open, Some(rental.id)).await?;
                 done.adopted += 1;
             }
             Some(DoorState::Unknown) | None => done.unreachable += 1,
