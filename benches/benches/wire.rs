@@ -6,10 +6,10 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput};
-use locker_core::link::{Engine, Link, LinkConfig, LinkEvent};
-use locker_core::sim::{Device, NoisyLine, Pair, SimConfig};
-use locker_core::wire::v1::{self, Decoded, Frame, FrameDecoder, Kind, Request, Response, ResponseBody};
-use locker_core::wire::{BoardCodec, BoardConfig, BoardDecode, Command, Driver};
+use locker_core::controller::link::{Engine, Link, LinkConfig, LinkEvent};
+use locker_core::controller::sim::{Device, NoisyLine, Pair, SimConfig};
+use locker_core::controller::wire::v1::{self, Decoded, Frame, FrameDecoder, Kind, Request, Response, ResponseBody};
+use locker_core::controller::wire::{BoardCodec, BoardConfig, BoardDecode, Command, Driver};
 
 /// A stream of `n` unlock requests and status-all responses, as the line carries them.
 fn stream(n: usize) -> Vec<u8> {

@@ -5,8 +5,8 @@
 use std::hint::black_box;
 use std::time::Instant;
 
+use locker_core::controller::wire::v1::{Decoded, FrameDecoder, Kind, encode_parts};
 use locker_core::token::qr::{KeyId, QrAction, QrKey, QrKeyring, QrTokenId};
-use locker_core::wire::v1::{Decoded, FrameDecoder, Kind, encode_parts};
 
 /// Best-of-5 nanoseconds per call of `f` over `n` calls.
 fn time(n: u32, mut f: impl FnMut()) -> f64 {

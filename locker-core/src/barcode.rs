@@ -1,5 +1,5 @@
 //! Scanner records (seed 002): what a kiosk's barcode scanner read, checked against the
-//! symbology it claims to be, and the [`BarcodeStore`] port that keeps them.
+//! symbology it claims to be, and the [`BarcodeStore`](crate::ports::BarcodeStore) port that keeps them.
 //!
 //! The checks are pure ([`Symbology::validate`]):
 //! - EAN-13, EAN-8 and UPC-A: exactly 13, 8 or 12 digits whose last digit is the GS1
@@ -258,22 +258,6 @@ pub struct BarcodeRecord {
     pub created_at: Timestamp,
     /// Last changed (equal to `created_at`: records are not edited).
     pub updated_at: Timestamp,
-}
-
-/// Where scanner records live.
-#[async_trait::async_trait]
-pub trait BarcodeStore: Send + Sync {
-    /// Validates and stores `new`. The same data of the same symbology already stored is
-    /// [`crate::Error::AlreadyExists`] on field `barcodeData`; bad data is
-    /// [`crate::Error::Validation`] naming the field.
-    async fn insert_barcode(&self, new: &NewBarcode, now: Timestamp) -> Result<BarcodeRecord>;
-    /// The record `id`, if any.
-    async fn get_barcode(&self, id: Id) -> Result<Option<BarcodeRecord>>;
-    /// Records newest first, `offset` skipped, at most `limit`, and the total count (one
-    /// consistent snapshot).
-    async fn list_barcodes(&self, limit: u32, offset: u64) -> Result<(Vec<BarcodeRecord>, u64)>;
-    /// Deletes record `id`; returns it as it was, or `None` if there was none.
-    async fn delete_barcode(&self, id: Id) -> Result<Option<BarcodeRecord>>;
 }
 
 #[cfg(test)]

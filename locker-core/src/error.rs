@@ -4,9 +4,9 @@
 //! are grouped by area and never reused: a retired code stays in the enum as a comment.
 //! Each area owns its block of numbers; add new codes at the end of your block.
 
+use crate::controller::wire::UartError;
 use crate::domain::TransitionError;
 use crate::token::TokenError;
-use crate::wire::UartError;
 
 /// A `Result` whose error is [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -9,8 +9,9 @@
 //!   as plain serde types, plus the rental and door state machines (pure functions).
 //! - [`alloc`]: the allocation policy (which free locker fits a request).
 //! - [`token`]: passwords, access/refresh tokens, OTP, pickup codes, QR tokens, API keys.
-//! - [`wire`] and [`link`]: the sans-IO lock-controller protocol; [`driver`] its IO thread;
-//!   [`sim`] a simulated controller; `serial` (feature `serial`) the serial transport.
+//! - [`controller`]: the lock-controller stack — [`controller::wire`] and
+//!   [`controller::link`] (sans-IO protocol), [`controller::io`] (its IO thread),
+//!   [`controller::sim`] (a simulated controller), `controller::serial` (feature `serial`).
 //! - [`store`]: the [`ports::Store`] trait's SQLite and PostgreSQL implementations.
 //! - `face` (feature `face`): detection, alignment, embedding and matching.
 //! - `service`: [`service::LockerService`], the seeds' flows composed from all of the above.
@@ -34,25 +35,20 @@
 pub mod accounts;
 pub mod alloc;
 pub mod barcode;
+pub mod controller;
 pub mod domain;
-pub mod driver;
 pub mod error;
 #[cfg(feature = "face")]
 pub mod face;
 #[cfg(feature = "kiosk")]
 pub mod kiosk;
-pub mod link;
 pub mod orders;
 pub mod ports;
-#[cfg(feature = "serial")]
-pub mod serial;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub mod service;
-pub mod sim;
 pub mod store;
 #[cfg(all(feature = "test-utils", any(feature = "sqlite", feature = "postgres")))]
 pub mod testing;
 pub mod token;
-pub mod wire;
 
 pub use error::{Error, ErrorCode, Result};

@@ -3,14 +3,12 @@
 //! unlock commands for controllers that poll over HTTP, device logs and device profiles.
 //!
 //! An order is a [`crate::domain::Rental`] of kind `order`; its life is the rental machine
-//! ([`crate::domain::RentalState::on`]). What this port adds is [`OrderStore::change_order`]:
+//! ([`crate::domain::RentalState::on`]). What this port adds is [`OrderStore::change_order`](crate::ports::OrderStore::change_order):
 //! the rental's compare-and-set transition, the locker status, the log row, a balance debit
 //! (`balance = balance - x WHERE balance >= x`, so a balance never goes negative and two
 //! payments never spend the same money), the payment row and a queued unlock — all in one
 //! transaction, all or nothing. Implemented by `store::sqlite::SqliteStore` and
 //! `store::postgres::PgStore` (migration `0006_orders.sql`).
-
-use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -166,7 +164,7 @@ pub struct DeviceProfile {
     pub location: Option<String>,
 }
 
-/// One atomic change of an order; see [`OrderStore::change_order`].
+/// One atomic change of an order; see [`OrderStore::change_order`](crate::ports::OrderStore::change_order).
 #[derive(Debug, Clone, PartialEq)]
 pub struct OrderChange {
     /// The state the rental must be in (compare-and-set).
@@ -181,40 +179,4 @@ pub struct OrderChange {
     pub charge: Option<Charge>,
     /// An unlock to queue for an HTTP controller, if any.
     pub command: Option<NewCommand>,
-}
-
-/// Where seed 001's extra records live.
-#[async_trait::async_trait]
-pub trait OrderStore: Send + Sync {
-    /// Every locker's number (1, 2, 3, ... in order of creation), assigning missing ones.
-    async fn locker_numbers(&self) -> Result<HashMap<Id, i64>>;
-    /// The order's number, assigned if it has none; [`crate::Error::NotFound`] for no rental.
-    async fn order_number(&self, rental: Id) -> Result<i64>;
-    /// The rental with this order number, if any.
-    async fn order_by_number(&self, number: i64) -> Result<Option<Id>>;
-    /// Applies `change` in one transaction: the rental compare-and-set (stored state not
-    /// `expected` is [`crate::Error::Conflict`]), the debit of a balance charge (too little
-    /// is [`crate::Error::InsufficientBalance`]), the payment row, the locker status, the
-    /// queued command and the log row. On any error nothing is written.
-    async fn change_order(&self, change: OrderChange) -> Result<Rental>;
-    /// Payments made at or after `from` and before `to`, oldest first.
-    async fn list_payments(&self, from: Timestamp, to: Timestamp) -> Result<Vec<Payment>>;
-    /// Takes the oldest undelivered command of `controller`, marking it delivered at `now`;
-    /// concurrent polls never take the same command.
-    async fn take_command(&self, controller: Id, now: Timestamp) -> Result<Option<DeviceCommand>>;
-    /// Appends a row to `controller`'s log.
-    async fn append_device_log(
-        &self,
-        controller: Id,
-        log_type: &str,
-        message: &str,
-        data: &serde_json::Value,
-        now: Timestamp,
-    ) -> Result<DeviceLog>;
-    /// `controller`'s newest `limit` log rows, newest first.
-    async fn device_logs(&self, controller: Id, limit: u32) -> Result<Vec<DeviceLog>>;
-    /// Every controller's profile (controllers without one are absent).
-    async fn device_profiles(&self) -> Result<HashMap<Id, DeviceProfile>>;
-    /// Sets `controller`'s profile.
-    async fn set_device_profile(&self, controller: Id, profile: &DeviceProfile) -> Result<()>;
 }

@@ -1,13 +1,13 @@
-//! A lock controller: a serial port (`locker_core::serial::open_controller`, any driver) or
+//! A lock controller: a serial port (`locker_core::controller::serial::open_controller`, any driver) or
 //! the in-process v1 simulator, with unlock, door status and a blocking event pull.
 
 use std::ffi::c_char;
 use std::time::Duration;
 
+use locker_core::controller::sim::SimConfig;
+use locker_core::controller::wire::{ControllerEvent, DeviceEvent, UnlockOutcome};
 use locker_core::domain::DoorState;
 use locker_core::kiosk::Controller;
-use locker_core::sim::SimConfig;
-use locker_core::wire::{ControllerEvent, DeviceEvent, UnlockOutcome};
 
 use crate::error::{Fail, locker_result};
 use crate::ffi::{

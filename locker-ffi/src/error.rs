@@ -258,8 +258,8 @@ impl From<locker_core::token::TokenError> for Fail {
     }
 }
 
-impl From<locker_core::wire::UartError> for Fail {
-    fn from(e: locker_core::wire::UartError) -> Self {
+impl From<locker_core::controller::wire::UartError> for Fail {
+    fn from(e: locker_core::controller::wire::UartError) -> Self {
         Self::new(locker_result::from_code(e.code()), e.to_string())
     }
 }

@@ -1,10 +1,10 @@
-//! The v1 frame codec (`locker_core::wire::v1`): encode into the caller's buffer, and a
+//! The v1 frame codec (`locker_core::controller::wire::v1`): encode into the caller's buffer, and a
 //! streaming decoder that takes bytes in any chunking and hands out checked frames.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
 
-use locker_core::wire::v1::{self, Decoded, DropReason, Frame, FrameDecoder, Kind};
+use locker_core::controller::wire::v1::{self, Decoded, DropReason, Frame, FrameDecoder, Kind};
 
 use crate::error::{Fail, locker_result};
 use crate::ffi::{Castable, check_out, ffi_panic_boundary, free_handle, to_handle, try_ref, try_slice, write_out};

@@ -86,7 +86,7 @@ macro_rules! from_core_error {
 from_core_error!(
     locker_core::Error,
     locker_core::token::TokenError,
-    locker_core::wire::UartError,
+    locker_core::controller::wire::UartError,
     locker_core::face::FaceError
 );
 

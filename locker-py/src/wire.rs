@@ -2,11 +2,11 @@
 
 use std::time::Duration;
 
+use locker_core::controller::sim::SimConfig;
+use locker_core::controller::wire::v1::{self, Decoded, FrameDecoder, Kind};
+use locker_core::controller::wire::{ControllerEvent, DeviceEvent, UnlockOutcome};
 use locker_core::domain::DoorState;
 use locker_core::kiosk::Controller;
-use locker_core::sim::SimConfig;
-use locker_core::wire::v1::{self, Decoded, FrameDecoder, Kind};
-use locker_core::wire::{ControllerEvent, DeviceEvent, UnlockOutcome};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 

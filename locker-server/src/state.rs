@@ -7,14 +7,14 @@
 use std::sync::Arc;
 
 use locker_core::face::FaceEngine;
-use locker_core::face::store::FaceTemplateStore;
 use locker_core::face::template::TemplateKey;
+use locker_core::ports::FaceTemplateStore;
+use locker_core::ports::TokenStore;
 use locker_core::ports::{Clock, Store, SystemClock};
 use locker_core::token::jwt::AccessTokens;
 use locker_core::token::password::Passwords;
 use locker_core::token::qr::QrKeyring;
 use locker_core::token::ratelimit::{KeyedLimiter, Quota};
-use locker_core::token::store::TokenStore;
 
 use crate::http::idempotency::IdempotencyCache;
 use crate::http::logout::AccessSessions;

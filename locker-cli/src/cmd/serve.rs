@@ -12,10 +12,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use locker_core::controller::sim::{Person, SimConfig};
 use locker_core::domain::{Controller, NewController, NewUser, Role};
 use locker_core::ports::Store;
 use locker_core::service::{LockerService, ServiceConfig, ServiceKeys, ServiceParts};
-use locker_core::sim::{Person, SimConfig};
 use locker_core::token::jwt::AccessTokens;
 use locker_core::token::password::Passwords;
 use locker_server::LimitConfig;
@@ -211,7 +211,7 @@ async fn seed_routers(
 }
 
 /// Where OTP e-mails go: the SMTP server of `--smtp-host`, else the `--otp-outbox` file.
-fn otp_notifier(args: &Args) -> anyhow::Result<Arc<dyn locker_core::token::otp::Notifier>> {
+fn otp_notifier(args: &Args) -> anyhow::Result<Arc<dyn locker_core::ports::Notifier>> {
     use locker_core::token::otp::smtp::{SmtpConfig, SmtpNotifier, SmtpSecurity};
     let Some(host) = &args.smtp_host else {
         return Ok(Arc::new(locker_core::token::otp::FileOutbox::new(&args.otp_outbox)));
@@ -255,9 +255,9 @@ async fn controller_record(store: &dyn Store, name: &str) -> anyhow::Result<Cont
 
 fn lock_controller(args: &Args) -> anyhow::Result<Arc<dyn locker_core::ports::LockController>> {
     if let Some(port) = &args.port {
-        let driver: locker_core::wire::Driver = args.driver.parse()?;
-        let settings = locker_core::serial::SerialSettings::new(port.clone(), driver);
-        let controller = locker_core::serial::open_controller(&settings)?;
+        let driver: locker_core::controller::wire::Driver = args.driver.parse()?;
+        let settings = locker_core::controller::serial::SerialSettings::new(port.clone(), driver);
+        let controller = locker_core::controller::serial::open_controller(&settings)?;
         return Ok(Arc::new(controller));
     }
     let mut config = SimConfig::new(args.sim_channels);
@@ -265,7 +265,8 @@ fn lock_controller(args: &Args) -> anyhow::Result<Arc<dyn locker_core::ports::Lo
         let delay = Duration::from_millis(args.sim_person_ms);
         config.person = Some(Person { open_after: delay, hold_open: delay });
     }
-    let (controller, _device) = locker_core::sim::spawn_controller(config).context("Cannot start the simulator")?;
+    let (controller, _device) =
+        locker_core::controller::sim::spawn_controller(config).context("Cannot start the simulator")?;
     Ok(Arc::new(controller))
 }
 

@@ -10,12 +10,14 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use futures::channel::mpsc::TryRecvError;
 use futures::executor::block_on;
+use locker_core::controller::link::LinkConfig;
+use locker_core::controller::serial::{SerialSettings, list_ports, open_controller};
+use locker_core::controller::sim::{LineFaults, Person, PtySimulator, SimConfig};
+use locker_core::controller::wire::{
+    ControllerEvent, ControllerInfo, DeviceEvent, Driver, UnlockOutcome, check_channel,
+};
 use locker_core::domain::DoorState;
-use locker_core::link::LinkConfig;
 use locker_core::ports::LockController;
-use locker_core::serial::{SerialSettings, list_ports, open_controller};
-use locker_core::sim::{LineFaults, Person, PtySimulator, SimConfig};
-use locker_core::wire::{ControllerEvent, ControllerInfo, DeviceEvent, Driver, UnlockOutcome, check_channel};
 use serde::Serialize;
 
 use crate::output::{Global, table};

@@ -5,9 +5,9 @@
 use std::time::Instant;
 
 use libfuzzer_sys::fuzz_target;
-use locker_core::link::{Engine, Link, LinkConfig, PolledLink};
-use locker_core::wire::v1::{Decoded, Event, FrameDecoder, Request, Response};
-use locker_core::wire::{BoardConfig, BoardDecode, Command, Driver};
+use locker_core::controller::link::{Engine, Link, LinkConfig, PolledLink};
+use locker_core::controller::wire::v1::{Decoded, Event, FrameDecoder, Request, Response};
+use locker_core::controller::wire::{BoardConfig, BoardDecode, Command, Driver};
 
 fuzz_target!(|data: &[u8]| {
     // The first byte picks a chunk size, so the streaming paths see every split.

@@ -5,10 +5,11 @@ use std::sync::{Arc, Mutex};
 
 use crate::Result;
 use crate::domain::{Id, Timestamp};
-use crate::token::otp::{Notifier, Otp, OtpMessage, OtpPolicy};
+use crate::ports::Notifier;
+use crate::ports::TokenStore;
+use crate::token::otp::{Otp, OtpMessage, OtpPolicy};
 use crate::token::pickup::PickupCodes;
 use crate::token::qr::{QrClaims, QrKeyring};
-use crate::token::store::TokenStore;
 use crate::token::{OtpError, Pepper, TokenError};
 
 use super::block_on;

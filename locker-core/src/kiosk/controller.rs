@@ -8,11 +8,11 @@ use std::time::Duration;
 use futures::StreamExt as _;
 use futures::channel::mpsc::UnboundedReceiver;
 
+use crate::controller::io::ThreadController;
+use crate::controller::sim::{Device, SimConfig};
+use crate::controller::wire::{ControllerEvent, Driver, UartError, UnlockOutcome};
 use crate::domain::DoorState;
-use crate::driver::ThreadController;
 use crate::ports::LockController;
-use crate::sim::{Device, SimConfig};
-use crate::wire::{ControllerEvent, Driver, UartError, UnlockOutcome};
 use crate::{Error, Result};
 
 /// A running lock controller. `close` stops it; every later call fails with
@@ -49,23 +49,24 @@ impl Controller {
     #[cfg(feature = "serial")]
     pub fn open_serial(path: &str, driver: Option<&str>, channels: u16, timeout: Option<Duration>) -> Result<Self> {
         let driver = Driver::from_str(driver.unwrap_or("v1"))?;
-        let mut settings = crate::serial::SerialSettings::new(path, driver);
+        let mut settings = crate::controller::serial::SerialSettings::new(path, driver);
         if channels > 0 {
             settings.channels = channels;
         }
         if let Some(timeout) = timeout {
             settings.link.timeout = timeout;
         }
-        Ok(Self::start(crate::serial::open_controller(&settings)?, None))
+        Ok(Self::start(crate::controller::serial::open_controller(&settings)?, None))
     }
 
     /// Starts the in-process v1 simulator with `config` behind the same driver a serial
-    /// port gets ([`crate::sim::spawn_controller`]).
+    /// port gets ([`crate::controller::sim::spawn_controller`]).
     pub fn open_simulator(config: SimConfig) -> Result<Self> {
         if config.channels == 0 {
             return Err(Error::validation("channels", "must be 1..=255"));
         }
-        let (ctrl, device) = crate::sim::spawn_controller(config).map_err(|e| UartError::Port(e.to_string()))?;
+        let (ctrl, device) =
+            crate::controller::sim::spawn_controller(config).map_err(|e| UartError::Port(e.to_string()))?;
         Ok(Self::start(ctrl, Some(device)))
     }
 
@@ -124,7 +125,7 @@ impl Controller {
 
 /// Opens or shuts the simulated door of `channel` (checked against the device's channels).
 pub(super) fn set_door(device: &Mutex<Device>, channel: u16, open: bool) -> Result<()> {
-    let mut d = crate::sim::lock(device);
+    let mut d = crate::controller::sim::lock(device);
     let channels = d.config().channels;
     let ch = u8::try_from(channel)
         .ok()
@@ -143,7 +144,7 @@ pub(super) fn set_door(device: &Mutex<Device>, channel: u16, open: bool) -> Resu
 mod tests {
     use super::*;
     use crate::ErrorCode;
-    use crate::wire::DeviceEvent;
+    use crate::controller::wire::DeviceEvent;
 
     #[test]
     fn simulator_unlocks_reports_doors_and_refuses_calls_once_closed() {

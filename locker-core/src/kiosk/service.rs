@@ -8,16 +8,16 @@ use std::time::Duration;
 
 use tokio::sync::broadcast;
 
+use crate::controller::io::ThreadController;
+use crate::controller::sim::{Device, Person, SimConfig};
 use crate::domain::{
     Controller as ControllerRecord, Id, Locker, LockerSize, Money, NewController, NewLocker, NewUser, Role, User,
 };
-use crate::driver::ThreadController;
 use crate::ports::{LockerFilter, Page};
 use crate::service::{
     CheckIn, CheckInRequest, CheckedOut, LockerService, Proof, Reopened, ServiceConfig, ServiceEvent, ServiceKeys,
     ServiceParts,
 };
-use crate::sim::{Device, Person, SimConfig};
 use crate::token::qr::QrAction;
 use crate::{Error, Result};
 
@@ -129,14 +129,14 @@ impl Kiosk {
                     person: person.map(|d| Person { open_after: d, hold_open: d }),
                     ..SimConfig::new(*channels)
                 };
-                let (ctrl, device) =
-                    crate::sim::spawn_controller(config).map_err(|e| crate::wire::UartError::Port(e.to_string()))?;
+                let (ctrl, device) = crate::controller::sim::spawn_controller(config)
+                    .map_err(|e| crate::controller::wire::UartError::Port(e.to_string()))?;
                 (Arc::new(ctrl), Some(device))
             }
             ControllerChoice::Serial { path, driver } => {
-                let driver: crate::wire::Driver = driver.as_deref().unwrap_or("v1").parse()?;
-                let settings = crate::serial::SerialSettings::new(path.clone(), driver);
-                (Arc::new(crate::serial::open_controller(&settings)?), None)
+                let driver: crate::controller::wire::Driver = driver.as_deref().unwrap_or("v1").parse()?;
+                let settings = crate::controller::serial::SerialSettings::new(path.clone(), driver);
+                (Arc::new(crate::controller::serial::open_controller(&settings)?), None)
             }
         };
         let runtime = super::runtime()?;
@@ -294,8 +294,10 @@ impl Kiosk {
 
     /// Simulator only: a person opens or shuts the door of `channel`.
     pub fn sim_set_door(&self, channel: u16, open: bool) -> Result<()> {
-        let device =
-            self.device.as_ref().ok_or(crate::wire::UartError::Unsupported("door control (not a simulator)"))?;
+        let device = self
+            .device
+            .as_ref()
+            .ok_or(crate::controller::wire::UartError::Unsupported("door control (not a simulator)"))?;
         super::controller::set_door(device, channel, open)
     }
 

@@ -7,9 +7,9 @@ use std::sync::{Arc, Weak};
 use futures::StreamExt as _;
 use futures::channel::mpsc;
 
+use crate::controller::wire::{ControllerEvent, DeviceEvent};
 use crate::domain::{Alert, AlertKind, Controller, DoorEvent, DoorState, Id, Locker, NewAlert, RentalState, Timestamp};
 use crate::ports::{LockController, LockerFilter, Page, RentalFilter};
-use crate::wire::{ControllerEvent, DeviceEvent};
 use crate::{Error, Result};
 
 use super::{LockerService, ServiceEvent, lock};

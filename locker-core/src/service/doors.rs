@@ -24,12 +24,12 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::controller::wire::UnlockOutcome;
 use crate::domain::{
     AlertKind, Door, DoorAction, DoorEvent, DoorState, Id, Locker, LockerStatus, NewAlert, RentalEvent, RentalState,
     Timestamp, TxAction,
 };
 use crate::ports::{LockController, Page, RentalFilter};
-use crate::wire::UnlockOutcome;
 use crate::{Error, Result};
 
 use super::{LockerService, ServiceEvent, lock, not_wired};

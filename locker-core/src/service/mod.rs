@@ -16,7 +16,7 @@
 //! - **force-open** and **maintenance** for staff ([`LockerService::force_open`],
 //!   [`LockerService::set_status`]).
 //! - **sensor reports, controller faults, heartbeats**: door events go through each locker's
-//!   [`Door`] machine, which raises `unauthorized_open`, `lock_jam` (and maintenance),
+//!   [`Door`](crate::domain::Door) machine, which raises `unauthorized_open`, `lock_jam` (and maintenance),
 //!   `door_left_open` and `sensor_malfunction`.
 //! - **timers**: the shell asks [`LockerService::next_deadline`] and calls
 //!   [`LockerService::on_tick`] then (door windows, offline controllers, overdue rentals);
@@ -47,10 +47,10 @@ pub use reconcile::Reconciled;
 pub use rentals::{CheckIn, CheckInRequest, CheckedOut, ForceOpened, Reopened};
 
 use crate::domain::{Alert, DoorConfig, Id, Locker, LockerSize, NewAlert, Timestamp};
+use crate::ports::TokenStore;
 use crate::ports::{Clock, LockController, Store};
 use crate::store::tokens::Stores;
 use crate::token::qr::QrKeyring;
-use crate::token::store::TokenStore;
 use crate::{Error, Result};
 
 /// How the service behaves; [`ServiceConfig::default`] suits a kiosk.
@@ -250,5 +250,8 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 fn not_wired(locker: &Locker) -> Error {
-    Error::Uart(crate::wire::UartError::Port(format!("locker {} has no connected lock controller", locker.code)))
+    Error::Uart(crate::controller::wire::UartError::Port(format!(
+        "locker {} has no connected lock controller",
+        locker.code
+    )))
 }

@@ -1,4 +1,4 @@
-//! [`crate::accounts::AccountStore`] for both backends, expanded per backend by
+//! [`crate::ports::AccountStore`] for both backends, expanded per backend by
 //! [`impl_account_store!`]. SQL is shared (`$N` placeholders); table in
 //! `migrations/*/0005_user_accounts.sql`. `revoke_sessions` also writes `refresh_tokens`
 //! (the table of [`super::tokens`]), in the same transaction as the cut-off.
@@ -15,8 +15,8 @@ pub(crate) const CUTOFF_OF: &str = "SELECT sessions_valid_from FROM user_account
 
 macro_rules! impl_account_store {
     ($store:ty, $db:ty) => {
-        use $crate::accounts::AccountStore;
         use $crate::domain::{Id, Timestamp};
+        use $crate::ports::AccountStore;
         use $crate::store::accounts as sql;
         use $crate::store::rows::RowRead;
         use $crate::store::sql::Binds;

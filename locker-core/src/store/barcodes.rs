@@ -1,4 +1,4 @@
-//! [`crate::barcode::BarcodeStore`] for both backends, expanded per backend by
+//! [`crate::ports::BarcodeStore`] for both backends, expanded per backend by
 //! [`impl_barcode_store!`] (as [`super::face_templates`] does for face templates). SQL is
 //! shared (`$N` placeholders); table in `migrations/*/0004_barcodes.sql`.
 
@@ -11,8 +11,9 @@ pub(crate) const DELETE: &str = "DELETE FROM barcodes WHERE id = $1 RETURNING id
 
 macro_rules! impl_barcode_store {
     ($store:ty, $db:ty) => {
-        use $crate::barcode::{BarcodeRecord, BarcodeStore, NewBarcode, Symbology};
+        use $crate::barcode::{BarcodeRecord, NewBarcode, Symbology};
         use $crate::domain::{Id, Timestamp, new_id};
+        use $crate::ports::BarcodeStore;
         use $crate::store::barcodes as sql;
         use $crate::store::rows::{RowRead, corrupt};
         use $crate::store::sql::Binds;

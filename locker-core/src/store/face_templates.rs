@@ -1,4 +1,4 @@
-//! [`crate::face::store::FaceTemplateStore`] for both backends, expanded per backend by
+//! [`crate::ports::FaceTemplateStore`] for both backends, expanded per backend by
 //! [`impl_face_template_store!`] (as [`super::imp`] does for `Store`). The SQL is shared:
 //! SQLite accepts `$N` placeholders, and [`super::sql::Binds`]/[`super::rows::RowRead`]
 //! hide how ids, times and bytes are stored. Tables and the trigger that deletes a guest
@@ -16,8 +16,8 @@ pub(crate) const DELETE_GUEST: &str = "DELETE FROM guest_face_templates WHERE re
 macro_rules! impl_face_template_store {
     ($store:ty, $db:ty) => {
         use $crate::domain::{Id, Timestamp};
-        use $crate::face::store::FaceTemplateStore;
         use $crate::face::template::SealedTemplate;
+        use $crate::ports::FaceTemplateStore;
         use $crate::store::face_templates as sql;
         use $crate::store::rows::RowRead;
         use $crate::store::sql::Binds;

@@ -1,4 +1,4 @@
-//! [`crate::orders::OrderStore`] for both backends, expanded per backend by
+//! [`crate::ports::OrderStore`] for both backends, expanded per backend by
 //! [`impl_order_store!`]. SQL is shared (`$N` placeholders) except the command dequeue,
 //! which takes a row lock on PostgreSQL (`TAKE_COMMAND`, a backend constant; SQLite's
 //! `BEGIN IMMEDIATE` already serialises writers). Tables in `migrations/*/0006_orders.sql`.
@@ -31,7 +31,8 @@ macro_rules! impl_order_store {
         use std::collections::HashMap;
 
         use $crate::domain::{Id, Money, Rental, Timestamp, new_id};
-        use $crate::orders::{DeviceCommand, DeviceLog, DeviceProfile, OrderChange, OrderStore, Payment};
+        use $crate::orders::{DeviceCommand, DeviceLog, DeviceProfile, OrderChange, Payment};
+        use $crate::ports::OrderStore;
         use $crate::store::orders as sql;
         use $crate::store::rows::RowRead;
         use $crate::store::sql::Binds;

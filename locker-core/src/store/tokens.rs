@@ -1,8 +1,8 @@
-//! [`crate::token::store::TokenStore`] for both backends, written once.
+//! [`crate::ports::TokenStore`] for both backends, written once.
 //!
-//! Like [`super::imp`], [`impl_token_store!`] expands the same code per backend with its
-//! concrete sqlx types; values go through the backend's [`super::sql::Binds`] and
-//! [`super::rows::RowRead`], and SQL uses `$N` placeholders (SQLite accepts them). A backend
+//! Like `store::imp`, `impl_token_store!` expands the same code per backend with its
+//! concrete sqlx types; values go through the backend's `sql::Binds` and
+//! `rows::RowRead`, and SQL uses `$N` placeholders (SQLite accepts them). A backend
 //! provides, besides what `impl_store!` needs, `LOCK_OTP_ADDRESS`: the statement that
 //! serialises OTP sends to one address inside a write transaction (PostgreSQL an advisory
 //! lock; SQLite none, `BEGIN IMMEDIATE` already holds the database's write lock).
@@ -22,7 +22,7 @@ macro_rules! impl_token_store {
         use $crate::token::pickup::PickupRecord;
         use $crate::token::qr::QrTokenId;
         use $crate::token::refresh::{RefreshRecord, RefreshState};
-        use $crate::token::store::{SendCheck, TokenStore};
+        use $crate::ports::{SendCheck, TokenStore};
         use $crate::{Error, Result};
 
         type Row = <$db as sqlx::Database>::Row;
@@ -288,10 +288,10 @@ macro_rules! impl_token_store {
 pub(crate) use impl_token_store;
 
 /// Opens the database at `url`, applies pending migrations, and returns it both as the
-/// [`crate::ports::Store`] and as the [`crate::token::store::TokenStore`] (one pool).
+/// [`crate::ports::Store`] and as the [`crate::ports::TokenStore`] (one pool).
 pub async fn open_with_tokens(
     url: &str,
-) -> crate::Result<(std::sync::Arc<dyn crate::ports::Store>, std::sync::Arc<dyn crate::token::store::TokenStore>)> {
+) -> crate::Result<(std::sync::Arc<dyn crate::ports::Store>, std::sync::Arc<dyn crate::ports::TokenStore>)> {
     use crate::ports::Store as _;
     match super::Backend::from_url(url)? {
         #[cfg(feature = "sqlite")]
@@ -317,10 +317,10 @@ pub struct Stores {
     /// Lockers, controllers, users, rentals, alerts and the log.
     pub store: std::sync::Arc<dyn crate::ports::Store>,
     /// Refresh tokens, OTPs, used QR ids, pickup codes, API keys.
-    pub tokens: std::sync::Arc<dyn crate::token::store::TokenStore>,
+    pub tokens: std::sync::Arc<dyn crate::ports::TokenStore>,
     /// Sealed face templates.
     #[cfg(feature = "face")]
-    pub faces: std::sync::Arc<dyn crate::face::store::FaceTemplateStore>,
+    pub faces: std::sync::Arc<dyn crate::ports::FaceTemplateStore>,
 }
 
 impl std::fmt::Debug for Stores {

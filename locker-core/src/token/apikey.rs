@@ -8,10 +8,10 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use super::store::TokenStore;
 use super::{TokenError, ct_eq, random_bytes, sha256};
 use crate::domain::Id;
 use crate::error::Result;
+use crate::ports::TokenStore;
 
 /// Prefix that makes keys recognisable in configs and secret scanners.
 pub const API_KEY_PREFIX: &str = "lk_";

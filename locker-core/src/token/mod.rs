@@ -2,7 +2,7 @@
 //! and rate limits.
 //!
 //! Everything here is sans-IO: time is an argument (`now`), randomness comes from the OS
-//! CSPRNG, and persistence goes through [`store::TokenStore`] implementations at the
+//! CSPRNG, and persistence goes through [`TokenStore`](crate::ports::TokenStore) implementations at the
 //! edge. Secrets are never logged and never `Debug`-printed; stored codes are hashes; every
 //! comparison of a secret is constant-time.
 //!
@@ -11,13 +11,13 @@
 //! | [`password`] | argon2id PHC hashes, dummy-hash verification, bounded concurrency |
 //! | [`jwt`] | access tokens (one algorithm: EdDSA or HS256) |
 //! | [`refresh`] | opaque refresh tokens, rotation, family revocation |
-//! | [`otp`] | 6-digit one-time passwords, attempt and send limits, [`otp::Notifier`] |
+//! | [`otp`] | 6-digit one-time passwords, attempt and send limits, [`Notifier`](crate::ports::Notifier) |
 //! | [`pickup`] | 6-digit pickup codes per cabinet |
 //! | [`qr`] | the compact signed QR token, key ring, rendering |
 //! | [`apikey`] | device API keys |
 //! | [`ratelimit`] | keyed GCRA limits (governor) with `X-RateLimit-*` values |
 //! | [`keyfile`] | the on-disk form of signing keys |
-//! | [`store`] | [`store::TokenStore`], what the rules need persisted |
+//! | [`store`] | [`TokenStore`](crate::ports::TokenStore), what the rules need persisted |
 
 pub mod apikey;
 pub mod jwt;

@@ -10,12 +10,13 @@
 //! Verification counts the attempt *before* comparing, atomically in the store, so parallel
 //! guesses cannot exceed the budget.
 
+use crate::ports::Notifier;
 use async_trait::async_trait;
 
-use super::store::TokenStore;
 use super::{OtpError, Pepper, TokenError, ct_eq, hmac_sha256, random_digits};
 use crate::domain::{Id, Timestamp, new_id};
 use crate::error::{Error, Result};
+use crate::ports::TokenStore;
 
 /// Digits in a code.
 pub const OTP_DIGITS: u32 = 6;
@@ -189,13 +190,6 @@ impl OtpMessage {
             OtpLanguage::Lo => "ລະຫັດຢືນຢັນການເຂົ້າສູ່ລະບົບ",
         }
     }
-}
-
-/// Delivers codes. Object-safe, so the service holds a `Box<dyn Notifier>`.
-#[async_trait]
-pub trait Notifier: Send + Sync {
-    /// Sends `message`; failure is [`OtpError::SendFailed`] for the caller.
-    async fn send(&self, message: &OtpMessage) -> Result<()>;
 }
 
 /// Lower-cases and trims e-mail addresses; keeps `+` and digits of phone numbers.
@@ -393,8 +387,9 @@ pub mod smtp {
     use lettre::transport::smtp::authentication::Credentials;
     use lettre::{AsyncSmtpTransport, AsyncTransport as _, Message, Tokio1Executor};
 
-    use super::{Notifier, OtpMessage};
+    use super::OtpMessage;
     use crate::error::{Error, Result};
+    use crate::ports::Notifier;
 
     /// Where and how to send.
     #[derive(Clone)]

@@ -10,10 +10,10 @@
 //!   hopeless: with 20 live codes and 30 tries an hour, one guess in ~1 700 hours.
 
 use super::ratelimit::{Decision, KeyedLimiter, Quota};
-use super::store::TokenStore;
 use super::{Pepper, TokenError, hmac_sha256, random_digits};
 use crate::domain::{Id, Timestamp, new_id};
 use crate::error::{Error, Result};
+use crate::ports::TokenStore;
 
 /// Digits in a pickup code.
 pub const PICKUP_DIGITS: u32 = 6;

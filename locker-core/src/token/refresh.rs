@@ -11,10 +11,10 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 
-use super::store::TokenStore;
 use super::{TokenError, random_bytes, sha256};
 use crate::domain::{Id, Timestamp, new_id};
 use crate::error::Result;
+use crate::ports::TokenStore;
 
 /// Default refresh-token lifetime (seed 003: 30 days).
 pub const DEFAULT_REFRESH_LIFETIME_SECS: i64 = 30 * 24 * 3600;

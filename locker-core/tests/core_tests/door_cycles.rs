@@ -19,14 +19,14 @@ use std::time::{Duration, Instant};
 
 use chrono::{TimeDelta, Utc};
 use futures::channel::mpsc;
+use locker_core::controller::sim::{self, Device, LineFaults, Person, SimConfig, SplitMix};
+use locker_core::controller::wire::{ControllerEvent, ControllerInfo, DeviceEvent, UartError, UnlockOutcome};
 use locker_core::domain::*;
 use locker_core::ports::*;
 use locker_core::service::{CheckInRequest, LockerService, Proof, ServiceConfig, ServiceParts};
-use locker_core::sim::{self, Device, LineFaults, Person, SimConfig, SplitMix};
 use locker_core::store::tokens::open_all;
 use locker_core::testing::{TestDb, databases};
 use locker_core::token::qr::{KeyId, QrAction, QrKey, QrKeyring};
-use locker_core::wire::{ControllerEvent, ControllerInfo, DeviceEvent, UartError, UnlockOutcome};
 use locker_core::{Error, ErrorCode};
 
 const CHANNELS: u16 = 24;

@@ -7,9 +7,10 @@
 use chrono::{TimeDelta, Utc};
 use locker_core::alloc::AllocationRequest;
 use locker_core::domain::*;
-use locker_core::face::store::{FaceTemplateStore, rental_context, user_context};
+use locker_core::face::store::{rental_context, user_context};
 use locker_core::face::template::{self, TemplateKey};
 use locker_core::face::{EMBEDDING_DIM, Embedding, FaceError};
+use locker_core::ports::FaceTemplateStore;
 use locker_core::ports::{NewRental, Store};
 use locker_core::store::postgres::PgStore;
 use locker_core::store::sqlite::SqliteStore;

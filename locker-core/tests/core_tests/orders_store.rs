@@ -6,7 +6,8 @@
 use chrono::{TimeDelta, Utc};
 use locker_core::alloc::{AllocationRequest, LockerChoice};
 use locker_core::domain::*;
-use locker_core::orders::{Charge, DeviceProfile, NewCommand, OrderChange, OrderStore, PaymentMethod, PaymentPurpose};
+use locker_core::orders::{Charge, DeviceProfile, NewCommand, OrderChange, PaymentMethod, PaymentPurpose};
+use locker_core::ports::OrderStore;
 use locker_core::ports::{NewRental, Store};
 use locker_core::store::postgres::PgStore;
 use locker_core::store::sqlite::SqliteStore;

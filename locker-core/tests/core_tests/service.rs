@@ -7,10 +7,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{TimeDelta, Utc};
+use locker_core::controller::sim::{self, Device, Person, SimConfig};
 use locker_core::domain::*;
 use locker_core::ports::*;
 use locker_core::service::{CheckInRequest, LockerService, Proof, ServiceConfig, ServiceEvent, ServiceParts};
-use locker_core::sim::{self, Device, Person, SimConfig};
 use locker_core::store::tokens::open_all;
 use locker_core::testing::{TestDb, databases};
 use locker_core::token::qr::{KeyId, QrAction, QrKey, QrKeyring, QrTokenId};
@@ -200,19 +200,24 @@ struct DeadLine;
 
 #[async_trait::async_trait]
 impl LockController for DeadLine {
-    async fn unlock(&self, _: u16) -> Result<locker_core::wire::UnlockOutcome, locker_core::wire::UartError> {
-        Err(locker_core::wire::UartError::Timeout)
+    async fn unlock(
+        &self,
+        _: u16,
+    ) -> Result<locker_core::controller::wire::UnlockOutcome, locker_core::controller::wire::UartError> {
+        Err(locker_core::controller::wire::UartError::Timeout)
     }
-    async fn door(&self, _: u16) -> Result<DoorState, locker_core::wire::UartError> {
-        Err(locker_core::wire::UartError::Timeout)
+    async fn door(&self, _: u16) -> Result<DoorState, locker_core::controller::wire::UartError> {
+        Err(locker_core::controller::wire::UartError::Timeout)
     }
-    async fn doors(&self) -> Result<Vec<DoorState>, locker_core::wire::UartError> {
-        Err(locker_core::wire::UartError::Timeout)
+    async fn doors(&self) -> Result<Vec<DoorState>, locker_core::controller::wire::UartError> {
+        Err(locker_core::controller::wire::UartError::Timeout)
     }
-    async fn info(&self) -> Result<locker_core::wire::ControllerInfo, locker_core::wire::UartError> {
-        Err(locker_core::wire::UartError::Timeout)
+    async fn info(
+        &self,
+    ) -> Result<locker_core::controller::wire::ControllerInfo, locker_core::controller::wire::UartError> {
+        Err(locker_core::controller::wire::UartError::Timeout)
     }
-    fn subscribe(&self) -> futures::channel::mpsc::UnboundedReceiver<locker_core::wire::ControllerEvent> {
+    fn subscribe(&self) -> futures::channel::mpsc::UnboundedReceiver<locker_core::controller::wire::ControllerEvent> {
         futures::channel::mpsc::unbounded().1
     }
 }

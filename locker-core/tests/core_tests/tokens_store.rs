@@ -8,10 +8,10 @@ use std::sync::Arc;
 use chrono::{DateTime, TimeDelta, Utc};
 use locker_core::domain::{NewController, NewUser, Role};
 use locker_core::ports::Store;
+use locker_core::ports::TokenStore;
 use locker_core::token::otp::{FileOutbox, Otp, OtpPolicy};
 use locker_core::token::pickup::PickupCodes;
 use locker_core::token::qr::{KeyId, QrAction, QrKey, QrKeyring};
-use locker_core::token::store::TokenStore;
 use locker_core::token::{OtpError, Pepper, TokenError, apikey, refresh};
 use locker_core::{Error, ErrorCode, store};
 

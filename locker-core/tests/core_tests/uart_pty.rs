@@ -6,11 +6,11 @@ use std::time::{Duration, Instant};
 
 use futures::channel::mpsc::TryRecvError;
 use futures::executor::block_on;
+use locker_core::controller::serial::{SerialSettings, open_controller};
+use locker_core::controller::sim::{LineFaults, Person, PtySimulator, SimConfig};
+use locker_core::controller::wire::{ControllerEvent, DeviceEvent, Driver, UartError, UnlockOutcome};
 use locker_core::domain::DoorState;
 use locker_core::ports::LockController;
-use locker_core::serial::{SerialSettings, open_controller};
-use locker_core::sim::{LineFaults, Person, PtySimulator, SimConfig};
-use locker_core::wire::{ControllerEvent, DeviceEvent, Driver, UartError, UnlockOutcome};
 use serialport::SerialPort;
 
 fn sim(config: SimConfig) -> PtySimulator {
@@ -135,9 +135,9 @@ fn missing_port_and_bad_channel_are_typed_errors() {
 
 #[test]
 fn in_process_simulator_behind_the_same_trait() {
-    use locker_core::driver::ThreadController;
-    use locker_core::link::{Link, LinkConfig};
-    use locker_core::sim::SimIo;
+    use locker_core::controller::io::ThreadController;
+    use locker_core::controller::link::{Link, LinkConfig};
+    use locker_core::controller::sim::SimIo;
     use std::sync::Arc;
     let io = SimIo::new(SimConfig::new(4));
     let device = io.device();

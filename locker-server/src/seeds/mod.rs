@@ -19,12 +19,12 @@ pub mod otp_login;
 
 use std::sync::Arc;
 
-use locker_core::accounts::AccountStore;
-use locker_core::barcode::BarcodeStore;
-use locker_core::orders::OrderStore;
+use locker_core::ports::AccountStore;
+use locker_core::ports::BarcodeStore;
+use locker_core::ports::OrderStore;
 use locker_core::ports::Store;
+use locker_core::ports::TokenStore;
 use locker_core::store::Backend;
-use locker_core::token::store::TokenStore;
 
 /// Every storage port the seed surfaces use, implemented by both backends' stores. An
 /// `Arc<dyn SeedStore>` coerces to `Arc<dyn Store>`, `Arc<dyn TokenStore>`, ... as needed.
@@ -55,7 +55,7 @@ pub struct SeedParts {
     /// The pickup-code pepper.
     pub pickup_pepper: locker_core::token::Pepper,
     /// Where seed-003 login codes go (the outbox file, or SMTP).
-    pub notifier: Arc<dyn locker_core::token::otp::Notifier>,
+    pub notifier: Arc<dyn locker_core::ports::Notifier>,
     /// Now.
     pub clock: Arc<dyn locker_core::ports::Clock>,
     /// Opens seed-001 cabinets wired to attached controllers.

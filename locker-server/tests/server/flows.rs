@@ -8,9 +8,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures::{SinkExt as _, StreamExt as _};
+use locker_core::controller::sim::{self, Device, Person, SimConfig};
 use locker_core::domain::{DoorConfig, Id};
 use locker_core::service::{LockerService, ServiceConfig, ServiceParts};
-use locker_core::sim::{self, Device, Person, SimConfig};
 use locker_core::store::tokens::Stores;
 use serde_json::{Value, json};
 use support::{Options, TestServer, backends, start_with};

@@ -181,12 +181,15 @@ async fn hundred_concurrent_payments_by_one_user_never_overdraw() {
 #[tokio::test]
 async fn cabinets_on_a_uart_controller_open_through_the_service() {
     for db in backends().await {
-        let person = locker_core::sim::Person {
+        let person = locker_core::controller::sim::Person {
             open_after: std::time::Duration::from_millis(30),
             hold_open: std::time::Duration::from_millis(60),
         };
-        let config = locker_core::sim::SimConfig { person: Some(person), ..locker_core::sim::SimConfig::new(2) };
-        let (driver, _device) = locker_core::sim::spawn_controller(config).unwrap();
+        let config = locker_core::controller::sim::SimConfig {
+            person: Some(person),
+            ..locker_core::controller::sim::SimConfig::new(2)
+        };
+        let (driver, _device) = locker_core::controller::sim::spawn_controller(config).unwrap();
         let fx = Fx::with_uart(db, std::sync::Arc::new(driver)).await;
         let token = fx.register("testuser", "13900139000").await;
         fx.set_balance("13900139000", 5_000).await;

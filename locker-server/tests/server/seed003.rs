@@ -11,10 +11,11 @@ use crate::smtp_support;
 use std::sync::Arc;
 
 use locker_core::ports::Clock as _;
+use locker_core::ports::Notifier;
 use locker_core::token::Pepper;
 use locker_core::token::jwt::{AccessTokens, JwtKeys};
 use locker_core::token::otp::smtp::{SmtpConfig, SmtpNotifier, SmtpSecurity};
-use locker_core::token::otp::{FileOutbox, Notifier, Otp, OtpLanguage, OtpPolicy};
+use locker_core::token::otp::{FileOutbox, Otp, OtpLanguage, OtpPolicy};
 use locker_core::token::refresh::{RefreshState, hash_token};
 use locker_server::seeds::barcodes::{self, BarcodeState};
 use locker_server::seeds::otp_login::{self, OtpLoginState};

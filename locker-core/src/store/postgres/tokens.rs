@@ -1,4 +1,4 @@
-//! [`crate::token::store::TokenStore`] on PostgreSQL: the shared code of
+//! [`crate::ports::TokenStore`] on PostgreSQL: the shared code of
 //! [`crate::store::tokens`], expanded for this backend.
 //!
 //! Two servers checking one address's send limit at once serialise on an advisory lock keyed by the address (released at commit), since row locks cannot lock rows that do not exist yet.

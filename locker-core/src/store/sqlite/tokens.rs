@@ -1,4 +1,4 @@
-//! [`crate::token::store::TokenStore`] on SQLite: the shared code of
+//! [`crate::ports::TokenStore`] on SQLite: the shared code of
 //! [`crate::store::tokens`], expanded for this backend.
 //!
 //! `BEGIN IMMEDIATE` already holds the database's write lock, so OTP sends to one address are serialised without more.

@@ -2,7 +2,7 @@
 //!
 //! An order is a rental of kind `order` on a named cabinet, held `reserved` from creation
 //! (one live rental per locker). Paying (`pending` -> `paid`) debits the balance in the
-//! same transaction as the state change ([`locker_core::orders::OrderStore::change_order`])
+//! same transaction as the state change ([`locker_core::ports::OrderStore::change_order`])
 //! or goes through the [`super::payment::PaymentProvider`] for `wechat`/`alipay`, then
 //! issues the 6-digit pickup code. Extending a paid or in-use order charges the added time
 //! the same way (`payment_method` optional, default `balance`). Only pending orders can be

@@ -15,9 +15,9 @@ use std::time::{Duration, Instant};
 
 use serialport::SerialPort;
 
-use crate::driver::{ByteIo, ThreadController, fresh_seq_seed};
-use crate::link::{Engine, Link, LinkConfig, PolledLink};
-use crate::wire::{BoardConfig, ControllerEvent, Driver, UartError};
+use crate::controller::io::{ByteIo, ThreadController, fresh_seq_seed};
+use crate::controller::link::{Engine, Link, LinkConfig, PolledLink};
+use crate::controller::wire::{BoardConfig, ControllerEvent, Driver, UartError};
 
 /// Where and how to reach a controller.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,8 +1,8 @@
 //! The IO shell around a link: one thread owns the byte port and the [`Engine`], callers
 //! talk to it through [`ThreadController`], which implements
-//! [`LockController`](crate::ports::LockController).
+//! [`LockController`].
 //!
-//! The thread runs the link's driving order (see [`crate::link`]): take new commands,
+//! The thread runs the link's driving order (see [`crate::controller::link`]): take new commands,
 //! write `poll_transmit`, read with a wait bounded by `poll_timeout`, `handle_bytes`,
 //! `handle_timeout`, hand out `poll_event`. No async runtime: answers travel back on
 //! `futures` oneshot channels, events on unbounded `futures` channels.
@@ -15,10 +15,10 @@ use std::time::{Duration, Instant, SystemTime};
 
 use futures::channel::{mpsc as fmpsc, oneshot};
 
+use crate::controller::link::{Engine, LinkEvent, Seq};
+use crate::controller::wire::{Command, ControllerEvent, ControllerInfo, Reply, UartError, UnlockOutcome};
 use crate::domain::DoorState;
-use crate::link::{Engine, LinkEvent, Seq};
 use crate::ports::LockController;
-use crate::wire::{Command, ControllerEvent, ControllerInfo, Reply, UartError, UnlockOutcome};
 
 /// Longest the IO thread waits before looking for new commands.
 const MAX_WAIT: Duration = Duration::from_millis(5);

@@ -1,8 +1,12 @@
 //! Link + simulator in virtual time (quinn-style `Pair`), with seeded line faults.
 
+use std::time::{Duration, Instant};
+
 use super::*;
-use crate::link::{Engine, LinkConfig, LinkEvent, Seq};
-use crate::wire::{DeviceEvent, Reply, UartError};
+use crate::controller::link::{Engine, Link, LinkConfig, LinkEvent, Seq};
+use crate::controller::wire::v1::Request;
+use crate::controller::wire::{DeviceEvent, Reply, UartError};
+use crate::domain::DoorState;
 
 fn pair(config: SimConfig, link: LinkConfig, up: NoisyLine, down: NoisyLine) -> Pair {
     Pair::new(Link::new(link), Device::new(config), up, down, Instant::now())

@@ -41,9 +41,11 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
+use crate::controller::wire::v1::{self, Decoded, FrameDecoder, Kind, Request, Response, ResponseBody};
+use crate::controller::wire::{
+    BoardCodec, BoardDecode, Command, ControllerInfo, DeviceEvent, Reply, UartError, check_channel,
+};
 use crate::domain::DoorState;
-use crate::wire::v1::{self, Decoded, FrameDecoder, Kind, Request, Response, ResponseBody};
-use crate::wire::{BoardCodec, BoardDecode, Command, ControllerInfo, DeviceEvent, Reply, UartError, check_channel};
 
 /// A command's sequence number (on the v1 wire; a local counter for polled boards).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -67,7 +69,7 @@ pub struct LinkConfig {
     /// Polled boards: how often to read all doors to notice changes (`None`: never).
     pub poll_interval: Option<Duration>,
     /// The first `seq`; shells pick a different one per run
-    /// ([`crate::driver::fresh_seq_seed`]) so a restarted host does not hit the device's
+    /// ([`crate::controller::io::fresh_seq_seed`]) so a restarted host does not hit the device's
     /// answer cache with an old `seq`.
     pub first_seq: u8,
 }
@@ -678,7 +680,7 @@ impl Engine for PolledLink {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::{BoardConfig, Driver};
+    use crate::controller::wire::{BoardConfig, Driver};
 
     fn t0() -> Instant {
         Instant::now()
@@ -821,7 +823,7 @@ mod tests {
         // Idle polling reports a change.
         let all = |d0: u8| {
             let mut f = vec![0x02, 0xF0, 0x32, d0, 0x00, 0x03];
-            f.push(crate::wire::sum8(&f));
+            f.push(crate::controller::wire::sum8(&f));
             f
         };
         let mut t = t;

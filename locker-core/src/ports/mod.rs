@@ -1,0 +1,36 @@
+//! The traits behind which IO sits. Everything else in the core is testable without a
+//! database, a serial port or a clock.
+//!
+//! | port | what it hides | implementations |
+//! |---|---|---|
+//! | [`Clock`] | wall-clock time | [`SystemClock`], test clocks |
+//! | [`Store`] | lockers, users, rentals, alerts, the transaction log | `store::{sqlite, postgres}` |
+//! | [`TokenStore`] | refresh families, OTPs, used QR ids, pickup codes, API keys | the SQL stores, `token::store::MemoryTokenStore` |
+//! | [`AccountStore`] | seed user numbers, "log out everywhere" | the SQL stores |
+//! | [`OrderStore`] | seed-001 orders, payments, queued board commands | the SQL stores |
+//! | [`BarcodeStore`] | seed-002 scanner records | the SQL stores |
+//! | `FaceTemplateStore` (feature `face`) | sealed face templates | the SQL stores |
+//! | [`LockController`] | relays and door sensors | [`crate::controller::io::ThreadController`] |
+//! | [`Notifier`] | delivery of one-time codes | SMTP (`token::otp::smtp`), test captures |
+
+mod accounts;
+mod barcodes;
+mod clock;
+#[cfg(feature = "face")]
+mod faces;
+mod lock_controller;
+mod notifier;
+mod orders;
+mod store;
+mod tokens;
+
+pub use accounts::AccountStore;
+pub use barcodes::BarcodeStore;
+pub use clock::{Clock, SystemClock};
+#[cfg(feature = "face")]
+pub use faces::FaceTemplateStore;
+pub use lock_controller::LockController;
+pub use notifier::Notifier;
+pub use orders::OrderStore;
+pub use store::*;
+pub use tokens::{SendCheck, TokenStore};
