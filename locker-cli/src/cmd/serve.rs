@@ -148,9 +148,12 @@ async fn serve(global: &Global, args: Args) -> anyhow::Result<()> {
     };
     let service = LockerService::new(config, parts);
     let driver = lock_controller(&args)?;
-    service.attach_controller(controller.id, driver);
-    // Before serving: settle every rental and door a previous run left mid-cycle.
-    let settled = service.reconcile().await.context("Cannot reconcile the lockers with the controller")?;
+    // Before serving: settle every rental and door a previous run left mid-cycle, reading
+    // the door events the controller still held from that run as history.
+    let settled = service
+        .attach_and_reconcile([(controller.id, driver)])
+        .await
+        .context("Cannot reconcile the lockers with the controller")?;
     if settled != locker_core::service::Reconciled::default() {
         super::db::say(format!(
             "reconciled with the controller: {} rentals finished, {} doors still open, {} doors read, {} unreachable",

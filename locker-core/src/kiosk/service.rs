@@ -13,7 +13,7 @@ use crate::controller::sim::{Device, Person, SimConfig};
 use crate::domain::{
     Controller as ControllerRecord, Id, Locker, LockerSize, Money, NewController, NewLocker, NewUser, Role, User,
 };
-use crate::ports::{LockerFilter, Page};
+use crate::ports::{LockController, LockerFilter, Page};
 use crate::service::{
     CheckIn, CheckInRequest, CheckedOut, LockerService, Proof, Reopened, ServiceConfig, ServiceEvent, ServiceKeys,
     ServiceParts,
@@ -158,9 +158,14 @@ impl Kiosk {
             };
             let service = LockerService::new(config, parts);
             let events = Mutex::new(service.subscribe());
-            service.attach_controller(record.id, driver.clone());
-            // Settle what a previous run left mid-cycle before the first check-in.
-            service.reconcile().await?;
+            // Settle what a previous run left mid-cycle before the first check-in. A board
+            // may still hold door events from that run; a simulator made just now holds none.
+            if device.is_some() {
+                service.attach_controller(record.id, driver.clone());
+                service.reconcile().await?;
+            } else {
+                service.attach_and_reconcile([(record.id, driver.clone() as Arc<dyn LockController>)]).await?;
+            }
             let timers = tokio::spawn(service.clone().run_timers());
             Ok(Kiosk { service, record, driver, device, events, timers })
         })

@@ -12,6 +12,7 @@ use crate::domain::{Alert, AlertKind, Controller, DoorEvent, DoorState, Id, Lock
 use crate::ports::{LockController, LockerFilter, Page, RentalFilter};
 use crate::{Error, Result};
 
+use super::backlog::SharedBacklog;
 use super::{LockerService, ServiceEvent, lock};
 
 /// Battery level under which a `low_battery` alert is raised.
@@ -71,6 +72,17 @@ impl LockerService {
     /// parallel (one lane each), so a busy cabinet's doors do not queue behind each other's
     /// database writes and a door's machine never lags its sensor by more than its own work.
     pub fn attach_controller(self: &Arc<Self>, controller_id: Id, driver: Arc<dyn LockController>) {
+        self.attach_with(controller_id, driver, None);
+    }
+
+    /// [`attach_controller`](Self::attach_controller), with its door and fault events held
+    /// in `backlog` until the backlog goes live (see [`super::backlog`]).
+    pub(super) fn attach_with(
+        self: &Arc<Self>,
+        controller_id: Id,
+        driver: Arc<dyn LockController>,
+        backlog: Option<SharedBacklog>,
+    ) {
         let mut events = driver.subscribe();
         self.controllers.write().unwrap_or_else(|e| e.into_inner()).insert(controller_id, driver);
         let service = Arc::downgrade(self);
@@ -89,6 +101,9 @@ impl LockerService {
                     }
                     continue;
                 };
+                if backlog.as_ref().is_some_and(|b| lock(b).hold(&event)) {
+                    continue;
+                }
                 let lane = lanes.entry(channel).or_insert_with(|| spawn_lane(service.clone(), controller_id));
                 if lane.unbounded_send(event).is_err() {
                     break;

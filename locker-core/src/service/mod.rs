@@ -25,6 +25,7 @@
 //! Everything observable is also sent as a [`ServiceEvent`] on a broadcast channel
 //! ([`LockerService::subscribe`]).
 
+mod backlog;
 mod credential;
 mod devices;
 mod doors;
@@ -76,6 +77,12 @@ pub struct ServiceConfig {
     /// How long someone who holds a locker (reopen, check-out, open by code) waits for a
     /// door cycle still running to end before acting; after that they join it.
     pub holder_wait: std::time::Duration,
+    /// At start ([`LockerService::attach_and_reconcile`]): how long a controller must have
+    /// sent nothing before the door events it still held from before are taken as all
+    /// delivered. Longer than the boards' event repeat interval.
+    pub backlog_quiet: std::time::Duration,
+    /// At start: the longest wait for the controllers to go quiet (a busy cabinet never does).
+    pub backlog_limit: std::time::Duration,
     /// Capacity of the event channel; a subscriber that falls further behind loses the oldest.
     pub event_capacity: usize,
 }
@@ -91,6 +98,8 @@ impl Default for ServiceConfig {
             door_poll_every: TimeDelta::seconds(1),
             reconcile_after: TimeDelta::seconds(10),
             holder_wait: std::time::Duration::from_secs(3),
+            backlog_quiet: std::time::Duration::from_millis(500),
+            backlog_limit: std::time::Duration::from_secs(5),
             event_capacity: 1024,
         }
     }

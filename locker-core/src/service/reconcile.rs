@@ -23,6 +23,8 @@
 //! reports are the only source, fed to the same machines by
 //! [`report_sensor`](LockerService::report_sensor).
 
+use std::collections::{HashMap, HashSet};
+
 use serde::Serialize;
 
 use crate::Result;
@@ -43,6 +45,9 @@ pub struct Reconciled {
     pub doors_read: u32,
     /// Lockers whose controller could not be read (alerted, left as they were).
     pub unreachable: u32,
+    /// Door events the controllers still held from before the start, read as history
+    /// ([`LockerService::attach_and_reconcile`]).
+    pub held_events: u32,
 }
 
 impl LockerService {
@@ -129,13 +134,23 @@ impl LockerService {
     /// `Opening` and every door not recorded closed is read and settled (see the module
     /// docs). Call it after attaching the controllers.
     pub async fn reconcile(&self) -> Result<Reconciled> {
+        self.reconcile_moved(&HashMap::new()).await
+    }
+
+    /// [`reconcile`](Self::reconcile), also reading the doors on the sensor channels in
+    /// `moved` (per controller: doors touched while the service was down).
+    pub(super) async fn reconcile_moved(&self, moved: &HashMap<Id, HashSet<u16>>) -> Result<Reconciled> {
         let mut done = Reconciled::default();
         for rental in self.opening_rentals().await? {
             self.settle_or_log(&rental, &mut done).await;
         }
         let every = LockerFilter::default();
         let lockers = all_pages(|page| self.store().list_lockers(&every, page)).await?;
-        for locker in lockers.into_iter().filter(|l| l.door != DoorState::Closed && l.controller_id.is_some()) {
+        let touched =
+            |l: &Locker| l.controller_id.and_then(|c| moved.get(&c)).is_some_and(|m| m.contains(&l.sensor_channel));
+        for locker in
+            lockers.into_iter().filter(|l| l.controller_id.is_some() && (l.door != DoorState::Closed || touched(l)))
+        {
             let _cycle = self.cycle(locker.id).await;
             let slot = self.slot(&locker);
             if !slot.door.is_at_rest() {
@@ -158,7 +173,7 @@ impl LockerService {
         Ok(done)
     }
 
-    async fn opening_rentals(&self) -> Result<Vec<Rental>> {
+    pub(super) async fn opening_rentals(&self) -> Result<Vec<Rental>> {
         let filter = RentalFilter { live_only: true, ..Default::default() };
         let live = all_pages(|page| self.store().list_rentals(&filter, page)).await?;
         Ok(live.into_iter().filter(|r| r.state == RentalState::Opening).collect())
