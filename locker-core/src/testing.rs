@@ -10,7 +10,7 @@ pub const POSTGRES_ENV: &str = "LOCKER_TEST_POSTGRES_URL";
 pub struct TestDb {
     /// `sqlite` or `postgres`.
     pub backend: &'static str,
-    /// Its URL, for `store::open_all` and friends.
+    /// Its URL, for `store::open` and `LockerService::builder`.
     pub url: String,
     _guard: Option<DropDatabase>,
     _dir: Option<tempfile::TempDir>,

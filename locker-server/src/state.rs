@@ -1,8 +1,11 @@
 //! [`AppState`]: everything a handler needs, each part behind an `Arc`, cheap to clone.
 //!
-//! Build it with [`AppState::new`] from the three store ports and the token keys, then add
-//! optional parts with the `with_*` methods (face engine and template keys, rate limits,
-//! clock). The CLI's `locker serve` and the tests build it the same way.
+//! Build it with [`AppState::from_service`] over a [`LockerService`] (opened with
+//! `LockerService::builder`): the state shares the service's database pool, QR keys and
+//! clock, and adds what only HTTP needs (access-token keys, password hashing, limits,
+//! idempotency). [`AppState::new`] makes a state with no service, over a database alone.
+//! Optional parts come with the `with_*` methods. `locker serve` and the tests build it the
+//! same way.
 
 use std::sync::Arc;
 
@@ -10,7 +13,8 @@ use locker_core::face::FaceEngine;
 use locker_core::face::template::TemplateKey;
 use locker_core::ports::FaceTemplateStore;
 use locker_core::ports::TokenStore;
-use locker_core::ports::{Clock, Store, SystemClock};
+use locker_core::ports::{Clock, Database, Store, SystemClock};
+use locker_core::service::LockerService;
 use locker_core::token::jwt::AccessTokens;
 use locker_core::token::password::Passwords;
 use locker_core::token::qr::QrKeyring;
@@ -111,6 +115,8 @@ pub struct FaceParts {
 /// Everything the handlers share.
 #[derive(Clone)]
 pub struct AppState {
+    /// The database (every port, one pool); `store`, `tokens` and `faces` are views of it.
+    pub database: Arc<dyn Database>,
     /// The domain store.
     pub store: Arc<dyn Store>,
     /// Refresh tokens, used QR ids, API keys.
@@ -147,20 +153,23 @@ impl std::fmt::Debug for AppState {
 }
 
 impl AppState {
-    /// A state over the three store ports (see `locker_core::store::tokens::open_all`),
-    /// with access-token and QR keys, seed rate limits, no face engine and the system clock.
-    pub fn new(
-        store: Arc<dyn Store>,
-        tokens: Arc<dyn TokenStore>,
-        faces: Arc<dyn FaceTemplateStore>,
-        access: AccessTokens,
-        qr: QrKeyring,
-        passwords: Passwords,
-    ) -> Self {
+    /// A state over `service`: its database pool, QR keys and clock, plus `access` keys and
+    /// `passwords`, seed rate limits and no face engine.
+    pub fn from_service(service: Arc<LockerService>, access: AccessTokens, passwords: Passwords) -> Self {
+        Self::new(service.database().clone(), access, service.qr().clone(), passwords)
+            .with_clock(service.clock().clone())
+            .with_service(service)
+    }
+
+    /// A state over `database` alone (no locker service: the routes that need one answer
+    /// that it is not configured), with access-token and QR keys, seed rate limits, no face
+    /// engine and the system clock.
+    pub fn new(database: Arc<dyn Database>, access: AccessTokens, qr: QrKeyring, passwords: Passwords) -> Self {
         Self {
-            store,
-            tokens,
-            faces,
+            store: database.clone(),
+            tokens: database.clone(),
+            faces: database.clone(),
+            database,
             access: Arc::new(access),
             passwords: Arc::new(passwords),
             qr: Arc::new(qr),
@@ -175,7 +184,7 @@ impl AppState {
     }
 
     /// Adds the locker service (sessions, force-open, hardware routes and `/ws` need it).
-    pub fn with_service(mut self, service: Arc<locker_core::service::LockerService>) -> Self {
+    pub fn with_service(mut self, service: Arc<LockerService>) -> Self {
         self.service = Some(service);
         self
     }

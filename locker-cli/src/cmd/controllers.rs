@@ -68,7 +68,7 @@ pub fn run(global: &Global, command: Command) -> anyhow::Result<()> {
 
 fn add(global: &Global, args: AddArgs) -> anyhow::Result<()> {
     let (controller, key) = global.block_on(async {
-        let stores = locker_core::store::tokens::open_all(&global.db).await.context("Cannot open the database")?;
+        let db = locker_core::store::open(&global.db).await.context("Cannot open the database")?;
         let (key, hash) = apikey::generate()?;
         let new = NewController {
             name: args.name.trim().to_owned(),
@@ -76,7 +76,7 @@ fn add(global: &Global, args: AddArgs) -> anyhow::Result<()> {
             api_key_hash: Some(hash.0.to_vec()),
         };
         new.validate()?;
-        let controller = stores.store.create_controller(new, chrono::Utc::now()).await?;
+        let controller = db.create_controller(new, chrono::Utc::now()).await?;
         anyhow::Ok((controller, key))
     })?;
     show_key(global, &controller, &key, "registered")
@@ -84,12 +84,12 @@ fn add(global: &Global, args: AddArgs) -> anyhow::Result<()> {
 
 fn rotate(global: &Global, args: &RotateArgs) -> anyhow::Result<()> {
     let (controller, key) = global.block_on(async {
-        let stores = locker_core::store::tokens::open_all(&global.db).await.context("Cannot open the database")?;
+        let db = locker_core::store::open(&global.db).await.context("Cannot open the database")?;
         let controller = match args.controller.parse::<uuid::Uuid>() {
-            Ok(id) => stores.store.get_controller(id).await?,
-            Err(_) => stores.store.get_controller_by_name(&args.controller).await?,
+            Ok(id) => db.get_controller(id).await?,
+            Err(_) => db.get_controller_by_name(&args.controller).await?,
         };
-        let key = apikey::rotate(stores.tokens.as_ref(), controller.id).await?;
+        let key = apikey::rotate(db.as_ref(), controller.id).await?;
         anyhow::Ok((controller, key))
     })?;
     show_key(global, &controller, &key, "new key for")

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use anyhow::Context;
-use locker_core::ports::Store;
+use locker_core::ports::Database;
 use locker_core::store;
 
 use crate::output::Global;
@@ -20,7 +20,7 @@ pub enum Command {
 }
 
 /// Opens `--db` and applies pending migrations (every command but `db status` does this).
-pub async fn open(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+pub async fn open(url: &str) -> anyhow::Result<Arc<dyn Database>> {
     store::open(url).await.with_context(|| format!("Cannot open database {}", store::redact(url)))
 }
 

@@ -13,9 +13,9 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use locker_core::controller::sim::{Person, SimConfig};
-use locker_core::domain::{Controller, NewController, NewUser, Role};
+use locker_core::domain::{NewUser, Role};
 use locker_core::ports::Store;
-use locker_core::service::{LockerService, ServiceConfig, ServiceKeys, ServiceParts};
+use locker_core::service::{LockerService, ServiceConfig, ServiceKeys};
 use locker_core::token::jwt::AccessTokens;
 use locker_core::token::password::Passwords;
 use locker_server::LimitConfig;
@@ -111,7 +111,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<()> {
 }
 
 async fn serve(global: &Global, args: Args) -> anyhow::Result<()> {
-    let stores = locker_core::store::tokens::open_all(&global.db)
+    let database = locker_core::store::open(&global.db)
         .await
         .with_context(|| format!("Cannot open database {}", locker_core::store::redact(&global.db)))?;
     let (keys, created) = ServiceKeys::load_or_create(&args.keys)
@@ -121,39 +121,34 @@ async fn serve(global: &Global, args: Args) -> anyhow::Result<()> {
     }
     let passwords = Passwords::new()?;
     if args.demo {
-        seed_demo(stores.store.as_ref(), &passwords).await?;
+        seed_demo(database.as_ref(), &passwords).await?;
     }
-    let controller = controller_record(stores.store.as_ref(), &args.controller).await?;
+    // The HTTP surfaces keep what only they use: the access-token key, the peppers of the
+    // seed codes and the template keys of `/api/v1` face enrolment.
+    let (jwt, templates) = (keys.jwt.clone(), keys.templates.clone());
+    let seed_keys = (keys.otp_pepper.clone(), keys.pickup_pepper.clone());
 
-    let engine = match locker_core::face::FaceEngine::load(locker_core::face::FaceConfig::with_models_dir(&args.models))
-    {
-        Ok(engine) => Some(engine),
-        Err(e) => {
-            eprintln!("warning: face check-in is off: {e}");
-            None
-        }
-    };
-    let parts = ServiceParts {
-        stores: stores.clone(),
-        qr: keys.qr.clone(),
-        clock: Arc::new(locker_core::ports::SystemClock),
-        faces: engine.clone(),
-        template_keys: keys.templates.clone(),
-    };
     let config = ServiceConfig {
         kiosk: args.kiosk.clone(),
         door_poll_every: chrono::TimeDelta::milliseconds(i64::from(args.door_poll_ms)),
         holder_wait: Duration::from_millis(u64::from(args.holder_wait_ms)),
         ..ServiceConfig::default()
     };
-    let service = LockerService::new(config, parts);
+    let mut builder = LockerService::builder_on(database).config(config).keys(keys);
+    match locker_core::face::FaceEngine::load(locker_core::face::FaceConfig::with_models_dir(&args.models)) {
+        Ok(engine) => builder = builder.faces(engine),
+        Err(e) => eprintln!("warning: face check-in is off: {e}"),
+    }
+    // Before serving: settle every rental and door a previous run left mid-cycle; a board
+    // on a serial port may still hold door events from that run, read as history.
     let driver = lock_controller(&args)?;
-    // Before serving: settle every rental and door a previous run left mid-cycle, reading
-    // the door events the controller still held from that run as history.
-    let settled = service
-        .attach_and_reconcile([(controller.id, driver)])
-        .await
-        .context("Cannot reconcile the lockers with the controller")?;
+    builder = match args.port {
+        Some(_) => builder.controller(&args.controller, driver),
+        None => builder.fresh_controller(&args.controller, driver),
+    };
+    let opened = builder.open().await.context("Cannot start the locker service")?;
+    let (service, settled) = (opened.service, opened.reconciled);
+    let controller = opened.controllers.into_iter().next().context("no controller record")?;
     if settled != locker_core::service::Reconciled::default() {
         super::db::say(format!(
             "reconciled with the controller: {} rentals finished, {} doors still open, {} doors read, {} unreachable",
@@ -162,19 +157,11 @@ async fn serve(global: &Global, args: Args) -> anyhow::Result<()> {
     }
     tokio::spawn(service.clone().run_timers());
 
-    let seeds = seed_routers(&global.db, &args, &keys, service.clone()).await?;
-    let mut state = locker_server::AppState::new(
-        stores.store.clone(),
-        stores.tokens.clone(),
-        stores.faces.clone(),
-        AccessTokens::new(keys.jwt),
-        keys.qr,
-        passwords,
-    )
-    .with_service(service)
-    .with_limits(LimitConfig { general_per_minute: args.rate_limit, ..LimitConfig::SEED });
-    if let Some(engine) = engine {
-        state = state.with_face(engine, keys.templates);
+    let seeds = seed_routers(&args, jwt.clone(), seed_keys, service.clone())?;
+    let mut state = locker_server::AppState::from_service(service.clone(), AccessTokens::new(jwt), passwords)
+        .with_limits(LimitConfig { general_per_minute: args.rate_limit, ..LimitConfig::SEED });
+    if let Some(engine) = service.faces() {
+        state = state.with_face(engine.clone(), templates);
     }
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -194,20 +181,20 @@ async fn serve(global: &Global, args: Args) -> anyhow::Result<()> {
 /// The seed-001 (`/api/…/` cabinets, orders, devices), seed-002 (`/api/barcodes`) and
 /// seed-003 (`/apis/auth/*`) surfaces on the same database and keys. Seed-001 cabinets wired
 /// to the attached controller open through `service`.
-async fn seed_routers(
-    url: &str,
+fn seed_routers(
     args: &Args,
-    keys: &ServiceKeys,
+    jwt: locker_core::token::jwt::JwtKeys,
+    (otp_pepper, pickup_pepper): (locker_core::token::Pepper, locker_core::token::Pepper),
     service: Arc<LockerService>,
 ) -> anyhow::Result<axum::Router> {
-    use locker_server::seeds::{SeedParts, open_store, router};
+    use locker_server::seeds::{SeedParts, router};
     let parts = SeedParts {
-        store: open_store(url).await?,
-        jwt: keys.jwt.clone(),
-        otp_pepper: keys.otp_pepper.clone(),
-        pickup_pepper: keys.pickup_pepper.clone(),
+        store: service.database().clone(),
+        jwt,
+        otp_pepper,
+        pickup_pepper,
         notifier: otp_notifier(args)?,
-        clock: Arc::new(locker_core::ports::SystemClock),
+        clock: service.clock().clone(),
         service: Some(service),
     };
     Ok(router(parts)?)
@@ -242,18 +229,6 @@ fn otp_notifier(args: &Args) -> anyhow::Result<Arc<dyn locker_core::ports::Notif
     let notifier = SmtpNotifier::new(&config).context("Cannot set up SMTP for the OTP e-mails")?;
     super::db::say(format!("OTP e-mails go to SMTP {}:{} ({:?})", config.host, config.port, config.security))?;
     Ok(Arc::new(notifier))
-}
-
-/// The controller the lockers are wired to; created when missing (the simulator's).
-async fn controller_record(store: &dyn Store, name: &str) -> anyhow::Result<Controller> {
-    match store.get_controller_by_name(name).await {
-        Ok(c) => Ok(c),
-        Err(locker_core::Error::NotFound { .. }) => {
-            let new = NewController { name: name.into(), station: "main".into(), api_key_hash: None };
-            Ok(store.create_controller(new, chrono::Utc::now()).await?)
-        }
-        Err(e) => Err(e.into()),
-    }
 }
 
 fn lock_controller(args: &Args) -> anyhow::Result<Arc<dyn locker_core::ports::LockController>> {

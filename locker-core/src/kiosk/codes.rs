@@ -43,7 +43,7 @@ impl Notifier for Capture {
 impl Codes {
     /// Opens (and migrates) the database at `url` with the secret `pepper`.
     pub fn open(url: &str, pepper: [u8; 32]) -> Result<Self> {
-        let (_, store) = block_on(crate::store::tokens::open_with_tokens(url))??;
+        let store = block_on(crate::store::open(url))??;
         Ok(Self {
             store,
             otp: Otp::new(Pepper::new(pepper), OtpPolicy::default()),

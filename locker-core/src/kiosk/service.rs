@@ -10,13 +10,10 @@ use tokio::sync::broadcast;
 
 use crate::controller::io::ThreadController;
 use crate::controller::sim::{Device, Person, SimConfig};
-use crate::domain::{
-    Controller as ControllerRecord, Id, Locker, LockerSize, Money, NewController, NewLocker, NewUser, Role, User,
-};
+use crate::domain::{Controller as ControllerRecord, Id, Locker, LockerSize, Money, NewLocker, NewUser, Role, User};
 use crate::ports::{LockController, LockerFilter, Page};
 use crate::service::{
     CheckIn, CheckInRequest, CheckedOut, LockerService, Proof, Reopened, ServiceConfig, ServiceEvent, ServiceKeys,
-    ServiceParts,
 };
 use crate::token::qr::QrAction;
 use crate::{Error, Result};
@@ -141,31 +138,30 @@ impl Kiosk {
         };
         let runtime = super::runtime()?;
         runtime.block_on(async {
-            let stores = crate::store::tokens::open_all(&options.database_url).await?;
-            let record = controller_record(stores.store.as_ref(), &options.controller_name).await?;
-            let parts = ServiceParts {
-                stores,
-                qr: keys.qr,
-                clock: Arc::new(crate::ports::SystemClock),
-                faces,
-                template_keys: keys.templates,
+            let database = crate::store::open(&options.database_url).await?;
+            // Only this cabinet's lockers are allocated: those of its controller's station
+            // (`main` for a controller recorded here for the first time).
+            let station = match database.get_controller_by_name(&options.controller_name).await {
+                Ok(record) => record.station,
+                Err(Error::NotFound { .. }) => "main".to_owned(),
+                Err(e) => return Err(e),
             };
-            // Only this cabinet's lockers are allocated: those of the controller's station.
-            let config = ServiceConfig {
-                kiosk: options.kiosk.clone(),
-                station: Some(record.station.clone()),
-                ..ServiceConfig::default()
-            };
-            let service = LockerService::new(config, parts);
-            let events = Mutex::new(service.subscribe());
+            let config =
+                ServiceConfig { kiosk: options.kiosk.clone(), station: Some(station), ..ServiceConfig::default() };
+            let mut builder = LockerService::builder_on(database).config(config).keys(keys);
+            if let Some(engine) = faces {
+                builder = builder.faces(engine);
+            }
             // Settle what a previous run left mid-cycle before the first check-in. A board
             // may still hold door events from that run; a simulator made just now holds none.
-            if device.is_some() {
-                service.attach_controller(record.id, driver.clone());
-                service.reconcile().await?;
-            } else {
-                service.attach_and_reconcile([(record.id, driver.clone() as Arc<dyn LockController>)]).await?;
-            }
+            let shared: Arc<dyn LockController> = driver.clone();
+            builder = match device {
+                Some(_) => builder.fresh_controller(&options.controller_name, shared),
+                None => builder.controller(&options.controller_name, shared),
+            };
+            let opened = builder.open().await?;
+            let (service, record) = (opened.service, opened.controllers.into_iter().next().expect("one controller"));
+            let events = Mutex::new(service.subscribe());
             let timers = tokio::spawn(service.clone().run_timers());
             Ok(Kiosk { service, record, driver, device, events, timers })
         })
@@ -310,17 +306,6 @@ impl Kiosk {
     pub fn doors(&self) -> Result<Vec<crate::domain::DoorState>> {
         use crate::ports::LockController as _;
         Ok(futures::executor::block_on(self.driver.doors())?)
-    }
-}
-
-/// The controller record `name`, created when missing.
-async fn controller_record(store: &dyn crate::ports::Store, name: &str) -> Result<ControllerRecord> {
-    match store.get_controller_by_name(name).await {
-        Err(Error::NotFound { .. }) => {
-            let new = NewController { name: name.into(), station: name.into(), api_key_hash: None };
-            store.create_controller(new, chrono::Utc::now()).await
-        }
-        other => other,
     }
 }
 

@@ -34,3 +34,21 @@ pub use notifier::Notifier;
 pub use orders::OrderStore;
 pub use store::*;
 pub use tokens::{SendCheck, TokenStore};
+
+/// Every storage port of one database, on one connection pool: what
+/// [`crate::store::open`] returns. Any type with all the ports is one (the SQLite and
+/// PostgreSQL stores); an `Arc<dyn Database>` coerces to any single port
+/// (`Arc<dyn Store>`, `Arc<dyn TokenStore>`, ...) where only that one is needed.
+#[cfg(feature = "face")]
+pub trait Database: Store + TokenStore + AccountStore + OrderStore + BarcodeStore + FaceTemplateStore {}
+#[cfg(feature = "face")]
+impl<T: Store + TokenStore + AccountStore + OrderStore + BarcodeStore + FaceTemplateStore> Database for T {}
+
+/// Every storage port of one database, on one connection pool: what
+/// [`crate::store::open`] returns. Any type with all the ports is one (the SQLite and
+/// PostgreSQL stores); an `Arc<dyn Database>` coerces to any single port
+/// (`Arc<dyn Store>`, `Arc<dyn TokenStore>`, ...) where only that one is needed.
+#[cfg(not(feature = "face"))]
+pub trait Database: Store + TokenStore + AccountStore + OrderStore + BarcodeStore {}
+#[cfg(not(feature = "face"))]
+impl<T: Store + TokenStore + AccountStore + OrderStore + BarcodeStore> Database for T {}

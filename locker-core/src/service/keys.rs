@@ -40,6 +40,20 @@ impl std::fmt::Debug for ServiceKeys {
 }
 
 impl ServiceKeys {
+    /// Fresh keys held in memory only, for tests and throw-away demos: every token and
+    /// sealed template they make dies with them.
+    pub fn generate() -> Result<ServiceKeys> {
+        use crate::token::qr::{KeyId, QrKey, QrKeyring};
+        Ok(ServiceKeys {
+            qr: QrKeyring::with_key(KeyId(1), QrKey::generate_ed25519()?),
+            jwt: JwtKeys::generate_ed25519()?,
+            #[cfg(feature = "face")]
+            templates: vec![crate::face::TemplateKey::generate("k1")?],
+            otp_pepper: Pepper::generate()?,
+            pickup_pepper: Pepper::generate()?,
+        })
+    }
+
     /// Loads the keys of `dir`, creating the folder and any missing key first. Returns the
     /// keys and the names of the files it created.
     pub fn load_or_create(dir: &Path) -> Result<(ServiceKeys, Vec<String>)> {

@@ -26,6 +26,7 @@
 //! ([`LockerService::subscribe`]).
 
 mod backlog;
+mod builder;
 mod credential;
 mod devices;
 mod doors;
@@ -40,6 +41,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use chrono::TimeDelta;
 use tokio::sync::broadcast;
 
+pub use builder::{Opened, ServiceBuilder};
 pub use credential::Proof;
 pub use devices::LOW_BATTERY_PERCENT;
 pub use events::ServiceEvent;
@@ -211,6 +213,16 @@ impl LockerService {
     /// Every store.
     pub fn stores(&self) -> &Stores {
         &self.stores
+    }
+
+    /// The database: every storage port on the service's one pool.
+    pub fn database(&self) -> &Arc<dyn crate::ports::Database> {
+        &self.stores.database
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
     }
 
     /// Whether a driver is attached for controller `controller_id` (its unlocks go through

@@ -32,7 +32,7 @@ pub mod sqlite;
 
 use crate::domain::Timestamp;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
-use crate::{Error, Result, ports::Store};
+use crate::{Error, Result, ports::Database};
 
 /// Which backend a database URL names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,9 +73,10 @@ pub fn redact(url: &str) -> String {
     }
 }
 
-/// Opens the database at `url` and applies pending migrations.
+/// Opens the database at `url` and applies pending migrations: every port on one pool. The
+/// one opener; take the single ports from it (`let store: Arc<dyn Store> = db.clone();`).
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
-pub async fn open(url: &str) -> Result<std::sync::Arc<dyn Store>> {
+pub async fn open(url: &str) -> Result<std::sync::Arc<dyn Database>> {
     let store = connect(url).await?;
     store.migrate().await?;
     Ok(store)
@@ -83,7 +84,7 @@ pub async fn open(url: &str) -> Result<std::sync::Arc<dyn Store>> {
 
 /// Opens the database at `url` without migrating (for `locker db status`).
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
-pub async fn connect(url: &str) -> Result<std::sync::Arc<dyn Store>> {
+pub async fn connect(url: &str) -> Result<std::sync::Arc<dyn Database>> {
     match Backend::from_url(url)? {
         #[cfg(feature = "sqlite")]
         Backend::Sqlite => Ok(std::sync::Arc::new(sqlite::SqliteStore::connect(url).await?)),

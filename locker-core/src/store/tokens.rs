@@ -287,30 +287,6 @@ macro_rules! impl_token_store {
 }
 pub(crate) use impl_token_store;
 
-/// Opens the database at `url`, applies pending migrations, and returns it both as the
-/// [`crate::ports::Store`] and as the [`crate::ports::TokenStore`] (one pool).
-pub async fn open_with_tokens(
-    url: &str,
-) -> crate::Result<(std::sync::Arc<dyn crate::ports::Store>, std::sync::Arc<dyn crate::ports::TokenStore>)> {
-    use crate::ports::Store as _;
-    match super::Backend::from_url(url)? {
-        #[cfg(feature = "sqlite")]
-        super::Backend::Sqlite => {
-            let store = std::sync::Arc::new(super::sqlite::SqliteStore::connect(url).await?);
-            store.migrate().await?;
-            Ok((store.clone(), store))
-        }
-        #[cfg(feature = "postgres")]
-        super::Backend::Postgres => {
-            let store = std::sync::Arc::new(super::postgres::PgStore::connect(url).await?);
-            store.migrate().await?;
-            Ok((store.clone(), store))
-        }
-        #[allow(unreachable_patterns)]
-        other => Err(crate::Error::Config(format!("this build has no {other:?} support (enable its cargo feature)"))),
-    }
-}
-
 /// Every storage port of one database, sharing one connection pool.
 #[derive(Clone)]
 pub struct Stores {
@@ -321,6 +297,8 @@ pub struct Stores {
     /// Sealed face templates.
     #[cfg(feature = "face")]
     pub faces: std::sync::Arc<dyn crate::ports::FaceTemplateStore>,
+    /// All of them (seed orders, accounts and barcodes too).
+    pub database: std::sync::Arc<dyn crate::ports::Database>,
 }
 
 impl std::fmt::Debug for Stores {
@@ -329,33 +307,15 @@ impl std::fmt::Debug for Stores {
     }
 }
 
-/// Opens the database at `url`, applies pending migrations, and returns every port on it.
-pub async fn open_all(url: &str) -> crate::Result<Stores> {
-    use crate::ports::Store as _;
-    match super::Backend::from_url(url)? {
-        #[cfg(feature = "sqlite")]
-        super::Backend::Sqlite => {
-            let db = std::sync::Arc::new(super::sqlite::SqliteStore::connect(url).await?);
-            db.migrate().await?;
-            Ok(Stores {
-                store: db.clone(),
-                tokens: db.clone(),
-                #[cfg(feature = "face")]
-                faces: db,
-            })
+impl Stores {
+    /// The ports of `db`, each sharing its pool.
+    pub fn new(db: std::sync::Arc<dyn crate::ports::Database>) -> Self {
+        Stores {
+            store: db.clone(),
+            tokens: db.clone(),
+            #[cfg(feature = "face")]
+            faces: db.clone(),
+            database: db,
         }
-        #[cfg(feature = "postgres")]
-        super::Backend::Postgres => {
-            let db = std::sync::Arc::new(super::postgres::PgStore::connect(url).await?);
-            db.migrate().await?;
-            Ok(Stores {
-                store: db.clone(),
-                tokens: db.clone(),
-                #[cfg(feature = "face")]
-                faces: db,
-            })
-        }
-        #[allow(unreachable_patterns)]
-        other => Err(crate::Error::Config(format!("this build has no {other:?} support (enable its cargo feature)"))),
     }
 }

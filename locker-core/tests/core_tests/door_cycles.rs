@@ -23,8 +23,8 @@ use locker_core::controller::sim::{self, Device, LineFaults, Person, SimConfig, 
 use locker_core::controller::wire::{ControllerEvent, ControllerInfo, DeviceEvent, UartError, UnlockOutcome};
 use locker_core::domain::*;
 use locker_core::ports::*;
-use locker_core::service::{CheckInRequest, LockerService, Proof, ServiceConfig, ServiceParts};
-use locker_core::store::tokens::open_all;
+use locker_core::service::{CheckInRequest, LockerService, Proof, ServiceConfig, ServiceKeys};
+use locker_core::store;
 use locker_core::testing::{TestDb, databases};
 use locker_core::token::qr::{KeyId, QrAction, QrKey, QrKeyring};
 use locker_core::{Error, ErrorCode};
@@ -38,9 +38,9 @@ struct Records {
 }
 
 async fn seed(url: &str, customers: usize) -> Records {
-    let stores = open_all(url).await.expect("open the database");
+    let database = store::open(url).await.expect("open the database");
     let now = Utc::now();
-    let (controller, _) = crate::cabinet::sim_cabinet(stores.store.as_ref(), CHANNELS).await;
+    let (controller, _) = crate::cabinet::sim_cabinet(database.as_ref(), CHANNELS).await;
     let mut users = Vec::new();
     for i in 0..customers {
         let new = NewUser {
@@ -51,7 +51,7 @@ async fn seed(url: &str, customers: usize) -> Records {
             role: Role::Customer,
             password_hash: String::new(),
         };
-        users.push(stores.store.create_user(new, now).await.unwrap().id);
+        users.push(database.create_user(new, now).await.unwrap().id);
     }
     Records { controller: controller.id, users }
 }
@@ -68,18 +68,17 @@ async fn open_service(
     driver: Arc<dyn LockController>,
     config: ServiceConfig,
 ) -> Arc<LockerService> {
-    let stores = open_all(url).await.expect("open the database");
-    let parts = ServiceParts {
-        stores,
-        qr: qr_ring(),
-        clock: Arc::new(SystemClock),
-        #[cfg(feature = "face")]
-        faces: None,
-        #[cfg(feature = "face")]
-        template_keys: vec![],
-    };
-    let service = LockerService::new(config, parts);
-    service.attach_and_reconcile([(controller, driver)]).await.expect("reconcile at start");
+    let database = store::open(url).await.expect("open the database");
+    let name = database.get_controller(controller).await.expect("the controller record").name;
+    let keys = ServiceKeys { qr: qr_ring(), ..ServiceKeys::generate().expect("keys") };
+    let opened = LockerService::builder_on(database)
+        .config(config)
+        .keys(keys)
+        .controller(name, driver)
+        .open()
+        .await
+        .expect("open the service and reconcile at start");
+    let service = opened.service;
     tokio::spawn(service.clone().run_timers());
     service
 }
@@ -502,7 +501,8 @@ fn a_service_killed_mid_cycle_converges_after_restart() {
             // The restart: reconcile, wait out the window, then nothing may be in `Opening`.
             let driver = sim::spawn_controller_on(device.clone(), LineFaults::default(), round + 100).unwrap();
             let restarted = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-            let service = restarted.block_on(open_service(&db.url, records.controller, Arc::new(driver), config(1_000)));
+            let service =
+                restarted.block_on(open_service(&db.url, records.controller, Arc::new(driver), config(1_000)));
             restarted.block_on(async {
                 tokio::time::sleep(Duration::from_millis(1_500)).await;
                 let live = RentalFilter { live_only: true, ..Default::default() };

@@ -10,8 +10,8 @@ use chrono::{TimeDelta, Utc};
 use locker_core::controller::sim::{self, Device, Person, SimConfig};
 use locker_core::domain::*;
 use locker_core::ports::*;
-use locker_core::service::{CheckInRequest, LockerService, Proof, ServiceConfig, ServiceEvent, ServiceParts};
-use locker_core::store::tokens::open_all;
+use locker_core::service::{CheckInRequest, LockerService, Proof, ServiceConfig, ServiceEvent, ServiceKeys};
+use locker_core::store;
 use locker_core::testing::{TestDb, databases};
 use locker_core::token::qr::{KeyId, QrAction, QrKey, QrKeyring, QrTokenId};
 use locker_core::{Error, ErrorCode};
@@ -48,9 +48,9 @@ type Faces = Option<locker_core::face::FaceEngine>;
 type Faces = Option<()>;
 
 async fn kiosk_with(db: TestDb, lockers: u16, sim: SimConfig, door: DoorConfig, faces: Faces) -> Kiosk {
-    let stores = open_all(&db.url).await.expect("open the database");
+    let database = store::open(&db.url).await.expect("open the database");
     let now = Utc::now();
-    let (controller, lockers) = crate::cabinet::sim_cabinet(stores.store.as_ref(), lockers).await;
+    let (controller, lockers) = crate::cabinet::sim_cabinet(database.as_ref(), lockers).await;
     let new_user = NewUser {
         email: Some("renter@example.com".into()),
         phone: None,
@@ -59,19 +59,22 @@ async fn kiosk_with(db: TestDb, lockers: u16, sim: SimConfig, door: DoorConfig, 
         role: Role::Customer,
         password_hash: String::new(),
     };
-    let user = stores.store.create_user(new_user, now).await.unwrap();
-    let parts = ServiceParts {
-        stores,
+    let user = database.create_user(new_user, now).await.unwrap();
+    let keys = ServiceKeys {
         qr: QrKeyring::with_key(KeyId(1), QrKey::generate_hmac().unwrap()),
-        clock: Arc::new(SystemClock),
-        #[cfg(feature = "face")]
-        faces,
-        #[cfg(feature = "face")]
-        template_keys: vec![locker_core::face::TemplateKey::generate("test").unwrap()],
+        ..ServiceKeys::generate().expect("keys")
     };
-    let service = LockerService::new(ServiceConfig { kiosk: "Pi_01".into(), door, ..ServiceConfig::default() }, parts);
     let (driver, device) = sim::spawn_controller(sim).expect("start the simulator");
-    service.attach_controller(controller.id, Arc::new(driver));
+    #[allow(unused_mut)]
+    let mut builder = LockerService::builder_on(database)
+        .config(ServiceConfig { kiosk: "Pi_01".into(), door, ..ServiceConfig::default() })
+        .keys(keys)
+        .fresh_controller(controller.name.clone(), Arc::new(driver));
+    #[cfg(feature = "face")]
+    if let Some(engine) = faces {
+        builder = builder.faces(engine);
+    }
+    let service = builder.open().await.expect("open the service").service;
     tokio::spawn(service.clone().run_timers());
     Kiosk { service, device, controller, user, lockers, _db: db }
 }

@@ -46,8 +46,8 @@ impl Drop for DropDb {
 async fn backends() -> Vec<Backend> {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite:{}", dir.path().join("tokens.db").display());
-    let (store, tokens) = store::tokens::open_with_tokens(&url).await.expect("open SQLite");
-    let mut out = vec![Backend { name: "sqlite", store, tokens, _drop: None, _dir: dir }];
+    let db = store::open(&url).await.expect("open SQLite");
+    let mut out = vec![Backend { name: "sqlite", store: db.clone(), tokens: db, _drop: None, _dir: dir }];
     if let Ok(admin) = std::env::var("LOCKER_TEST_POSTGRES_URL").map(|u| u.trim().to_owned()) {
         if !admin.is_empty() {
             use sqlx::Connection as _;
@@ -58,12 +58,11 @@ async fn backends() -> Vec<Backend> {
             sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}"))).execute(&mut c).await.unwrap();
             let guard = DropDb(admin.clone(), db.clone());
             let (base, _) = admin.rsplit_once('/').expect("URL with a database path");
-            let (store, tokens) =
-                store::tokens::open_with_tokens(&format!("{base}/{db}")).await.expect("open PostgreSQL");
+            let opened = store::open(&format!("{base}/{db}")).await.expect("open PostgreSQL");
             out.push(Backend {
                 name: "postgres",
-                store,
-                tokens,
+                store: opened.clone(),
+                tokens: opened,
                 _drop: Some(guard),
                 _dir: tempfile::tempdir().unwrap(),
             });

@@ -10,7 +10,7 @@
 //! Each module lists its routes once ([`catalog`]) and exposes `router(state)`, a `Router`
 //! with its state applied, to merge into [`crate::app`]; [`router`] builds all three from
 //! one [`SeedParts`]. The states hold `Arc`s of core parts; one database serves them all
-//! through [`SeedStore`], opened with [`open_store`].
+//! through [`SeedStore`] (the core's `Database`, opened with `locker_core::store::open`).
 
 pub mod barcodes;
 pub mod cabinets;
@@ -20,28 +20,10 @@ pub mod otp_login;
 use std::sync::Arc;
 
 use locker_core::ports::AccountStore;
-use locker_core::ports::BarcodeStore;
-use locker_core::ports::OrderStore;
-use locker_core::ports::Store;
-use locker_core::ports::TokenStore;
-use locker_core::store::Backend;
 
-/// Every storage port the seed surfaces use, implemented by both backends' stores. An
-/// `Arc<dyn SeedStore>` coerces to `Arc<dyn Store>`, `Arc<dyn TokenStore>`, ... as needed.
-pub trait SeedStore: Store + TokenStore + BarcodeStore + AccountStore + OrderStore {}
-
-impl<T: Store + TokenStore + BarcodeStore + AccountStore + OrderStore> SeedStore for T {}
-
-/// Opens the database at `url` (`sqlite:FILE` or `postgres://...`) and applies pending
-/// migrations.
-pub async fn open_store(url: &str) -> locker_core::Result<Arc<dyn SeedStore>> {
-    let store: Arc<dyn SeedStore> = match Backend::from_url(url)? {
-        Backend::Sqlite => Arc::new(locker_core::store::sqlite::SqliteStore::connect(url).await?),
-        Backend::Postgres => Arc::new(locker_core::store::postgres::PgStore::connect(url).await?),
-    };
-    store.migrate().await?;
-    Ok(store)
-}
+/// Every storage port the seed surfaces use: the core's [`Database`](locker_core::ports::Database)
+/// (this name stays one release for code written against it).
+pub use locker_core::ports::Database as SeedStore;
 
 /// What the three seed surfaces share: one database, the server's keys, the OTP e-mail
 /// channel, the clock and (when lock controllers are attached) the locker service.

@@ -78,11 +78,10 @@ impl Fx {
         let pickup = PickupCodes::new(Pepper::generate().unwrap());
         let mut state =
             CabinetsState::new(db.store.clone(), keys.clone(), Passwords::new().unwrap(), pickup, clock.clone());
-        let v1 = locker_core::store::tokens::open_all(&db.url).await.unwrap();
         let qr = QrKeyring::with_key(KeyId(1), QrKey::generate_ed25519().unwrap());
         if let Some(driver) = uart {
             let parts = ServiceParts {
-                stores: v1.clone(),
+                stores: locker_core::store::tokens::Stores::new(db.store.clone()),
                 qr: qr.clone(),
                 clock: clock.clone(),
                 faces: None,
@@ -111,10 +110,9 @@ impl Fx {
             hardware_per_second: 100_000,
             login_failures_per_15_min: 100_000,
         };
-        let app_state =
-            AppState::new(v1.store, v1.tokens, v1.faces, AccessTokens::new(keys), qr, Passwords::new().unwrap())
-                .with_limits(limits)
-                .with_clock(clock.clone());
+        let app_state = AppState::new(db.store.clone(), AccessTokens::new(keys), qr, Passwords::new().unwrap())
+            .with_limits(limits)
+            .with_clock(clock.clone());
         let app = locker_server::app(app_state).merge(cabinets::router(state.clone()));
         let base = crate::seeds_support::serve(app).await;
         let now = clock.now();

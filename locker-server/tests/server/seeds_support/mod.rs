@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use chrono::TimeDelta;
 use locker_core::domain::Timestamp;
 use locker_core::ports::Clock;
-use locker_server::seeds::{SeedStore, open_store};
+use locker_server::seeds::SeedStore;
 use serde_json::Value;
 
 /// A database under test, migrated, with the seed surfaces' store over it.
@@ -27,7 +27,7 @@ pub struct TestDb {
 pub async fn backends() -> Vec<TestDb> {
     let mut out = Vec::new();
     for db in locker_core::testing::databases().await {
-        let store = open_store(&db.url).await.unwrap_or_else(|e| panic!("open {}: {e}", db.backend));
+        let store = locker_core::store::open(&db.url).await.unwrap_or_else(|e| panic!("open {}: {e}", db.backend));
         out.push(TestDb { name: db.backend, url: db.url.clone(), store, _db: db });
     }
     out
