@@ -30,6 +30,7 @@ mod credential;
 mod devices;
 mod doors;
 mod events;
+mod http_boards;
 mod keys;
 mod reconcile;
 mod rentals;
@@ -43,6 +44,7 @@ use tokio::sync::broadcast;
 pub use credential::Proof;
 pub use devices::LOW_BATTERY_PERCENT;
 pub use events::ServiceEvent;
+pub use http_boards::HttpBoards;
 pub use keys::ServiceKeys;
 pub use reconcile::Reconciled;
 pub use rentals::{CheckIn, CheckInRequest, CheckedOut, ForceOpened, Reopened};
@@ -213,8 +215,8 @@ impl LockerService {
         &self.stores
     }
 
-    /// Whether a driver is attached for controller `controller_id` (its unlocks go through
-    /// this service rather than a queue for a controller that polls over HTTP).
+    /// Whether a driver is attached for controller `controller_id` (boards polling over
+    /// HTTP get theirs from [`HttpBoards`]).
     pub fn drives(&self, controller_id: Id) -> bool {
         self.controllers.read().unwrap_or_else(|e| e.into_inner()).contains_key(&controller_id)
     }
