@@ -210,7 +210,7 @@ async fn seed_routers(
         clock: Arc::new(locker_core::ports::SystemClock),
         service: Some(service),
     };
-    Ok(router(parts)?)
+    Ok(router(parts).await?)
 }
 
 /// Where OTP e-mails go: the SMTP server of `--smtp-host`, else the `--otp-outbox` file.
