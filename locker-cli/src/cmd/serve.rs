@@ -157,7 +157,7 @@ async fn serve(global: &Global, args: Args) -> anyhow::Result<()> {
     }
     tokio::spawn(service.clone().run_timers());
 
-    let seeds = seed_routers(&args, jwt.clone(), seed_keys, service.clone())?;
+    let seeds = seed_routers(&args, jwt.clone(), seed_keys, service.clone()).await?;
     let mut state = locker_server::AppState::from_service(service.clone(), AccessTokens::new(jwt), passwords)
         .with_limits(LimitConfig { general_per_minute: args.rate_limit, ..LimitConfig::SEED });
     if let Some(engine) = service.faces() {
@@ -181,7 +181,7 @@ async fn serve(global: &Global, args: Args) -> anyhow::Result<()> {
 /// The seed-001 (`/api/…/` cabinets, orders, devices), seed-002 (`/api/barcodes`) and
 /// seed-003 (`/apis/auth/*`) surfaces on the same database and keys. Seed-001 cabinets wired
 /// to the attached controller open through `service`.
-fn seed_routers(
+async fn seed_routers(
     args: &Args,
     jwt: locker_core::token::jwt::JwtKeys,
     (otp_pepper, pickup_pepper): (locker_core::token::Pepper, locker_core::token::Pepper),
@@ -197,7 +197,7 @@ fn seed_routers(
         clock: service.clock().clone(),
         service: Some(service),
     };
-    Ok(router(parts)?)
+    Ok(router(parts).await?)
 }
 
 /// Where OTP e-mails go: the SMTP server of `--smtp-host`, else the `--otp-outbox` file.

@@ -8,8 +8,9 @@ use crate::domain::DoorState;
 /// Object-safe and shareable as `Arc<dyn LockController>`. Implementations:
 /// [`crate::controller::io::ThreadController`] over the v1 link or a polled board codec, on a
 /// serial port ([`crate::controller::serial::open_controller`], feature `serial`) or the in-process
-/// simulator ([`crate::controller::sim::SimIo`]). No runtime is needed: the futures complete from
-/// the controller's own IO thread.
+/// simulator ([`crate::controller::sim::SimIo`]), whose futures complete from the controller's
+/// own IO thread (no runtime needed); and a board that polls over HTTP,
+/// [`crate::controller::command_queue::CommandQueueBoard`], whose unlocks are database writes.
 #[async_trait::async_trait]
 pub trait LockController: Send + Sync {
     /// Fires the relay of `channel` (from 1) once. [`UnlockOutcome::Pulsed`] is the
@@ -25,4 +26,11 @@ pub trait LockController: Send + Sync {
     /// A stream of unsolicited events (door changes, faults, tamper, power, link
     /// up/down). Every call returns a new receiver that sees events from now on.
     fn subscribe(&self) -> futures::channel::mpsc::UnboundedReceiver<ControllerEvent>;
+    /// Called by the locker service once it has handled `event` from this controller's
+    /// stream (in order per channel), with the outcome. A board whose reporter waits for
+    /// its report to take effect ([`crate::controller::command_queue`]) uses it; the default
+    /// ignores it.
+    fn event_handled(&self, event: &ControllerEvent, outcome: crate::Result<()>) {
+        let _ = (event, outcome);
+    }
 }

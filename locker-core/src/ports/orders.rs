@@ -21,6 +21,12 @@ pub trait OrderStore: Send + Sync {
     async fn change_order(&self, change: OrderChange) -> Result<Rental>;
     /// Payments made at or after `from` and before `to`, oldest first.
     async fn list_payments(&self, from: Timestamp, to: Timestamp) -> Result<Vec<Payment>>;
+    /// Queues `command` for its controller at `now`, unless an undelivered command to open
+    /// the same locker is already waiting (one pulse per poll, never two in a row). Returns
+    /// whether a new command was queued. On SQLite the check and the insert are one write
+    /// transaction; on PostgreSQL two concurrent calls for one locker may both queue (the
+    /// service calls it under the locker's cycle lock, so one process never does).
+    async fn queue_command(&self, command: NewCommand, now: Timestamp) -> Result<bool>;
     /// Takes the oldest undelivered command of `controller`, marking it delivered at `now`;
     /// concurrent polls never take the same command.
     async fn take_command(&self, controller: Id, now: Timestamp) -> Result<Option<DeviceCommand>>;

@@ -55,9 +55,7 @@ fn spawn_lane(service: Weak<LockerService>, controller_id: Id) -> mpsc::Unbounde
     tokio::spawn(async move {
         while let Some(event) = rx.next().await {
             let Some(service) = service.upgrade() else { break };
-            if let Err(e) = service.on_controller_event(controller_id, event).await {
-                tracing::error!(controller = %controller_id, error = %e, "controller event not handled");
-            }
+            service.handle_and_acknowledge(controller_id, event).await;
         }
     });
     tx
@@ -96,12 +94,13 @@ impl LockerService {
                 };
                 let Some(channel) = channel else {
                     let Some(service) = service.upgrade() else { break };
-                    if let Err(e) = service.on_controller_event(controller_id, event).await {
-                        tracing::error!(controller = %controller_id, error = %e, "controller event not handled");
-                    }
+                    service.handle_and_acknowledge(controller_id, event).await;
                     continue;
                 };
                 if backlog.as_ref().is_some_and(|b| lock(b).hold(&event)) {
+                    // Read as history: handled by the start-up's reconciliation.
+                    let Some(service) = service.upgrade() else { break };
+                    service.acknowledge(controller_id, &event, Ok(()));
                     continue;
                 }
                 let lane = lanes.entry(channel).or_insert_with(|| spawn_lane(service.clone(), controller_id));
@@ -110,6 +109,24 @@ impl LockerService {
                 }
             }
         });
+    }
+
+    /// [`on_controller_event`](Self::on_controller_event), logging a failure, then tells the
+    /// driver the outcome ([`LockController::event_handled`]).
+    async fn handle_and_acknowledge(&self, controller_id: Id, event: ControllerEvent) {
+        let outcome = self.on_controller_event(controller_id, event.clone()).await;
+        if let Err(e) = &outcome {
+            tracing::error!(controller = %controller_id, error = %e, "controller event not handled");
+        }
+        self.acknowledge(controller_id, &event, outcome);
+    }
+
+    /// Tells controller `controller_id`'s driver that `event` was handled, and how.
+    fn acknowledge(&self, controller_id: Id, event: &ControllerEvent, outcome: Result<()>) {
+        let driver = self.controllers.read().unwrap_or_else(|e| e.into_inner()).get(&controller_id).cloned();
+        if let Some(driver) = driver {
+            driver.event_handled(event, outcome);
+        }
     }
 
     /// Handles one event from controller `controller_id`'s driver.
@@ -335,6 +352,9 @@ impl LockerService {
                         tracing::error!(controller = %id, error = %e, "heartbeat not recorded");
                     }
                 }
+                // A board that cannot be asked (one polling over HTTP) is not pinged: its
+                // heartbeats are its own.
+                Err(crate::controller::wire::UartError::Unsupported(_)) => {}
                 Err(e) => tracing::warn!(controller = %id, error = %e, "controller did not answer a ping"),
             }
         }

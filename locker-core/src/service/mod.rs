@@ -31,6 +31,7 @@ mod credential;
 mod devices;
 mod doors;
 mod events;
+mod http_boards;
 mod keys;
 mod reconcile;
 mod rentals;
@@ -45,6 +46,7 @@ pub use builder::{Opened, ServiceBuilder};
 pub use credential::Proof;
 pub use devices::LOW_BATTERY_PERCENT;
 pub use events::ServiceEvent;
+pub use http_boards::HttpBoards;
 pub use keys::ServiceKeys;
 pub use reconcile::Reconciled;
 pub use rentals::{CheckIn, CheckInRequest, CheckedOut, ForceOpened, Reopened};
@@ -225,8 +227,8 @@ impl LockerService {
         &self.clock
     }
 
-    /// Whether a driver is attached for controller `controller_id` (its unlocks go through
-    /// this service rather than a queue for a controller that polls over HTTP).
+    /// Whether a driver is attached for controller `controller_id` (boards polling over
+    /// HTTP get theirs from [`HttpBoards`]).
     pub fn drives(&self, controller_id: Id) -> bool {
         self.controllers.read().unwrap_or_else(|e| e.into_inner()).contains_key(&controller_id)
     }

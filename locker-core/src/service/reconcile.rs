@@ -19,9 +19,10 @@
 //!   in `Opening` and every door not recorded closed is read and settled the same way.
 //!
 //! A controller that cannot be reached raises `device_offline` once and blocks nothing else.
-//! Doors of boards that report over HTTP (seed 001) cannot be read on demand: their sensor
-//! reports are the only source, fed to the same machines by
-//! [`report_sensor`](LockerService::report_sensor).
+//! Boards that poll over HTTP (seed 001) cannot be read on demand: their sensor reports
+//! are their events, and a read answers the last report
+//! ([`crate::controller::command_queue`]), so a rental whose close arrived while no cycle
+//! served it is still settled, and such a board never raises `device_offline` here.
 
 use std::collections::{HashMap, HashSet};
 

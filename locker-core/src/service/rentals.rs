@@ -244,7 +244,8 @@ impl LockerService {
         on_failure: OnUnlockFailure,
     ) -> Result<CheckIn> {
         let ctx = LogCtx::person(actor, method, None);
-        let rental = self.transition(&rental, RentalEvent::Open, None, ctx).await?;
+        // The renter is at the door: the locker is in use from now, not reserved.
+        let rental = self.transition(&rental, RentalEvent::Open, Some(LockerStatus::InUse), ctx).await?;
         let locker = self.store().get_locker(rental.locker_id).await?;
         if let Err(e) = self.unlock_for_holder(&locker, Some(rental.id)).await {
             match on_failure {

@@ -18,6 +18,9 @@ pub(crate) const DEBIT: &str =
 pub(crate) const INSERT_PAYMENT: &str = "INSERT INTO payments (id, rental_id, user_id, method, purpose, amount, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
 pub(crate) const LIST_PAYMENTS: &str = "SELECT p.id, p.rental_id, p.user_id, p.method, p.purpose, p.amount, p.created_at, l.station FROM payments p JOIN rentals r ON r.id = p.rental_id JOIN lockers l ON l.id = r.locker_id WHERE p.created_at >= $1 AND p.created_at < $2 ORDER BY p.created_at, p.id";
 pub(crate) const INSERT_COMMAND: &str = "INSERT INTO device_commands (id, controller_id, command, locker_code, rental_id, created_at) VALUES ($1, $2, 'open_cabinet', $3, $4, $5)";
+/// [`INSERT_COMMAND`] unless an undelivered command for the same locker of the same
+/// controller is waiting.
+pub(crate) const QUEUE_COMMAND: &str = "INSERT INTO device_commands (id, controller_id, command, locker_code, rental_id, created_at) SELECT $1, $2, 'open_cabinet', $3, $4, $5 WHERE NOT EXISTS (SELECT 1 FROM device_commands WHERE controller_id = $2 AND locker_code = $3 AND delivered_at IS NULL)";
 /// The dequeue without row locks (SQLite); `delivered_at IS NULL` is checked again on the
 /// row updated, so a command is never taken twice.
 pub(crate) const TAKE_COMMAND: &str = "UPDATE device_commands SET delivered_at = $2 WHERE delivered_at IS NULL AND id = (SELECT id FROM device_commands WHERE controller_id = $1 AND delivered_at IS NULL ORDER BY created_at, id LIMIT 1) RETURNING id, controller_id, command, locker_code, rental_id, created_at, delivered_at";
@@ -166,6 +169,21 @@ macro_rules! impl_order_store {
                         })
                     })
                     .collect()
+            }
+
+            async fn queue_command(&self, command: $crate::orders::NewCommand, now: Timestamp) -> Result<bool> {
+                let mut tx = self.begin_write().await?;
+                let queued = q(sql::QUEUE_COMMAND)
+                    .id(Some(new_id()))
+                    .id(Some(command.controller_id))
+                    .text(Some(command.locker_code))
+                    .id(command.rental_id)
+                    .ts(Some(micros(now)))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| write_error(e, "queueing a command", "controller_id", |_| None))?;
+                Self::commit(tx).await?;
+                Ok(queued.rows_affected() == 1)
             }
 
             async fn take_command(&self, controller: Id, now: Timestamp) -> Result<Option<DeviceCommand>> {

@@ -40,7 +40,7 @@ pub struct SeedParts {
     pub notifier: Arc<dyn locker_core::ports::Notifier>,
     /// Now.
     pub clock: Arc<dyn locker_core::ports::Clock>,
-    /// Opens seed-001 cabinets wired to attached controllers.
+    /// Opens seed-001 cabinets (the locker service; without it they cannot be opened).
     pub service: Option<Arc<locker_core::service::LockerService>>,
 }
 
@@ -51,8 +51,9 @@ impl std::fmt::Debug for SeedParts {
 }
 
 /// The seed-001, 002 and 003 surfaces as one router, with their states applied; merge it
-/// into [`crate::app`].
-pub fn router(parts: SeedParts) -> locker_core::Result<axum::Router> {
+/// into [`crate::app`]. With a locker service, a board is attached to it for every device
+/// that polls over HTTP ([`locker_core::service::HttpBoards::attach_all`]).
+pub async fn router(parts: SeedParts) -> locker_core::Result<axum::Router> {
     let SeedParts { store, jwt, otp_pepper, pickup_pepper, notifier, clock, service } = parts;
     let access = Arc::new(locker_core::token::jwt::AccessTokens::new(jwt.clone()));
     let barcodes = barcodes::BarcodeState::new(store.clone(), store.clone(), access, clock.clone());
@@ -63,6 +64,9 @@ pub fn router(parts: SeedParts) -> locker_core::Result<axum::Router> {
     let mut cabinets = cabinets::CabinetsState::new(store, jwt, passwords, pickup, clock);
     if let Some(service) = service {
         cabinets = cabinets.with_service(service);
+    }
+    if let Some(boards) = &cabinets.boards {
+        boards.attach_all().await?;
     }
     Ok(barcodes::router(barcodes).merge(otp_login::router(otp_login)).merge(cabinets::router(cabinets)))
 }

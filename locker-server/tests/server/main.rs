@@ -14,6 +14,7 @@ mod health;
 mod matrix;
 mod openapi_seeds;
 mod seed001;
+mod seed001_boards;
 mod seed001_flows;
 mod seed002;
 mod seed003;

@@ -33,7 +33,7 @@ async fn start(dir: &tempfile::TempDir) -> (String, seeds_support::TestDb) {
     };
     let qr = QrKeyring::with_key(KeyId(1), QrKey::generate_ed25519().unwrap());
     let state = AppState::new(db.store.clone(), AccessTokens::new(jwt), qr, Passwords::new().unwrap());
-    let app = locker_server::app(state).merge(router(parts).unwrap());
+    let app = locker_server::app(state).merge(router(parts).await.unwrap());
     (serve(app).await, db)
 }
 

@@ -63,6 +63,9 @@ pub enum UartError {
     /// The controller or its driver does not offer this command.
     #[error("not supported by this driver: {0}")]
     Unsupported(&'static str),
+    /// A board that polls over HTTP: its command could not be queued (the database failed).
+    #[error("the command could not be queued for the board: {0}")]
+    CommandQueue(String),
 }
 
 impl UartError {
@@ -78,6 +81,7 @@ impl UartError {
             UartError::PortNotFound(_) => ErrorCode::SerialPortNotFound,
             UartError::BadConfig(_) => ErrorCode::Config,
             UartError::Unsupported(_) => ErrorCode::UartUnsupported,
+            UartError::CommandQueue(_) => ErrorCode::Storage,
         }
     }
 }

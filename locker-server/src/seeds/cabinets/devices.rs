@@ -2,34 +2,41 @@
 //! HTTP: heartbeat and status by `X-API-Key`, opening a cabinet by pickup code (a user),
 //! command polling, and the device log (admin).
 //!
+//! Every device that polls over HTTP is a lock controller of the locker service
+//! ([`locker_core::controller::command_queue::CommandQueueBoard`], attached through
+//! [`locker_core::service::HttpBoards`]); these handlers parse, call the service or the
+//! board, and shape the answer:
+//!
 //! - Heartbeat and status report record the battery and the time (a controller silent for
 //!   10 minutes counts as offline). In `cabinet_status`, `true` means the door is closed;
-//!   each cabinet must be wired to the reporting controller. A door reported closed ends
-//!   the `Opening` of the rental waiting for it (the order becomes in use, `Active`).
+//!   each cabinet must be wired to the reporting controller. Each door is reported to the
+//!   device's board and runs through the service's door machine (a close ends the cycle
+//!   and finishes the rental it served; an open with no unlock raises `unauthorized_open`);
+//!   the answer comes once the service has handled them.
 //! - Opening by code (any signed-in user holding the code: the code is the credential, and
-//!   tries are limited per cabinet per hour): the code is checked and used up; then, in one
-//!   transaction, the rental moves (`paid` -> in use, or, the second time, in use ->
-//!   `completed`, freeing the cabinet) and an unlock is queued for the cabinet's controller,
-//!   which takes it with `GET /api/devices/<device_id>/open/`, each command exactly once even
-//!   when polls overlap. A controller attached to the locker service (UART) is driven by the
-//!   service instead. After the first opening the same code is issued again for the pickup;
-//!   a refused opening of a live order issues it again too.
+//!   tries are limited per cabinet per hour): the code is checked and used up, then the
+//!   service opens the order ([`LockerService::open_by_pickup`]: `paid` -> in use, or, the
+//!   second time, in use -> `completed`, freeing the cabinet). For a device polling over
+//!   HTTP the unlock is a command queued for it, which it takes with
+//!   `GET /api/devices/<device_id>/open/`, each command exactly once even when polls
+//!   overlap. After the first opening the same code is issued again for the pickup; a
+//!   refused opening of a live order issues it again too.
 //! - A device may poll only its own queue (`403` otherwise); a deactivated device is `403`.
+//!
+//! [`LockerService::open_by_pickup`]: locker_core::service::LockerService::open_by_pickup
 
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use locker_core::Error;
-use locker_core::domain::{
-    AuthMethod, Controller, DoorState, Id, Locker, LockerStatus, NewTxLog, Rental, RentalAction, RentalEvent,
-    RentalState, TxAction, User,
-};
-use locker_core::orders::{NewCommand, OrderChange};
+use locker_core::controller::command_queue::ReportError;
+use locker_core::domain::{Controller, DoorState, Locker, Rental, RentalState};
+use locker_core::service::LockerService;
 use serde_json::{Map, Value, json};
 
 use super::CabinetsState;
 use super::auth::{AdminCaller, Caller};
 use super::envelope::{Body, Entity, Fail, PathText, Reply, required_str};
-use super::orders::{Order, issue_code, live_rental, order_of};
+use super::orders::{Order, issue_code, order_of};
 use super::views::{local_time, utc_time};
 
 /// The controller a request's `X-API-Key` belongs to (active).
@@ -133,30 +140,24 @@ async fn door_reports(
     Ok(out)
 }
 
-/// Records what `locker`'s door says; a close ends the opening of the rental waiting for it.
-async fn record_door(state: &CabinetsState, locker: &Locker, door: DoorState, device: &str) -> Result<(), Fail> {
-    let now = state.now();
-    if locker.door != door {
-        state.store.set_locker_door(locker.id, door, now).await.map_err(Fail::core)?;
-    }
-    if door != DoorState::Closed {
+/// Reports each door of `doors` to `device`'s board, in parallel (one lane per channel in
+/// the service); returns once the service has handled them all.
+async fn report_doors(state: &CabinetsState, device: &Controller, doors: &[(Locker, DoorState)]) -> Result<(), Fail> {
+    if doors.is_empty() {
         return Ok(());
     }
-    let Some(rental) = live_rental(state, locker).await? else { return Ok(()) };
-    if rental.state != RentalState::Opening {
-        return Ok(());
-    }
-    let (next, _) = rental.apply(RentalEvent::DoorClosed, now).map_err(|e| Fail::core(e.into()))?;
-    let log = NewTxLog {
-        details: json!({ "door": "closed" }),
-        device: Some(device.to_owned()),
-        ..NewTxLog::new(TxAction::SensorTrigger, now)
-    };
-    match state.store.transition_rental(rental.id, RentalState::Opening, &next, Some(LockerStatus::InUse), log).await {
-        // A concurrent report moved it first.
-        Ok(_) | Err(Error::Conflict(_)) => Ok(()),
-        Err(e) => Err(Fail::core(e)),
-    }
+    let board = state
+        .boards
+        .as_ref()
+        .ok_or_else(|| Fail::unavailable("no locker service runs on this server to take door reports"))?
+        .board(device.id)
+        .map_err(Fail::core)?;
+    let reports = doors.iter().map(|(locker, door)| board.report(locker.sensor_channel, *door));
+    futures::future::try_join_all(reports).await.map_err(|e| match e {
+        ReportError::Failed(e) => Fail::core(e),
+        other => Fail::unavailable(other.to_string()),
+    })?;
+    Ok(())
 }
 
 /// `POST /api/devices/status/`: doors and battery; `状态更新成功` (no data).
@@ -167,24 +168,26 @@ pub async fn status(
 ) -> Result<Reply, Fail> {
     let level = battery(&body)?;
     let doors = door_reports(&state, &device, &body).await?;
-    for (locker, door) in &doors {
-        record_door(&state, locker, *door, &device.name).await?;
-    }
+    report_doors(&state, &device, &doors).await?;
     let data = json!({ "cabinet_status": body.get("cabinet_status"), "battery_level": level });
     beat(&state, device, level, ("status", "状态上报", &data)).await?;
     Ok(Reply::message("状态更新成功"))
 }
 
-/// The change opening by code makes: `paid` -> opening, in use -> completed.
-fn opening_event(rental: &Rental) -> Result<(RentalEvent, TxAction), Fail> {
+/// Refuses opening `rental` by code unless it is `paid` (reserved) or in use (active).
+fn check_openable(rental: &Rental) -> Result<(), Fail> {
     match rental.state {
-        RentalState::Reserved => Ok((RentalEvent::Open, TxAction::OpenByCode)),
-        RentalState::Active => Ok((RentalEvent::CheckOut, TxAction::CheckOut)),
+        RentalState::Reserved | RentalState::Active => Ok(()),
         RentalState::Opening => {
             Err(Fail::refused("柜子不可用", "the door has not been closed since it was last opened"))
         }
         _ => Err(Fail::refused("无效的取件码或订单已过期", "the order is no longer live")),
     }
+}
+
+/// The locker service, or why cabinets cannot be opened here.
+fn service_of(state: &CabinetsState) -> Result<&LockerService, Fail> {
+    state.service.as_deref().ok_or_else(|| Fail::refused("柜子不可用", "no locker service runs on this server"))
 }
 
 /// `POST /api/devices/open/by-code/` (user): `开柜成功` with `{cabinet_id, action, order_id}`.
@@ -199,78 +202,44 @@ pub async fn open_by_code(
     let controller = locker
         .controller_id
         .ok_or_else(|| Fail::refused("柜子不可用", format!("cabinet {code} has no controller to open it")))?;
+    let service = service_of(&state)?;
+    if let Some(boards) = &state.boards
+        && !service.drives(controller)
+    {
+        // A device registered since the start: it polls over HTTP.
+        boards.board(controller).map_err(Fail::core)?;
+    }
     let now = state.now();
     let rental_id = state.pickup.redeem(state.store.as_ref(), &locker.code, pickup, now).await.map_err(Fail::core)?;
     let rental = state.store.get_rental(rental_id).await.map_err(Fail::core)?;
     let order = order_of(&state, rental).await?;
-    let (event, action) = match opening_event(&order.rental) {
-        Ok(step) => step,
-        Err(fail) => {
-            // The code was used up by the check; a refused opening of a live order keeps it.
-            if order.rental.state.is_live() {
-                issue_code(&state, &order).await?;
-            }
-            return Err(fail);
-        }
-    };
-    let rental = match state.service.as_ref().filter(|s| s.drives(controller)) {
-        Some(service) => service.open_by_pickup(order.rental.id, Some(caller.id)).await.map_err(|e| match e {
+    let opened = match check_openable(&order.rental) {
+        Ok(()) => service.open_by_pickup(order.rental.id, Some(caller.id)).await.map_err(|e| match e {
             // Not a wrong code: the order moved under us, or its door is busy.
             Error::Conflict(why) => Fail::refused("柜门正忙，请稍后再试", why),
             Error::Uart(u) => {
                 Fail::refused("柜子不可用", format!("the lock controller failed: {u}; staff has been alerted"))
             }
             other => Fail::core(other),
-        })?,
-        None => queue_opening(&state, &order, &caller, controller, (event, action)).await?,
+        }),
+        Err(fail) => Err(fail),
+    };
+    let rental = match opened {
+        Ok(rental) => rental,
+        Err(fail) => {
+            // The code was used up by the check; a refused opening of a live order keeps it.
+            let order = order_of(&state, state.store.get_rental(order.rental.id).await.map_err(Fail::core)?).await?;
+            if order.rental.state.is_live() {
+                issue_code(&state, &order).await?;
+            }
+            return Err(fail);
+        }
     };
     let order = Order { rental, ..order };
     if order.rental.state == RentalState::Opening {
         issue_code(&state, &order).await?;
     }
     Ok(Reply::ok("开柜成功", json!({ "cabinet_id": locker.code, "action": "open", "order_id": order.number })))
-}
-
-/// Moves `order` by `step` and queues the unlock for `controller` (which polls over HTTP),
-/// in one transaction.
-async fn queue_opening(
-    state: &CabinetsState,
-    order: &Order,
-    caller: &User,
-    controller: Id,
-    step: (RentalEvent, TxAction),
-) -> Result<Rental, Fail> {
-    let (event, action) = step;
-    let now = state.now();
-    let (next, actions) = order.rental.apply(event, now).map_err(|e| Fail::core(e.into()))?;
-    let locker_status = actions
-        .iter()
-        .find_map(|a| match a {
-            RentalAction::SetLockerStatus(s) => Some(*s),
-            _ => None,
-        })
-        .or((event == RentalEvent::Open).then_some(LockerStatus::InUse));
-    let change = OrderChange {
-        expected: order.rental.state,
-        updated: next,
-        locker_status,
-        log: NewTxLog {
-            actor_id: Some(caller.id),
-            auth_method: Some(AuthMethod::PickupCode),
-            device: Some("api".into()),
-            ..NewTxLog::new(action, now)
-        },
-        charge: None,
-        command: Some(NewCommand {
-            controller_id: controller,
-            locker_code: order.locker.code.clone(),
-            rental_id: Some(order.rental.id),
-        }),
-    };
-    state.store.change_order(change).await.map_err(|e| match e {
-        Error::Conflict(why) => Fail::refused("无效的取件码或订单已过期", why),
-        other => Fail::core(other),
-    })
 }
 
 /// `GET /api/devices/<device_id>/open/`: the oldest queued unlock, taken once.

@@ -88,6 +88,11 @@ impl Fail {
         Self::new(StatusCode::BAD_REQUEST, message, detail)
     }
 
+    /// `503 服务暂时不可用`: the server cannot take this now; the client may retry.
+    pub fn unavailable(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "服务暂时不可用", detail)
+    }
+
     /// `401 认证凭据未提供` (no token or API key) or `401` with `message` for a bad one.
     pub fn unauthorized(message: &'static str, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, message, detail)

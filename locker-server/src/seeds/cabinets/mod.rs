@@ -35,7 +35,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use locker_core::ports::Clock;
-use locker_core::service::LockerService;
+use locker_core::service::{HttpBoards, LockerService};
 use locker_core::token::jwt::{AccessTokens, JwtKeys, MAX_LEEWAY_SECS};
 use locker_core::token::password::Passwords;
 use locker_core::token::pickup::PickupCodes;
@@ -63,9 +63,11 @@ pub struct CabinetsState {
     pub payments: Arc<dyn PaymentProvider>,
     /// Now.
     pub clock: Arc<dyn Clock>,
-    /// The locker service, when lock controllers are attached to it (UART): their cabinets
-    /// are opened through it; cabinets of other controllers get a queued HTTP command.
+    /// The locker service: every cabinet is opened through it, every door report goes
+    /// through its door machines. Without one, cabinets cannot be opened.
     pub service: Option<Arc<LockerService>>,
+    /// The service's boards that poll over HTTP (one per device), with the service.
+    pub boards: Option<Arc<HttpBoards>>,
 }
 
 impl std::fmt::Debug for CabinetsState {
@@ -94,11 +96,15 @@ impl CabinetsState {
             payments: Arc::new(NoProvider),
             clock,
             service: None,
+            boards: None,
         }
     }
 
-    /// Opens the cabinets of controllers attached to `service` through it.
+    /// Opens every cabinet through `service`: controllers it has no driver for poll over
+    /// HTTP, and get a board attached to it ([`HttpBoards`]) the first time they are met.
     pub fn with_service(mut self, service: Arc<LockerService>) -> Self {
+        let queue: Arc<dyn locker_core::ports::OrderStore> = self.store.clone();
+        self.boards = Some(Arc::new(HttpBoards::new(service.clone(), queue)));
         self.service = Some(service);
         self
     }

@@ -50,8 +50,10 @@ pub struct Fx {
     pub http: reqwest::Client,
     /// The clock of both surfaces.
     pub clock: Arc<ManualClock>,
-    /// The seed-001 state (store, keys).
+    /// The seed-001 state (store, keys, the locker service and its HTTP boards).
     pub state: CabinetsState,
+    /// The locker service every cabinet opens through.
+    pub service: Arc<LockerService>,
     /// The admin's access token.
     pub admin: String,
     /// `ESP32_001`'s API key.
@@ -76,18 +78,18 @@ impl Fx {
         let clock = ManualClock::new();
         let keys = JwtKeys::generate_ed25519().unwrap();
         let pickup = PickupCodes::new(Pepper::generate().unwrap());
-        let mut state =
+        let state =
             CabinetsState::new(db.store.clone(), keys.clone(), Passwords::new().unwrap(), pickup, clock.clone());
         let qr = QrKeyring::with_key(KeyId(1), QrKey::generate_ed25519().unwrap());
+        let parts = ServiceParts {
+            stores: locker_core::store::tokens::Stores::new(db.store.clone()),
+            qr: qr.clone(),
+            clock: clock.clone(),
+            faces: None,
+            template_keys: Vec::new(),
+        };
+        let service = LockerService::new(ServiceConfig::default(), parts);
         if let Some(driver) = uart {
-            let parts = ServiceParts {
-                stores: locker_core::store::tokens::Stores::new(db.store.clone()),
-                qr: qr.clone(),
-                clock: clock.clone(),
-                faces: None,
-                template_keys: Vec::new(),
-            };
-            let service = LockerService::new(ServiceConfig::default(), parts);
             let sim = NewController { name: "SIM_001".into(), station: STATION.into(), api_key_hash: None };
             let sim = db.store.create_controller(sim, clock.now()).await.unwrap();
             let wired = (1..=2u16).map(|ch| NewLocker {
@@ -102,8 +104,9 @@ impl Fx {
             });
             db.store.create_lockers(wired.collect(), clock.now()).await.unwrap();
             service.attach_controller(sim.id, driver);
-            state = state.with_service(service);
         }
+        // `ESP32_001` is registered after the start: its board is attached when first met.
+        let state = state.with_service(service.clone());
         let limits = LimitConfig {
             auth_per_minute: 100_000,
             general_per_minute: 100_000,
@@ -150,7 +153,7 @@ impl Fx {
             password_hash: passwords.hash("admin123456").unwrap(),
         };
         db.store.create_user(admin, now).await.unwrap();
-        let mut fx = Fx { base, http: client(), clock, state, admin: String::new(), device_key, db };
+        let mut fx = Fx { base, http: client(), clock, state, service, admin: String::new(), device_key, db };
         fx.admin = fx.login("13800000000", "admin123456").await;
         fx
     }
