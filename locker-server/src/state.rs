@@ -1,6 +1,6 @@
 //! [`AppState`]: everything a handler needs, each part behind an `Arc`, cheap to clone.
 //!
-//! Build it with [`AppState::new`] from the three store ports and the token keys, then add
+//! Build it with [`AppState::new`] from the store ports and the token keys, then add
 //! optional parts with the `with_*` methods (face engine and template keys, rate limits,
 //! clock). The CLI's `locker serve` and the tests build it the same way.
 
@@ -9,15 +9,14 @@ use std::sync::Arc;
 use locker_core::face::FaceEngine;
 use locker_core::face::template::TemplateKey;
 use locker_core::ports::FaceTemplateStore;
-use locker_core::ports::TokenStore;
 use locker_core::ports::{Clock, Store, SystemClock};
+use locker_core::ports::{RevocationStore, TokenStore};
 use locker_core::token::jwt::AccessTokens;
 use locker_core::token::password::Passwords;
 use locker_core::token::qr::QrKeyring;
 use locker_core::token::ratelimit::{KeyedLimiter, Quota};
 
 use crate::http::idempotency::IdempotencyCache;
-use crate::http::logout::AccessSessions;
 
 /// Requests per window for each route class; see [`Limits::seed`] for the seed's values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,8 +130,9 @@ pub struct AppState {
     pub body_limits: BodyLimits,
     /// Wall clock (tests may move it).
     pub clock: Arc<dyn Clock>,
-    /// Refresh family of each live access token (so logout can revoke it) and revoked ones.
-    pub sessions: Arc<AccessSessions>,
+    /// Logins in the database: the bearer check, logout, "log out everywhere"
+    /// (`locker_core::token::revocation`), shared by every surface and process.
+    pub revocations: Arc<dyn RevocationStore>,
     /// `Idempotency-Key` records for unlock and force-open.
     pub idempotency: Arc<IdempotencyCache>,
     /// The locker flows (check-in, check-out, force-open, hardware reports), when a lock
@@ -147,11 +147,12 @@ impl std::fmt::Debug for AppState {
 }
 
 impl AppState {
-    /// A state over the three store ports (see `locker_core::store::tokens::open_all`),
+    /// A state over the store ports (see `locker_core::store::tokens::open_all`),
     /// with access-token and QR keys, seed rate limits, no face engine and the system clock.
     pub fn new(
         store: Arc<dyn Store>,
         tokens: Arc<dyn TokenStore>,
+        revocations: Arc<dyn RevocationStore>,
         faces: Arc<dyn FaceTemplateStore>,
         access: AccessTokens,
         qr: QrKeyring,
@@ -160,6 +161,7 @@ impl AppState {
         Self {
             store,
             tokens,
+            revocations,
             faces,
             access: Arc::new(access),
             passwords: Arc::new(passwords),
@@ -168,7 +170,6 @@ impl AppState {
             limits: Arc::new(Limits::new(LimitConfig::SEED)),
             body_limits: BodyLimits::default(),
             clock: Arc::new(SystemClock),
-            sessions: Arc::new(AccessSessions::default()),
             idempotency: Arc::new(IdempotencyCache::default()),
             service: None,
         }

@@ -166,6 +166,7 @@ async fn serve(global: &Global, args: Args) -> anyhow::Result<()> {
     let mut state = locker_server::AppState::new(
         stores.store.clone(),
         stores.tokens.clone(),
+        stores.revocations.clone(),
         stores.faces.clone(),
         AccessTokens::new(keys.jwt),
         keys.qr,

@@ -6,7 +6,8 @@
 //! | [`Clock`] | wall-clock time | [`SystemClock`], test clocks |
 //! | [`Store`] | lockers, users, rentals, alerts, the transaction log | `store::{sqlite, postgres}` |
 //! | [`TokenStore`] | refresh families, OTPs, used QR ids, pickup codes, API keys | the SQL stores, `token::store::MemoryTokenStore` |
-//! | [`AccountStore`] | seed user numbers, "log out everywhere" | the SQL stores |
+//! | [`AccountStore`] | seed user numbers | the SQL stores |
+//! | [`RevocationStore`] | logins (refresh families): the bearer check, logout, "log out everywhere" | the SQL stores |
 //! | [`OrderStore`] | seed-001 orders, payments, queued board commands | the SQL stores |
 //! | [`BarcodeStore`] | seed-002 scanner records | the SQL stores |
 //! | `FaceTemplateStore` (feature `face`) | sealed face templates | the SQL stores |
@@ -21,6 +22,7 @@ mod faces;
 mod lock_controller;
 mod notifier;
 mod orders;
+mod revocations;
 mod store;
 mod tokens;
 
@@ -32,5 +34,6 @@ pub use faces::FaceTemplateStore;
 pub use lock_controller::LockController;
 pub use notifier::Notifier;
 pub use orders::OrderStore;
+pub use revocations::RevocationStore;
 pub use store::*;
 pub use tokens::{SendCheck, TokenStore};

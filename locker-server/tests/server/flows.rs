@@ -37,7 +37,12 @@ async fn server_with_doors(backend: support::Backend, face: bool, door: DoorConf
     opts.face = face;
     opts.customize = Some(Box::new(move |state| {
         let parts = ServiceParts {
-            stores: Stores { store: state.store.clone(), tokens: state.tokens.clone(), faces: state.faces.clone() },
+            stores: Stores {
+                store: state.store.clone(),
+                tokens: state.tokens.clone(),
+                revocations: state.revocations.clone(),
+                faces: state.faces.clone(),
+            },
             qr: (*state.qr).clone(),
             clock: state.clock.clone(),
             faces: state.face.as_ref().map(|f| f.engine.clone()),

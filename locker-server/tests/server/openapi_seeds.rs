@@ -33,7 +33,15 @@ async fn start(dir: &tempfile::TempDir) -> (String, seeds_support::TestDb) {
     };
     let v1 = locker_core::store::tokens::open_all(&db.url).await.unwrap();
     let qr = QrKeyring::with_key(KeyId(1), QrKey::generate_ed25519().unwrap());
-    let state = AppState::new(v1.store, v1.tokens, v1.faces, AccessTokens::new(jwt), qr, Passwords::new().unwrap());
+    let state = AppState::new(
+        v1.store,
+        v1.tokens,
+        v1.revocations,
+        v1.faces,
+        AccessTokens::new(jwt),
+        qr,
+        Passwords::new().unwrap(),
+    );
     let app = locker_server::app(state).merge(router(parts).unwrap());
     (serve(app).await, db)
 }

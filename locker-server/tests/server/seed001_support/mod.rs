@@ -111,10 +111,17 @@ impl Fx {
             hardware_per_second: 100_000,
             login_failures_per_15_min: 100_000,
         };
-        let app_state =
-            AppState::new(v1.store, v1.tokens, v1.faces, AccessTokens::new(keys), qr, Passwords::new().unwrap())
-                .with_limits(limits)
-                .with_clock(clock.clone());
+        let app_state = AppState::new(
+            v1.store,
+            v1.tokens,
+            v1.revocations,
+            v1.faces,
+            AccessTokens::new(keys),
+            qr,
+            Passwords::new().unwrap(),
+        )
+        .with_limits(limits)
+        .with_clock(clock.clone());
         let app = locker_server::app(app_state).merge(cabinets::router(state.clone()));
         let base = crate::seeds_support::serve(app).await;
         let now = clock.now();

@@ -132,7 +132,8 @@ pub async fn state_for(url: &str, face: bool) -> AppState {
     let parts = locker_core::store::tokens::open_all(url).await.expect("open the database");
     let access = AccessTokens::new(JwtKeys::generate_ed25519().unwrap());
     let qr = QrKeyring::with_key(KeyId(1), QrKey::generate_ed25519().unwrap());
-    let mut state = AppState::new(parts.store, parts.tokens, parts.faces, access, qr, Passwords::new().unwrap());
+    let mut state =
+        AppState::new(parts.store, parts.tokens, parts.revocations, parts.faces, access, qr, Passwords::new().unwrap());
     if face {
         if let Some(engine) = face_engine() {
             state = state.with_face(engine, vec![TemplateKey::generate("t1").unwrap()]);
