@@ -81,7 +81,7 @@ fn jwt(c: &mut Criterion) {
     for (name, tokens) in
         [("eddsa", AccessTokens::new(JwtKeys::ed25519(&SEED))), ("hs256", AccessTokens::new(JwtKeys::hs256(&HMAC_KEY)))]
     {
-        let (token, _) = tokens.issue("user-1", Role::Customer, now()).unwrap();
+        let (token, _) = tokens.issue("user-1", Role::Customer, locker_core::domain::new_id(), now()).unwrap();
         c.bench_function(&format!("token/jwt/verify/{name}"), |b| {
             b.iter(|| assert_eq!(tokens.verify(black_box(&token), now()).unwrap().sub, "user-1"))
         });

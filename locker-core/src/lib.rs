@@ -16,7 +16,7 @@
 //! - `face` (feature `face`): detection, alignment, embedding and matching.
 //! - `service`: [`service::LockerService`], the seeds' flows composed from all of the above.
 //! - [`barcode`]: scanner records (seed 002) checked against their symbology;
-//!   [`accounts`]: integer user numbers and "log out everywhere" for the seed surfaces;
+//!   [`accounts`]: integer user numbers for the seed surfaces;
 //!   [`orders`]: paid orders with atomic balance debits, payments, and commands queued
 //!   for controllers that poll over HTTP (seed 001).
 //!

@@ -87,7 +87,7 @@ pub fn table() -> Vec<Route> {
         // auth
         route!(POST "/api/v1/auth/register", Public, Auth, Json, "Register a customer account", v1::auth::register),
         route!(POST "/api/v1/auth/login", Public, Auth, Json, "Log in; access and refresh tokens", v1::auth::login),
-        route!(POST "/api/v1/auth/logout", Customer, Auth, Json, "Log out; revokes the refresh family", v1::auth::logout),
+        route!(POST "/api/v1/auth/logout", Customer, Auth, Json, "Log out: ends this login on every surface (`{\"everywhere\": true}`: every login of the user)", v1::auth::logout),
         route!(POST "/api/v1/auth/refresh", Public, Auth, Json, "Rotate a refresh token", v1::auth::refresh),
         // users
         route!(GET "/api/v1/users/me", Customer, General, None, "The signed-in user", v1::users::me),

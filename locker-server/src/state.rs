@@ -12,8 +12,8 @@ use std::sync::Arc;
 use locker_core::face::FaceEngine;
 use locker_core::face::template::TemplateKey;
 use locker_core::ports::FaceTemplateStore;
-use locker_core::ports::TokenStore;
 use locker_core::ports::{Clock, Database, Store, SystemClock};
+use locker_core::ports::{RevocationStore, TokenStore};
 use locker_core::service::LockerService;
 use locker_core::token::jwt::AccessTokens;
 use locker_core::token::password::Passwords;
@@ -21,7 +21,6 @@ use locker_core::token::qr::QrKeyring;
 use locker_core::token::ratelimit::{KeyedLimiter, Quota};
 
 use crate::http::idempotency::IdempotencyCache;
-use crate::http::logout::AccessSessions;
 
 /// Requests per window for each route class; see [`Limits::seed`] for the seed's values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,8 +136,9 @@ pub struct AppState {
     pub body_limits: BodyLimits,
     /// Wall clock (tests may move it).
     pub clock: Arc<dyn Clock>,
-    /// Refresh family of each live access token (so logout can revoke it) and revoked ones.
-    pub sessions: Arc<AccessSessions>,
+    /// Logins in the database: the bearer check, logout, "log out everywhere"
+    /// (`locker_core::token::revocation`), shared by every surface and process.
+    pub revocations: Arc<dyn RevocationStore>,
     /// `Idempotency-Key` records for unlock and force-open.
     pub idempotency: Arc<IdempotencyCache>,
     /// The locker flows (check-in, check-out, force-open, hardware reports), when a lock
@@ -168,6 +168,7 @@ impl AppState {
         Self {
             store: database.clone(),
             tokens: database.clone(),
+            revocations: database.clone(),
             faces: database.clone(),
             database,
             access: Arc::new(access),
@@ -177,7 +178,6 @@ impl AppState {
             limits: Arc::new(Limits::new(LimitConfig::SEED)),
             body_limits: BodyLimits::default(),
             clock: Arc::new(SystemClock),
-            sessions: Arc::new(AccessSessions::default()),
             idempotency: Arc::new(IdempotencyCache::default()),
             service: None,
         }

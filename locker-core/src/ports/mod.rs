@@ -6,7 +6,8 @@
 //! | [`Clock`] | wall-clock time | [`SystemClock`], test clocks |
 //! | [`Store`] | lockers, users, rentals, alerts, the transaction log | `store::{sqlite, postgres}` |
 //! | [`TokenStore`] | refresh families, OTPs, used QR ids, pickup codes, API keys | the SQL stores, `token::store::MemoryTokenStore` |
-//! | [`AccountStore`] | seed user numbers, "log out everywhere" | the SQL stores |
+//! | [`AccountStore`] | seed user numbers | the SQL stores |
+//! | [`RevocationStore`] | logins (refresh families): the bearer check, logout, "log out everywhere" | the SQL stores |
 //! | [`OrderStore`] | seed-001 orders, payments, queued board commands | the SQL stores |
 //! | [`BarcodeStore`] | seed-002 scanner records | the SQL stores |
 //! | `FaceTemplateStore` (feature `face`) | sealed face templates | the SQL stores |
@@ -21,6 +22,7 @@ mod faces;
 mod lock_controller;
 mod notifier;
 mod orders;
+mod revocations;
 mod store;
 mod tokens;
 
@@ -32,6 +34,7 @@ pub use faces::FaceTemplateStore;
 pub use lock_controller::LockController;
 pub use notifier::Notifier;
 pub use orders::OrderStore;
+pub use revocations::RevocationStore;
 pub use store::*;
 pub use tokens::{SendCheck, TokenStore};
 
@@ -40,15 +43,21 @@ pub use tokens::{SendCheck, TokenStore};
 /// PostgreSQL stores); an `Arc<dyn Database>` coerces to any single port
 /// (`Arc<dyn Store>`, `Arc<dyn TokenStore>`, ...) where only that one is needed.
 #[cfg(feature = "face")]
-pub trait Database: Store + TokenStore + AccountStore + OrderStore + BarcodeStore + FaceTemplateStore {}
+pub trait Database:
+    Store + TokenStore + RevocationStore + AccountStore + OrderStore + BarcodeStore + FaceTemplateStore
+{
+}
 #[cfg(feature = "face")]
-impl<T: Store + TokenStore + AccountStore + OrderStore + BarcodeStore + FaceTemplateStore> Database for T {}
+impl<T: Store + TokenStore + RevocationStore + AccountStore + OrderStore + BarcodeStore + FaceTemplateStore> Database
+    for T
+{
+}
 
 /// Every storage port of one database, on one connection pool: what
 /// [`crate::store::open`] returns. Any type with all the ports is one (the SQLite and
 /// PostgreSQL stores); an `Arc<dyn Database>` coerces to any single port
 /// (`Arc<dyn Store>`, `Arc<dyn TokenStore>`, ...) where only that one is needed.
 #[cfg(not(feature = "face"))]
-pub trait Database: Store + TokenStore + AccountStore + OrderStore + BarcodeStore {}
+pub trait Database: Store + TokenStore + RevocationStore + AccountStore + OrderStore + BarcodeStore {}
 #[cfg(not(feature = "face"))]
-impl<T: Store + TokenStore + AccountStore + OrderStore + BarcodeStore> Database for T {}
+impl<T: Store + TokenStore + RevocationStore + AccountStore + OrderStore + BarcodeStore> Database for T {}

@@ -19,6 +19,8 @@ mod imp;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod orders;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod revocations;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod rows;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod sql;

@@ -145,6 +145,12 @@ macro_rules! impl_token_store {
 
             async fn rotate_refresh(&self, old_hash: &[u8; 32], next: &RefreshRecord) -> Result<bool> {
                 let mut tx = self.begin_write().await?;
+                // Serialise with revocations of this user (see `store::revocations`).
+                q(<$store>::LOCK_USER)
+                    .id(Some(next.user_id))
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(|e| storage_error(e, "locking a user's logins"))?;
                 let done = q("UPDATE refresh_tokens SET state = 'rotated' WHERE token_hash = $1 AND state = 'active'")
                     .bytes(Some(old_hash.to_vec()))
                     .execute(&mut *tx)
@@ -159,11 +165,20 @@ macro_rules! impl_token_store {
             }
 
             async fn revoke_refresh_family(&self, family_id: Id) -> Result<u64> {
+                let mut tx = self.begin_write().await?;
+                if let Some(lock) = <$store>::LOCK_FAMILY_USER {
+                    q(lock)
+                        .id(Some(family_id))
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(|e| storage_error(e, "locking a user's logins"))?;
+                }
                 let done = q("UPDATE refresh_tokens SET state = 'revoked' WHERE family_id = $1 AND state <> 'revoked'")
                     .id(Some(family_id))
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await
                     .map_err(|e| storage_error(e, "revoking a refresh family"))?;
+                tx.commit().await.map_err(|e| storage_error(e, "committing"))?;
                 Ok(done.rows_affected())
             }
 
@@ -294,6 +309,8 @@ pub struct Stores {
     pub store: std::sync::Arc<dyn crate::ports::Store>,
     /// Refresh tokens, OTPs, used QR ids, pickup codes, API keys.
     pub tokens: std::sync::Arc<dyn crate::ports::TokenStore>,
+    /// Logins: the bearer check, logout, "log out everywhere" ([`crate::token::revocation`]).
+    pub revocations: std::sync::Arc<dyn crate::ports::RevocationStore>,
     /// Sealed face templates.
     #[cfg(feature = "face")]
     pub faces: std::sync::Arc<dyn crate::ports::FaceTemplateStore>,
@@ -313,6 +330,7 @@ impl Stores {
         Stores {
             store: db.clone(),
             tokens: db.clone(),
+            revocations: db.clone(),
             #[cfg(feature = "face")]
             faces: db.clone(),
             database: db,

@@ -3,7 +3,8 @@
 //! - The algorithm is fixed by the key: EdDSA (Ed25519, the default) or HS256. A token whose
 //!   header names any other algorithm, `none` included, is refused before its signature is
 //!   looked at, so an EdDSA public key can never be used as an HMAC secret.
-//! - Every claim is required: `sub`, `iat`, `exp`, `typ` (`"access"`), `iss`, `aud`, `jti`.
+//! - Every claim is required: `sub`, `iat`, `exp`, `typ` (`"access"`), `iss`, `aud`, `jti`,
+//!   `sid` (the login the token belongs to: its refresh family, see [`super::revocation`]).
 //!   `iss` and `aud` must match the configuration; `typ` must be `access`.
 //! - Time is an argument: `exp` and `iat` are checked against the caller's `now` with a
 //!   leeway of at most [`MAX_LEEWAY_SECS`] (jsonwebtoken's own clock check is switched off).
@@ -13,7 +14,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
 use super::{TokenError, random_bytes};
-use crate::domain::{Role, Timestamp};
+use crate::domain::{Id, Role, Timestamp};
 use crate::error::{Error, Result};
 
 /// Default access-token lifetime.
@@ -42,8 +43,11 @@ pub struct AccessClaims {
     pub iss: String,
     /// Audience.
     pub aud: String,
-    /// Random token id (for logs and deny lists).
+    /// Random token id (for logs).
     pub jti: String,
+    /// The login (refresh family id) this token belongs to; ending that login ends the
+    /// token on every surface ([`super::revocation`]).
+    pub sid: String,
 }
 
 /// The key pair (or shared secret) of the one allowed algorithm. Secrets are not printed.
@@ -157,8 +161,9 @@ impl AccessTokens {
         self.lifetime_secs
     }
 
-    /// Issues a token for `subject` with `role` at `now`.
-    pub fn issue(&self, subject: &str, role: Role, now: Timestamp) -> Result<(String, AccessClaims)> {
+    /// Issues a token for `subject` with `role` at `now`, belonging to login `session` (a
+    /// refresh family id; [`super::revocation::sign_in`] starts one and issues both).
+    pub fn issue(&self, subject: &str, role: Role, session: Id, now: Timestamp) -> Result<(String, AccessClaims)> {
         let encoding = self.keys.encoding.as_ref().ok_or_else(|| Error::Config("JWT key cannot sign".into()))?;
         let jti: [u8; 16] = random_bytes()?;
         let claims = AccessClaims {
@@ -170,6 +175,7 @@ impl AccessTokens {
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             jti: uuid::Uuid::from_bytes(jti).simple().to_string(),
+            sid: session.to_string(),
         };
         let token = jsonwebtoken::encode(&Header::new(self.keys.algorithm), &claims, encoding)
             .map_err(|e| Error::Config(format!("cannot sign access token: {e}")))?;

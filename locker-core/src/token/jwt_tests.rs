@@ -7,6 +7,7 @@ use super::*;
 
 const NOW: i64 = 1_768_730_400;
 const SEED: [u8; 32] = [5; 32];
+const SID: crate::domain::Id = uuid::Uuid::from_u128(0x0000_0000_0000_7000_8000_0000_0000_0001);
 
 fn at(secs: i64) -> Timestamp {
     chrono::DateTime::from_timestamp(secs, 0).unwrap()
@@ -26,7 +27,7 @@ fn b64(v: &serde_json::Value) -> String {
 
 fn full_claims() -> serde_json::Value {
     json!({"sub": "u1", "role": "customer", "iat": NOW, "exp": NOW + 3600, "typ": "access",
-           "iss": "locker", "aud": "locker", "jti": "x"})
+           "iss": "locker", "aud": "locker", "jti": "x", "sid": "00000000-0000-7000-8000-000000000001"})
 }
 
 /// Signs arbitrary claims with HS256 and `secret`, bypassing `AccessTokens::issue`.
@@ -37,7 +38,7 @@ fn hs256_token(claims: &serde_json::Value, secret: &[u8]) -> String {
 #[test]
 fn issued_token_verifies_for_both_algorithms() {
     for tokens in [ed(), hs()] {
-        let (token, claims) = tokens.issue("user-1", Role::Technician, at(NOW)).unwrap();
+        let (token, claims) = tokens.issue("user-1", Role::Technician, SID, at(NOW)).unwrap();
         assert_eq!(claims.exp - claims.iat, DEFAULT_ACCESS_LIFETIME_SECS);
         let back = tokens.verify(&token, at(NOW + 60)).unwrap();
         assert_eq!(back, claims);
@@ -48,7 +49,7 @@ fn issued_token_verifies_for_both_algorithms() {
 #[test]
 fn expiry_uses_the_callers_clock_and_leeway() {
     let tokens = ed();
-    let (token, claims) = tokens.issue("u", Role::Customer, at(NOW)).unwrap();
+    let (token, claims) = tokens.issue("u", Role::Customer, SID, at(NOW)).unwrap();
     assert!(tokens.verify(&token, at(claims.exp + MAX_LEEWAY_SECS)).is_ok());
     assert_eq!(tokens.verify(&token, at(claims.exp + MAX_LEEWAY_SECS + 1)), Err(TokenError::Expired));
     // Issued in the future (beyond leeway): refused.
@@ -58,7 +59,7 @@ fn expiry_uses_the_callers_clock_and_leeway() {
 #[test]
 fn leeway_is_capped() {
     let tokens = AccessTokens::with_config(JwtKeys::ed25519(&SEED), "locker", "locker", 60, 3600);
-    let (token, claims) = tokens.issue("u", Role::Customer, at(NOW)).unwrap();
+    let (token, claims) = tokens.issue("u", Role::Customer, SID, at(NOW)).unwrap();
     assert_eq!(tokens.verify(&token, at(claims.exp + MAX_LEEWAY_SECS + 1)), Err(TokenError::Expired));
 }
 
@@ -81,7 +82,7 @@ fn hs256_token_is_refused_when_eddsa_is_configured() {
 
 #[test]
 fn eddsa_token_is_refused_when_hs256_is_configured() {
-    let (token, _) = ed().issue("u", Role::Admin, at(NOW)).unwrap();
+    let (token, _) = ed().issue("u", Role::Admin, SID, at(NOW)).unwrap();
     assert_eq!(hs().verify(&token, at(NOW)), Err(TokenError::Invalid));
 }
 
@@ -89,7 +90,7 @@ fn eddsa_token_is_refused_when_hs256_is_configured() {
 fn missing_required_claims_are_refused() {
     let secret = b"0123456789abcdef0123456789abcdef";
     assert!(hs().verify(&hs256_token(&full_claims(), secret), at(NOW)).is_ok(), "control");
-    for claim in ["exp", "iat", "sub", "typ", "iss", "aud", "jti"] {
+    for claim in ["exp", "iat", "sub", "typ", "iss", "aud", "jti", "sid"] {
         let mut claims = full_claims();
         claims.as_object_mut().unwrap().remove(claim);
         assert_eq!(hs().verify(&hs256_token(&claims, secret), at(NOW)), Err(TokenError::Invalid), "{claim}");
@@ -108,7 +109,7 @@ fn wrong_typ_issuer_or_audience_is_refused() {
 
 #[test]
 fn tampered_payload_is_refused() {
-    let (token, _) = ed().issue("user-1", Role::Customer, at(NOW)).unwrap();
+    let (token, _) = ed().issue("user-1", Role::Customer, SID, at(NOW)).unwrap();
     let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
     let mut claims: serde_json::Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(&parts[1]).unwrap()).unwrap();
     claims["role"] = json!("admin");
@@ -120,9 +121,9 @@ fn tampered_payload_is_refused() {
 fn verify_only_keys_cannot_issue() {
     let public = ed25519_dalek::SigningKey::from_bytes(&SEED).verifying_key();
     let verifier = AccessTokens::new(JwtKeys::ed25519_public(public.as_bytes()).unwrap());
-    let (token, _) = ed().issue("u", Role::Customer, at(NOW)).unwrap();
+    let (token, _) = ed().issue("u", Role::Customer, SID, at(NOW)).unwrap();
     assert!(verifier.verify(&token, at(NOW)).is_ok());
-    assert!(matches!(verifier.issue("u", Role::Customer, at(NOW)), Err(Error::Config(_))));
+    assert!(matches!(verifier.issue("u", Role::Customer, SID, at(NOW)), Err(Error::Config(_))));
     assert!(!format!("{:?}", JwtKeys::hs256(b"topsecret")).contains("topsecret"));
 }
 

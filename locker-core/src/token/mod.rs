@@ -11,6 +11,7 @@
 //! | [`password`] | argon2id PHC hashes, dummy-hash verification, bounded concurrency |
 //! | [`jwt`] | access tokens (one algorithm: EdDSA or HS256) |
 //! | [`refresh`] | opaque refresh tokens, rotation, family revocation |
+//! | [`revocation`] | sign-in and the one bearer check: a login is its refresh family, ended in the database |
 //! | [`otp`] | 6-digit one-time passwords, attempt and send limits, [`Notifier`](crate::ports::Notifier) |
 //! | [`pickup`] | 6-digit pickup codes per cabinet |
 //! | [`qr`] | the compact signed QR token, key ring, rendering |
@@ -28,6 +29,7 @@ pub mod pickup;
 pub mod qr;
 pub mod ratelimit;
 pub mod refresh;
+pub mod revocation;
 pub mod store;
 
 use crate::error::ErrorCode;

@@ -60,6 +60,8 @@ pub struct UserCtx {
     pub jti: String,
     /// The access token's expiry (unix seconds).
     pub exp: i64,
+    /// The login (refresh family) the token belongs to; logout ends it.
+    pub login: Id,
 }
 
 /// Who is calling, left in the request extensions by [`guard`].
@@ -150,25 +152,20 @@ pub struct GuardConfig {
     pub class: RateClass,
 }
 
-/// Verifies a bearer token and loads the user's current role.
+/// Verifies a bearer token and asks the database whether its login is still on (the one
+/// revocation mechanism, `locker_core::token::revocation`); the role is the user's current one.
 pub async fn verify_bearer(state: &AppState, token: &str) -> Result<UserCtx, ApiError> {
-    let claims = state.access.verify(token, state.now()).map_err(locker_core::Error::from)?;
-    if state.sessions.is_revoked(&claims.jti) {
-        return Err(ApiError::token_invalid("revoked", "This token was revoked (logged out)"));
-    }
-    let id: Id =
-        claims.sub.parse().map_err(|_| ApiError::token_invalid("subject", "Token subject is not a user id"))?;
-    let user = match state.store.get_user(id).await {
-        Ok(u) => u,
-        Err(locker_core::Error::NotFound { .. }) => {
-            return Err(ApiError::token_invalid("user", "The token's user no longer exists"));
-        }
-        Err(e) => return Err(e.into()),
-    };
-    if !user.active {
-        return Err(ApiError::token_invalid("inactive", "This account is disabled"));
-    }
-    Ok(UserCtx { id, role: user.role, jti: claims.jti, exp: claims.exp })
+    use locker_core::token::revocation::{Refusal, authenticate};
+    let ok =
+        authenticate(&state.access, state.revocations.as_ref(), token, state.now()).await.map_err(|e| match e {
+            Refusal::Invalid => locker_core::Error::from(locker_core::token::TokenError::Invalid).into(),
+            Refusal::Expired => locker_core::Error::from(locker_core::token::TokenError::Expired).into(),
+            Refusal::UnknownUser => ApiError::token_invalid("user", "The token's user no longer exists"),
+            Refusal::Disabled => ApiError::token_invalid("inactive", "This account is disabled"),
+            Refusal::Revoked => ApiError::token_invalid("revoked", "This token was revoked (logged out)"),
+            Refusal::Storage(e) => e.into(),
+        })?;
+    Ok(UserCtx { id: ok.user, role: ok.role, jti: ok.claims.jti, exp: ok.claims.exp, login: ok.login })
 }
 
 fn bearer(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {

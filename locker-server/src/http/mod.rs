@@ -6,5 +6,4 @@ pub mod extract;
 pub mod guard;
 pub mod health;
 pub mod idempotency;
-pub mod logout;
 pub mod multipart;

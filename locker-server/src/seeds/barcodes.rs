@@ -34,9 +34,9 @@ use axum::response::{IntoResponse, Response};
 use locker_core::Error;
 use locker_core::barcode::{BarcodeRecord, NewBarcode, Symbology};
 use locker_core::domain::{Id, Role};
-use locker_core::ports::AccountStore;
 use locker_core::ports::BarcodeStore;
 use locker_core::ports::Clock;
+use locker_core::ports::RevocationStore;
 use locker_core::token::jwt::{AccessClaims, AccessTokens};
 use serde_json::{Map, Value, json};
 
@@ -53,8 +53,8 @@ pub const MAX_LIMIT: u32 = 1000;
 pub struct BarcodeState {
     /// Where records live.
     pub barcodes: Arc<dyn BarcodeStore>,
-    /// Session cut-offs, so tokens revoked by a newer login are refused.
-    pub accounts: Arc<dyn AccountStore>,
+    /// Logins, so tokens whose login was ended (on any surface) are refused.
+    pub revocations: Arc<dyn RevocationStore>,
     /// Verifies bearer tokens.
     pub tokens: Arc<AccessTokens>,
     /// Now.
@@ -65,11 +65,11 @@ impl BarcodeState {
     /// A state from its parts.
     pub fn new(
         barcodes: Arc<dyn BarcodeStore>,
-        accounts: Arc<dyn AccountStore>,
+        revocations: Arc<dyn RevocationStore>,
         tokens: Arc<AccessTokens>,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        Self { barcodes, accounts, tokens, clock }
+        Self { barcodes, revocations, tokens, clock }
     }
 }
 
@@ -224,7 +224,7 @@ impl FromRequestParts<BarcodeState> for Caller {
     type Rejection = SeedError;
 
     async fn from_request_parts(parts: &mut Parts, state: &BarcodeState) -> Result<Self, Self::Rejection> {
-        super::verify_bearer(&parts.headers, &state.tokens, state.accounts.as_ref(), state.clock.now())
+        super::verify_bearer(&parts.headers, &state.tokens, state.revocations.as_ref(), state.clock.now())
             .await
             .map(Caller)
             .map_err(|e| match e {

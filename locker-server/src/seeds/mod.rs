@@ -19,7 +19,7 @@ pub mod otp_login;
 
 use std::sync::Arc;
 
-use locker_core::ports::AccountStore;
+use locker_core::ports::RevocationStore;
 
 /// Every storage port the seed surfaces use: the core's [`Database`](locker_core::ports::Database)
 /// (this name stays one release for code written against it).
@@ -139,8 +139,13 @@ pub(crate) enum BearerError {
     Invalid,
     /// Past its expiry.
     Expired,
-    /// Issued before the user's newest login (seed 003's "log out everywhere").
+    /// Its login was ended: logout, "log out everywhere" (seed 003's newer login), or
+    /// refresh-token reuse, on any surface.
     Revoked,
+    /// The account is disabled.
+    Disabled,
+    /// The token's user does not exist.
+    UnknownUser,
 }
 
 impl BearerError {
@@ -151,28 +156,31 @@ impl BearerError {
             BearerError::Malformed => "expected `Authorization: Bearer <token>`",
             BearerError::Invalid => "invalid token",
             BearerError::Expired => "token expired",
-            BearerError::Revoked => "token revoked by a newer login",
+            BearerError::Revoked => "token revoked (logged out, or ended by a newer login)",
+            BearerError::Disabled => "this account is disabled",
+            BearerError::UnknownUser => "the token's user no longer exists",
         }
     }
 }
 
-/// Verifies the bearer token of `headers` and the user's session cut-off; returns the
+/// Verifies the bearer token of `headers` and asks the database whether its login is still
+/// on (`locker_core::token::revocation`, the check `/api/v1` makes too); returns the
 /// claims. Storage failures come back as `Err(Ok(error))`.
 pub(crate) async fn verify_bearer(
     headers: &axum::http::HeaderMap,
     tokens: &locker_core::token::jwt::AccessTokens,
-    accounts: &dyn AccountStore,
+    revocations: &dyn RevocationStore,
     now: locker_core::domain::Timestamp,
 ) -> Result<locker_core::token::jwt::AccessClaims, Result<locker_core::Error, BearerError>> {
+    use locker_core::token::revocation::{Refusal, authenticate};
     let token = bearer_token(headers).map_err(Err)?;
-    let claims = tokens.verify(token, now).map_err(|e| match e {
-        locker_core::token::TokenError::Expired => Err(BearerError::Expired),
-        _ => Err(BearerError::Invalid),
-    })?;
-    let user: locker_core::domain::Id = claims.sub.parse().map_err(|_| Err(BearerError::Invalid))?;
-    let cut_off = accounts.sessions_valid_from(user).await.map_err(Ok)?;
-    if !locker_core::accounts::access_token_current(claims.iat, cut_off) {
-        return Err(Err(BearerError::Revoked));
+    match authenticate(tokens, revocations, token, now).await {
+        Ok(ok) => Ok(ok.claims),
+        Err(Refusal::Storage(e)) => Err(Ok(e)),
+        Err(Refusal::Invalid) => Err(Err(BearerError::Invalid)),
+        Err(Refusal::Expired) => Err(Err(BearerError::Expired)),
+        Err(Refusal::Revoked) => Err(Err(BearerError::Revoked)),
+        Err(Refusal::Disabled) => Err(Err(BearerError::Disabled)),
+        Err(Refusal::UnknownUser) => Err(Err(BearerError::UnknownUser)),
     }
-    Ok(claims)
 }

@@ -11,8 +11,8 @@
 //!   older codes, one send per 60 s and 3 per day per address (-206), delivery failure -205.
 //! - verify-otp: `email` (-801/-304) and `otpCode` (-200 when missing, -201 when not 6
 //!   digits or wrong); no account -300; expired -202; used -203; out of tries -204. On
-//!   success the user's older refresh tokens are revoked and access tokens from earlier
-//!   seconds refused ([`locker_core::accounts`]); a new access token (JWT, 24 h) and
+//!   success every older login of the user is ended on every surface
+//!   ([`locker_core::token::revocation`]); a new access token (JWT, 24 h) and
 //!   refresh token (30 days) are issued; `userId` is the user's integer number.
 //! - Anything unexpected is -6 and logged; the cause is not returned.
 
@@ -26,9 +26,9 @@ use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use locker_core::domain::{NewUser, Role, User};
-use locker_core::ports::AccountStore;
 use locker_core::ports::Notifier;
 use locker_core::ports::TokenStore;
+use locker_core::ports::{AccountStore, RevocationStore};
 use locker_core::ports::{Clock, Store};
 use locker_core::token::jwt::{AccessTokens, JwtKeys, MAX_LEEWAY_SECS};
 use locker_core::token::otp::{Otp, OtpLanguage, normalize_address};
@@ -141,8 +141,10 @@ pub struct OtpLoginState {
     pub users: Arc<dyn Store>,
     /// OTP records and refresh tokens.
     pub tokens: Arc<dyn TokenStore>,
-    /// User numbers and session cut-offs.
+    /// User numbers.
     pub accounts: Arc<dyn AccountStore>,
+    /// Logins: a new login ends the user's older ones.
+    pub revocations: Arc<dyn RevocationStore>,
     /// Issues access tokens valid [`ACCESS_LIFETIME_SECS`].
     pub access: Arc<AccessTokens>,
     /// Code rules and pepper.
@@ -167,7 +169,8 @@ impl OtpLoginState {
         Self {
             users: store.clone(),
             tokens: store.clone(),
-            accounts: store,
+            accounts: store.clone(),
+            revocations: store,
             access: Arc::new(access),
             otp: Arc::new(otp),
             notifier,
@@ -330,9 +333,16 @@ async fn issue_tokens(
     email: &str,
     now: locker_core::domain::Timestamp,
 ) -> Result<Value, Error> {
-    state.accounts.revoke_sessions(user.id, now).await?;
-    let (access, claims) = state.access.issue(&user.id.to_string(), user.role, now)?;
-    let fresh = refresh::login(state.tokens.as_ref(), user.id, now, REFRESH_LIFETIME_SECS).await?;
+    state.revocations.revoke_user(user.id).await?;
+    let signed = locker_core::token::revocation::sign_in(
+        state.tokens.as_ref(),
+        &state.access,
+        &user,
+        now,
+        REFRESH_LIFETIME_SECS,
+    )
+    .await?;
+    let (access, claims, fresh) = (signed.access, signed.claims, signed.refresh);
     let number = state.accounts.user_number(user.id).await?;
     let expires_at = chrono::DateTime::from_timestamp(claims.exp, 0)
         .ok_or_else(|| Error::Config("access token expiry out of range".into()))?;

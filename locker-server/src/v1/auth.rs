@@ -4,6 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use locker_core::domain::{NewUser, Role, User};
 use locker_core::token::refresh::{self, DEFAULT_REFRESH_LIFETIME_SECS};
+use locker_core::token::revocation::sign_in;
 use locker_core::token::{TokenError, ratelimit::Decision};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -105,11 +106,9 @@ pub struct Login {
     password: String,
 }
 
-/// Issues an access token for `user` tied to refresh `family`.
+/// Issues an access token for `user` in login (refresh family) `family`.
 fn issue_access(state: &AppState, user: &User, family: locker_core::domain::Id) -> Result<String, ApiError> {
-    let now = state.now();
-    let (token, claims) = state.access.issue(&user.id.to_string(), user.role, now)?;
-    state.sessions.remember(&claims.jti, family, claims.exp, now.timestamp());
+    let (token, _) = state.access.issue(&user.id.to_string(), user.role, family, state.now())?;
     Ok(token)
 }
 
@@ -143,11 +142,11 @@ pub async fn login(State(state): State<AppState>, ApiJson(body): ApiJson<Login>)
             return Err(locker_core::Error::from(TokenError::InvalidCredentials).into());
         }
     };
-    let fresh = refresh::login(state.tokens.as_ref(), user.id, state.now(), DEFAULT_REFRESH_LIFETIME_SECS).await?;
-    let access = issue_access(&state, &user, fresh.record.family_id)?;
+    let signed =
+        sign_in(state.tokens.as_ref(), &state.access, &user, state.now(), DEFAULT_REFRESH_LIFETIME_SECS).await?;
     Ok(Success::data(json!({
-        "access_token": access,
-        "refresh_token": fresh.token,
+        "access_token": signed.access,
+        "refresh_token": signed.refresh.token,
         "expires_in": state.access.lifetime_secs(),
         "token_type": "Bearer",
         "user": { "id": user.id, "email": user.email, "full_name": user.full_name, "role": user.role },
@@ -160,9 +159,15 @@ pub async fn login(State(state): State<AppState>, ApiJson(body): ApiJson<Login>)
 pub struct Logout {
     #[serde(default)]
     refresh_token: Option<String>,
+    /// End every login of the user ("log out everywhere"), not only this one.
+    #[serde(default)]
+    everywhere: bool,
 }
 
-/// Logs out: revokes this access token and its login's refresh family.
+/// Logs out: ends this token's login (its refresh family) in the database, so the token and
+/// the login's refresh token are refused by every surface and every server process; with
+/// `everywhere`, ends every login of the user. A `refresh_token` of the caller's in the
+/// body ends its login too.
 pub async fn logout(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -180,16 +185,14 @@ pub async fn logout(
     } else {
         serde_json::from_slice(&body).map_err(|e| ApiError::validation("body", format!("malformed JSON: {e}")))?
     };
-    if let Some(family) = state.sessions.revoke(&user.jti, user.exp) {
-        state.tokens.revoke_refresh_family(family).await?;
-        state.sessions.revoke_family(family);
+    if body.everywhere {
+        state.revocations.revoke_user(user.id).await?;
+    } else {
+        state.revocations.revoke_login(user.id, user.login).await?;
     }
-    if let Some(token) = body.refresh_token {
+    if let Some(token) = body.refresh_token.filter(|t| !t.is_empty() && t.len() <= 256) {
         if let Some(record) = state.tokens.find_refresh(&refresh::hash_token(&token)).await? {
-            if record.user_id == user.id {
-                state.tokens.revoke_refresh_family(record.family_id).await?;
-                state.sessions.revoke_family(record.family_id);
-            }
+            state.revocations.revoke_login(user.id, record.family_id).await?;
         }
     }
     Ok(Success::message("Đăng xuất thành công"))
@@ -211,18 +214,9 @@ pub async fn refresh(
         return Err(locker_core::Error::from(TokenError::Invalid).into());
     }
     let now = state.now();
-    let next =
-        match refresh::refresh(state.tokens.as_ref(), &body.refresh_token, now, DEFAULT_REFRESH_LIFETIME_SECS).await {
-            Ok(n) => n,
-            Err(e) => {
-                if matches!(e, locker_core::Error::Token(TokenError::Reused)) {
-                    if let Some(r) = state.tokens.find_refresh(&refresh::hash_token(&body.refresh_token)).await? {
-                        state.sessions.revoke_family(r.family_id);
-                    }
-                }
-                return Err(e.into());
-            }
-        };
+    // Reuse of a rotated token revokes its family in the database (inside `refresh`), which
+    // ends the login's access tokens on every surface too.
+    let next = refresh::refresh(state.tokens.as_ref(), &body.refresh_token, now, DEFAULT_REFRESH_LIFETIME_SECS).await?;
     let user = state.store.get_user(next.record.user_id).await?;
     if !user.active {
         state.tokens.revoke_refresh_family(next.record.family_id).await?;

@@ -111,7 +111,8 @@ async fn expired_access_token_is_token_expired() {
     let s = start(Backend::Sqlite).await;
     let l = s.customer("exp@example.com").await;
     let past = chrono::Utc::now() - chrono::TimeDelta::hours(3);
-    let (old, _) = s.state.access.issue(&l.id, locker_core::domain::Role::Customer, past).unwrap();
+    let (old, _) =
+        s.state.access.issue(&l.id, locker_core::domain::Role::Customer, locker_core::domain::new_id(), past).unwrap();
     let a = s.get("/api/v1/users/me", Some(&old)).await;
     assert_eq!((a.status, a.code()), (401, "TOKEN_EXPIRED"));
 }

@@ -13,6 +13,7 @@ mod flows;
 mod health;
 mod matrix;
 mod openapi_seeds;
+mod revocation;
 mod seed001;
 mod seed001_boards;
 mod seed001_flows;

@@ -13,6 +13,15 @@ use locker_server::seeds::barcodes::{BarcodeState, router};
 use seeds_support::{ManualClock, TestDb, backends, client, json_of, keys, serve, time};
 use serde_json::{Value, json};
 
+/// Signs `user` in (a new login, as every surface does) and returns the access token.
+async fn sign_in(db: &TestDb, tokens: &AccessTokens, user: &locker_core::domain::User, clock: &ManualClock) -> String {
+    use locker_core::ports::Clock as _;
+    locker_core::token::revocation::sign_in(db.store.as_ref(), tokens, user, clock.now(), 30 * 24 * 3600)
+        .await
+        .unwrap()
+        .access
+}
+
 /// A served seed-002 router and bearer tokens for three accounts.
 struct Fixture {
     base: String,
@@ -22,6 +31,7 @@ struct Fixture {
     alice: String,
     bob: String,
     admin: String,
+    admin_user: locker_core::domain::User,
     db: TestDb,
 }
 
@@ -30,6 +40,7 @@ impl Fixture {
         let clock = ManualClock::new();
         let tokens = Arc::new(AccessTokens::new(JwtKeys::generate_ed25519().unwrap()));
         let mut bearer = Vec::new();
+        let mut users = Vec::new();
         for (name, role) in [("alice", Role::Customer), ("bob", Role::Customer), ("admin", Role::Admin)] {
             let user = db
                 .store
@@ -46,12 +57,14 @@ impl Fixture {
                 )
                 .await
                 .unwrap();
-            bearer.push(format!("Bearer {}", tokens.issue(&user.id.to_string(), role, clock.now()).unwrap().0));
+            bearer.push(format!("Bearer {}", sign_in(&db, &tokens, &user, &clock).await));
+            users.push(user);
         }
+        let admin_user = users.pop().unwrap();
         let state = BarcodeState::new(db.store.clone(), db.store.clone(), tokens.clone(), clock.clone());
         let base = serve(router(state)).await;
         let [alice, bob, admin] = <[String; 3]>::try_from(bearer).unwrap();
-        Fixture { base, http: client(), clock, tokens, alice, bob, admin, db }
+        Fixture { base, http: client(), clock, tokens, alice, bob, admin, admin_user, db }
     }
 
     async fn post(&self, auth: &str, body: &Value) -> (u16, Value) {
@@ -305,7 +318,7 @@ async fn every_route_needs_a_valid_bearer_token() {
         let f = Fixture::new(db).await;
         let id = uuid::Uuid::now_v7();
         let other_keys = AccessTokens::new(JwtKeys::generate_ed25519().unwrap());
-        let forged = format!("Bearer {}", other_keys.issue(&id.to_string(), Role::Admin, f.clock.now()).unwrap().0);
+        let forged = format!("Bearer {}", other_keys.issue(&id.to_string(), Role::Admin, id, f.clock.now()).unwrap().0);
         for auth in
             [None, Some("Basic YWxpY2U6c2VjcmV0"), Some("Bearer "), Some("Bearer not.a.jwt"), Some(forged.as_str())]
         {
@@ -330,7 +343,7 @@ async fn every_route_needs_a_valid_bearer_token() {
         let got = f.get(&f.alice, "/api/barcodes").await;
         assert_eq!(assert_error(&got, 401, "UNAUTHORIZED")["details"]["reason"], "token expired");
         // Nothing was written by the refused requests.
-        let fresh = format!("Bearer {}", f.tokens.issue(&id.to_string(), Role::Admin, f.clock.now()).unwrap().0);
+        let fresh = format!("Bearer {}", sign_in(&f.db, &f.tokens, &f.admin_user, &f.clock).await);
         assert_eq!(f.get(&fresh, "/api/barcodes").await.1["total"], 0, "{}", f.db.name);
     }
 }

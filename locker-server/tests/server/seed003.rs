@@ -142,10 +142,7 @@ async fn request_and_verify_in_the_seed_shape() {
         assert_eq!(f.db.store.user_by_number(d["userId"].as_i64().unwrap()).await.unwrap(), Some(user.id));
         assert_eq!(f.db.store.user_by_number(999_999).await.unwrap(), None);
         let stranger = uuid::Uuid::now_v7();
-        assert!(matches!(
-            f.db.store.revoke_sessions(stranger, f.clock.now()).await,
-            Err(locker_core::Error::NotFound { .. })
-        ));
+        assert!(matches!(f.db.store.revoke_user(stranger).await, Err(locker_core::Error::NotFound { .. })));
         assert!(matches!(f.db.store.user_number(stranger).await, Err(locker_core::Error::NotFound { .. })));
         assert_eq!(d["email"], "user@example.com");
         assert!(d["fullName"].is_string());

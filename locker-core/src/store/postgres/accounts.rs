@@ -1,4 +1,4 @@
-//! User numbers and session cut-offs in postgres (see [`crate::accounts`]).
+//! User numbers in postgres (see [`crate::accounts`]).
 
 use super::PgStore;
 

@@ -134,6 +134,7 @@ mod barcodes;
 #[cfg(feature = "face")]
 mod face;
 mod orders;
+mod revocations;
 mod tokens;
 
 mod store_impl {

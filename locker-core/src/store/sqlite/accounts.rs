@@ -1,4 +1,4 @@
-//! User numbers and session cut-offs in sqlite (see [`crate::accounts`]).
+//! User numbers in sqlite (see [`crate::accounts`]).
 
 use super::SqliteStore;
 

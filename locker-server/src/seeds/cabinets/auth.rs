@@ -82,11 +82,16 @@ async fn user_json(state: &CabinetsState, user: &User, with_email: bool) -> Resu
 /// A new login: access token and the first refresh token of a new family.
 async fn issue(state: &CabinetsState, user: &User) -> Result<(String, String), Fail> {
     let now = state.now();
-    let (access, _) = state.access.issue(&user.id.to_string(), user.role, now).map_err(Fail::core)?;
-    let fresh = refresh::login(state.store.as_ref(), user.id, now, refresh::DEFAULT_REFRESH_LIFETIME_SECS)
-        .await
-        .map_err(Fail::core)?;
-    Ok((access, fresh.token))
+    let signed = locker_core::token::revocation::sign_in(
+        state.store.as_ref(),
+        &state.access,
+        user,
+        now,
+        refresh::DEFAULT_REFRESH_LIFETIME_SECS,
+    )
+    .await
+    .map_err(Fail::core)?;
+    Ok((signed.access, signed.refresh.token))
 }
 
 /// Whether `phone` is 11 digits starting with 1.
@@ -203,7 +208,8 @@ pub async fn token_refresh(State(state): State<CabinetsState>, Body(body): Body)
     if !user.active {
         return Err(Fail::unauthorized("认证令牌无效或已过期", "this account is disabled"));
     }
-    let (access, _) = state.access.issue(&user.id.to_string(), user.role, now).map_err(Fail::core)?;
+    let (access, _) =
+        state.access.issue(&user.id.to_string(), user.role, next.record.family_id, now).map_err(Fail::core)?;
     Ok(pair(access, next.token))
 }
 
