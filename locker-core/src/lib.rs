@@ -4,21 +4,28 @@
 //! locker to give whom, the life of a rental and of a door, codes and tokens, faces, the
 //! wire to the lock controller, and storage.
 //!
-//! ## Overview
-//! - [`domain`]: lockers, controllers, users, rentals, doors, alerts and the transaction log
-//!   as plain serde types, plus the rental and door state machines (pure functions).
-//! - [`alloc`]: the allocation policy (which free locker fits a request).
-//! - [`token`]: passwords, access/refresh tokens, OTP, pickup codes, QR tokens, API keys.
-//! - [`controller`]: the lock-controller stack — [`controller::wire`] and
-//!   [`controller::link`] (sans-IO protocol), [`controller::io`] (its IO thread),
-//!   [`controller::sim`] (a simulated controller), `controller::serial` (feature `serial`).
-//! - [`store`]: the [`ports::Store`] trait's SQLite and PostgreSQL implementations.
-//! - `face` (feature `face`): detection, alignment, embedding and matching.
-//! - `service`: [`service::LockerService`], the seeds' flows composed from all of the above.
-//! - [`barcode`]: scanner records (seed 002) checked against their symbology;
-//!   [`accounts`]: integer user numbers for the seed surfaces;
-//!   [`orders`]: paid orders with atomic balance debits, payments, and commands queued
-//!   for controllers that poll over HTTP (seed 001).
+//! ## The map
+//!
+//! Read it from the outside in: a shell (the server, the CLI, the C and Python bindings)
+//! opens one [`service::LockerService`] with [`service::LockerService::builder`], and the
+//! service composes everything below it.
+//!
+//! | layer | module | what it holds |
+//! |---|---|---|
+//! | application | [`service`] | every flow: check-in and check-out (QR, face, pickup code), door cycles, reconciliation with the controllers, alerts, timers; [`service::ServiceBuilder`] is the one composition root |
+//! | ports | [`ports`] | the traits IO hides behind: [`ports::Database`] (every storage port of one database), [`ports::LockController`], [`ports::Clock`], [`ports::Notifier`] |
+//! | adapters | [`store`] | the storage ports on SQLite and PostgreSQL; [`store::open`] is the one opener |
+//! | | [`controller`] | the lock-controller stack: `wire` (frame codecs, sans-IO), `link` (v1 retries and acknowledgements, sans-IO), `io` (the IO thread), `serial`, `sim` (a simulated controller), `command_queue` (boards that poll over HTTP) |
+//! | | `face` (feature `face`) | detection, alignment, embedding and matching on ONNX models |
+//! | rules | [`domain`] | lockers, controllers, users, rentals, doors, alerts and the transaction log as plain serde types; the rental and door state machines as pure functions |
+//! | | [`alloc`] | which free locker fits a request |
+//! | | [`token`] | passwords, access and refresh tokens and their revocation, OTP, pickup codes, QR tokens, API keys |
+//! | | [`orders`], [`accounts`], [`barcode`] | the seed surfaces' records: paid orders and payments (seed 001), user numbers (seed 001/003), scanner records (seed 002) |
+//! | facades | `kiosk` (feature `kiosk`) | blocking wrappers (one runtime, a controller, the service) for the C and Python bindings |
+//!
+//! Dependencies point inward: `service` uses `ports`, `domain`, `token` and `alloc`;
+//! `store` and `controller` implement `ports`; `domain`, `alloc`, `token` and the sans-IO
+//! parts of `controller` need no runtime.
 //!
 //! The protocol and domain logic are sans-IO: they take bytes, events and time and return
 //! bytes and actions. IO sits at the edges behind the small traits in [`ports`].
