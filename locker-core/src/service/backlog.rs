@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use crate::Result;
 use crate::controller::wire::{ControllerEvent, DeviceEvent};
-use crate::domain::{Door, DoorPhase, Id, Rental};
+use crate::domain::{Door, DoorEvent, Id, Rental};
 use crate::ports::LockController;
 
 use super::doors::DoorSlot;
@@ -167,7 +167,8 @@ impl LockerService {
         if !untouched || !self.slot(&locker).door.is_at_rest() {
             return Ok(false);
         }
-        let door = Door { phase: DoorPhase::Unlocking { since: unlocked_at, attempts: 1 }, ..Door::unknown() };
+        // The machine replays the old process's unlock at the time it was made.
+        let (door, _) = Door::unknown().on(DoorEvent::UnlockSent, unlocked_at, &self.config.door)?;
         self.set_slot(locker.id, DoorSlot { door, serving: Some(rental.id) });
         tracing::info!(locker = %locker.code, rental = %rental.id, "unlock from before the start: waiting for the door");
         Ok(true)

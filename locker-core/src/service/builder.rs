@@ -3,7 +3,7 @@
 //! runs over one connection pool, one clock and one set of keys.
 //!
 //! ```no_run
-//! # async fn run() -> locker_core::Result<()> {
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! use locker_core::controller::sim::{self, SimConfig};
 //! use locker_core::service::{LockerService, ServiceKeys};
 //!
