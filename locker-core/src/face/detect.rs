@@ -3,8 +3,8 @@
 //! Pure functions on pixels and tensors; [`super::engine::FaceEngine`] runs the model.
 //! Decoding follows OpenCV `FaceDetectorYN` as written down in the models README.
 
-use image::RgbImage;
-use image::imageops::{FilterType, resize};
+use image::imageops::FilterType;
+use image::{DynamicImage, RgbImage};
 
 use super::FaceError;
 
@@ -124,7 +124,11 @@ pub fn letterbox(image: &RgbImage, config: &DetectorConfig) -> Letterbox {
     let src = if (new_w, new_h) == image.dimensions() {
         image
     } else {
-        resized = resize(image, new_w, new_h, FilterType::Triangle);
+        // Through `DynamicImage` (not the generic `imageops::resize`): its instance is compiled
+        // in the image crate, with its optimisations, so a debug or test build of this crate
+        // does not run an unoptimised copy of the resampler (most of a test-profile detection,
+        // issue 16). Same function and pixel type, so the same pixels.
+        resized = DynamicImage::ImageRgb8(image.clone()).resize_exact(new_w, new_h, FilterType::Triangle).into_rgb8();
         &resized
     };
     let plane = config.input_width * config.input_height;

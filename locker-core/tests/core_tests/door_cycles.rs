@@ -11,6 +11,12 @@
 //!   and on a line that drops, flips or duplicates about 1% of frames.
 //! - `a_service_killed_mid_cycle_*`: the service's runtime is shut down at seeded points
 //!   mid-cycle (no clean shutdown), a new one opened on the same database and simulator.
+//!
+//! Sizes ([`Stress`]): `LOCKER_STRESS=full` (set by `scripts/test`, hence CI) runs the sizes
+//! above: 2,000 cycles per line, 200 scripted cycles, five kills. Unset, the developer's loop
+//! (`cargo test -p locker-core`) runs 300 cycles per line (the damaged line still loses,
+//! flips and repeats a few dozen frames), 100 scripted cycles and two kills: the same
+//! customers, lines, timeouts and checks, fewer repetitions (issue 16).
 #![cfg(all(feature = "test-utils", feature = "sqlite"))]
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -30,6 +36,35 @@ use locker_core::token::qr::{KeyId, QrAction, QrKey, QrKeyring};
 use locker_core::{Error, ErrorCode};
 
 const CHANNELS: u16 = 24;
+
+/// How many repetitions the stress tests run (see the module docs).
+#[derive(Debug, Clone, Copy)]
+struct Stress {
+    /// Cycles on the simulator, per line (clean, damaged) and backend.
+    sim_cycles: u32,
+    /// Cycles against the scripted controller that loses door events.
+    scripted_cycles: u32,
+    /// Kills and restarts per backend.
+    kills: u64,
+}
+
+/// `LOCKER_STRESS=full`: CI's sizes; unset or `quick`: the developer's loop. Anything else
+/// is refused, so a typo in CI cannot quietly shrink the run.
+fn stress() -> Stress {
+    let full = match std::env::var("LOCKER_STRESS") {
+        Ok(v) if v == "full" => true,
+        Ok(v) if v == "quick" || v.is_empty() => false,
+        Err(std::env::VarError::NotPresent) => false,
+        other => panic!("LOCKER_STRESS: expected `full`, `quick` or unset, got {other:?}"),
+    };
+    let stress = if full {
+        Stress { sim_cycles: 2_000, scripted_cycles: 200, kills: 5 }
+    } else {
+        Stress { sim_cycles: 300, scripted_cycles: 100, kills: 2 }
+    };
+    eprintln!("door cycles: {stress:?} (LOCKER_STRESS=full for CI's sizes)");
+    stress
+}
 
 /// The cabinet's records: one controller, `CHANNELS` lockers, one user per customer.
 struct Records {
@@ -329,7 +364,7 @@ async fn lost_door_events_never_strand_a_rental() {
         let service = open_service(&db.url, records.controller, controller.clone(), config(10_000)).await;
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let person = tokio::spawn(controller.clone().person(0x13, 0.2, stop.clone()));
-        let tally = run_customers(&service, &records, 200).await;
+        let tally = run_customers(&service, &records, stress().scripted_cycles).await;
         assert_all_at_rest(&service, db.backend).await;
         stop.store(true, Ordering::SeqCst);
         person.await.unwrap();
@@ -375,6 +410,10 @@ async fn full_cycles(db: &TestDb, faults: LineFaults, target: u32) {
         d.replayed
     );
     assert!(cycles >= target, "[{}] expected {target} cycles, got {cycles}", db.backend);
+    if faults != LineFaults::default() {
+        // The smaller size must still meet damaged frames (about 1 in 100: dozens per run).
+        assert!(d.dropped > 0, "[{}] expected the damaged line to cost the device some frames, got none", db.backend);
+    }
     assert_eq!(d.double_pulses, 0, "[{}] second pulses for one opening", db.backend);
     assert_eq!(d.pulses_while_open, 0, "[{}] pulses fired at a door standing open", db.backend);
 }
@@ -387,14 +426,14 @@ fn one_percent_of_frames() -> LineFaults {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_thousand_full_cycles_on_a_clean_line() {
     for db in databases().await {
-        full_cycles(&db, LineFaults::default(), 2_000).await;
+        full_cycles(&db, LineFaults::default(), stress().sim_cycles).await;
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_thousand_full_cycles_with_one_percent_of_frames_damaged() {
     for db in databases().await {
-        full_cycles(&db, one_percent_of_frames(), 2_000).await;
+        full_cycles(&db, one_percent_of_frames(), stress().sim_cycles).await;
     }
 }
 
@@ -464,7 +503,7 @@ fn kill(process: tokio::runtime::Runtime, service: Arc<LockerService>, round: u6
 /// (every task dropped where it stands, no clean shutdown), opens a new service on the same
 /// database and simulator, and checks that after the reconciliation window nothing is
 /// stranded in `opening`: the customers then come back for their lockers, every rental ends
-/// and every door ends closed. Five kills per backend.
+/// and every door ends closed. Five kills per backend (two in the quick size).
 #[test]
 fn a_service_killed_mid_cycle_converges_after_restart() {
     let main = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
@@ -478,7 +517,7 @@ fn a_service_killed_mid_cycle_converges_after_restart() {
         let sim = SimConfig { seq_cache_ttl: Duration::from_millis(300), ..sim_config() };
         let device = Arc::new(Mutex::new(Device::new(sim)));
         let mut rng = SplitMix::new(0x4B11);
-        for round in 0..5 {
+        for round in 0..stress().kills {
             // The "process": its own runtime, service, driver and customers.
             let process = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
             let driver = sim::spawn_controller_on(device.clone(), LineFaults::default(), round).unwrap();

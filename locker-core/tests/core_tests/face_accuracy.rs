@@ -7,6 +7,7 @@ use crate::face_support;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+use locker_core::face::detect::select_face;
 use locker_core::face::eval::{ScoredPair, evaluate};
 use locker_core::face::{Detection, Embedding, FaceEngine, FaceError, Gallery, Pick, Thresholds};
 
@@ -28,18 +29,45 @@ fn photos() -> Option<&'static Photos> {
             let engine = face_support::engine()?;
             let dir = face_support::faces()?;
             let (mut counts, mut chosen, mut embeddings) = (HashMap::new(), HashMap::new(), HashMap::new());
-            for path in face_support::photo_paths(&dir) {
-                let image = engine.decode(&std::fs::read(dir.join(&path)).unwrap()).unwrap();
-                counts.insert(path.clone(), engine.detect(&image).unwrap().len());
-                let pick = engine.detect_one(&image, Pick::Central);
-                if let Ok(face) = &pick {
-                    embeddings.insert(path.clone(), engine.embed_face(&image, face).unwrap());
+            // One photo is independent of the others: split them over the cores (the other
+            // accuracy tests wait on this cell meanwhile, holding test threads idle).
+            let paths = face_support::photo_paths(&dir);
+            let threads = std::thread::available_parallelism().map_or(1, usize::from).min(4);
+            let per_thread = paths.len().div_ceil(threads).max(1);
+            let results: Vec<_> = std::thread::scope(|scope| {
+                let workers: Vec<_> = paths
+                    .chunks(per_thread)
+                    .map(|chunk| scope.spawn(|| chunk.iter().map(|path| analyse(&engine, &dir, path)).collect::<Vec<_>>()))
+                    .collect();
+                workers.into_iter().flat_map(|w| w.join().expect("a photo worker panicked")).collect()
+            });
+            for (path, count, pick, embedding) in results {
+                counts.insert(path.clone(), count);
+                if let Some(embedding) = embedding {
+                    embeddings.insert(path.clone(), embedding);
                 }
                 chosen.insert(path, pick);
             }
             Some(Photos { engine, dir, counts, chosen, embeddings })
         })
         .as_ref()
+}
+
+/// One photo: how many faces the detector finds, the face the pipeline chooses
+/// (`Pick::Central`) and its embedding. One detector run: `detect_one` is `detect` then
+/// `select_face`, so the count and the choice come from the same run.
+#[allow(clippy::type_complexity)]
+fn analyse(
+    engine: &FaceEngine,
+    dir: &std::path::Path,
+    path: &str,
+) -> (String, usize, Result<Detection, FaceError>, Option<Embedding>) {
+    let image = engine.decode(&std::fs::read(dir.join(path)).unwrap()).unwrap();
+    let found = engine.detect(&image).unwrap();
+    let min_face_px = engine.config().detector.min_face_px;
+    let pick = select_face(&found, Pick::Central, min_face_px, image.dimensions());
+    let embedding = pick.as_ref().ok().map(|face| engine.embed_face(&image, face).unwrap());
+    (path.to_owned(), found.len(), pick, embedding)
 }
 
 /// LFW photos are press photos: 70-odd of the 450 also show bystanders (verified by eye on a

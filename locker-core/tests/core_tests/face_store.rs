@@ -156,7 +156,8 @@ async fn sqlite_keeps_only_ciphertext_and_drops_guest_templates_with_the_rental(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_keeps_only_ciphertext_and_drops_guest_templates_with_the_rental() {
-    let Ok(admin_url) = std::env::var("LOCKER_TEST_POSTGRES_URL") else {
+    // Empty counts as unset, as in `locker_core::testing::postgres`.
+    let Some(admin_url) = std::env::var("LOCKER_TEST_POSTGRES_URL").ok().filter(|u| !u.trim().is_empty()) else {
         eprintln!("LOCKER_TEST_POSTGRES_URL not set: PostgreSQL face template test skipped");
         return;
     };
