@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use locker_core::kiosk::{ControllerChoice, Kiosk, KioskOptions};
+use locker_core::kiosk::{ControllerChoice, Service, ServiceOptions};
 use locker_core::service::{Proof, ServiceEvent};
 
 fn shared(var: &str, sub: &str) -> PathBuf {
@@ -24,7 +24,7 @@ fn shared(var: &str, sub: &str) -> PathBuf {
 }
 
 /// Prints service events until one satisfies `until` (within 5 s).
-fn print_events_until(kiosk: &Kiosk, until: impl Fn(&ServiceEvent) -> bool) -> Result<()> {
+fn print_events_until(kiosk: &Service, until: impl Fn(&ServiceEvent) -> bool) -> Result<()> {
     let deadline = Instant::now() + Duration::from_secs(5);
     while Instant::now() < deadline {
         if let Some(event) = kiosk.next_event(Duration::from_millis(200))? {
@@ -38,7 +38,7 @@ fn print_events_until(kiosk: &Kiosk, until: impl Fn(&ServiceEvent) -> bool) -> R
 }
 
 /// Prints events until the rental `id` became active (its door opened and shut).
-fn until_active(kiosk: &Kiosk, id: &str) -> Result<()> {
+fn until_active(kiosk: &Service, id: &str) -> Result<()> {
     print_events_until(kiosk, |e| {
         matches!(e, ServiceEvent::SessionUpdated { session_id, action, .. }
             if session_id.to_string() == id && action.as_str() == "sensor_trigger")
@@ -46,7 +46,7 @@ fn until_active(kiosk: &Kiosk, id: &str) -> Result<()> {
 }
 
 /// Prints events until the door of locker `code` has been opened and shut again.
-fn until_door_cycled(kiosk: &Kiosk, code: &str) -> Result<()> {
+fn until_door_cycled(kiosk: &Service, code: &str) -> Result<()> {
     for wanted in ["open", "closed"] {
         print_events_until(kiosk, |e| {
             matches!(e, ServiceEvent::LockerStatusChanged { locker_code, door_state, .. }
@@ -61,17 +61,17 @@ fn main() -> Result<()> {
     let models = shared("LOCKER_MODELS_DIR", "models");
     let faces = shared("LOCKER_FACES_DIR", "faces");
     let with_faces = models.join(locker_core::face::engine::DETECTOR_FILE).exists() && faces.exists();
-    let options = KioskOptions {
+    let options = ServiceOptions {
         models_dir: with_faces.then(|| models.clone()),
         controller: ControllerChoice::Simulator { channels: 4, person: Some(Duration::from_millis(100)) },
         kiosk: "Pi_rust".into(),
-        ..KioskOptions::simulated(
+        ..ServiceOptions::simulated(
             format!("sqlite:{}", dir.path().join("kiosk.db").display()),
             dir.path().join("keys"),
             4,
         )
     };
-    let kiosk = Kiosk::open(options).context("Cannot open the locker service")?;
+    let kiosk = Service::open(options).context("Cannot open the locker service")?;
     for n in 1..=4u16 {
         kiosk.add_locker(&format!("A0{n}"), "small", n)?;
     }

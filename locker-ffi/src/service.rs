@@ -1,4 +1,4 @@
-//! The locker service for C kiosks (`locker_core::kiosk::Kiosk`): opened on a database URL
+//! The locker service for C kiosks (`locker_core::kiosk::Service`): opened on a database URL
 //! and a key folder with one controller (simulator or serial port), check-in / reopen /
 //! check-out by QR or face, locker listing (JSON) and a blocking event pull (JSON).
 
@@ -6,7 +6,7 @@ use std::ffi::c_char;
 use std::time::Duration;
 
 use locker_core::domain::{Locker, Rental};
-use locker_core::kiosk::{ControllerChoice, Kiosk, KioskOptions};
+use locker_core::kiosk::{ControllerChoice, Service, ServiceOptions};
 use locker_core::service::{CheckIn, CheckedOut, Proof, Reopened};
 
 use crate::error::{Fail, locker_result};
@@ -23,7 +23,7 @@ pub struct locker_service {
 }
 
 impl Castable for locker_service {
-    type Inner = Kiosk;
+    type Inner = Service;
 }
 
 /// How to open a service. Zero-initialise it and fill what you need; NULL strings take the
@@ -91,7 +91,7 @@ fn opt_string(s: *const c_char, what: &str, default: &str) -> Result<String, Fai
 }
 
 impl locker_service_options {
-    fn to_core(self) -> Result<KioskOptions, Fail> {
+    fn to_core(self) -> Result<ServiceOptions, Fail> {
         let database_url = unsafe { try_str(self.database_url, "database_url") }?.to_owned();
         let keys_dir = unsafe { try_str(self.keys_dir, "keys_dir") }?.into();
         let models_dir = unsafe { try_opt_str(self.models_dir, "models_dir") }?.map(Into::into);
@@ -105,7 +105,7 @@ impl locker_service_options {
                 person: (self.sim_person_ms > 0).then(|| Duration::from_millis(u64::from(self.sim_person_ms))),
             },
         };
-        Ok(KioskOptions {
+        Ok(ServiceOptions {
             database_url,
             keys_dir,
             models_dir,
@@ -120,7 +120,7 @@ impl locker_service_options {
 fn session_call(
     svc: *const locker_service,
     out: *mut locker_session,
-    body: impl FnOnce(&Kiosk) -> Result<locker_session, Fail>,
+    body: impl FnOnce(&Service) -> Result<locker_session, Fail>,
 ) -> locker_result {
     ffi_panic_boundary(|| {
         let kiosk = unsafe { try_ref(svc, "service") }?;
@@ -157,7 +157,7 @@ unsafe fn rental_and_qr<'a>(rental_id: *const c_char, qr_token: *const c_char) -
 fn json_call<T: serde::Serialize>(
     svc: *const locker_service,
     out_json: *mut *mut c_char,
-    body: impl FnOnce(&Kiosk) -> Result<T, Fail>,
+    body: impl FnOnce(&Service) -> Result<T, Fail>,
 ) -> locker_result {
     ffi_panic_boundary(|| {
         let kiosk = unsafe { try_ref(svc, "service") }?;
@@ -184,7 +184,7 @@ pub unsafe extern "C" fn locker_service_open(
     ffi_panic_boundary(|| {
         let options = unsafe { options.as_ref() }.ok_or_else(|| Fail::null("options"))?;
         check_out(out_service, "out_service")?;
-        let kiosk = Kiosk::open(options.to_core()?)?;
+        let kiosk = Service::open(options.to_core()?)?;
         unsafe { write_out(out_service, to_handle::<locker_service>(kiosk)) };
         Ok(())
     })

@@ -1,9 +1,9 @@
-//! Codes that need the database: single-use QR redemption, OTPs and pickup codes, on a
+//! Codes that need the database (`locker_core::kiosk::Tokens`): single-use QR redemption, OTPs and pickup codes, on a
 //! SQLite file or a PostgreSQL URL (`locker_core::store::tokens::open_with_tokens`).
 
 use std::ffi::c_char;
 
-use locker_core::kiosk::Codes;
+use locker_core::kiosk::Tokens;
 
 use crate::error::locker_result;
 use crate::ffi::{
@@ -19,7 +19,7 @@ pub struct locker_tokens {
 }
 
 impl Castable for locker_tokens {
-    type Inner = Codes;
+    type Inner = Tokens;
 }
 
 /// Opens the token store at `url` (`sqlite:FILE` or `postgres://...`; migrations are applied)
@@ -38,7 +38,7 @@ pub unsafe extern "C" fn locker_tokens_open(
         let url = unsafe { try_str(url, "url") }?;
         let pepper = unsafe { try_array::<32>(pepper, "pepper") }?;
         check_out(out_tokens, "out_tokens")?;
-        let tokens = Codes::open(url, pepper)?;
+        let tokens = Tokens::open(url, pepper)?;
         unsafe { write_out(out_tokens, to_handle::<locker_tokens>(tokens)) };
         Ok(())
     })

@@ -1,4 +1,4 @@
-//! [`Codes`]: the database-backed codes for blocking callers — single-use QR redemption,
+//! [`Tokens`]: the database-backed codes for blocking callers — single-use QR redemption,
 //! OTPs and pickup codes — on a SQLite file or a PostgreSQL URL.
 
 use std::sync::{Arc, Mutex};
@@ -15,15 +15,15 @@ use crate::token::{OtpError, Pepper, TokenError};
 use super::block_on;
 
 /// The token store with the OTP and pickup-code rules, hashing with one secret pepper.
-pub struct Codes {
+pub struct Tokens {
     store: Arc<dyn TokenStore>,
     otp: Otp,
     pickup: PickupCodes,
 }
 
-impl std::fmt::Debug for Codes {
+impl std::fmt::Debug for Tokens {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Codes(<redacted>)")
+        f.write_str("Tokens(<redacted>)")
     }
 }
 
@@ -40,7 +40,7 @@ impl Notifier for Capture {
     }
 }
 
-impl Codes {
+impl Tokens {
     /// Opens (and migrates) the database at `url` with the secret `pepper`.
     pub fn open(url: &str, pepper: [u8; 32]) -> Result<Self> {
         let store = block_on(crate::store::open(url))??;
@@ -93,7 +93,7 @@ mod tests {
     #[test]
     fn qr_is_single_use_and_otp_codes_come_back_for_delivery() {
         let dir = tempfile::tempdir().unwrap();
-        let codes = Codes::open(&format!("sqlite:{}", dir.path().join("codes.db").display()), [7; 32]).unwrap();
+        let codes = Tokens::open(&format!("sqlite:{}", dir.path().join("codes.db").display()), [7; 32]).unwrap();
         let ring = QrKeyring::with_key(KeyId(1), QrKey::generate_ed25519().unwrap());
         let now = chrono::Utc::now();
         let token = ring.issue(QrAction::CheckIn, crate::domain::new_id(), None, now).unwrap().token;

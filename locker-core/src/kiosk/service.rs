@@ -1,4 +1,4 @@
-//! [`Kiosk`]: the locker service for blocking callers, opened on a database URL and a key
+//! [`Service`]: the locker service for blocking callers, opened on a database URL and a key
 //! folder, with one lock controller attached (the simulator or a serial port), its timers
 //! running on the shared runtime, and a blocking pull of its events.
 
@@ -25,7 +25,7 @@ use super::block_on;
 pub enum ControllerChoice {
     /// The in-process v1 simulator with `channels` locks. With `person`, a simulated
     /// customer opens each unlocked door after that delay and shuts it after as long again;
-    /// without, doors move only through [`Kiosk::sim_set_door`].
+    /// without, doors move only through [`Service::sim_set_door`].
     Simulator {
         /// Channels (1..=255).
         channels: u8,
@@ -41,9 +41,9 @@ pub enum ControllerChoice {
     },
 }
 
-/// How to open a [`Kiosk`].
+/// How to open a [`Service`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KioskOptions {
+pub struct ServiceOptions {
     /// `sqlite:/path/locker.db` (created if missing) or `postgres://...`; migrated on open.
     pub database_url: String,
     /// The key folder ([`ServiceKeys::load_or_create`]: created with fresh keys when empty).
@@ -60,7 +60,7 @@ pub struct KioskOptions {
     pub kiosk: String,
 }
 
-impl KioskOptions {
+impl ServiceOptions {
     /// Options for a simulated cabinet of `channels` locks on `database_url`, keys in
     /// `keys_dir`, no face models, controller record `SIM_001`, kiosk `kiosk`.
     pub fn simulated(database_url: impl Into<String>, keys_dir: impl Into<PathBuf>, channels: u8) -> Self {
@@ -77,7 +77,7 @@ impl KioskOptions {
 
 /// A running locker service with its controller. Dropping it stops the timers and the
 /// controller.
-pub struct Kiosk {
+pub struct Service {
     service: Arc<LockerService>,
     record: ControllerRecord,
     driver: Arc<ThreadController>,
@@ -86,13 +86,13 @@ pub struct Kiosk {
     timers: tokio::task::JoinHandle<()>,
 }
 
-impl std::fmt::Debug for Kiosk {
+impl std::fmt::Debug for Service {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Kiosk").field("controller", &self.record.name).finish_non_exhaustive()
+        f.debug_struct("Service").field("controller", &self.record.name).finish_non_exhaustive()
     }
 }
 
-impl Drop for Kiosk {
+impl Drop for Service {
     fn drop(&mut self) {
         self.timers.abort();
     }
@@ -107,11 +107,11 @@ pub(crate) fn parse_id(field: &str, text: &str) -> Result<Id> {
     text.trim().parse().map_err(|_| Error::validation(field, format!("{text:?} is not a UUID")))
 }
 
-impl Kiosk {
+impl Service {
     /// Opens the database (migrating it), loads or creates the keys, loads the face models
     /// when asked, starts the controller, ensures its record, attaches it to the service and
     /// starts the service's timers.
-    pub fn open(options: KioskOptions) -> Result<Kiosk> {
+    pub fn open(options: ServiceOptions) -> Result<Service> {
         let (keys, _created) = ServiceKeys::load_or_create(&options.keys_dir)?;
         let faces = match &options.models_dir {
             Some(dir) => Some(crate::face::FaceEngine::load(crate::face::FaceConfig::with_models_dir(dir))?),
@@ -163,8 +163,16 @@ impl Kiosk {
             let (service, record) = (opened.service, opened.controllers.into_iter().next().expect("one controller"));
             let events = Mutex::new(service.subscribe());
             let timers = tokio::spawn(service.clone().run_timers());
-            Ok(Kiosk { service, record, driver, device, events, timers })
+            Ok(Service { service, record, driver, device, events, timers })
         })
+    }
+
+    /// Stops the service: its timers end (this waits for them), then the service and its
+    /// controller are dropped (the controller's IO thread is joined once no call still holds
+    /// the service). Dropping does the same without waiting for the timers.
+    pub fn close(mut self) {
+        self.timers.abort();
+        let _ = block_on(&mut self.timers);
     }
 
     /// The service itself, for calls this facade does not wrap.
@@ -315,15 +323,15 @@ mod tests {
     use crate::ErrorCode;
     use crate::domain::{RentalState, TxAction};
 
-    fn kiosk(dir: &std::path::Path, person: Option<Duration>) -> Kiosk {
+    fn kiosk(dir: &std::path::Path, person: Option<Duration>) -> Service {
         let mut options =
-            KioskOptions::simulated(format!("sqlite:{}", dir.join("kiosk.db").display()), dir.join("keys"), 2);
+            ServiceOptions::simulated(format!("sqlite:{}", dir.join("kiosk.db").display()), dir.join("keys"), 2);
         options.controller = ControllerChoice::Simulator { channels: 2, person };
-        Kiosk::open(options).unwrap()
+        Service::open(options).unwrap()
     }
 
     /// The next event satisfying `pick`, within 5 s.
-    fn wait_for(k: &Kiosk, pick: impl Fn(&ServiceEvent) -> bool) -> ServiceEvent {
+    fn wait_for(k: &Service, pick: impl Fn(&ServiceEvent) -> bool) -> ServiceEvent {
         let deadline = std::time::Instant::now() + Duration::from_secs(5);
         while std::time::Instant::now() < deadline {
             if let Some(e) = k.next_event(Duration::from_millis(200)).unwrap()
@@ -372,7 +380,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let user = {
             let k = kiosk(dir.path(), Some(Duration::from_millis(20)));
-            k.add_user("Minh", "minh@example.com").unwrap()
+            let user = k.add_user("Minh", "minh@example.com").unwrap();
+            k.close();
+            user
         };
         let k = kiosk(dir.path(), Some(Duration::from_millis(20)));
         let token = k.issue_qr("check_in", &user.id.to_string(), None).unwrap();

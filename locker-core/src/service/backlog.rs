@@ -93,7 +93,7 @@ impl LockerService {
     /// 4. handles events live from then on, and runs [`reconcile`](Self::reconcile), also
     ///    reading every door that moved.
     ///
-    /// `locker serve` and [`Kiosk`](crate::kiosk) start this way. A caller that attaches a
+    /// `locker serve` and [`kiosk::Service`](crate::kiosk::Service) start this way. A caller that attaches a
     /// new controller to a running service uses [`attach_controller`](Self::attach_controller).
     pub async fn attach_and_reconcile(
         self: &Arc<Self>,

@@ -1,5 +1,5 @@
 //! [`ServiceBuilder`]: the one way a [`LockerService`] is put together — `locker serve`,
-//! [`Kiosk`](crate::kiosk), the examples and the tests all open it here, so every surface
+//! [`kiosk::Service`](crate::kiosk::Service), the examples and the tests all open it here, so every surface
 //! runs over one connection pool, one clock and one set of keys.
 //!
 //! ```no_run
