@@ -1,22 +1,26 @@
-//! `locker.Service`: the locker service (`locker_core::kiosk::Kiosk`) opened on a database
-//! URL and a key folder with one controller, for kiosk programs in Python. Results are dicts
-//! (the core's JSON shapes); every wait releases the GIL.
+//! `locker.Service`: the locker service (`locker_core::kiosk::Service`, C `locker_service`)
+//! opened on a database URL and a key folder with one controller, for kiosk programs in
+//! Python. Results are the typed classes of [`crate::records`]; every wait releases the GIL.
+//! `close()` (or leaving a `with` block) stops the service; later calls raise
+//! `ServiceClosed`.
 
+use std::sync::RwLock;
 use std::time::Duration;
 
-use locker_core::kiosk::{ControllerChoice, Kiosk, KioskOptions};
+use locker_core::kiosk::{ControllerChoice, Service, ServiceOptions};
 use locker_core::service::Proof;
 use pyo3::prelude::*;
 
 use crate::errors::PyLockerError;
+use crate::records::{PyCheckIn, PyCheckedOut, PyLocker, PyReopened, event_to_py};
 use crate::wire::seconds;
 
-/// `value` as a Python object through its JSON form (dicts, lists, str, int, float, None).
-fn to_py<T: serde::Serialize>(py: Python<'_>, value: &T) -> PyResult<Py<PyAny>> {
-    let text = serde_json::to_string(value)
-        .map_err(|e| PyErr::from(PyLockerError { code: locker_core::ErrorCode::Internal, message: e.to_string() }))?;
-    Ok(py.import("json")?.call_method1("loads", (text,))?.unbind())
-}
+pyo3::create_exception!(
+    locker,
+    ServiceClosed,
+    crate::errors::Conflict,
+    "The service was closed (`Service.close()` or the end of its `with` block)."
+);
 
 /// Exactly one of `qr_token` and `photo`, as the proof of a reopen or check-out.
 fn proof(qr_token: Option<&str>, photo: Option<&[u8]>) -> Result<Proof, PyLockerError> {
@@ -24,6 +28,26 @@ fn proof(qr_token: Option<&str>, photo: Option<&[u8]>) -> Result<Proof, PyLocker
         (Some(token), None) => Ok(Proof::Qr(token.to_owned())),
         (None, Some(photo)) => Ok(Proof::Face(photo.to_vec())),
         _ => Err(PyLockerError::validation("give exactly one of qr_token and photo")),
+    }
+}
+
+/// Why a call on the service failed: the core refused, or the service is closed.
+enum Fail {
+    Core(locker_core::Error),
+    Closed,
+}
+
+impl From<Fail> for PyErr {
+    fn from(fail: Fail) -> PyErr {
+        match fail {
+            Fail::Core(e) => PyLockerError::from(e).into(),
+            Fail::Closed => Python::attach(|py| {
+                let err = ServiceClosed::new_err("the service is closed");
+                // Like every LockerError: the core's number (a state conflict).
+                let _ = err.value(py).setattr("code", locker_core::ErrorCode::Conflict.as_u32());
+                err
+            }),
+        }
     }
 }
 
@@ -35,11 +59,31 @@ fn proof(qr_token: Option<&str>, photo: Option<&[u8]>) -> Result<Proof, PyLocker
 /// ``sim_channels`` locks (a simulated customer opens and shuts each unlocked door after
 /// ``sim_person_ms``; 0 leaves doors to :meth:`sim_set_door`), or ``serial_port``.
 ///
-/// Check-in, reopen and check-out return dicts with ``rental`` and ``locker`` (and
-/// ``match_score`` for reopen and check-out). Errors raise the :class:`LockerError` tree.
+/// Check-in returns a :class:`CheckIn`, reopen a :class:`Reopened`, check-out a
+/// :class:`CheckedOut`; lockers are :class:`Locker`, events :class:`Event` subclasses.
+/// Errors raise the :class:`LockerError` tree.
+///
+/// :meth:`close` stops the timers and the controller (idempotent); so does leaving
+/// ``with Service.open(...) as svc:``. Any later call raises :class:`ServiceClosed`.
 #[pyclass(module = "locker", name = "Service", frozen)]
 pub struct PyService {
-    kiosk: Kiosk,
+    /// `None` once closed. Every call holds the read lock (taken and released without the
+    /// GIL), `close` the write lock, so closing waits for the calls in progress.
+    inner: RwLock<Option<Service>>,
+}
+
+impl PyService {
+    /// Runs `f` on the open service without the GIL; `ServiceClosed` once closed.
+    fn call<T: Send>(&self, py: Python<'_>, f: impl FnOnce(&Service) -> locker_core::Result<T> + Send) -> PyResult<T> {
+        let out = py.detach(|| {
+            let guard = self.inner.read().unwrap_or_else(|e| e.into_inner());
+            match guard.as_ref() {
+                Some(service) => f(service).map_err(Fail::Core),
+                None => Err(Fail::Closed),
+            }
+        });
+        Ok(out?)
+    }
 }
 
 #[pymethods]
@@ -68,7 +112,7 @@ impl PyService {
                 person: (sim_person_ms > 0).then(|| Duration::from_millis(sim_person_ms)),
             },
         };
-        let options = KioskOptions {
+        let options = ServiceOptions {
             database_url,
             keys_dir,
             models_dir,
@@ -76,42 +120,74 @@ impl PyService {
             controller_name: controller_name.to_owned(),
             kiosk: kiosk.to_owned(),
         };
-        let kiosk = py.detach(|| Kiosk::open(options)).map_err(PyLockerError::from)?;
-        Ok(Self { kiosk })
+        let service = py.detach(|| Service::open(options)).map_err(PyLockerError::from)?;
+        Ok(Self { inner: RwLock::new(Some(service)) })
+    }
+
+    /// Stops the service: its timers end and its controller is closed. Waits for calls in
+    /// progress on other threads. Closing again does nothing.
+    fn close(&self, py: Python<'_>) {
+        py.detach(|| {
+            let taken = self.inner.write().unwrap_or_else(|e| e.into_inner()).take();
+            if let Some(service) = taken {
+                service.close();
+            }
+        });
+    }
+
+    /// Whether :meth:`close` was called.
+    #[getter]
+    fn closed(&self) -> bool {
+        self.inner.read().unwrap_or_else(|e| e.into_inner()).is_none()
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    /// Closes the service; exceptions propagate.
+    #[pyo3(signature = (*_args))]
+    fn __exit__(&self, py: Python<'_>, _args: &Bound<'_, pyo3::types::PyTuple>) -> bool {
+        self.close(py);
+        false
+    }
+
+    fn __repr__(&self) -> String {
+        format!("<locker.Service {}>", if self.closed() { "closed" } else { "open" })
     }
 
     /// Whether face check-in is on (models loaded).
     #[getter]
-    fn has_faces(&self) -> bool {
-        self.kiosk.has_faces()
+    fn has_faces(&self, py: Python<'_>) -> PyResult<bool> {
+        self.call(py, |s| Ok(s.has_faces()))
     }
 
     /// Creates a customer account (no password) and returns its id, so QR tokens can name it.
     fn add_user(&self, py: Python<'_>, full_name: &str, email: &str) -> PyResult<String> {
-        let user = py.detach(|| self.kiosk.add_user(full_name, email)).map_err(PyLockerError::from)?;
+        let user = self.call(py, |s| s.add_user(full_name, email))?;
         Ok(user.id.to_string())
     }
 
     /// Adds locker `code` of `size` ("small", "medium", "large") on controller `channel`;
     /// returns the locker.
-    fn add_locker(&self, py: Python<'_>, code: &str, size: &str, channel: u16) -> PyResult<Py<PyAny>> {
-        let locker = py.detach(|| self.kiosk.add_locker(code, size, channel)).map_err(PyLockerError::from)?;
-        to_py(py, &locker)
+    fn add_locker(&self, py: Python<'_>, code: &str, size: &str, channel: u16) -> PyResult<PyLocker> {
+        let locker = self.call(py, |s| s.add_locker(code, size, channel))?;
+        Ok(PyLocker::from_core(locker))
     }
 
     /// Issues a QR token with the service's key (as the server does for the app):
     /// `action` is "check_in", "check_out" or "update"; `rental_id` for the last two.
     #[pyo3(signature = (action, user_id, rental_id=None))]
-    fn issue_qr(&self, action: &str, user_id: &str, rental_id: Option<&str>) -> PyResult<String> {
-        Ok(self.kiosk.issue_qr(action, user_id, rental_id).map_err(PyLockerError::from)?)
+    fn issue_qr(&self, py: Python<'_>, action: &str, user_id: &str, rental_id: Option<&str>) -> PyResult<String> {
+        self.call(py, |s| s.issue_qr(action, user_id, rental_id))
     }
 
     /// Check-in by QR token (single use; a replay raises QrUsed). The rental is "opening"
     /// until its door has been opened and shut.
     #[pyo3(signature = (token, size=None))]
-    fn check_in_qr(&self, py: Python<'_>, token: &str, size: Option<&str>) -> PyResult<Py<PyAny>> {
-        let done = py.detach(|| self.kiosk.check_in_qr(token, size)).map_err(PyLockerError::from)?;
-        to_py(py, &done)
+    fn check_in_qr(&self, py: Python<'_>, token: &str, size: Option<&str>) -> PyResult<PyCheckIn> {
+        let done = self.call(py, |s| s.check_in_qr(token, size))?;
+        PyCheckIn::from_core(py, done)
     }
 
     /// Check-in by face: the photo's (JPEG/PNG bytes) central face becomes the rental's
@@ -123,9 +199,9 @@ impl PyService {
         photo: &[u8],
         user_id: Option<&str>,
         size: Option<&str>,
-    ) -> PyResult<Py<PyAny>> {
-        let done = py.detach(|| self.kiosk.check_in_face(photo, user_id, size)).map_err(PyLockerError::from)?;
-        to_py(py, &done)
+    ) -> PyResult<PyCheckIn> {
+        let done = self.call(py, |s| s.check_in_face(photo, user_id, size))?;
+        PyCheckIn::from_core(py, done)
     }
 
     /// Reopens rental `rental_id` with an "update" QR token or a face photo (1:1).
@@ -136,10 +212,10 @@ impl PyService {
         rental_id: &str,
         qr_token: Option<&str>,
         photo: Option<&[u8]>,
-    ) -> PyResult<Py<PyAny>> {
+    ) -> PyResult<PyReopened> {
         let proof = proof(qr_token, photo)?;
-        let done = py.detach(|| self.kiosk.reopen(rental_id, proof)).map_err(PyLockerError::from)?;
-        to_py(py, &done)
+        let done = self.call(py, |s| s.reopen(rental_id, proof))?;
+        PyReopened::from_core(py, done)
     }
 
     /// Ends rental `rental_id` with a "check_out" QR token or a face photo (1:1).
@@ -150,37 +226,37 @@ impl PyService {
         rental_id: &str,
         qr_token: Option<&str>,
         photo: Option<&[u8]>,
-    ) -> PyResult<Py<PyAny>> {
+    ) -> PyResult<PyCheckedOut> {
         let proof = proof(qr_token, photo)?;
-        let done = py.detach(|| self.kiosk.check_out(rental_id, proof)).map_err(PyLockerError::from)?;
-        to_py(py, &done)
+        let done = self.call(py, |s| s.check_out(rental_id, proof))?;
+        PyCheckedOut::from_core(py, done)
     }
 
     /// Check-out by face alone: ends the active face rental matching the photo (1:N).
     /// Raises FaceMismatch when none matches.
-    fn check_out_face(&self, py: Python<'_>, photo: &[u8]) -> PyResult<Py<PyAny>> {
-        let done = py.detach(|| self.kiosk.check_out_by_face(photo)).map_err(PyLockerError::from)?;
-        to_py(py, &done)
+    fn check_out_face(&self, py: Python<'_>, photo: &[u8]) -> PyResult<PyCheckedOut> {
+        let done = self.call(py, |s| s.check_out_by_face(photo))?;
+        PyCheckedOut::from_core(py, done)
     }
 
-    /// Every locker (dicts), by code.
-    fn lockers(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        let lockers = py.detach(|| self.kiosk.lockers()).map_err(PyLockerError::from)?;
-        to_py(py, &lockers)
+    /// Every locker, by code.
+    fn lockers(&self, py: Python<'_>) -> PyResult<Vec<PyLocker>> {
+        let lockers = self.call(py, |s| s.lockers())?;
+        Ok(lockers.into_iter().map(PyLocker::from_core).collect())
     }
 
     /// Waits up to `timeout` seconds for the next event, queued since the service opened:
-    /// ``{"event": "session_updated" | "locker_status_changed" | "security_alert", "data": {...}}``,
-    /// or None when none came.
+    /// a :class:`SessionUpdated`, :class:`LockerStatusChanged` or :class:`SecurityAlert`
+    /// (subclasses of :class:`Event`), or None when none came.
     #[pyo3(signature = (timeout=1.0))]
     fn next_event(&self, py: Python<'_>, timeout: f64) -> PyResult<Option<Py<PyAny>>> {
         let wait = seconds(timeout)?;
-        let event = py.detach(|| self.kiosk.next_event(wait)).map_err(PyLockerError::from)?;
-        event.map(|e| to_py(py, &e)).transpose()
+        let event = self.call(py, |s| s.next_event(wait))?;
+        event.map(|e| event_to_py(py, e)).transpose()
     }
 
     /// Simulator only: a person opens (`open=True`) or shuts the door of `channel`.
-    fn sim_set_door(&self, channel: u16, open: bool) -> PyResult<()> {
-        Ok(self.kiosk.sim_set_door(channel, open).map_err(PyLockerError::from)?)
+    fn sim_set_door(&self, py: Python<'_>, channel: u16, open: bool) -> PyResult<()> {
+        self.call(py, |s| s.sim_set_door(channel, open))
     }
 }

@@ -4,7 +4,7 @@
 use std::sync::RwLock;
 
 use locker_core::domain::{Id, Timestamp};
-use locker_core::kiosk::Codes;
+use locker_core::kiosk::Tokens;
 use locker_core::token::qr::{KeyId, QrAction, QrClaims as CoreClaims, QrKey, QrKeyring as CoreRing, render};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
@@ -188,23 +188,25 @@ pub fn qr_data_url(token: &str) -> LResult<String> {
     Ok(render::data_url(token)?)
 }
 
-/// Codes kept in a database (`sqlite:FILE` or `postgres://...`, migrated on open): single-use
+/// `locker.Tokens` (Rust `locker_core::kiosk::Tokens`, C `locker_tokens`; formerly
+/// `TokenStore`, still there as a deprecated alias). Codes kept in a database
+/// (`sqlite:FILE` or `postgres://...`, migrated on open): single-use
 /// QR redemption, OTPs and pickup codes, hashed with a 32-byte secret `pepper`.
 ///
 /// Database waits release the GIL.
-#[pyclass(module = "locker", name = "TokenStore", frozen)]
-pub struct PyTokenStore {
-    codes: Codes,
+#[pyclass(module = "locker", name = "Tokens", frozen)]
+pub struct PyTokens {
+    codes: Tokens,
 }
 
 #[pymethods]
-impl PyTokenStore {
+impl PyTokens {
     /// Opens (and migrates) the database at `url`.
     #[new]
     fn new(py: Python<'_>, url: &str, pepper: &[u8]) -> LResult<Self> {
         let pepper = key32(pepper, "pepper")?;
         let url = url.to_owned();
-        Ok(Self { codes: py.detach(move || Codes::open(&url, pepper))? })
+        Ok(Self { codes: py.detach(move || Tokens::open(&url, pepper))? })
     }
 
     /// Verifies `token` with `keyring` and marks it used: the second redemption raises QrUsed.

@@ -25,8 +25,8 @@ def ring() -> locker.QrKeyring:
 
 
 @pytest.fixture
-def store(tmp_path) -> locker.TokenStore:
-    return locker.TokenStore(f"sqlite:{tmp_path / 'tokens.db'}", bytes([7]) * 32)
+def store(tmp_path) -> locker.Tokens:
+    return locker.Tokens(f"sqlite:{tmp_path / 'tokens.db'}", bytes([7]) * 32)
 
 
 @pytest.fixture
@@ -58,7 +58,7 @@ def photos():
     return read
 
 
-def next_event_where(svc: locker.Service, pick, within: float = 5.0) -> dict:
+def next_event_where(svc: locker.Service, pick, within: float = 5.0) -> locker.Event:
     """The next service event satisfying `pick`, within `within` seconds."""
     import time
 
@@ -71,10 +71,10 @@ def next_event_where(svc: locker.Service, pick, within: float = 5.0) -> dict:
 
 
 @pytest.fixture
-def service(tmp_path) -> locker.Service:
+def service(tmp_path):
     """A service on a fresh SQLite file with lockers A01 (small) and A02 (medium) on a
-    3-channel simulator whose doors move only by `sim_set_door`."""
-    svc = locker.Service.open(f"sqlite:{tmp_path / 'service.db'}", str(tmp_path / "keys"), sim_channels=3)
-    svc.add_locker("A01", "small", 1)
-    svc.add_locker("A02", "medium", 2)
-    return svc
+    3-channel simulator whose doors move only by `sim_set_door`; closed after the test."""
+    with locker.Service.open(f"sqlite:{tmp_path / 'service.db'}", str(tmp_path / "keys"), sim_channels=3) as svc:
+        svc.add_locker("A01", "small", 1)
+        svc.add_locker("A02", "medium", 2)
+        yield svc

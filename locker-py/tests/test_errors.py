@@ -56,5 +56,5 @@ def test_argument_type_errors_stay_python_type_errors(ring):
 
 def test_version_and_exports():
     assert locker.__version__ == "0.1.0"
-    for name in ["QrKeyring", "TokenStore", "FrameDecoder", "Controller", "FaceEngine", "Gallery", "LockerError"]:
+    for name in ["QrKeyring", "Tokens", "FrameDecoder", "Controller", "FaceEngine", "Gallery", "LockerError"]:
         assert name in locker.__all__

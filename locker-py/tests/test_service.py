@@ -1,6 +1,7 @@
 """locker.Service: the locker service on a real SQLite file (and PostgreSQL when
 LOCKER_TEST_POSTGRES_URL is set) with the simulated controller."""
 
+import datetime
 import os
 import uuid
 
@@ -11,14 +12,14 @@ from conftest import RENTAL, MODELS, next_event_where
 
 
 def active(rental: str):
-    return lambda e: e["event"] == "session_updated" and e["data"]["session_id"] == rental and e["data"]["action"] == "sensor_trigger"
+    return lambda e: isinstance(e, locker.SessionUpdated) and e.session_id == rental and e.action == "sensor_trigger"
 
 
 def door_cycle(svc: locker.Service, channel: int, code: str) -> None:
     """The customer opens and shuts the door after an unlock; waits until the service saw both."""
     for is_open, state in ((True, "open"), (False, "closed")):
         svc.sim_set_door(channel, is_open)
-        next_event_where(svc, lambda e: e["event"] == "locker_status_changed" and e["data"]["locker_code"] == code and e["data"]["door_state"] == state)
+        next_event_where(svc, lambda e: isinstance(e, locker.LockerStatusChanged) and e.locker_code == code and e.door_state == state)
 
 
 def test_qr_check_in_reopen_check_out_with_events(service):
@@ -26,10 +27,12 @@ def test_qr_check_in_reopen_check_out_with_events(service):
     assert uuid.UUID(user)
     token = service.issue_qr("check_in", user)
     done = service.check_in_qr(token)
-    rental, locker_ = done["rental"], done["locker"]
-    assert (locker_["code"], rental["state"], rental["auth_method"]) == ("A01", "opening", "qr_code")
-    checked_in = next_event_where(service, lambda e: e["event"] == "session_updated")
-    assert checked_in["data"] == {"session_id": rental["id"], "action": "check_in", "locker_code": "A01", "status": "active"}
+    assert isinstance(done, locker.CheckIn)
+    rental, locker_ = done.rental, done.locker
+    assert (locker_.code, rental.state, rental.auth_method, rental.user_id) == ("A01", "opening", "qr_code", user)
+    checked_in = next_event_where(service, lambda e: e.event == "session_updated")
+    assert checked_in.to_dict() == {"event": "session_updated", "data": {"session_id": rental.id, "action": "check_in", "locker_code": "A01", "status": "active"}}
+    assert (checked_in.session_id, checked_in.action, checked_in.locker_code, checked_in.status) == (rental.id, "check_in", "A01", "active")
     with pytest.raises(locker.QrUsed) as replay:
         service.check_in_qr(token)
     assert replay.value.code == 303
@@ -37,24 +40,27 @@ def test_qr_check_in_reopen_check_out_with_events(service):
     # The customer opens and shuts the door: the rental becomes active.
     service.sim_set_door(1, True)
     service.sim_set_door(1, False)
-    next_event_where(service, active(rental["id"]))
+    next_event_where(service, active(rental.id))
 
-    again = service.reopen(rental["id"], qr_token=service.issue_qr("update", user, rental["id"]))
-    assert again["rental"]["state"] == "active" and again["rental"]["last_access_at"]
-    assert again["match_score"] is None
+    again = service.reopen(rental.id, qr_token=service.issue_qr("update", user, rental.id))
+    assert isinstance(again, locker.Reopened)
+    assert again.rental.state == "active" and isinstance(again.rental.last_access_at, datetime.datetime)
+    assert again.match_score is None
     door_cycle(service, 1, "A01")
     with pytest.raises(locker.ValidationError):
-        service.reopen(rental["id"], qr_token=service.issue_qr("check_in", user))
+        service.reopen(rental.id, qr_token=service.issue_qr("check_in", user))
     with pytest.raises(locker.ValidationError):
-        service.reopen(rental["id"])  # neither a token nor a photo
+        service.reopen(rental.id)  # neither a token nor a photo
 
     with pytest.raises(locker.TokenInvalid):
-        service.check_out(rental["id"], qr_token=service.issue_qr("check_out", user, RENTAL))
-    out = service.check_out(rental["id"], qr_token=service.issue_qr("check_out", user, rental["id"]))
-    assert out["rental"]["state"] == "completed" and out["locker"]["status"] == "available"
-    next_event_where(service, lambda e: e["event"] == "session_updated" and e["data"]["action"] == "check_out")
-    assert [l["code"] for l in service.lockers()] == ["A01", "A02"]
-    assert all(l["status"] == "available" for l in service.lockers())
+        service.check_out(rental.id, qr_token=service.issue_qr("check_out", user, RENTAL))
+    out = service.check_out(rental.id, qr_token=service.issue_qr("check_out", user, rental.id))
+    assert isinstance(out, locker.CheckedOut)
+    assert out.rental.state == "completed" and out.locker.status == "available"
+    assert out.rental.id == rental.id and out.rental.ended_at is not None
+    next_event_where(service, lambda e: isinstance(e, locker.SessionUpdated) and e.action == "check_out")
+    assert [l.code for l in service.lockers()] == ["A01", "A02"]
+    assert all(l.status == "available" for l in service.lockers())
 
 
 def test_next_event_times_out_with_none(service):
@@ -122,15 +128,15 @@ def test_a_simulated_customer_and_reopening_the_database(tmp_path):
     svc.add_locker("B01", "large", 2)
     user = svc.add_user("Hoa", "hoa@example.com")
     done = svc.check_in_qr(svc.issue_qr("check_in", user), size="small")
-    assert done["locker"]["code"] == "B01"  # a larger size is given when none is free
-    next_event_where(svc, active(done["rental"]["id"]))
-    del svc
+    assert done.locker.code == "B01"  # a larger size is given when none is free
+    next_event_where(svc, active(done.rental.id))
+    svc.close()
     # Same file and keys: the rental is still there and the old keys still sign.
-    svc = locker.Service.open(url, keys, sim_channels=2)
-    assert [l["status"] for l in svc.lockers()] == ["in_use"]
-    rental = done["rental"]["id"]
-    out = svc.check_out(rental, qr_token=svc.issue_qr("check_out", user, rental))
-    assert out["rental"]["state"] == "completed"
+    with locker.Service.open(url, keys, sim_channels=2) as svc:
+        assert [l.status for l in svc.lockers()] == ["in_use"]
+        rental = done.rental.id
+        out = svc.check_out(rental, qr_token=svc.issue_qr("check_out", user, rental))
+        assert out.rental.state == "completed"
 
 
 @pytest.mark.skipif(not os.environ.get("LOCKER_TEST_POSTGRES_URL"), reason="LOCKER_TEST_POSTGRES_URL not set")
@@ -140,13 +146,14 @@ def test_postgres_check_in_and_out(tmp_path):
     svc.add_locker(code, "large", 40)
     user = svc.add_user("Pg", f"pg-{uuid.uuid4().hex[:8]}@example.com")
     done = svc.check_in_qr(svc.issue_qr("check_in", user), size="large")
-    assert done["locker"]["size"] == "large"
-    svc.sim_set_door(done["locker"]["relay_channel"], True)
-    svc.sim_set_door(done["locker"]["relay_channel"], False)
-    next_event_where(svc, active(done["rental"]["id"]))
-    rental = done["rental"]["id"]
+    assert done.locker.size == "large"
+    svc.sim_set_door(done.locker.relay_channel, True)
+    svc.sim_set_door(done.locker.relay_channel, False)
+    next_event_where(svc, active(done.rental.id))
+    rental = done.rental.id
     out = svc.check_out(rental, qr_token=svc.issue_qr("check_out", user, rental))
-    assert out["rental"]["state"] == "completed"
+    assert out.rental.state == "completed"
+    svc.close()
 
 
 def test_face_check_in_reopen_and_check_out_by_face(tmp_path, engine, photos):
@@ -156,15 +163,17 @@ def test_face_check_in_reopen_and_check_out_by_face(tmp_path, engine, photos):
     with pytest.raises(locker.ImageUnreadable):
         svc.check_in_face(b"nope")
     done = svc.check_in_face(photos("Cate_Blanchett", 1))
-    rental = done["rental"]["id"]
-    assert done["rental"]["auth_method"] == "face_id"
+    rental = done.rental.id
+    assert done.rental.auth_method == "face_id" and done.rental.user_id is None
     next_event_where(svc, active(rental))
     with pytest.raises(locker.FaceMismatch):
         svc.reopen(rental, photo=photos("Al_Sharpton", 1))
     again = svc.reopen(rental, photo=photos("Cate_Blanchett", 2))
-    assert again["match_score"] > 0.28
+    assert isinstance(again.match_score, float) and again.match_score > 0.28
     with pytest.raises(locker.FaceMismatch) as stranger:
         svc.check_out_face(photos("Al_Sharpton", 1))
     assert stranger.value.code == 405
     out = svc.check_out_face(photos("Cate_Blanchett", 2))
-    assert out["rental"]["id"] == rental and out["rental"]["state"] == "completed"
+    assert out.rental.id == rental and out.rental.state == "completed"
+    assert isinstance(out.match_score, float) and out.to_dict()["match_score"] == pytest.approx(out.match_score)
+    svc.close()

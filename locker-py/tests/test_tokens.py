@@ -1,4 +1,4 @@
-"""TokenStore on a real SQLite file (and PostgreSQL when LOCKER_TEST_POSTGRES_URL is set)."""
+"""locker.Tokens on a real SQLite file (and PostgreSQL when LOCKER_TEST_POSTGRES_URL is set)."""
 
 import os
 import time
@@ -24,9 +24,9 @@ def test_qr_is_single_use(store, ring):
 def test_single_use_survives_reopening_the_file(tmp_path, ring):
     url = f"sqlite:{tmp_path / 'tokens.db'}"
     token = ring.issue("check_in", USER, now=NOW)
-    locker.TokenStore(url, bytes(32)).redeem_qr(ring, token, now=NOW)
+    locker.Tokens(url, bytes(32)).redeem_qr(ring, token, now=NOW)
     with pytest.raises(locker.QrUsed):
-        locker.TokenStore(url, bytes(32)).redeem_qr(ring, token, now=NOW)
+        locker.Tokens(url, bytes(32)).redeem_qr(ring, token, now=NOW)
 
 
 def test_otp_flow_and_errors(store):
@@ -73,16 +73,16 @@ def test_pickup_codes(store):
 
 def test_bad_urls_and_peppers(tmp_path):
     with pytest.raises(locker.ConfigError):
-        locker.TokenStore("mysql://x", bytes(32))
+        locker.Tokens("mysql://x", bytes(32))
     with pytest.raises(locker.ValidationError):
-        locker.TokenStore(f"sqlite:{tmp_path / 'x.db'}", b"short")
+        locker.Tokens(f"sqlite:{tmp_path / 'x.db'}", b"short")
     with pytest.raises(locker.StorageError):
-        locker.TokenStore(f"sqlite:{tmp_path / 'missing-dir' / 'x.db'}", bytes(32))
+        locker.Tokens(f"sqlite:{tmp_path / 'missing-dir' / 'x.db'}", bytes(32))
 
 
 @pytest.mark.skipif(not os.environ.get("LOCKER_TEST_POSTGRES_URL"), reason="LOCKER_TEST_POSTGRES_URL not set")
 def test_postgres_qr_single_use(ring):
-    store = locker.TokenStore(os.environ["LOCKER_TEST_POSTGRES_URL"], bytes(32))
+    store = locker.Tokens(os.environ["LOCKER_TEST_POSTGRES_URL"], bytes(32))
     token = ring.issue("check_in", str(uuid.uuid4()))
     store.redeem_qr(ring, token)
     with pytest.raises(locker.QrUsed):

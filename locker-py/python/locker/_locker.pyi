@@ -1,6 +1,8 @@
 """Type stubs of the compiled extension ``locker._locker`` (re-exported by ``locker``)."""
 
-from typing import Literal, Optional, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import ClassVar, Literal, Optional, Sequence, Type
 
 __version__: str
 
@@ -94,8 +96,12 @@ def qr_svg(token: str) -> str:
 def qr_data_url(token: str) -> str:
     """The token as ``data:image/png;base64,...``."""
 
-class TokenStore:
-    """Single-use QR, OTP and pickup codes in a database (``sqlite:FILE`` or ``postgres://``)."""
+class Tokens:
+    """Single-use QR, OTP and pickup codes in a database (``sqlite:FILE`` or ``postgres://``).
+
+    Rust ``locker_core::kiosk::Tokens``, C ``locker_tokens``. Formerly ``TokenStore``
+    (deprecated alias, warns on use).
+    """
 
     def __init__(self, url: str, pepper: bytes) -> None: ...
     def redeem_qr(self, keyring: QrKeyring, token: str, now: Optional[int] = None) -> QrClaims: ...
@@ -200,13 +206,144 @@ class Gallery:
     def identify(self, probe: Embedding, threshold: float = 0.45) -> Optional[Match]: ...
 
 Size = Literal["small", "medium", "large"]
+LockerStatus = Literal["available", "reserved", "in_use", "maintenance"]
+RentalKind = Literal["session", "order"]
+RentalState = Literal["pending_payment", "reserved", "opening", "active", "completed", "cancelled", "expired"]
+AuthMethod = Literal["face_id", "qr_code", "pickup_code", "password", "admin"]
+AlertType = Literal[
+    "unauthorized_open", "tamper", "sensor_malfunction", "lock_jam", "door_left_open",
+    "device_offline", "low_battery", "order_overdue", "cabinet_maintenance",
+]
+Severity = Literal["low", "medium", "high", "critical"]
+SessionStatus = Literal["active", "completed", "cancelled"]
+
+class ServiceClosed(Conflict):
+    """The service was closed (:meth:`Service.close` or the end of its ``with`` block)."""
+
+class Locker:
+    """One locker. Frozen; equal when every field is."""
+
+    __match_args__: ClassVar[tuple[str, ...]]
+    id: str
+    code: str
+    station: str
+    location: str
+    size: Size
+    status: LockerStatus
+    door: Door
+    controller_id: Optional[str]
+    relay_channel: int
+    sensor_channel: int
+    price_per_hour: int
+    """Minor units."""
+    last_used_at: Optional[datetime]
+    created_at: datetime
+    updated_at: datetime
+    def to_dict(self) -> dict:
+        """The core's JSON shape (ids, names and times as strings)."""
+
+class Rental:
+    """One rental of one locker. Frozen; equal when every field is. Times are UTC."""
+
+    __match_args__: ClassVar[tuple[str, ...]]
+    id: str
+    locker_id: str
+    user_id: Optional[str]
+    kind: RentalKind
+    state: RentalState
+    auth_method: AuthMethod
+    half_hours: int
+    price_per_hour: int
+    amount: int
+    created_at: datetime
+    started_at: Optional[datetime]
+    paid_until: Optional[datetime]
+    last_access_at: Optional[datetime]
+    ended_at: Optional[datetime]
+    def to_dict(self) -> dict:
+        """The core's JSON shape (ids, names and times as strings)."""
+
+class CheckIn:
+    """A check-in: the rental (``opening`` until its door was opened and shut) and its locker."""
+
+    __match_args__: ClassVar[tuple[str, ...]]
+    rental: Rental
+    locker: Locker
+    def to_dict(self) -> dict:
+        """``{"rental": {...}, "locker": {...}}`` as the core's JSON."""
+
+class Reopened:
+    """A reopened rental, its locker, and the face score when reopened by face."""
+
+    __match_args__: ClassVar[tuple[str, ...]]
+    rental: Rental
+    locker: Locker
+    match_score: Optional[float]
+    def to_dict(self) -> dict:
+        """``{"rental": {...}, "locker": {...}, "match_score": ...}`` as the core's JSON."""
+
+class CheckedOut:
+    """An ended rental (``completed``), its locker, and the face score when by face."""
+
+    __match_args__: ClassVar[tuple[str, ...]]
+    rental: Rental
+    locker: Locker
+    match_score: Optional[float]
+    def to_dict(self) -> dict:
+        """``{"rental": {...}, "locker": {...}, "match_score": ...}`` as the core's JSON."""
+
+class Event:
+    """A service event: always one of :class:`SessionUpdated`, :class:`LockerStatusChanged`,
+    :class:`SecurityAlert`. Frozen; equal when kind and fields are."""
+
+    @property
+    def event(self) -> Literal["session_updated", "locker_status_changed", "security_alert"]: ...
+    def to_dict(self) -> dict:
+        """``{"event": ..., "data": {...}}``, as on the server's WebSocket."""
+
+class SessionUpdated(Event):
+    """A rental moved on (``event == "session_updated"``)."""
+
+    __match_args__: ClassVar[tuple[str, ...]]
+    @property
+    def event(self) -> Literal["session_updated"]: ...
+    session_id: str
+    action: str
+    """``check_in``, ``update``, ``check_out``, ``sensor_trigger``, ``cancel``, ..."""
+    locker_code: str
+    status: SessionStatus
+
+class LockerStatusChanged(Event):
+    """A locker's status or door changed (``event == "locker_status_changed"``)."""
+
+    __match_args__: ClassVar[tuple[str, ...]]
+    @property
+    def event(self) -> Literal["locker_status_changed"]: ...
+    locker_id: str
+    locker_code: str
+    status: LockerStatus
+    door_state: Door
+
+class SecurityAlert(Event):
+    """An alert was raised (``event == "security_alert"``)."""
+
+    __match_args__: ClassVar[tuple[str, ...]]
+    @property
+    def event(self) -> Literal["security_alert"]: ...
+    alert_id: str
+    locker_id: Optional[str]
+    locker_code: Optional[str]
+    alert_type: AlertType
+    severity: Severity
+    message: str
 
 class Service:
     """The locker service on a database with one lock controller (simulator or serial port).
 
-    Check-in, reopen and check-out return dicts with ``rental`` and ``locker`` (and
-    ``match_score`` for reopen and check-out); events are dicts
-    ``{"event": ..., "data": {...}}``. Waits release the GIL.
+    Rust ``locker_core::kiosk::Service``, C ``locker_service``. Check-in returns a
+    :class:`CheckIn`, reopen a :class:`Reopened`, check-out a :class:`CheckedOut`; events
+    are :class:`Event` subclasses. Waits release the GIL. :meth:`close` (or the end of a
+    ``with`` block) stops it; later calls raise :class:`ServiceClosed`.
     """
 
     @staticmethod
@@ -221,16 +358,27 @@ class Service:
         controller_name: str = "SIM_001",
         kiosk: str = "kiosk",
     ) -> "Service": ...
+    def close(self) -> None:
+        """Stops the timers and the controller; waits for calls in progress. Idempotent."""
+    @property
+    def closed(self) -> bool: ...
+    def __enter__(self) -> "Service": ...
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> bool: ...
     @property
     def has_faces(self) -> bool: ...
     def add_user(self, full_name: str, email: str) -> str: ...
-    def add_locker(self, code: str, size: Size, channel: int) -> dict: ...
+    def add_locker(self, code: str, size: Size, channel: int) -> Locker: ...
     def issue_qr(self, action: Action, user_id: str, rental_id: Optional[str] = None) -> str: ...
-    def check_in_qr(self, token: str, size: Optional[Size] = None) -> dict: ...
-    def check_in_face(self, photo: bytes, user_id: Optional[str] = None, size: Optional[Size] = None) -> dict: ...
-    def reopen(self, rental_id: str, qr_token: Optional[str] = None, photo: Optional[bytes] = None) -> dict: ...
-    def check_out(self, rental_id: str, qr_token: Optional[str] = None, photo: Optional[bytes] = None) -> dict: ...
-    def check_out_face(self, photo: bytes) -> dict: ...
-    def lockers(self) -> list[dict]: ...
-    def next_event(self, timeout: float = 1.0) -> Optional[dict]: ...
+    def check_in_qr(self, token: str, size: Optional[Size] = None) -> CheckIn: ...
+    def check_in_face(self, photo: bytes, user_id: Optional[str] = None, size: Optional[Size] = None) -> CheckIn: ...
+    def reopen(self, rental_id: str, qr_token: Optional[str] = None, photo: Optional[bytes] = None) -> Reopened: ...
+    def check_out(self, rental_id: str, qr_token: Optional[str] = None, photo: Optional[bytes] = None) -> CheckedOut: ...
+    def check_out_face(self, photo: bytes) -> CheckedOut: ...
+    def lockers(self) -> list[Locker]: ...
+    def next_event(self, timeout: float = 1.0) -> Optional[Event]: ...
     def sim_set_door(self, channel: int, open: bool) -> None: ...
