@@ -45,6 +45,7 @@ pub mod barcode;
 pub mod controller;
 pub mod domain;
 pub mod error;
+pub mod error_code;
 #[cfg(feature = "face")]
 pub mod face;
 #[cfg(feature = "kiosk")]

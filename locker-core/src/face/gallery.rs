@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use super::FaceError;
-use super::embed::{EMBEDDING_DIM, Embedding};
+use super::embed::{EMBEDDING_DIM, Embedding, dot};
 
 /// Decision thresholds on the cosine score.
 ///
@@ -273,21 +273,6 @@ impl Gallery {
 }
 
 const MAGIC: &[u8] = b"LKG1";
-
-/// Dot product of two equal-length slices, in 16 independent lanes so it vectorises.
-#[inline(always)]
-pub fn dot(a: &[f32], b: &[f32]) -> f32 {
-    const LANES: usize = 16;
-    let mut acc = [0f32; LANES];
-    let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
-    let tail: f32 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| x * y).sum();
-    for (x, y) in ca.zip(cb) {
-        for i in 0..LANES {
-            acc[i] += x[i] * y[i];
-        }
-    }
-    acc.iter().sum::<f32>() + tail
-}
 
 /// Appends the i8 codes of `v` (symmetric, per-vector scale) to `codes`; returns the scale
 /// and (a slight over-estimate of) the L2 norm of the quantisation error.

@@ -28,7 +28,7 @@ pub use engine::{FaceConfig, FaceEngine};
 pub use gallery::{Gallery, Match, Thresholds};
 pub use template::{SealedTemplate, TemplateKey};
 
-use crate::error::ErrorCode;
+use crate::error_code::ErrorCode;
 
 /// Why the face pipeline refused an image, a match or a template.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -33,6 +33,7 @@ use crate::ports::{LockController, Page, RentalFilter};
 use crate::{Error, Result};
 
 use super::{LockerService, ServiceEvent, lock, not_wired};
+use super::transition::LogCtx;
 
 /// The service's view of one locker's door.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -291,7 +292,7 @@ impl LockerService {
         if rental.state != RentalState::Opening || rental.locker_id != locker.id {
             return Ok(());
         }
-        let ctx = super::rentals::LogCtx::system(serde_json::json!({ "door": "closed" }));
+        let ctx = LogCtx::system(serde_json::json!({ "door": "closed" }));
         let rental = match self.transition(&rental, RentalEvent::DoorClosed, None, ctx).await {
             Ok(rental) => rental,
             // Someone else (another process on the database, a settlement) moved it first.
@@ -320,7 +321,7 @@ impl LockerService {
         if let Some(rental) = self.live_rental(locker.id).await?
             && rental.state == RentalState::Opening
         {
-            let ctx = super::rentals::LogCtx::system(serde_json::json!({ "reason": reason }));
+            let ctx = LogCtx::system(serde_json::json!({ "reason": reason }));
             let rental = self.transition(&rental, RentalEvent::Cancel, Some(LockerStatus::Maintenance), ctx).await?;
             self.emit(ServiceEvent::session(&rental, TxAction::Cancel, locker));
         }

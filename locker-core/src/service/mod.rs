@@ -35,6 +35,7 @@ mod http_boards;
 mod keys;
 mod reconcile;
 mod rentals;
+mod transition;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};

@@ -1,11 +1,11 @@
 //! The rental flows: check-in, reopen, check-out, force-open and status changes.
 
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::alloc::AllocationRequest;
 use crate::domain::{
-    AuthMethod, Id, Locker, LockerSize, LockerStatus, NewAlert, NewTxLog, Rental, RentalAction, RentalEvent,
+    AuthMethod, Id, Locker, LockerSize, LockerStatus, NewAlert, NewTxLog, Rental, RentalEvent,
     RentalKind, RentalState, Timestamp, TxAction,
 };
 use crate::ports::NewRental;
@@ -14,6 +14,7 @@ use crate::{Error, Result};
 
 use super::credential::Checked;
 use super::doors::{Unlock, door_busy};
+use super::transition::LogCtx;
 use super::{LockerService, Proof, ServiceEvent};
 
 /// A walk-up check-in.
@@ -78,67 +79,7 @@ enum OnUnlockFailure {
     CallStaff,
 }
 
-/// Who did something and how, for the log row of a transition.
-#[derive(Debug, Clone, PartialEq)]
-pub(super) struct LogCtx {
-    actor: Option<Id>,
-    auth: Option<AuthMethod>,
-    details: Value,
-}
-
-impl LogCtx {
-    /// The service itself (sensor, timer).
-    pub(super) fn system(details: Value) -> Self {
-        Self { actor: None, auth: None, details }
-    }
-
-    fn person(actor: Option<Id>, auth: AuthMethod, score: Option<f32>) -> Self {
-        let details = match score {
-            Some(score) => json!({ "confidence_score": score }),
-            None => json!({}),
-        };
-        Self { actor, auth: Some(auth), details }
-    }
-}
-
 impl LockerService {
-    fn log_row(&self, action: TxAction, ctx: LogCtx, locker: Option<Id>, rental: Option<Id>) -> NewTxLog {
-        NewTxLog {
-            locker_id: locker,
-            rental_id: rental,
-            actor_id: ctx.actor,
-            auth_method: ctx.auth,
-            details: ctx.details,
-            device: Some(self.config.kiosk.clone()),
-            ..NewTxLog::new(action, self.now())
-        }
-    }
-
-    /// Applies `event` to `rental` and persists it compare-and-set, with the locker status
-    /// the machine asks for (or `status` when given) and its log row.
-    pub(super) async fn transition(
-        &self,
-        rental: &Rental,
-        event: RentalEvent,
-        status: Option<LockerStatus>,
-        ctx: LogCtx,
-    ) -> Result<Rental> {
-        let (next, actions) = rental.apply(event, self.now())?;
-        let wanted = actions.iter().find_map(|a| match a {
-            RentalAction::SetLockerStatus(s) => Some(*s),
-            _ => None,
-        });
-        let action = actions
-            .iter()
-            .find_map(|a| match a {
-                RentalAction::Log(action) => Some(*action),
-                _ => None,
-            })
-            .unwrap_or(TxAction::Cancel);
-        let log = self.log_row(action, ctx, Some(rental.locker_id), Some(rental.id));
-        self.store().transition_rental(rental.id, rental.state, &next, status.or(wanted), log).await
-    }
-
     /// Starts a walk-up rental: verifies the QR token or face, allocates a locker and
     /// creates the rental in `Opening` in one transaction, stores the face template, then
     /// fires the relay. If the relay cannot be fired the rental is cancelled and the locker
@@ -384,7 +325,7 @@ impl LockerService {
             return Err(Error::validation("reason", "must not be empty"));
         }
         let locker = self.store().get_locker(locker_id).await?;
-        let ctx = LogCtx { actor: Some(admin), auth: Some(AuthMethod::Admin), details: json!({ "reason": reason }) };
+        let ctx = LogCtx::admin(admin, reason);
         let rental = self.live_rental(locker.id).await?.map(|r| r.id);
         self.store().append_log(self.log_row(TxAction::ForceOpen, ctx, Some(locker.id), rental)).await?;
         self.unlock_for_staff(&locker).await?;

@@ -32,7 +32,7 @@ pub mod refresh;
 pub mod revocation;
 pub mod store;
 
-use crate::error::ErrorCode;
+use crate::error_code::ErrorCode;
 
 /// Why a code or token was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

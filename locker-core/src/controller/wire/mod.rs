@@ -20,7 +20,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::domain::DoorState;
-use crate::error::ErrorCode;
+use crate::error_code::ErrorCode;
 
 /// Why a command to the lock controller failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
