@@ -5,7 +5,9 @@
 //! The generator is its own small workspace (`header-gen/`, own target dir
 //! `$CARGO_TARGET_DIR/header-gen`, default `target/header-gen`), because cbindgen's
 //! dependencies in this workspace would change the features of the shared proc-macro crates
-//! and rebuild everything.
+//! and rebuild everything. It is built unoptimised and without debug info (its own
+//! `[profile.dev]`): 34 s of CPU cold instead of 126 s for `--release`, and it still writes
+//! the header in about a second.
 
 use std::path::Path;
 use std::process::Command;
@@ -19,7 +21,7 @@ fn generate(out: &Path) {
         .map_or_else(|| workspace.join("target"), |d| workspace.join(d))
         .join("header-gen");
     let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["run", "--quiet", "--release", "--manifest-path"])
+        .args(["run", "--quiet", "--manifest-path"])
         .arg(dir.join("header-gen/Cargo.toml"))
         .arg("--target-dir")
         .arg(&target)
