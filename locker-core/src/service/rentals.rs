@@ -5,8 +5,8 @@ use serde_json::json;
 
 use crate::alloc::AllocationRequest;
 use crate::domain::{
-    AuthMethod, Id, Locker, LockerSize, LockerStatus, NewAlert, NewTxLog, Rental, RentalEvent,
-    RentalKind, RentalState, Timestamp, TxAction,
+    AuthMethod, Id, Locker, LockerSize, LockerStatus, NewAlert, NewTxLog, Rental, RentalEvent, RentalKind, RentalState,
+    Timestamp, TxAction,
 };
 use crate::ports::NewRental;
 use crate::token::qr::QrAction;

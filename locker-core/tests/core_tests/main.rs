@@ -15,6 +15,7 @@ mod face_accuracy;
 #[cfg(feature = "face")]
 mod face_inputs;
 mod face_store;
+mod orders_service;
 mod orders_store;
 mod service;
 mod store;
