@@ -417,3 +417,38 @@ async fn concurrent_bookings_of_the_last_free_locker_give_one_order() {
         assert_eq!(live.items[0].id, orders[0].rental.id);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_board_registered_after_the_start_is_opened_through_its_command_queue() {
+    for db in databases().await {
+        let s = shop(db, 1).await;
+        let backend = s._db.backend;
+        let boards = locker_core::service::HttpBoards::new(s.service.clone(), s.database.clone());
+        // Registered by another process once the service runs: no driver is attached for it.
+        let now = Utc::now();
+        let new = NewController { name: "ESP32_002".into(), station: "S1".into(), api_key_hash: None };
+        let board = s.database.create_controller(new, now).await.unwrap();
+        let locker = NewLocker {
+            code: "H01".into(),
+            station: "S1".into(),
+            location: "Hall".into(),
+            size: LockerSize::Small,
+            controller_id: Some(board.id),
+            relay_channel: 1,
+            sensor_channel: 1,
+            price_per_hour: Money(200),
+        };
+        s.database.create_locker(locker, now).await.unwrap();
+        assert!(!s.service.drives(board.id));
+        let order = s.service.create_order(s.customer.id, "H01", HalfHours(2)).await.unwrap();
+        let paid = s.service.pay_order(&s.desk, &order, s.customer.id, PaymentMethod::Balance).await.unwrap();
+
+        let opened = s.service.open_order_by_code(&s.desk, "H01", &paid.pickup_code, s.customer.id).await.unwrap();
+        assert_eq!(opened.rental.state, RentalState::Opening, "{backend}");
+        assert!(s.service.drives(board.id), "{backend}: its board was attached when it was first needed");
+        let command = s.database.take_command(board.id, Utc::now()).await.unwrap().expect("a queued unlock");
+        assert_eq!(command.locker_code, "H01");
+        assert!(s.database.take_command(board.id, Utc::now()).await.unwrap().is_none(), "{backend}: one pulse");
+        drop(boards);
+    }
+}
