@@ -15,11 +15,11 @@
 //! |---|---|
 //! | the cabinet's door still closes after the previous customer, or the cabinet is taken | [`Error::Conflict`], [`Error::NoAvailableLocker`] |
 //! | pay or cancel an order that is not pending; the order moved meanwhile | [`Error::Conflict`] |
-//! | extend an order that is neither paid nor in use | [`Error::Transition`] (event `extend`) |
+//! | extend an order that is neither paid nor in use | [`Error::Transition`] (event `extend`, the rental's state) |
 //! | the balance does not cover the amount | [`Error::InsufficientBalance`] |
 //! | the provider did not take the money | [`Error::Payment`] |
 //! | open by code: the cabinet has no controller | [`Error::Config`] |
-//! | open by code: the order is opening, or no longer live | [`Error::Transition`] (event [`OPEN_BY_CODE`]) |
+//! | open by code: the order is opening, or no longer live | [`Error::Transition`] (event [`OPEN_BY_CODE`], the rental's state) |
 //! | open by code: the door is busy, or the order moved meanwhile | [`Error::Conflict`] |
 //! | an order someone else holds (and the viewer is not an admin) | [`Error::NotFound`] |
 
@@ -83,6 +83,12 @@ pub struct PaidOrder {
     pub order: Order,
     /// The 6-digit pickup code, valid until [`PICKUP_GRACE`] after the paid end.
     pub pickup_code: String,
+}
+
+/// The refusal of order flow `event` for an order in `state`: a [`TransitionError`] of the
+/// rental machine naming the rental state (`pending_payment`, `opening`, ...) and the flow.
+fn refused_in_state(state: RentalState, event: &str) -> Error {
+    TransitionError { machine: "rental", state: state.as_str().into(), event: event.into() }.into()
 }
 
 /// A log row of an order flow: `actor` acting online with a password login.
@@ -219,12 +225,7 @@ impl LockerService {
         let _serialised = self.order_lock(order.rental.id).await;
         let order = self.reread(order).await?;
         if !matches!(order.rental.state, RentalState::Reserved | RentalState::Active) {
-            return Err(TransitionError {
-                machine: "order",
-                state: order.rental.state.order_status().into(),
-                event: "extend".into(),
-            }
-            .into());
+            return Err(refused_in_state(order.rental.state, "extend"));
         }
         let event = RentalEvent::Extend { half_hours: added.0 };
         let rental = self.charge_event(desk, &order, payer, event, method, PaymentPurpose::Extend).await?;
@@ -275,10 +276,7 @@ impl LockerService {
         let order = self.order_of(self.store().get_rental(rental_id).await?).await?;
         let opened = match order.rental.state {
             RentalState::Reserved | RentalState::Active => self.open_by_pickup(order.rental.id, Some(actor)).await,
-            state => {
-                Err(TransitionError { machine: "order", state: state.as_str().into(), event: OPEN_BY_CODE.into() }
-                    .into())
-            }
+            state => Err(refused_in_state(state, OPEN_BY_CODE)),
         };
         match opened {
             Ok(rental) => {

@@ -243,7 +243,7 @@ async fn refusals_are_typed_and_change_nothing() {
         // A pending order cannot be extended; a paid one cannot be paid again or cancelled.
         let err = s.service.extend_order(&s.desk, &order, s.customer.id, HalfHours(1), PaymentMethod::Balance).await;
         match err.unwrap_err() {
-            Error::Transition(t) => assert_eq!((t.event.as_str(), t.state.as_str()), ("extend", "pending")),
+            Error::Transition(t) => assert_eq!((t.event.as_str(), t.state.as_str()), ("extend", "pending_payment")),
             other => panic!("{backend}: {other}"),
         }
         poor.balance = Money(1_000);

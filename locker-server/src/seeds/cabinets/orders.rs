@@ -15,7 +15,7 @@
 use axum::extract::{FromRequestParts, RawQuery, State};
 use axum::http::request::Parts;
 use locker_core::Error;
-use locker_core::domain::{Rental, RentalKind, User};
+use locker_core::domain::{Rental, RentalKind, RentalState, User};
 use locker_core::orders::PaymentMethod;
 use locker_core::ports::{PaymentRefused, RentalQuery};
 use serde_json::{Map, Value, json};
@@ -221,10 +221,11 @@ pub async fn extend(
     let service = state.service()?;
     let extended =
         service.extend_order(&state.desk(), &order, caller.id, added, method).await.map_err(|e| match e {
-            Error::Transition(t) => Fail::refused(
-                "订单状态不允许此操作",
-                format!("only paid or in-use orders can be extended; this one is {}", t.state),
-            ),
+            Error::Transition(t) => {
+                let status = t.state.parse::<RentalState>().map_or(t.state.clone(), |s| s.order_status().into());
+                let why = format!("only paid or in-use orders can be extended; this one is {status}");
+                Fail::refused("订单状态不允许此操作", why)
+            }
             Error::Conflict(why) => Fail::refused("订单状态不允许此操作", why),
             Error::Payment(refused) => payment_refused(refused),
             other => Fail::from_core(other, Entity::Order),
