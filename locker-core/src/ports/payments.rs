@@ -32,13 +32,24 @@ impl PaymentRefused {
 
 /// Takes money for an order through an outside payment service.
 ///
-/// The order flows call it at most once per change of an order within one service: two
+/// Within one service the order flows call it at most once per change of an order: two
 /// payments of one order at the same time are serialised, and the second finds the order
-/// paid before it charges. A provider shared by several server processes should still
-/// refuse a second charge of the same `order_no` for the same purpose (its own idempotency).
+/// paid before it charges. Across server processes on one database, two payments racing
+/// can both reach the provider; they pass the same `key`, so a provider that takes money
+/// once per key (WeChat Pay's and Alipay's `out_trade_no` work so) charges once, and the
+/// database's compare-and-set lets one of them change the order.
 #[async_trait::async_trait]
 pub trait PaymentProvider: Send + Sync {
     /// Charges `amount` for order `order_no` by `method` (never [`PaymentMethod::Balance`],
-    /// which the store debits itself). `Ok` means the money was taken.
-    async fn charge(&self, method: PaymentMethod, order_no: &str, amount: Money) -> Result<(), PaymentRefused>;
+    /// which the store debits itself). `key` names this one charge (the order, what it pays
+    /// for and the order's booked time before it): every attempt at the same charge passes
+    /// the same key, and the next charge of the order another one. `Ok` means the money was
+    /// taken, now or by an earlier call with the same key.
+    async fn charge(
+        &self,
+        method: PaymentMethod,
+        order_no: &str,
+        key: &str,
+        amount: Money,
+    ) -> Result<(), PaymentRefused>;
 }

@@ -91,6 +91,17 @@ fn refused_in_state(state: RentalState, event: &str) -> Error {
     TransitionError { machine: "rental", state: state.as_str().into(), event: event.into() }.into()
 }
 
+/// The key of the charge moving `before` to `after` (see [`PaymentProvider::charge`]):
+/// `O…Z/pay/4` for paying four booked half hours, `O…Z/extend/4+2` for adding two to four.
+fn charge_key(order_no: &str, purpose: PaymentPurpose, before: &Rental, after: &Rental) -> String {
+    match purpose {
+        PaymentPurpose::Pay => format!("{order_no}/pay/{}", after.half_hours),
+        PaymentPurpose::Extend => {
+            format!("{order_no}/extend/{}+{}", before.half_hours, after.half_hours - before.half_hours)
+        }
+    }
+}
+
 /// A log row of an order flow: `actor` acting online with a password login.
 fn order_log(action: TxAction, actor: Id, details: Value, now: Timestamp) -> NewTxLog {
     NewTxLog {
@@ -334,7 +345,9 @@ impl LockerService {
         });
         let action = if purpose == PaymentPurpose::Pay { TxAction::Pay } else { TxAction::Extend };
         if method != PaymentMethod::Balance {
-            desk.payments.charge(method, &order_no(&order.rental), amount).await?;
+            let order_no = order_no(&order.rental);
+            let key = charge_key(&order_no, purpose, &order.rental, &next);
+            desk.payments.charge(method, &order_no, &key, amount).await?;
         }
         let details = json!({ "payment_method": method, "amount": amount.to_string() });
         let change = OrderChange {

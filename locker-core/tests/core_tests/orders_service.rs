@@ -5,6 +5,7 @@
 //! bookings of a cabinet's last free locker at once, two services on one database).
 #![cfg(all(feature = "test-utils", feature = "sqlite"))]
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -37,22 +38,35 @@ impl Clock for ShiftedClock {
     }
 }
 
-/// A provider that counts its charges, taking a while over each (a real one answers over
-/// the network), and declines when told to.
+/// A provider that takes money once per charge key (as WeChat Pay and Alipay do per
+/// `out_trade_no`), taking a while over each call (it answers over the network), counting
+/// the calls and the money taken; it declines when told to.
 #[derive(Default)]
 struct CountingProvider {
     charges: AtomicUsize,
+    calls: Mutex<Vec<String>>,
+    taken: Mutex<HashSet<String>>,
     decline: bool,
+}
+
+impl CountingProvider {
+    fn calls(&self) -> Vec<String> {
+        self.calls.lock().unwrap().clone()
+    }
 }
 
 #[async_trait::async_trait]
 impl PaymentProvider for CountingProvider {
-    async fn charge(&self, _method: PaymentMethod, _order_no: &str, _amount: Money) -> Result<(), PaymentRefused> {
+    async fn charge(&self, _: PaymentMethod, order_no: &str, key: &str, _: Money) -> Result<(), PaymentRefused> {
+        assert!(key.starts_with(order_no), "{key} names the order {order_no}");
         tokio::time::sleep(Duration::from_millis(30)).await;
         if self.decline {
             return Err(PaymentRefused::Declined("card blocked".into()));
         }
-        self.charges.fetch_add(1, Ordering::SeqCst);
+        self.calls.lock().unwrap().push(key.to_owned());
+        if self.taken.lock().unwrap().insert(key.to_owned()) {
+            self.charges.fetch_add(1, Ordering::SeqCst);
+        }
         Ok(())
     }
 }
@@ -170,6 +184,8 @@ async fn an_order_is_booked_paid_extended_and_opened_by_its_pickup_code() {
         assert_eq!(extended.rental.half_hours, 4);
         assert_eq!(extended.rental.paid_until.unwrap() - paid.order.rental.paid_until.unwrap(), TimeDelta::hours(1));
         assert_eq!(s.provider.charges.load(Ordering::SeqCst), 1, "{backend}: the added hour through the provider");
+        let no = locker_core::orders::order_no(&order.rental);
+        assert_eq!(s.provider.calls(), [format!("{no}/extend/2+2")], "{backend}: the charge names its step");
         assert_eq!(s.balance(&s.customer).await, 800, "the provider's money is not the balance");
         assert_eq!(s.payments().await, 2);
 
@@ -270,7 +286,7 @@ struct Unconfigured;
 
 #[async_trait::async_trait]
 impl PaymentProvider for Unconfigured {
-    async fn charge(&self, method: PaymentMethod, _: &str, _: Money) -> Result<(), PaymentRefused> {
+    async fn charge(&self, method: PaymentMethod, _: &str, _: &str, _: Money) -> Result<(), PaymentRefused> {
         Err(PaymentRefused::NotConfigured(method))
     }
 }
@@ -324,6 +340,7 @@ async fn concurrent_payments_of_one_order_charge_once() {
             let cabinet = if method == PaymentMethod::Wechat { "A01" } else { "A02" };
             let order = s.service.create_order(s.customer.id, cabinet, HalfHours(2)).await.unwrap();
             let before = (s.balance(&s.customer).await, s.provider.charges.load(Ordering::SeqCst));
+            let calls_before = s.provider.calls().len();
             let tasks: Vec<_> = (0..PAYERS)
                 .map(|_| {
                     let (s, order) = (s.clone(), order.clone());
@@ -344,6 +361,8 @@ async fn concurrent_payments_of_one_order_charge_once() {
                 PaymentMethod::Balance => assert_eq!(after, (before.0 - 200, before.1), "{backend}: debited once"),
                 _ => assert_eq!(after, (before.0, before.1 + 1), "{backend}: the provider charged once"),
             }
+            let calls = if method == PaymentMethod::Balance { 0 } else { 1 };
+            assert_eq!(s.provider.calls().len() - calls_before, calls, "{backend}: serialised, one call reaches it");
             assert_eq!(s.rental(&order).await.state, RentalState::Reserved);
         }
         assert_eq!(s.payments().await, 2, "{backend}: one payment row per order");
@@ -351,28 +370,33 @@ async fn concurrent_payments_of_one_order_charge_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn two_services_on_one_database_debit_a_balance_once() {
+async fn two_services_on_one_database_take_the_money_once() {
     for db in databases().await {
-        let s = shop(db, 1).await;
+        let s = shop(db, 2).await;
         let backend = s._db.backend;
         // A second server process: its own pool and service on the same database.
         let database = store::open(&s._db.url).await.unwrap();
         let second = LockerService::builder_on(database).keys(ServiceKeys::generate().unwrap()).open().await.unwrap();
-        let order = s.book().await;
-        let pays = [&s.service, &second.service].map(|service| {
-            let (service, desk, order, payer) = (service.clone(), s.desk.clone(), order.clone(), s.customer.id);
-            tokio::spawn(async move { service.pay_order(&desk, &order, payer, PaymentMethod::Balance).await })
-        });
-        let mut outcomes = Vec::new();
-        for pay in pays {
-            outcomes.push(pay.await.unwrap());
+        for (cabinet, method) in [("A01", PaymentMethod::Balance), ("A02", PaymentMethod::Wechat)] {
+            let order = s.service.create_order(s.customer.id, cabinet, HalfHours(2)).await.unwrap();
+            let pays = [&s.service, &second.service].map(|service| {
+                let (service, desk, order, payer) = (service.clone(), s.desk.clone(), order.clone(), s.customer.id);
+                tokio::spawn(async move { service.pay_order(&desk, &order, payer, method).await })
+            });
+            let mut outcomes = Vec::new();
+            for pay in pays {
+                outcomes.push(pay.await.unwrap());
+            }
+            assert_eq!(outcomes.iter().filter(|o| o.is_ok()).count(), 1, "{backend} {method}: {outcomes:?}");
+            for refused in outcomes.iter().filter_map(|o| o.as_ref().err()) {
+                assert_eq!(refused.code(), ErrorCode::Conflict, "{backend} {method}: {refused}");
+            }
         }
-        assert_eq!(outcomes.iter().filter(|o| o.is_ok()).count(), 1, "{backend}: {outcomes:?}");
-        for refused in outcomes.iter().filter_map(|o| o.as_ref().err()) {
-            assert_eq!(refused.code(), ErrorCode::Conflict, "{backend}: {refused}");
-        }
-        assert_eq!(s.balance(&s.customer).await, 800, "{backend}: debited once");
-        assert_eq!(s.payments().await, 1);
+        assert_eq!(s.balance(&s.customer).await, 800, "{backend}: the balance debited once");
+        assert_eq!(s.provider.charges.load(Ordering::SeqCst), 1, "{backend}: the provider took the money once");
+        let calls = s.provider.calls();
+        assert!(calls.iter().all(|k| *k == calls[0]), "{backend}: racing processes pass one key: {calls:?}");
+        assert_eq!(s.payments().await, 2, "{backend}: one payment row per order");
     }
 }
 

@@ -12,7 +12,7 @@ pub struct NoProvider;
 
 #[async_trait::async_trait]
 impl PaymentProvider for NoProvider {
-    async fn charge(&self, method: PaymentMethod, _order_no: &str, _amount: Money) -> Result<(), PaymentRefused> {
+    async fn charge(&self, method: PaymentMethod, _: &str, _: &str, _: Money) -> Result<(), PaymentRefused> {
         Err(PaymentRefused::NotConfigured(method))
     }
 }
