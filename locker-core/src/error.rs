@@ -8,6 +8,7 @@ pub use crate::error_code::ErrorCode;
 
 use crate::controller::wire::UartError;
 use crate::domain::TransitionError;
+use crate::ports::PaymentRefused;
 use crate::token::TokenError;
 
 /// A `Result` whose error is [`Error`].
@@ -55,6 +56,9 @@ pub enum Error {
     /// The user's balance is less than the amount to debit; nothing was taken.
     #[error("insufficient balance")]
     InsufficientBalance,
+    /// A payment provider did not take the money (see [`PaymentRefused`]); nothing was taken.
+    #[error(transparent)]
+    Payment(#[from] PaymentRefused),
     /// A rental or door event that is not allowed in the current state.
     #[error(transparent)]
     Transition(#[from] TransitionError),
@@ -108,6 +112,7 @@ impl Error {
             Error::NoAvailableLocker => ErrorCode::NoAvailableLocker,
             Error::LockerInUse(_) => ErrorCode::LockerInUse,
             Error::InsufficientBalance => ErrorCode::InsufficientBalance,
+            Error::Payment(e) => e.code(),
             Error::Transition(_) => ErrorCode::InvalidTransition,
             Error::Storage { .. } => ErrorCode::Storage,
             Error::Config(_) => ErrorCode::Config,

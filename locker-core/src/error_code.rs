@@ -35,6 +35,10 @@ pub enum ErrorCode {
     LockerInUse = 202,
     /// The balance is less than the amount to debit.
     InsufficientBalance = 203,
+    /// No payment provider is configured for the method asked for.
+    PaymentNotConfigured = 204,
+    /// The payment provider declined the charge.
+    PaymentDeclined = 205,
 
     // 3xx: codes and tokens
     /// Wrong credentials.

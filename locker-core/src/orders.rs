@@ -9,14 +9,13 @@
 //! payments never spend the same money), the payment row and a queued unlock — all in one
 //! transaction, all or nothing. Implemented by `store::sqlite::SqliteStore` and
 //! `store::postgres::PgStore` (migration `0006_orders.sql`).
+//!
+//! The flows over these records (create, pay, extend, cancel, expire, open by pickup code)
+//! are methods of [`LockerService`](crate::service::LockerService): see [`crate::service::OrderDesk`].
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{
-    Id, LockerStatus, Money, NewTxLog, Rental, RentalEvent, RentalKind, RentalState, Timestamp, TxAction, string_enum,
-};
-use crate::ports::Store;
-use crate::{Error, Result};
+use crate::domain::{Id, LockerStatus, Money, NewTxLog, Rental, RentalKind, RentalState, Timestamp, string_enum};
 
 /// How long an unpaid order holds its locker; after that it expires and frees the locker.
 pub const PAYMENT_WINDOW: chrono::TimeDelta = chrono::TimeDelta::minutes(15);
@@ -28,28 +27,15 @@ pub fn unpaid_past_window(rental: &Rental, now: Timestamp) -> bool {
         && now - rental.created_at >= PAYMENT_WINDOW
 }
 
-/// `rental` as it is at `now`: an order left unpaid past [`PAYMENT_WINDOW`] is expired
-/// first (rental `expired`, locker `available` and a `cancel` log row by `device`, in one
-/// transaction). Paid or cancelled meanwhile by someone else: re-read as it now is.
-///
-/// Called by the service's housekeeping for every stale order, and by readers so what they
-/// show is exact between two passes.
-pub async fn expire_if_unpaid(store: &dyn Store, rental: Rental, now: Timestamp, device: &str) -> Result<Rental> {
-    if !unpaid_past_window(&rental, now) {
-        return Ok(rental);
-    }
-    let (next, _) = rental.apply(RentalEvent::Expire, now)?;
-    let log = NewTxLog {
-        details: serde_json::json!({ "reason": "not paid in time", "payment_window_minutes": PAYMENT_WINDOW.num_minutes() }),
-        device: Some(device.to_owned()),
-        ..NewTxLog::new(TxAction::Cancel, now)
-    };
-    let expected = RentalState::PendingPayment;
-    match store.transition_rental(rental.id, expected, &next, Some(LockerStatus::Available), log).await {
-        Ok(expired) => Ok(expired),
-        Err(Error::Conflict(_)) => store.get_rental(rental.id).await,
-        Err(e) => Err(e),
-    }
+/// How long a pickup code stays valid after the paid end (the renter may come late).
+pub const PICKUP_GRACE: chrono::TimeDelta = chrono::TimeDelta::days(30);
+
+/// The order's number as the seed shows it and payment providers know it: `O`, the
+/// creation time (UTC, to the second), the last four characters of the rental id, `Z`
+/// (`O20260119122609198Z` in the seed).
+pub fn order_no(rental: &Rental) -> String {
+    let tail = rental.id.simple().to_string().to_ascii_uppercase();
+    format!("O{}{}Z", rental.created_at.format("%Y%m%d%H%M%S"), &tail[tail.len() - 4..])
 }
 
 string_enum! {

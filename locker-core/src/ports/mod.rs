@@ -9,6 +9,7 @@
 //! | [`AccountStore`] | seed user numbers | the SQL stores |
 //! | [`RevocationStore`] | logins (refresh families): the bearer check, logout, "log out everywhere" | the SQL stores |
 //! | [`OrderStore`] | seed-001 orders, payments, queued board commands | the SQL stores |
+//! | [`PaymentProvider`] | WeChat Pay, Alipay: money taken outside the balance | the server's providers |
 //! | [`BarcodeStore`] | seed-002 scanner records | the SQL stores |
 //! | `FaceTemplateStore` (feature `face`) | sealed face templates | the SQL stores |
 //! | [`LockController`] | relays and door sensors | [`crate::controller::io::ThreadController`] |
@@ -22,6 +23,7 @@ mod faces;
 mod lock_controller;
 mod notifier;
 mod orders;
+mod payments;
 mod revocations;
 mod store;
 mod tokens;
@@ -34,6 +36,7 @@ pub use faces::FaceTemplateStore;
 pub use lock_controller::LockController;
 pub use notifier::Notifier;
 pub use orders::OrderStore;
+pub use payments::{PaymentProvider, PaymentRefused};
 pub use revocations::RevocationStore;
 pub use store::*;
 pub use tokens::{SendCheck, TokenStore};

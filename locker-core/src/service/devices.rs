@@ -402,8 +402,7 @@ impl LockerService {
         let filter = RentalFilter { live_only: true, ..Default::default() };
         let live = crate::ports::all_pages(|page| self.store().list_rentals(&filter, page)).await?;
         for rental in live.into_iter().filter(|r| crate::orders::unpaid_past_window(r, now)) {
-            let expired =
-                crate::orders::expire_if_unpaid(self.store().as_ref(), rental, now, &self.config.kiosk).await?;
+            let expired = self.expire_if_unpaid_by(rental, now, &self.config.kiosk).await?;
             if expired.state == RentalState::Expired {
                 let locker = self.store().get_locker(expired.locker_id).await?;
                 tracing::info!(locker = %locker.code, order = %expired.id, "unpaid order expired");

@@ -89,15 +89,18 @@ impl LockerService {
         Ok((actions, served))
     }
 
-    /// The driver of the controller `locker` is wired to.
+    /// The driver of the controller `locker` is wired to. A controller with no driver yet
+    /// is a board polling over HTTP registered since the start, when this service serves
+    /// such boards ([`HttpBoards`](super::HttpBoards)): its board is attached now.
     pub(super) fn driver_of(&self, locker: &Locker) -> Result<Arc<dyn LockController>> {
         let controller = locker.controller_id.ok_or_else(|| not_wired(locker))?;
-        self.controllers
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&controller)
-            .cloned()
-            .ok_or_else(|| not_wired(locker))
+        let attached = self.controllers.read().unwrap_or_else(|e| e.into_inner()).get(&controller).cloned();
+        if let Some(driver) = attached {
+            return Ok(driver);
+        }
+        let boards = self.http_boards.read().unwrap_or_else(|e| e.into_inner()).upgrade();
+        let boards = boards.ok_or_else(|| not_wired(locker))?;
+        Ok(boards.board(controller)?)
     }
 
     /// Fires the relay of `locker` once. An unconfirmed pulse is not repeated; the door

@@ -6,7 +6,9 @@
 //! (a UART or simulated controller is attached by the shell before serving). Boards are
 //! attached for every active controller at start ([`HttpBoards::attach_all`]) and, for a
 //! controller registered later (`locker controllers add` writes to the database from
-//! another process), the first time the server meets it ([`HttpBoards::board`]).
+//! another process), the first time it is met: when it reports ([`HttpBoards::board`]) or
+//! when the service unlocks one of its lockers (the service asks the boards it serves for
+//! a driver it does not have), so no handler chooses between the paths.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -33,8 +35,12 @@ impl std::fmt::Debug for HttpBoards {
 
 impl HttpBoards {
     /// Boards for `service`, queueing their commands in `queue` (the service's database).
-    pub fn new(service: Arc<LockerService>, queue: Arc<dyn OrderStore>) -> Self {
-        Self { service, queue, boards: Mutex::new(HashMap::new()) }
+    /// The service gets the board of a controller it has no driver for from them (the
+    /// service holds them weakly: they live as long as the caller keeps them).
+    pub fn new(service: Arc<LockerService>, queue: Arc<dyn OrderStore>) -> Arc<Self> {
+        let boards = Arc::new(Self { service: service.clone(), queue, boards: Mutex::new(HashMap::new()) });
+        *service.http_boards.write().unwrap_or_else(|e| e.into_inner()) = Arc::downgrade(&boards);
+        boards
     }
 
     /// The service the boards are attached to.

@@ -18,6 +18,11 @@
 //! - **sensor reports, controller faults, heartbeats**: door events go through each locker's
 //!   [`Door`](crate::domain::Door) machine, which raises `unauthorized_open`, `lock_jam` (and maintenance),
 //!   `door_left_open` and `sensor_malfunction`.
+//! - **orders** (seed 001, [`OrderDesk`]): [`LockerService::create_order`],
+//!   [`LockerService::pay_order`], [`LockerService::extend_order`],
+//!   [`LockerService::cancel_order`], expiry of unpaid orders
+//!   ([`LockerService::expire_if_unpaid`], also a housekeeping step) and
+//!   [`LockerService::open_order_by_code`].
 //! - **timers**: the shell asks [`LockerService::next_deadline`] and calls
 //!   [`LockerService::on_tick`] then (door windows, offline controllers, overdue rentals);
 //!   [`LockerService::run_timers`] is that loop for tokio shells.
@@ -33,6 +38,7 @@ mod doors;
 mod events;
 mod http_boards;
 mod keys;
+mod orders;
 mod reconcile;
 mod rentals;
 mod transition;
@@ -49,6 +55,7 @@ pub use devices::LOW_BATTERY_PERCENT;
 pub use events::ServiceEvent;
 pub use http_boards::HttpBoards;
 pub use keys::ServiceKeys;
+pub use orders::{ONLINE, OPEN_BY_CODE, Order, OrderDesk, PaidOrder};
 pub use reconcile::Reconciled;
 pub use rentals::{CheckIn, CheckInRequest, CheckedOut, ForceOpened, Reopened};
 
@@ -165,6 +172,11 @@ pub struct LockerService {
     timers_changed: tokio::sync::Notify,
     /// Serialises heartbeats: each is a read-modify-write of the controller row.
     heartbeats: tokio::sync::Mutex<()>,
+    /// One lock per order while a change that takes money runs (pay, extend).
+    order_locks: Mutex<doors::CycleLocks>,
+    /// The boards polling over HTTP that this service serves, if any: a controller met
+    /// with no driver gets its board from them.
+    http_boards: RwLock<std::sync::Weak<HttpBoards>>,
 }
 
 impl std::fmt::Debug for LockerService {
@@ -195,6 +207,8 @@ impl LockerService {
             watch: Mutex::new(Watch::default()),
             timers_changed: tokio::sync::Notify::new(),
             heartbeats: tokio::sync::Mutex::new(()),
+            order_locks: Mutex::new(HashMap::new()),
+            http_boards: RwLock::new(std::sync::Weak::new()),
         })
     }
 

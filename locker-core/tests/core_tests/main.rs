@@ -16,6 +16,7 @@ mod face_accuracy;
 mod face_inputs;
 mod face_store;
 mod layout;
+mod orders_service;
 mod orders_store;
 mod service;
 mod store;

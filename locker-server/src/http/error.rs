@@ -75,6 +75,8 @@ fn status_and_code(err: &Error) -> (StatusCode, &'static str) {
         ErrorCode::NoAvailableLocker => (S::SERVICE_UNAVAILABLE, "NO_AVAILABLE_LOCKER"),
         ErrorCode::LockerInUse => (S::CONFLICT, "LOCKER_IN_USE"),
         ErrorCode::InsufficientBalance => (S::PAYMENT_REQUIRED, "INSUFFICIENT_BALANCE"),
+        ErrorCode::PaymentNotConfigured => (S::BAD_REQUEST, "PAYMENT_NOT_CONFIGURED"),
+        ErrorCode::PaymentDeclined => (S::PAYMENT_REQUIRED, "PAYMENT_DECLINED"),
         ErrorCode::InvalidCredentials => (S::UNAUTHORIZED, "INVALID_CREDENTIALS"),
         ErrorCode::TokenInvalid => (S::UNAUTHORIZED, "TOKEN_INVALID"),
         ErrorCode::TokenExpired => (S::UNAUTHORIZED, "TOKEN_EXPIRED"),

@@ -15,28 +15,27 @@
 //!   the answer comes once the service has handled them.
 //! - Opening by code (any signed-in user holding the code: the code is the credential, and
 //!   tries are limited per cabinet per hour): the code is checked and used up, then the
-//!   service opens the order ([`LockerService::open_by_pickup`]: `paid` -> in use, or, the
-//!   second time, in use -> `completed`, freeing the cabinet). For a device polling over
+//!   service opens the order ([`LockerService::open_order_by_code`]: `paid` -> in use, or,
+//!   the second time, in use -> `completed`, freeing the cabinet). For a device polling over
 //!   HTTP the unlock is a command queued for it, which it takes with
 //!   `GET /api/devices/<device_id>/open/`, each command exactly once even when polls
 //!   overlap. After the first opening the same code is issued again for the pickup; a
 //!   refused opening of a live order issues it again too.
 //! - A device may poll only its own queue (`403` otherwise); a deactivated device is `403`.
 //!
-//! [`LockerService::open_by_pickup`]: locker_core::service::LockerService::open_by_pickup
+//! [`LockerService::open_order_by_code`]: locker_core::service::LockerService::open_order_by_code
 
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use locker_core::Error;
 use locker_core::controller::command_queue::ReportError;
-use locker_core::domain::{Controller, DoorState, Locker, Rental, RentalState};
-use locker_core::service::LockerService;
+use locker_core::domain::{Controller, DoorState, Locker, RentalState};
+use locker_core::service::OPEN_BY_CODE;
 use serde_json::{Map, Value, json};
 
 use super::CabinetsState;
 use super::auth::{AdminCaller, Caller};
 use super::envelope::{Body, Entity, Fail, PathText, Reply, required_str};
-use super::orders::{Order, issue_code, order_of};
 use super::views::{local_time, utc_time};
 
 /// The controller a request's `X-API-Key` belongs to (active).
@@ -174,22 +173,6 @@ pub async fn status(
     Ok(Reply::message("状态更新成功"))
 }
 
-/// Refuses opening `rental` by code unless it is `paid` (reserved) or in use (active).
-fn check_openable(rental: &Rental) -> Result<(), Fail> {
-    match rental.state {
-        RentalState::Reserved | RentalState::Active => Ok(()),
-        RentalState::Opening => {
-            Err(Fail::refused("柜子不可用", "the door has not been closed since it was last opened"))
-        }
-        _ => Err(Fail::refused("无效的取件码或订单已过期", "the order is no longer live")),
-    }
-}
-
-/// The locker service, or why cabinets cannot be opened here.
-fn service_of(state: &CabinetsState) -> Result<&LockerService, Fail> {
-    state.service.as_deref().ok_or_else(|| Fail::refused("柜子不可用", "no locker service runs on this server"))
-}
-
 /// `POST /api/devices/open/by-code/` (user): `开柜成功` with `{cabinet_id, action, order_id}`.
 pub async fn open_by_code(
     State(state): State<CabinetsState>,
@@ -198,48 +181,29 @@ pub async fn open_by_code(
 ) -> Result<Reply, Fail> {
     let code = required_str(&body, "cabinet_id")?.trim();
     let pickup = required_str(&body, "pickup_code")?.trim();
-    let locker = state.store.get_locker_by_code(code).await.map_err(|e| Fail::from_core(e, Entity::Cabinet))?;
-    let controller = locker
-        .controller_id
-        .ok_or_else(|| Fail::refused("柜子不可用", format!("cabinet {code} has no controller to open it")))?;
-    let service = service_of(&state)?;
-    if let Some(boards) = &state.boards
-        && !service.drives(controller)
-    {
-        // A device registered since the start: it polls over HTTP.
-        boards.board(controller).map_err(Fail::core)?;
-    }
-    let now = state.now();
-    let rental_id = state.pickup.redeem(state.store.as_ref(), &locker.code, pickup, now).await.map_err(Fail::core)?;
-    let rental = state.store.get_rental(rental_id).await.map_err(Fail::core)?;
-    let order = order_of(&state, rental).await?;
-    let opened = match check_openable(&order.rental) {
-        Ok(()) => service.open_by_pickup(order.rental.id, Some(caller.id)).await.map_err(|e| match e {
-            // Not a wrong code: the order moved under us, or its door is busy.
-            Error::Conflict(why) => Fail::refused("柜门正忙，请稍后再试", why),
-            Error::Uart(u) => {
-                Fail::refused("柜子不可用", format!("the lock controller failed: {u}; staff has been alerted"))
-            }
-            other => Fail::core(other),
-        }),
-        Err(fail) => Err(fail),
-    };
-    let rental = match opened {
-        Ok(rental) => rental,
-        Err(fail) => {
-            // The code was used up by the check; a refused opening of a live order keeps it.
-            let order = order_of(&state, state.store.get_rental(order.rental.id).await.map_err(Fail::core)?).await?;
-            if order.rental.state.is_live() {
-                issue_code(&state, &order).await?;
-            }
-            return Err(fail);
+    let service =
+        state.service.as_deref().ok_or_else(|| Fail::refused("柜子不可用", "no locker service runs on this server"))?;
+    let order = service.open_order_by_code(&state.desk(), code, pickup, caller.id).await.map_err(open_refused)?;
+    Ok(Reply::ok("开柜成功", json!({ "cabinet_id": order.locker.code, "action": "open", "order_id": order.number })))
+}
+
+/// A refused opening by code, in the seed's words.
+fn open_refused(err: Error) -> Fail {
+    match err {
+        Error::Config(why) => Fail::refused("柜子不可用", why),
+        Error::Transition(t) if t.event == OPEN_BY_CODE && t.state == RentalState::Opening.as_str() => {
+            Fail::refused("柜子不可用", "the door has not been closed since it was last opened")
         }
-    };
-    let order = Order { rental, ..order };
-    if order.rental.state == RentalState::Opening {
-        issue_code(&state, &order).await?;
+        Error::Transition(t) if t.event == OPEN_BY_CODE => {
+            Fail::refused("无效的取件码或订单已过期", "the order is no longer live")
+        }
+        // Not a wrong code: the order moved under us, or its door is busy.
+        Error::Conflict(why) => Fail::refused("柜门正忙，请稍后再试", why),
+        Error::Uart(u) => {
+            Fail::refused("柜子不可用", format!("the lock controller failed: {u}; staff has been alerted"))
+        }
+        other => Fail::from_core(other, Entity::Cabinet),
     }
-    Ok(Reply::ok("开柜成功", json!({ "cabinet_id": locker.code, "action": "open", "order_id": order.number })))
 }
 
 /// `GET /api/devices/<device_id>/open/`: the oldest queued unlock, taken once.

@@ -35,7 +35,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use locker_core::ports::Clock;
-use locker_core::service::{HttpBoards, LockerService};
+use locker_core::service::{HttpBoards, LockerService, OrderDesk};
 use locker_core::token::jwt::{AccessTokens, JwtKeys, MAX_LEEWAY_SECS};
 use locker_core::token::password::Passwords;
 use locker_core::token::pickup::PickupCodes;
@@ -104,7 +104,7 @@ impl CabinetsState {
     /// HTTP, and get a board attached to it ([`HttpBoards`]) the first time they are met.
     pub fn with_service(mut self, service: Arc<LockerService>) -> Self {
         let queue: Arc<dyn locker_core::ports::OrderStore> = self.store.clone();
-        self.boards = Some(Arc::new(HttpBoards::new(service.clone(), queue)));
+        self.boards = Some(HttpBoards::new(service.clone(), queue));
         self.service = Some(service);
         self
     }
@@ -118,6 +118,16 @@ impl CabinetsState {
     /// Now.
     pub fn now(&self) -> locker_core::domain::Timestamp {
         self.clock.now()
+    }
+
+    /// The locker service, or `503` (order flows and openings run in it).
+    pub fn service(&self) -> Result<&LockerService, Fail> {
+        self.service.as_deref().ok_or_else(|| Fail::unavailable("no locker service runs on this server"))
+    }
+
+    /// What the order flows take from this surface: its payment provider and pickup codes.
+    pub fn desk(&self) -> OrderDesk {
+        OrderDesk { payments: self.payments.clone(), pickup: self.pickup.clone() }
     }
 }
 

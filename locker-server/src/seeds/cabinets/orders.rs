@@ -1,57 +1,43 @@
 //! Orders: create, my orders, detail, pay, extend, cancel.
 //!
-//! An order is a rental of kind `order` on a named cabinet, held `reserved` from creation
-//! (one live rental per locker). Paying (`pending` -> `paid`) debits the balance in the
-//! same transaction as the state change ([`locker_core::ports::OrderStore::change_order`])
-//! or goes through the [`super::payment::PaymentProvider`] for `wechat`/`alipay`, then
+//! The flows are the locker service's ([`locker_core::service::LockerService::create_order`]
+//! and the methods beside it); these handlers parse, call one of them and shape the answer
+//! in the seed's envelope, wording each refusal the seed's way. An order is a rental of kind
+//! `order` on a named cabinet, held `reserved` from creation. Paying (`pending` -> `paid`)
+//! takes the balance or goes through the surface's
+//! [`PaymentProvider`](locker_core::ports::PaymentProvider) for `wechat`/`alipay`, then
 //! issues the 6-digit pickup code. Extending a paid or in-use order charges the added time
 //! the same way (`payment_method` optional, default `balance`). Only pending orders can be
-//! cancelled. An order left unpaid for [`locker_core::orders::PAYMENT_WINDOW`] expires (shown `cancelled`) and frees
-//! its cabinet. Another user's order is `404 订单不存在`; admins see every order.
+//! cancelled. An order left unpaid for [`locker_core::orders::PAYMENT_WINDOW`] expires
+//! (shown `cancelled`) and frees its cabinet. Another user's order is `404 订单不存在`;
+//! admins see every order.
 
 use axum::extract::{FromRequestParts, RawQuery, State};
 use axum::http::request::Parts;
 use locker_core::Error;
-use locker_core::alloc::{AllocationRequest, LockerChoice};
-use locker_core::domain::{
-    AuthMethod, Locker, LockerStatus, Money, NewTxLog, Rental, RentalAction, RentalEvent, RentalKind, RentalState,
-    Role, Timestamp, TxAction, User,
-};
-use locker_core::orders::{Charge, OrderChange, PaymentMethod, PaymentPurpose};
-use locker_core::ports::{NewRental, Page, RentalFilter, RentalQuery};
+use locker_core::domain::{Rental, RentalKind, RentalState, User};
+use locker_core::orders::PaymentMethod;
+use locker_core::ports::{PaymentRefused, RentalQuery};
 use serde_json::{Map, Value, json};
 
 use super::CabinetsState;
 use super::auth::Caller;
 use super::envelope::{Body, Entity, Fail, PathText, Reply, hours, query_pairs, query_value, required_str};
-use super::payment::PaymentRefused;
 use super::views::{hours_text, naive_time, order_no, order_status_display, states_of, total_amount};
 
-/// How long a pickup code stays valid after the paid end (the renter may come late).
-pub const PICKUP_GRACE: chrono::TimeDelta = chrono::TimeDelta::days(30);
+pub use locker_core::orders::PICKUP_GRACE;
 
-/// `rental` as it is now: an order left unpaid past
-/// [`PAYMENT_WINDOW`](locker_core::orders::PAYMENT_WINDOW) is expired first, freeing its
-/// cabinet (the service's housekeeping does the same every pass).
-pub async fn expire_if_unpaid(state: &CabinetsState, rental: Rental) -> Result<Rental, Fail> {
-    locker_core::orders::expire_if_unpaid(state.store.as_ref(), rental, state.now(), "api").await.map_err(Fail::core)
-}
+/// An order as seed 001 shows it: the service's [`locker_core::service::Order`] (number,
+/// rental, cabinet) with the seed's views.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Order(pub locker_core::service::Order);
 
-/// The live rental of `locker`, if any.
-pub async fn live_rental(state: &CabinetsState, locker: &Locker) -> Result<Option<Rental>, Fail> {
-    let filter = RentalFilter { locker_id: Some(locker.id), live_only: true, ..Default::default() };
-    let page = Page::new(1, 1).map_err(Fail::core)?;
-    Ok(state.store.list_rentals(&filter, page).await.map_err(Fail::core)?.items.pop())
-}
+impl std::ops::Deref for Order {
+    type Target = locker_core::service::Order;
 
-/// An order with what every view needs.
-pub struct Order {
-    /// Its integer number.
-    pub number: i64,
-    /// The rental.
-    pub rental: Rental,
-    /// Its cabinet.
-    pub locker: Locker,
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
 }
 
 impl Order {
@@ -98,22 +84,16 @@ impl Order {
 pub async fn load(state: &CabinetsState, raw: &str, caller: &User) -> Result<Order, Fail> {
     let not_found = || Fail::not_found(Entity::Order, raw);
     let number: i64 = raw.parse().map_err(|_| not_found())?;
-    let id = state.store.order_by_number(number).await.map_err(Fail::core)?.ok_or_else(not_found)?;
-    let rental = state.store.get_rental(id).await.map_err(|e| Fail::from_core(e, Entity::Order))?;
-    let rental = expire_if_unpaid(state, rental).await?;
-    if rental.kind != RentalKind::Order || (rental.user_id != Some(caller.id) && caller.role != Role::Admin) {
-        return Err(not_found());
-    }
-    let locker = state.store.get_locker(rental.locker_id).await.map_err(Fail::core)?;
-    Ok(Order { number, rental, locker })
+    let order = state.service()?.order_for(number, caller).await.map_err(|e| match e {
+        Error::NotFound { .. } => not_found(),
+        other => Fail::core(other),
+    })?;
+    Ok(Order(order))
 }
 
 /// An order from a rental the caller already holds (expired first if left unpaid).
 pub async fn order_of(state: &CabinetsState, rental: Rental) -> Result<Order, Fail> {
-    let rental = expire_if_unpaid(state, rental).await?;
-    let number = state.store.order_number(rental.id).await.map_err(Fail::core)?;
-    let locker = state.store.get_locker(rental.locker_id).await.map_err(Fail::core)?;
-    Ok(Order { number, rental, locker })
+    Ok(Order(state.service()?.order_of(rental).await.map_err(Fail::core)?))
 }
 
 /// The caller and the order the path names (`404 订单不存在` when it is someone else's).
@@ -130,17 +110,6 @@ impl FromRequestParts<CabinetsState> for CallerOrder {
     }
 }
 
-/// A log row for a change `caller` made to `rental`.
-fn log_row(action: TxAction, caller: &User, details: Value, now: Timestamp) -> NewTxLog {
-    NewTxLog {
-        actor_id: Some(caller.id),
-        auth_method: Some(AuthMethod::Password),
-        details,
-        device: Some("api".into()),
-        ..NewTxLog::new(action, now)
-    }
-}
-
 /// `POST /api/orders/create/`: `201 订单创建成功`.
 pub async fn create(
     State(state): State<CabinetsState>,
@@ -149,40 +118,12 @@ pub async fn create(
 ) -> Result<Reply, Fail> {
     let code = required_str(&body, "cabinet_id")?.trim();
     let duration = hours(&body, "duration_hours")?;
-    let locker = state.store.get_locker_by_code(code).await.map_err(|e| Fail::from_core(e, Entity::Cabinet))?;
-    if let Some(held) = live_rental(&state, &locker).await? {
-        expire_if_unpaid(&state, held).await?;
-    }
-    // A cabinet whose door is still finishing the previous customer's cycle is not booked.
-    if state.service.as_ref().is_some_and(|s| s.busy_doors().contains(&locker.id)) {
-        return Err(Fail::refused(
-            "柜子不可用",
-            format!(
-                "the door of cabinet {} is still closing after the previous customer; try again shortly",
-                locker.code
-            ),
-        ));
-    }
-    let now = state.now();
-    let new = NewRental {
-        user_id: Some(caller.id),
-        kind: RentalKind::Order,
-        state: RentalState::PendingPayment,
-        auth_method: AuthMethod::Password,
-        half_hours: duration.0,
-        amount: Money(0),
-        started_at: None,
-        paid_until: None,
-    };
-    let log = log_row(TxAction::Reserve, &caller, json!({ "duration_half_hours": duration.0 }), now);
-    let request = AllocationRequest::explicit(LockerChoice::Id(locker.id));
-    let (rental, locker) =
-        state.store.allocate_and_create_rental(&request, new, log, now).await.map_err(|e| match e {
-            Error::Conflict(why) => Fail::refused("柜子不可用", why),
-            other => Fail::from_core(other, Entity::Cabinet),
-        })?;
-    let order = Order { number: state.store.order_number(rental.id).await.map_err(Fail::core)?, rental, locker };
-    Ok(Reply::created("订单创建成功", order.booking_json()))
+    let order = state
+        .service()?
+        .create_order(caller.id, code, duration)
+        .await
+        .map_err(|e| Fail::from_core(e, Entity::Cabinet))?;
+    Ok(Reply::created("订单创建成功", Order(order).booking_json()))
 }
 
 /// `GET /api/orders/my/?status`: the caller's orders, newest first.
@@ -212,37 +153,13 @@ pub async fn orders_matching(state: &CabinetsState, query: &RentalQuery) -> Resu
     Ok(all.into_iter().filter(|r| r.kind == RentalKind::Order).collect())
 }
 
-/// The live pickup code of a paid order, issuing it if payment happened but issuing did not.
-async fn pickup_code(state: &CabinetsState, order: &Order) -> Result<Option<String>, Fail> {
-    if order.rental.state != RentalState::Reserved {
-        return Ok(None);
-    }
-    let (store, code, now) = (state.store.as_ref(), order.locker.code.as_str(), state.now());
-    if let Some(live) = state.pickup.live_code(store, code, order.rental.id, now).await.map_err(Fail::core)? {
-        return Ok(Some(live));
-    }
-    Ok(Some(issue_code(state, order).await?))
-}
-
-/// Issues the order's pickup code, valid until [`PICKUP_GRACE`] after its paid end.
-pub async fn issue_code(state: &CabinetsState, order: &Order) -> Result<String, Fail> {
-    let now = state.now();
-    let expires = order.rental.paid_until.unwrap_or(now) + PICKUP_GRACE;
-    let (code, _) = state
-        .pickup
-        .issue_derived(state.store.as_ref(), &order.locker.code, order.rental.id, now, expires)
-        .await
-        .map_err(Fail::core)?;
-    Ok(code)
-}
-
 /// `GET /api/orders/<order_id>/`.
 pub async fn detail(State(state): State<CabinetsState>, CallerOrder(_, order): CallerOrder) -> Result<Reply, Fail> {
     let owner = match order.rental.user_id {
         Some(id) => state.store.get_user(id).await.map_err(Fail::core)?.phone,
         None => None,
     };
-    let code = pickup_code(&state, &order).await?;
+    let code = state.service()?.pickup_code(&state.desk(), &order).await.map_err(Fail::core)?;
     let mut v = order.booking_json();
     v["user_phone"] = json!(owner);
     v["pickup_code"] = json!(code);
@@ -258,51 +175,13 @@ fn payment_method(body: &Map<String, Value>, default: Option<PaymentMethod>) -> 
     }
 }
 
-/// Takes `amount` for `order` by `method` outside the store (providers); the balance is
-/// debited by the store in the change itself.
-async fn collect(state: &CabinetsState, order: &Order, method: PaymentMethod, amount: Money) -> Result<(), Fail> {
-    if method == PaymentMethod::Balance {
-        return Ok(());
-    }
-    state.payments.charge(method, &order_no(&order.rental), amount).await.map_err(|e| {
-        let message = match e {
-            PaymentRefused::NotConfigured(_) => "支付方式暂不可用",
-            PaymentRefused::Declined(_) => "支付失败",
-        };
-        Fail { data: json!({ "field": "payment_method", "detail": e.to_string() }), ..Fail::refused(message, "") }
-    })
-}
-
-/// Applies `event` to the order as `caller`, charging `method` for the money the event adds.
-async fn charge_event(
-    state: &CabinetsState,
-    order: &Order,
-    caller: &User,
-    event: RentalEvent,
-    method: PaymentMethod,
-    purpose: PaymentPurpose,
-) -> Result<Rental, Fail> {
-    let now = state.now();
-    let (next, actions) = order.rental.apply(event, now).map_err(|e| Fail::core(e.into()))?;
-    let amount = Money(next.amount.minor() - order.rental.amount.minor());
-    let locker_status = actions.iter().find_map(|a| match a {
-        RentalAction::SetLockerStatus(s) => Some(*s),
-        _ => None,
-    });
-    let action = if purpose == PaymentPurpose::Pay { TxAction::Pay } else { TxAction::Extend };
-    collect(state, order, method, amount).await?;
-    let change = OrderChange {
-        expected: order.rental.state,
-        updated: next,
-        locker_status,
-        log: log_row(action, caller, json!({ "payment_method": method, "amount": amount.to_string() }), now),
-        charge: Some(Charge { user_id: caller.id, method, purpose, amount }),
-        command: None,
+/// A refusal of the payment provider, in the seed's words, naming `payment_method`.
+fn payment_refused(refused: PaymentRefused) -> Fail {
+    let message = match refused {
+        PaymentRefused::NotConfigured(_) => "支付方式暂不可用",
+        PaymentRefused::Declined(_) => "支付失败",
     };
-    state.store.change_order(change).await.map_err(|e| match e {
-        Error::Conflict(why) => Fail::refused("订单已支付或已取消", why),
-        other => Fail::from_core(other, Entity::Order),
-    })
+    Fail { data: json!({ "field": "payment_method", "detail": refused.to_string() }), ..Fail::refused(message, "") }
 }
 
 /// `POST /api/orders/<order_id>/pay/`: `支付成功` with the pickup code.
@@ -312,12 +191,12 @@ pub async fn pay(
     Body(body): Body,
 ) -> Result<Reply, Fail> {
     let method = payment_method(&body, None)?;
-    if order.rental.state != RentalState::PendingPayment {
-        return Err(Fail::refused("订单已支付或已取消", format!("the order is {}", order.rental.state.order_status())));
-    }
-    let rental = charge_event(&state, &order, &caller, RentalEvent::Pay, method, PaymentPurpose::Pay).await?;
-    let order = Order { rental, ..order };
-    let code = issue_code(&state, &order).await?;
+    let paid = state.service()?.pay_order(&state.desk(), &order, caller.id, method).await.map_err(|e| match e {
+        Error::Conflict(why) => Fail::refused("订单已支付或已取消", why),
+        Error::Payment(refused) => payment_refused(refused),
+        other => Fail::from_core(other, Entity::Order),
+    })?;
+    let order = Order(paid.order);
     let (status, display) = order.status();
     Ok(Reply::ok(
         "支付成功",
@@ -326,7 +205,7 @@ pub async fn pay(
             "order_no": order_no(&order.rental),
             "status": status,
             "status_display": display,
-            "pickup_code": code,
+            "pickup_code": paid.pickup_code,
         }),
     ))
 }
@@ -339,20 +218,25 @@ pub async fn extend(
 ) -> Result<Reply, Fail> {
     let added = hours(&body, "additional_hours")?;
     let method = payment_method(&body, Some(PaymentMethod::Balance))?;
-    if !matches!(order.rental.state, RentalState::Reserved | RentalState::Active) {
-        return Err(Fail::refused(
-            "订单状态不允许此操作",
-            format!("only paid or in-use orders can be extended; this one is {}", order.rental.state.order_status()),
-        ));
-    }
-    let event = RentalEvent::Extend { half_hours: added.0 };
-    let rental = charge_event(&state, &order, &caller, event, method, PaymentPurpose::Extend).await?;
+    let service = state.service()?;
+    let extended =
+        service.extend_order(&state.desk(), &order, caller.id, added, method).await.map_err(|e| match e {
+            Error::Transition(t) => {
+                let status = t.state.parse::<RentalState>().map_or(t.state.clone(), |s| s.order_status().into());
+                let why = format!("only paid or in-use orders can be extended; this one is {status}");
+                Fail::refused("订单状态不允许此操作", why)
+            }
+            Error::Conflict(why) => Fail::refused("订单状态不允许此操作", why),
+            Error::Payment(refused) => payment_refused(refused),
+            other => Fail::from_core(other, Entity::Order),
+        })?;
+    let rental = &extended.rental;
     Ok(Reply::ok(
         "续费成功",
         json!({
-            "id": order.number,
+            "id": extended.number,
             "duration_hours": hours_text(rental.half_hours),
-            "total_amount": total_amount(&rental).to_string(),
+            "total_amount": total_amount(rental).to_string(),
             "end_time": rental.paid_until.map(naive_time),
         }),
     ))
@@ -363,27 +247,16 @@ pub async fn cancel(
     State(state): State<CabinetsState>,
     CallerOrder(caller, order): CallerOrder,
 ) -> Result<Reply, Fail> {
-    let refused = |why: String| Fail::refused("只有待支付的订单可以取消", why);
-    if order.rental.state != RentalState::PendingPayment {
-        return Err(refused(format!("the order is {}", order.rental.state.order_status())));
-    }
-    let now = state.now();
-    let (next, _) = order.rental.apply(RentalEvent::Cancel, now).map_err(|e| refused(e.to_string()))?;
-    let log = log_row(TxAction::Cancel, &caller, json!({}), now);
-    let rental = state
-        .store
-        .transition_rental(order.rental.id, RentalState::PendingPayment, &next, Some(LockerStatus::Available), log)
-        .await
-        .map_err(|e| match e {
-            Error::Conflict(why) => refused(why),
-            other => Fail::core(other),
-        })?;
+    let cancelled = state.service()?.cancel_order(&order, caller.id).await.map_err(|e| match e {
+        Error::Conflict(why) => Fail::refused("只有待支付的订单可以取消", why),
+        other => Fail::core(other),
+    })?;
     Ok(Reply::ok(
         "订单已取消",
         json!({
-            "id": order.number,
-            "status": rental.state.order_status(),
-            "status_display": order_status_display(rental.state),
+            "id": cancelled.number,
+            "status": cancelled.rental.state.order_status(),
+            "status_display": order_status_display(cancelled.rental.state),
         }),
     ))
 }

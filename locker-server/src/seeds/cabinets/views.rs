@@ -75,12 +75,8 @@ pub fn states_of(order_status: &str) -> Option<Vec<RentalState>> {
     (!states.is_empty()).then_some(states)
 }
 
-/// `O` + creation time (UTC, to the second) + four characters of the rental id + `Z`
-/// (`O20260119122609198Z` in the seed).
-pub fn order_no(rental: &Rental) -> String {
-    let tail = rental.id.simple().to_string().to_ascii_uppercase();
-    format!("O{}{}Z", rental.created_at.format("%Y%m%d%H%M%S"), &tail[tail.len() - 4..])
-}
+/// `O` + creation time + four characters of the rental id + `Z` (the core's [`order_no`](locker_core::orders::order_no)).
+pub use locker_core::orders::order_no;
 
 /// Hours as `"2.00"`.
 pub fn hours_text(half_hours: u32) -> String {
