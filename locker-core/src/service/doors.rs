@@ -32,8 +32,8 @@ use crate::domain::{
 use crate::ports::{LockController, Page, RentalFilter};
 use crate::{Error, Result};
 
-use super::{LockerService, ServiceEvent, lock, not_wired};
 use super::transition::LogCtx;
+use super::{LockerService, ServiceEvent, lock, not_wired};
 
 /// The service's view of one locker's door.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

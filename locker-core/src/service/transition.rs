@@ -5,8 +5,8 @@
 
 use serde_json::{Value, json};
 
-use crate::domain::{AuthMethod, Id, LockerStatus, NewTxLog, Rental, RentalAction, RentalEvent, TxAction};
 use crate::Result;
+use crate::domain::{AuthMethod, Id, LockerStatus, NewTxLog, Rental, RentalAction, RentalEvent, TxAction};
 
 use super::LockerService;
 

@@ -37,7 +37,9 @@ fn photos() -> Option<&'static Photos> {
             let results: Vec<_> = std::thread::scope(|scope| {
                 let workers: Vec<_> = paths
                     .chunks(per_thread)
-                    .map(|chunk| scope.spawn(|| chunk.iter().map(|path| analyse(&engine, &dir, path)).collect::<Vec<_>>()))
+                    .map(|chunk| {
+                        scope.spawn(|| chunk.iter().map(|path| analyse(&engine, &dir, path)).collect::<Vec<_>>())
+                    })
                     .collect();
                 workers.into_iter().flat_map(|w| w.join().expect("a photo worker panicked")).collect()
             });

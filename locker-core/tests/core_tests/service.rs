@@ -497,6 +497,71 @@ async fn heartbeats_battery_and_offline_alerts_fire_once() {
     }
 }
 
+/// Housekeeping reads every controller and every live rental, not the first page: the
+/// silent controller and the overdue rental are the last of `Page::MAX_LIMIT + 1`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn housekeeping_reads_past_the_first_page_of_controllers_and_rentals() {
+    use locker_core::alloc::{AllocationRequest, LockerChoice};
+    let fillers = Page::MAX_LIMIT as usize;
+    for db in databases().await {
+        let k = kiosk(db, 1, SimConfig::new(1), fast_doors()).await;
+        let store = k.service.store();
+        let made = Utc::now();
+        let later = made + TimeDelta::minutes(11);
+        // Listed by name: `C0000`.. first, fresh at `later`; `ZZ_SILENT` last, silent.
+        for i in 0..fillers {
+            let new = NewController { name: format!("C{i:04}"), station: "S1".into(), api_key_hash: None };
+            store.create_controller(new, later).await.unwrap();
+        }
+        let new = NewController { name: "ZZ_SILENT".into(), station: "S1".into(), api_key_hash: None };
+        let silent = store.create_controller(new, made).await.unwrap();
+        // Listed newest first: the overdue rental is the oldest, after the fillers.
+        let new_lockers = (0..=fillers)
+            .map(|i| NewLocker {
+                code: format!("F{i:04}"),
+                station: "S1".into(),
+                location: "Floor 2".into(),
+                size: LockerSize::Small,
+                controller_id: None,
+                relay_channel: 1,
+                sensor_channel: 1,
+                price_per_hour: Money(200),
+            })
+            .collect();
+        let lockers = store.create_lockers(new_lockers, made).await.unwrap();
+        let active = |paid_until| NewRental {
+            user_id: Some(k.user.id),
+            kind: RentalKind::Order,
+            state: RentalState::Active,
+            auth_method: AuthMethod::Password,
+            half_hours: 2,
+            amount: Money(200),
+            started_at: Some(made - TimeDelta::hours(1)),
+            paid_until: Some(paid_until),
+        };
+        for (i, locker) in lockers.iter().enumerate() {
+            let (created, paid_until) =
+                if i == 0 { (made - TimeDelta::hours(1), made) } else { (made, later + TimeDelta::hours(1)) };
+            let request = AllocationRequest::explicit(LockerChoice::Id(locker.id));
+            let log = NewTxLog::new(TxAction::CheckIn, created);
+            store.allocate_and_create_rental(&request, active(paid_until), log, created).await.unwrap();
+        }
+
+        k.service.on_tick(later).await.unwrap();
+        // (The simulator's heartbeats are in real time, so `later` finds it silent too.)
+        let offline: Vec<Option<Id>> = k
+            .alerts(AlertKind::DeviceOffline)
+            .await
+            .into_iter()
+            .map(|a| a.controller_id)
+            .filter(|c| *c != Some(k.controller.id))
+            .collect();
+        assert_eq!(offline, vec![Some(silent.id)], "only the silent controller, past the first page");
+        let late: Vec<Option<Id>> = k.alerts(AlertKind::OrderOverdue).await.into_iter().map(|a| a.locker_id).collect();
+        assert_eq!(late, vec![Some(lockers[0].id)], "only the overdue rental, past the first page");
+    }
+}
+
 #[cfg(feature = "face")]
 use crate::face_support;
 

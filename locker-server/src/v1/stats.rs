@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 use axum::extract::State;
 use chrono::{Datelike, TimeDelta, Timelike};
 use locker_core::domain::{AuthMethod, Id, Locker, Rental, RentalState, Timestamp};
-use locker_core::ports::{AlertFilter, LockerFilter, Page, RentalQuery, Store};
+use locker_core::ports::{AlertFilter, LockerFilter, Page, RentalQuery, Store, all_pages};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -48,17 +48,7 @@ fn resolve_period(q: &PeriodQuery, now: Timestamp) -> Result<(Timestamp, Timesta
 }
 
 async fn rentals(store: &dyn Store, query: RentalQuery) -> Result<Vec<Rental>, ApiError> {
-    let mut out = Vec::new();
-    let mut page = 1;
-    loop {
-        let batch = store.query_rentals(&query, Page { page, limit: Page::MAX_LIMIT }).await?;
-        let n = batch.items.len();
-        out.extend(batch.items);
-        if n < Page::MAX_LIMIT as usize {
-            return Ok(out);
-        }
-        page += 1;
-    }
+    Ok(all_pages(|page| store.query_rentals(&query, page)).await?)
 }
 
 /// Minutes between check-in and check-out of a completed rental.
