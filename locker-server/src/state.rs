@@ -14,7 +14,7 @@ use locker_core::face::template::TemplateKey;
 use locker_core::ports::FaceTemplateStore;
 use locker_core::ports::{Clock, Database, Store, SystemClock};
 use locker_core::ports::{RevocationStore, TokenStore};
-use locker_core::service::LockerService;
+use locker_core::service::{LockerService, Statistics};
 use locker_core::token::jwt::AccessTokens;
 use locker_core::token::password::Passwords;
 use locker_core::token::qr::QrKeyring;
@@ -216,5 +216,14 @@ impl AppState {
     /// The current time.
     pub fn now(&self) -> locker_core::domain::Timestamp {
         self.clock.now()
+    }
+
+    /// The statistics: the service's, or over this state's database when no service runs
+    /// (the figures need nothing but the database).
+    pub fn statistics(&self) -> Statistics {
+        match &self.service {
+            Some(service) => service.statistics(),
+            None => Statistics::new(self.database.clone()),
+        }
     }
 }

@@ -18,6 +18,8 @@
 //! - **sensor reports, controller faults, heartbeats**: door events go through each locker's
 //!   [`Door`](crate::domain::Door) machine, which raises `unauthorized_open`, `lock_jam` (and maintenance),
 //!   `door_left_open` and `sensor_malfunction`.
+//! - **statistics** ([`LockerService::statistics`], [`Statistics`]): rentals and payments
+//!   counted and summed by the database, for the admin dashboards.
 //! - **timers**: the shell asks [`LockerService::next_deadline`] and calls
 //!   [`LockerService::on_tick`] then (door windows, offline controllers, overdue rentals);
 //!   [`LockerService::run_timers`] is that loop for tokio shells.
@@ -35,6 +37,7 @@ mod http_boards;
 mod keys;
 mod reconcile;
 mod rentals;
+mod stats;
 mod transition;
 
 use std::collections::{HashMap, HashSet};
@@ -51,6 +54,7 @@ pub use http_boards::HttpBoards;
 pub use keys::ServiceKeys;
 pub use reconcile::Reconciled;
 pub use rentals::{CheckIn, CheckInRequest, CheckedOut, ForceOpened, Reopened};
+pub use stats::{DailyUsage, OrderFigures, Revenue, Statistics, UsageOverview};
 
 use crate::domain::{Alert, DoorConfig, Id, Locker, LockerSize, NewAlert, Timestamp};
 use crate::ports::TokenStore;

@@ -17,6 +17,7 @@ mod face_inputs;
 mod face_store;
 mod orders_store;
 mod service;
+mod stats;
 mod store;
 mod tokens_store;
 mod uart_pty;

@@ -35,7 +35,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use locker_core::ports::Clock;
-use locker_core::service::{HttpBoards, LockerService};
+use locker_core::service::{HttpBoards, LockerService, Statistics};
 use locker_core::token::jwt::{AccessTokens, JwtKeys, MAX_LEEWAY_SECS};
 use locker_core::token::password::Passwords;
 use locker_core::token::pickup::PickupCodes;
@@ -118,6 +118,14 @@ impl CabinetsState {
     /// Now.
     pub fn now(&self) -> locker_core::domain::Timestamp {
         self.clock.now()
+    }
+
+    /// The statistics: the service's, or over this state's database without one.
+    pub fn statistics(&self) -> Statistics {
+        match &self.service {
+            Some(service) => service.statistics(),
+            None => Statistics::new(self.store.clone()),
+        }
     }
 }
 
