@@ -18,6 +18,8 @@
 //! - **sensor reports, controller faults, heartbeats**: door events go through each locker's
 //!   [`Door`](crate::domain::Door) machine, which raises `unauthorized_open`, `lock_jam` (and maintenance),
 //!   `door_left_open` and `sensor_malfunction`.
+//! - **face enrolment** ([`LockerService::face_enrolment`], feature `face`): a user's
+//!   registered face, embedded and sealed as check-in does it.
 //! - **statistics** ([`LockerService::statistics`], [`Statistics`]): rentals and payments
 //!   counted and summed by the database, for the admin dashboards.
 //! - **timers**: the shell asks [`LockerService::next_deadline`] and calls
@@ -33,6 +35,8 @@ mod credential;
 mod devices;
 mod doors;
 mod events;
+#[cfg(feature = "face")]
+mod faces;
 mod http_boards;
 mod keys;
 mod reconcile;
@@ -50,6 +54,8 @@ pub use builder::{Opened, ServiceBuilder};
 pub use credential::Proof;
 pub use devices::LOW_BATTERY_PERCENT;
 pub use events::ServiceEvent;
+#[cfg(feature = "face")]
+pub use faces::FaceEnrolment;
 pub use http_boards::HttpBoards;
 pub use keys::ServiceKeys;
 pub use reconcile::Reconciled;

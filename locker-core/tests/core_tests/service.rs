@@ -609,3 +609,44 @@ async fn face_check_in_and_check_out_match_the_same_person_only() {
         assert_eq!(found.rental.id, again.rental.id, "{backend}");
     }
 }
+
+/// Enrolment goes through the service: an unreadable photo stores nothing, a registered
+/// face is sealed for the user and opens the user's QR-started rental at check-out (the
+/// same person only), and deleting it ends that.
+#[cfg(feature = "face")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_face_registered_through_the_service_checks_its_user_out() {
+    let (Some(engine), Some(faces)) = (face_support::engine(), face_support::faces()) else { return };
+    let photo = |p: &str| std::fs::read(faces.join(p)).unwrap();
+    let (a1, a2, b1) = (photo("Al_Sharpton/1.jpg"), photo("Al_Sharpton/2.jpg"), photo("Alvaro_Uribe/1.jpg"));
+    for db in databases().await {
+        let backend = db.backend;
+        let k = kiosk_with(db, 2, sim_with_person(2), fast_doors(), Some(engine.clone())).await;
+        let templates = k.service.stores().faces.clone();
+        let enrolment = k.service.face_enrolment();
+        assert!(enrolment.can_register());
+
+        let unreadable = enrolment.register(k.user.id, b"not an image".to_vec()).await.unwrap_err();
+        assert_eq!(unreadable.code(), ErrorCode::ImageUnreadable, "{backend}");
+        assert!(templates.get_user_template(k.user.id).await.unwrap().is_none(), "nothing stored");
+        let before = Utc::now();
+        let at = enrolment.register(k.user.id, a1.clone()).await.unwrap();
+        assert!(at >= before - TimeDelta::seconds(1));
+        assert!(templates.get_user_template(k.user.id).await.unwrap().is_some(), "{backend}");
+
+        let mut events = k.service.subscribe();
+        let check_in = CheckInRequest { proof: k.qr(QrAction::CheckIn, None), user: None, size: None };
+        let started = k.service.check_in(check_in).await.unwrap();
+        let id = started.rental.id;
+        door_cycle(&mut events, &started.locker.code).await;
+        eventually("rental active", || async { k.rental(id).await.state == RentalState::Active }).await;
+        let other = k.service.check_out(id, Proof::Face(b1.clone()), None).await.unwrap_err();
+        assert_eq!(other.code(), ErrorCode::FaceMismatch, "{backend}: {other}");
+        let done = k.service.check_out(id, Proof::Face(a2.clone()), None).await.unwrap();
+        assert_eq!(done.rental.state, RentalState::Completed, "{backend}");
+
+        assert!(enrolment.delete(k.user.id).await.unwrap());
+        assert!(!enrolment.delete(k.user.id).await.unwrap(), "gone");
+        assert!(templates.get_user_template(k.user.id).await.unwrap().is_none());
+    }
+}
