@@ -6,6 +6,9 @@
 //! or date at an offset is integer division and never depends on the session's time zone.
 //! Durations are cut to whole seconds per rental, as [`chrono::TimeDelta::num_seconds`]
 //! does, before they are summed.
+//!
+//! The statement text depends only on the grouping (fixed SQL and integer offsets), never
+//! on caller text; every value is bound.
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
 

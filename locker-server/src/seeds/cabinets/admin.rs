@@ -21,7 +21,7 @@ use std::collections::HashMap;
 
 use axum::extract::{RawQuery, State};
 use chrono::{NaiveDate, TimeDelta};
-use locker_core::domain::{Controller, Id, LockerStatus, Money, NewTxLog, RentalState, Timestamp};
+use locker_core::domain::{Controller, Id, LockerStatus, Money, NewTxLog, RentalKind, RentalState, Timestamp};
 use locker_core::orders::DeviceProfile;
 use locker_core::ports::{LockerFilter, Page, PaymentKey, PaymentTally, RentalQuery, TallyKey, UserFilter};
 use serde_json::{Value, json};
@@ -175,17 +175,14 @@ pub async fn orders(
     query.to = date_param(&pairs, "to")?.map(|d| local_midnight(d + TimeDelta::days(1)));
     let page = query_int(&pairs, "page", 1, 1..=u32::MAX)?;
     let page_size = query_int(&pairs, "page_size", 20, 1..=100)?;
-    let station = query_value(&pairs, "station");
-    let mut matching = Vec::new();
-    for rental in orders_matching(&state, &query).await? {
-        let order = order_of(&state, rental).await?;
-        if station.is_none_or(|s| order.locker.station == s) {
-            matching.push(order);
-        }
-    }
-    let skip = (page as usize - 1).saturating_mul(page_size as usize);
+    query.kind = Some(RentalKind::Order);
+    query.station = query_value(&pairs, "station").map(str::to_owned);
+    // The database filters, counts and pages; only this page's orders are read further.
+    let found = state.store.query_rentals(&query, Page::new(page, page_size).map_err(Fail::core)?).await;
+    let found = found.map_err(Fail::core)?;
     let mut results = Vec::new();
-    for order in matching.iter().skip(skip).take(page_size as usize) {
+    for rental in found.items {
+        let order = order_of(&state, rental).await?;
         let phone = match order.rental.user_id {
             Some(id) => state.store.get_user(id).await.map_err(Fail::core)?.phone,
             None => None,
@@ -195,7 +192,7 @@ pub async fn orders(
         item["station"] = json!(order.locker.station);
         results.push(item);
     }
-    Ok(Reply::success(json!({ "total": matching.len(), "page": page, "page_size": page_size, "results": results })))
+    Ok(Reply::success(json!({ "total": found.total, "page": page, "page_size": page_size, "results": results })))
 }
 
 /// `GET /api/admin/cabinets/`: the cabinet list with the same filters.
