@@ -12,7 +12,7 @@
 //!
 //! | layer | module | what it holds |
 //! |---|---|---|
-//! | application | [`service`] | every flow: check-in and check-out (QR, face, pickup code), paid orders (create, pay, extend, cancel, expiry, open by pickup code; [`service::OrderDesk`]), door cycles, reconciliation with the controllers, alerts, timers; [`service::ServiceBuilder`] is the one composition root |
+//! | application | [`service`] | every flow: check-in and check-out (QR, face, pickup code), face enrolment, paid orders (create, pay, extend, cancel, expiry, open by pickup code; [`service::OrderDesk`]), door cycles, reconciliation with the controllers, alerts, timers, statistics; [`service::ServiceBuilder`] is the one composition root |
 //! | ports | [`ports`] | the traits IO hides behind: [`ports::Database`] (every storage port of one database), [`ports::LockController`], [`ports::Clock`], [`ports::Notifier`], [`ports::PaymentProvider`] |
 //! | adapters | [`store`] | the storage ports on SQLite and PostgreSQL; [`store::open`] is the one opener |
 //! | | [`controller`] | the lock-controller stack: `wire` (frame codecs, sans-IO), `link` (v1 retries and acknowledgements, sans-IO), `io` (the IO thread), `serial`, `sim` (a simulated controller), `command_queue` (boards that poll over HTTP) |

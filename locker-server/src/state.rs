@@ -14,7 +14,7 @@ use locker_core::face::template::TemplateKey;
 use locker_core::ports::FaceTemplateStore;
 use locker_core::ports::{Clock, Database, Store, SystemClock};
 use locker_core::ports::{RevocationStore, TokenStore};
-use locker_core::service::LockerService;
+use locker_core::service::{FaceEnrolment, LockerService, Statistics};
 use locker_core::token::jwt::AccessTokens;
 use locker_core::token::password::Passwords;
 use locker_core::token::qr::QrKeyring;
@@ -128,7 +128,8 @@ pub struct AppState {
     pub passwords: Arc<Passwords>,
     /// QR signing and verifying keys.
     pub qr: Arc<QrKeyring>,
-    /// Face engine and template keys, when face recognition is configured.
+    /// Face engine and template keys for a state with no service of its own (a service
+    /// brings its own; see [`AppState::face_enrolment`]).
     pub face: Option<FaceParts>,
     /// Rate limiters.
     pub limits: Arc<Limits>,
@@ -216,5 +217,27 @@ impl AppState {
     /// The current time.
     pub fn now(&self) -> locker_core::domain::Timestamp {
         self.clock.now()
+    }
+
+    /// Face enrolment: the service's when it has a face engine, else over this state's
+    /// [`FaceParts`] (a state with no service), else one that can only delete.
+    pub fn face_enrolment(&self) -> FaceEnrolment {
+        if let Some(service) = self.service.as_ref().filter(|s| s.faces().is_some()) {
+            return service.face_enrolment();
+        }
+        let (engine, keys) = match &self.face {
+            Some(face) => (Some(face.engine.clone()), face.keys.as_ref().clone()),
+            None => (None, Vec::new()),
+        };
+        FaceEnrolment::new(engine, keys, self.faces.clone(), self.clock.clone())
+    }
+
+    /// The statistics: the service's, or over this state's database when no service runs
+    /// (the figures need nothing but the database).
+    pub fn statistics(&self) -> Statistics {
+        match &self.service {
+            Some(service) => service.statistics(),
+            None => Statistics::new(self.database.clone()),
+        }
     }
 }

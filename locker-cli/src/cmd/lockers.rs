@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use chrono::Utc;
 use locker_core::domain::{Id, Locker, LockerSize, LockerStatus, Money, NewLocker, NewTxLog};
-use locker_core::ports::{LockerFilter, Page, Paged, Store};
+use locker_core::ports::{LockerFilter, Page, Paged, Store, all_pages};
 
 use crate::output::Global;
 
@@ -239,9 +239,9 @@ pub async fn print_lockers(global: &Global, store: &dyn Store, lockers: &[Locker
     if global.json {
         return global.print_json(&lockers);
     }
-    let controllers = store.list_controllers(Page::new(1, Page::MAX_LIMIT)?).await?;
+    let controllers = all_pages(|page| store.list_controllers(page)).await?;
     let name = |id: Option<Id>| {
-        id.and_then(|id| controllers.items.iter().find(|c| c.id == id)).map_or(String::new(), |c| c.name.clone())
+        id.and_then(|id| controllers.iter().find(|c| c.id == id)).map_or(String::new(), |c| c.name.clone())
     };
     let mut t = crate::output::table(&[
         "code",

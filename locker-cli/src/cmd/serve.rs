@@ -123,9 +123,9 @@ async fn serve(global: &Global, args: Args) -> anyhow::Result<()> {
     if args.demo {
         seed_demo(database.as_ref(), &passwords).await?;
     }
-    // The HTTP surfaces keep what only they use: the access-token key, the peppers of the
-    // seed codes and the template keys of `/api/v1` face enrolment.
-    let (jwt, templates) = (keys.jwt.clone(), keys.templates.clone());
+    // The HTTP surfaces keep what only they use: the access-token key and the peppers of
+    // the seed codes. Face enrolment is the service's (its engine and template keys).
+    let jwt = keys.jwt.clone();
     let seed_keys = (keys.otp_pepper.clone(), keys.pickup_pepper.clone());
 
     let config = ServiceConfig {
@@ -158,11 +158,8 @@ async fn serve(global: &Global, args: Args) -> anyhow::Result<()> {
     tokio::spawn(service.clone().run_timers());
 
     let seeds = seed_routers(&args, jwt.clone(), seed_keys, service.clone()).await?;
-    let mut state = locker_server::AppState::from_service(service.clone(), AccessTokens::new(jwt), passwords)
+    let state = locker_server::AppState::from_service(service.clone(), AccessTokens::new(jwt), passwords)
         .with_limits(LimitConfig { general_per_minute: args.rate_limit, ..LimitConfig::SEED });
-    if let Some(engine) = service.faces() {
-        state = state.with_face(engine.clone(), templates);
-    }
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("Cannot listen on {}", args.listen))?;

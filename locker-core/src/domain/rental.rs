@@ -206,6 +206,16 @@ impl Rental {
         self.state == RentalState::Active && self.paid_until.is_some_and(|end| now > end)
     }
 
+    /// The order's total: what was charged once paid, the booked time's price before (or
+    /// when nothing was charged).
+    pub fn order_total(&self) -> Money {
+        if self.state == RentalState::PendingPayment || self.amount.minor() == 0 {
+            HalfHours(self.half_hours).price(self.price_per_hour)
+        } else {
+            self.amount
+        }
+    }
+
     /// What is owed for time past the paid end: each started half hour at the booked price.
     pub fn overdue_amount(&self, now: Timestamp) -> Money {
         match self.paid_until {

@@ -11,7 +11,7 @@ use tokio::sync::broadcast;
 use crate::controller::io::ThreadController;
 use crate::controller::sim::{Device, Person, SimConfig};
 use crate::domain::{Controller as ControllerRecord, Id, Locker, LockerSize, Money, NewLocker, NewUser, Role, User};
-use crate::ports::{LockController, LockerFilter, Page};
+use crate::ports::{LockController, LockerFilter, all_pages};
 use crate::service::{
     CheckIn, CheckInRequest, CheckedOut, LockerService, Proof, Reopened, ServiceConfig, ServiceEvent, ServiceKeys,
 };
@@ -264,17 +264,8 @@ impl Service {
     /// Every locker, by code.
     pub fn lockers(&self) -> Result<Vec<Locker>> {
         block_on(async {
-            let mut all = Vec::new();
-            let mut page = Page::new(1, Page::MAX_LIMIT)?;
-            loop {
-                let got = self.service.store().list_lockers(&LockerFilter::default(), page).await?;
-                let n = got.items.len();
-                all.extend(got.items);
-                if n == 0 || all.len() as u64 >= got.total {
-                    break;
-                }
-                page.page += 1;
-            }
+            let every = LockerFilter::default();
+            let mut all = all_pages(|page| self.service.store().list_lockers(&every, page)).await?;
             all.sort_by(|a, b| a.code.cmp(&b.code));
             Ok::<_, Error>(all)
         })?

@@ -11,6 +11,7 @@
 //! | [`OrderStore`] | seed-001 orders, payments, queued board commands | the SQL stores |
 //! | [`PaymentProvider`] | WeChat Pay, Alipay: money taken outside the balance | the server's providers |
 //! | [`BarcodeStore`] | seed-002 scanner records | the SQL stores |
+//! | [`StatsStore`] | statistics: rentals and payments counted and summed by the database | the SQL stores |
 //! | `FaceTemplateStore` (feature `face`) | sealed face templates | the SQL stores |
 //! | [`LockController`] | relays and door sensors | [`crate::controller::io::ThreadController`] |
 //! | [`Notifier`] | delivery of one-time codes | SMTP (`token::otp::smtp`), test captures |
@@ -25,6 +26,7 @@ mod notifier;
 mod orders;
 mod payments;
 mod revocations;
+mod stats;
 mod store;
 mod tokens;
 
@@ -38,6 +40,9 @@ pub use notifier::Notifier;
 pub use orders::OrderStore;
 pub use payments::{PaymentProvider, PaymentRefused};
 pub use revocations::RevocationStore;
+pub use stats::{
+    Moment, PaymentGrouping, PaymentKey, PaymentTally, RentalGrouping, RentalTally, RentalWindow, StatsStore, TallyKey,
+};
 pub use store::*;
 pub use tokens::{SendCheck, TokenStore};
 
@@ -47,12 +52,13 @@ pub use tokens::{SendCheck, TokenStore};
 /// (`Arc<dyn Store>`, `Arc<dyn TokenStore>`, ...) where only that one is needed.
 #[cfg(feature = "face")]
 pub trait Database:
-    Store + TokenStore + RevocationStore + AccountStore + OrderStore + BarcodeStore + FaceTemplateStore
+    Store + TokenStore + RevocationStore + AccountStore + OrderStore + BarcodeStore + StatsStore + FaceTemplateStore
 {
 }
 #[cfg(feature = "face")]
-impl<T: Store + TokenStore + RevocationStore + AccountStore + OrderStore + BarcodeStore + FaceTemplateStore> Database
-    for T
+impl<
+    T: Store + TokenStore + RevocationStore + AccountStore + OrderStore + BarcodeStore + StatsStore + FaceTemplateStore,
+> Database for T
 {
 }
 
@@ -61,6 +67,9 @@ impl<T: Store + TokenStore + RevocationStore + AccountStore + OrderStore + Barco
 /// PostgreSQL stores); an `Arc<dyn Database>` coerces to any single port
 /// (`Arc<dyn Store>`, `Arc<dyn TokenStore>`, ...) where only that one is needed.
 #[cfg(not(feature = "face"))]
-pub trait Database: Store + TokenStore + RevocationStore + AccountStore + OrderStore + BarcodeStore {}
+pub trait Database:
+    Store + TokenStore + RevocationStore + AccountStore + OrderStore + BarcodeStore + StatsStore
+{
+}
 #[cfg(not(feature = "face"))]
-impl<T: Store + TokenStore + RevocationStore + AccountStore + OrderStore + BarcodeStore> Database for T {}
+impl<T: Store + TokenStore + RevocationStore + AccountStore + OrderStore + BarcodeStore + StatsStore> Database for T {}

@@ -177,6 +177,10 @@ pub struct RentalQuery {
     pub from: Option<Timestamp>,
     /// Only rentals created before this time.
     pub to: Option<Timestamp>,
+    /// Only this kind.
+    pub kind: Option<RentalKind>,
+    /// Only rentals of lockers at this station.
+    pub station: Option<String>,
 }
 
 /// The fields of a rental the caller decides; the store adds the id, the locker and its

@@ -99,30 +99,20 @@ impl LockerService {
 mod face {
     use crate::domain::Rental;
     use crate::face::store::{rental_context, user_context};
-    use crate::face::{Embedding, FaceEngine, FaceError, Pick, template};
+    use crate::face::{Embedding, FaceEngine, Pick, template};
     use crate::{Error, Result};
 
     use super::LockerService;
 
     impl LockerService {
         pub(in crate::service) fn face_engine(&self) -> Result<&FaceEngine> {
-            self.faces
-                .as_ref()
-                .ok_or_else(|| Error::Config("face recognition is not enabled on this kiosk (no models loaded)".into()))
+            self.faces.as_ref().ok_or_else(crate::service::faces::not_enabled)
         }
 
         /// Detects the one face of the photo (the central one, as the camera aims at the
         /// customer) and embeds it, off the async threads.
         pub(in crate::service) async fn embed(&self, bytes: Vec<u8>) -> Result<Embedding> {
-            let engine = self.face_engine()?.clone();
-            let sample = tokio::task::spawn_blocking(move || engine.process(&bytes, Pick::Central))
-                .await
-                .map_err(|e| FaceError::Model(format!("face worker failed: {e}")))??;
-            Ok(sample.embedding)
-        }
-
-        fn sealing_key(&self) -> Result<&template::TemplateKey> {
-            self.template_keys.first().ok_or_else(|| Error::Config("no face template key configured".into()))
+            crate::service::faces::embed(self.face_engine()?, bytes, Pick::Central).await
         }
 
         /// Seals `embedding` as the template of `rental` (deleted when the rental ends).
@@ -131,7 +121,8 @@ mod face {
             rental: &Rental,
             embedding: &Embedding,
         ) -> Result<()> {
-            let sealed = template::seal(self.sealing_key()?, embedding, &rental_context(rental.id));
+            let key = crate::service::faces::sealing_key(&self.template_keys)?;
+            let sealed = template::seal(key, embedding, &rental_context(rental.id));
             self.stores.faces.put_guest_template(rental.id, &sealed, self.now()).await
         }
 

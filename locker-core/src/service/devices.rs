@@ -9,7 +9,7 @@ use futures::channel::mpsc;
 
 use crate::controller::wire::{ControllerEvent, DeviceEvent};
 use crate::domain::{Alert, AlertKind, Controller, DoorEvent, DoorState, Id, Locker, NewAlert, RentalState, Timestamp};
-use crate::ports::{LockController, LockerFilter, Page, RentalFilter};
+use crate::ports::{LockController, LockerFilter, RentalFilter, all_pages};
 use crate::{Error, Result};
 
 use super::backlog::SharedBacklog;
@@ -174,7 +174,7 @@ impl LockerService {
             }
         }
         let every = LockerFilter::default();
-        let lockers = crate::ports::all_pages(|page| self.store().list_lockers(&every, page)).await?;
+        let lockers = all_pages(|page| self.store().list_lockers(&every, page)).await?;
         let found = lockers.iter().find(|l| l.controller_id == Some(controller_id) && wire.of(l) == channel).cloned();
         {
             let mut wiring = lock(&self.wiring);
@@ -361,8 +361,8 @@ impl LockerService {
     }
 
     async fn detect_offline(&self, now: Timestamp) -> Result<()> {
-        let controllers = self.store().list_controllers(Page::new(1, Page::MAX_LIMIT)?).await?;
-        for c in controllers.items.into_iter().filter(|c| c.active) {
+        let controllers = all_pages(|page| self.store().list_controllers(page)).await?;
+        for c in controllers.into_iter().filter(|c| c.active) {
             let silent_since = c.last_heartbeat_at.unwrap_or(c.created_at);
             if now - silent_since < Controller::OFFLINE_AFTER {
                 continue;
@@ -382,8 +382,8 @@ impl LockerService {
 
     async fn detect_overdue(&self, now: Timestamp) -> Result<()> {
         let filter = RentalFilter { live_only: true, ..Default::default() };
-        let rentals = self.store().list_rentals(&filter, Page::new(1, Page::MAX_LIMIT)?).await?;
-        for rental in rentals.items.iter().filter(|r| r.state == RentalState::Active && r.is_overdue(now)) {
+        let rentals = all_pages(|page| self.store().list_rentals(&filter, page)).await?;
+        for rental in rentals.iter().filter(|r| r.state == RentalState::Active && r.is_overdue(now)) {
             if !lock(&self.watch).overdue_alerted.insert(rental.id) {
                 continue;
             }
@@ -400,7 +400,7 @@ impl LockerService {
     /// past the first page would otherwise hold its locker for good.
     async fn expire_unpaid_orders(&self, now: Timestamp) -> Result<()> {
         let filter = RentalFilter { live_only: true, ..Default::default() };
-        let live = crate::ports::all_pages(|page| self.store().list_rentals(&filter, page)).await?;
+        let live = all_pages(|page| self.store().list_rentals(&filter, page)).await?;
         for rental in live.into_iter().filter(|r| crate::orders::unpaid_past_window(r, now)) {
             let expired = self.expire_if_unpaid_by(rental, now, &self.config.kiosk).await?;
             if expired.state == RentalState::Expired {

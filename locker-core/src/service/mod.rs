@@ -23,6 +23,10 @@
 //!   [`LockerService::cancel_order`], expiry of unpaid orders
 //!   ([`LockerService::expire_if_unpaid`], also a housekeeping step) and
 //!   [`LockerService::open_order_by_code`].
+//! - **face enrolment** ([`LockerService::face_enrolment`], feature `face`): a user's
+//!   registered face, embedded and sealed as check-in does it.
+//! - **statistics** ([`LockerService::statistics`], [`Statistics`]): rentals and payments
+//!   counted and summed by the database, for the admin dashboards.
 //! - **timers**: the shell asks [`LockerService::next_deadline`] and calls
 //!   [`LockerService::on_tick`] then (door windows, offline controllers, overdue rentals);
 //!   [`LockerService::run_timers`] is that loop for tokio shells.
@@ -36,11 +40,14 @@ mod credential;
 mod devices;
 mod doors;
 mod events;
+#[cfg(feature = "face")]
+mod faces;
 mod http_boards;
 mod keys;
 mod orders;
 mod reconcile;
 mod rentals;
+mod stats;
 mod transition;
 
 use std::collections::{HashMap, HashSet};
@@ -53,11 +60,14 @@ pub use builder::{Opened, ServiceBuilder};
 pub use credential::Proof;
 pub use devices::LOW_BATTERY_PERCENT;
 pub use events::ServiceEvent;
+#[cfg(feature = "face")]
+pub use faces::FaceEnrolment;
 pub use http_boards::HttpBoards;
 pub use keys::ServiceKeys;
 pub use orders::{ONLINE, OPEN_BY_CODE, Order, OrderDesk, PaidOrder};
 pub use reconcile::Reconciled;
 pub use rentals::{CheckIn, CheckInRequest, CheckedOut, ForceOpened, Reopened};
+pub use stats::{DailyUsage, OrderFigures, Revenue, Statistics, UsageOverview};
 
 use crate::domain::{Alert, DoorConfig, Id, Locker, LockerSize, NewAlert, Timestamp};
 use crate::ports::TokenStore;

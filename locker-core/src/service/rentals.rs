@@ -263,20 +263,13 @@ impl LockerService {
         let probe = self.embed(photo).await?;
         let threshold = self.face_engine()?.config().thresholds.identify;
         let filter = crate::ports::RentalFilter { live_only: true, ..Default::default() };
+        let live = crate::ports::all_pages(|page| self.store().list_rentals(&filter, page)).await?;
         let mut gallery = Gallery::new();
-        let mut page = crate::ports::Page::new(1, crate::ports::Page::MAX_LIMIT)?;
-        loop {
-            let rentals = self.store().list_rentals(&filter, page).await?;
-            for rental in rentals.items.iter().filter(|r| r.state == RentalState::Active) {
-                if let Some(sealed) = self.stores.faces.get_guest_template(rental.id).await? {
-                    let embedding = template::open(&self.template_keys, &sealed, &rental_context(rental.id))?;
-                    gallery.enroll(&rental.id.to_string(), [&embedding]);
-                }
+        for rental in live.iter().filter(|r| r.state == RentalState::Active) {
+            if let Some(sealed) = self.stores.faces.get_guest_template(rental.id).await? {
+                let embedding = template::open(&self.template_keys, &sealed, &rental_context(rental.id))?;
+                gallery.enroll(&rental.id.to_string(), [&embedding]);
             }
-            if u64::from(page.page) * u64::from(page.limit) >= rentals.total {
-                break;
-            }
-            page.page += 1;
         }
         let best = gallery.top_k(&probe, 1).into_iter().next();
         let best_score = best.as_ref().map_or(0.0, |m| m.score);

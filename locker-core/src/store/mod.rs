@@ -25,6 +25,8 @@ mod rows;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod sql;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod stats;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub mod tokens;
 
 #[cfg(feature = "postgres")]

@@ -210,15 +210,15 @@ pub(crate) fn bind_log_query<Q: Binds>(q: Q, f: &crate::ports::TxLogQuery) -> Q 
 }
 
 /// `$3..$9` are up to seven states (padded by repeating the first); `$3` NULL means any.
-pub(crate) const QUERY_RENTALS: &str = "SELECT id, locker_id, user_id, kind, state, auth_method, half_hours, price_per_hour, amount, created_at, started_at, paid_until, last_access_at, ended_at FROM rentals WHERE ($1 IS NULL OR user_id = $1) AND ($2 IS NULL OR locker_id = $2) AND ($3 IS NULL OR state IN ($3, $4, $5, $6, $7, $8, $9)) AND ($10 IS NULL OR created_at >= $10) AND ($11 IS NULL OR created_at < $11) ORDER BY created_at DESC, id DESC LIMIT $12 OFFSET $13";
-pub(crate) const COUNT_QUERY_RENTALS: &str = "SELECT COUNT(*) AS n FROM rentals WHERE ($1 IS NULL OR user_id = $1) AND ($2 IS NULL OR locker_id = $2) AND ($3 IS NULL OR state IN ($3, $4, $5, $6, $7, $8, $9)) AND ($10 IS NULL OR created_at >= $10) AND ($11 IS NULL OR created_at < $11)";
+pub(crate) const QUERY_RENTALS: &str = "SELECT id, locker_id, user_id, kind, state, auth_method, half_hours, price_per_hour, amount, created_at, started_at, paid_until, last_access_at, ended_at FROM rentals WHERE ($1 IS NULL OR user_id = $1) AND ($2 IS NULL OR locker_id = $2) AND ($3 IS NULL OR state IN ($3, $4, $5, $6, $7, $8, $9)) AND ($10 IS NULL OR created_at >= $10) AND ($11 IS NULL OR created_at < $11) AND ($12 IS NULL OR kind = $12) AND ($13 IS NULL OR locker_id IN (SELECT id FROM lockers WHERE station = $13)) ORDER BY created_at DESC, id DESC LIMIT $14 OFFSET $15";
+pub(crate) const COUNT_QUERY_RENTALS: &str = "SELECT COUNT(*) AS n FROM rentals WHERE ($1 IS NULL OR user_id = $1) AND ($2 IS NULL OR locker_id = $2) AND ($3 IS NULL OR state IN ($3, $4, $5, $6, $7, $8, $9)) AND ($10 IS NULL OR created_at >= $10) AND ($11 IS NULL OR created_at < $11) AND ($12 IS NULL OR kind = $12) AND ($13 IS NULL OR locker_id IN (SELECT id FROM lockers WHERE station = $13))";
 
-/// Binds `$1..$11` of [`QUERY_RENTALS`] / [`COUNT_QUERY_RENTALS`].
+/// Binds `$1..$13` of [`QUERY_RENTALS`] / [`COUNT_QUERY_RENTALS`].
 pub(crate) fn bind_rental_query<Q: Binds>(q: Q, f: &crate::ports::RentalQuery) -> Q {
     let state = |i: usize| f.states.get(i).or(f.states.first()).map(|s| s.to_string());
     let mut q = q.id(f.user_id).id(f.locker_id);
     for i in 0..7 {
         q = q.text(state(i));
     }
-    q.ts(f.from).ts(f.to)
+    q.ts(f.from).ts(f.to).text(name(f.kind)).text(f.station.clone())
 }

@@ -19,6 +19,7 @@ mod layout;
 mod orders_service;
 mod orders_store;
 mod service;
+mod stats;
 mod store;
 mod tokens_store;
 mod uart_pty;

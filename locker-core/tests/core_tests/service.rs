@@ -497,6 +497,71 @@ async fn heartbeats_battery_and_offline_alerts_fire_once() {
     }
 }
 
+/// Housekeeping reads every controller and every live rental, not the first page: the
+/// silent controller and the overdue rental are the last of `Page::MAX_LIMIT + 1`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn housekeeping_reads_past_the_first_page_of_controllers_and_rentals() {
+    use locker_core::alloc::{AllocationRequest, LockerChoice};
+    let fillers = Page::MAX_LIMIT as usize;
+    for db in databases().await {
+        let k = kiosk(db, 1, SimConfig::new(1), fast_doors()).await;
+        let store = k.service.store();
+        let made = Utc::now();
+        let later = made + TimeDelta::minutes(11);
+        // Listed by name: `C0000`.. first, fresh at `later`; `ZZ_SILENT` last, silent.
+        for i in 0..fillers {
+            let new = NewController { name: format!("C{i:04}"), station: "S1".into(), api_key_hash: None };
+            store.create_controller(new, later).await.unwrap();
+        }
+        let new = NewController { name: "ZZ_SILENT".into(), station: "S1".into(), api_key_hash: None };
+        let silent = store.create_controller(new, made).await.unwrap();
+        // Listed newest first: the overdue rental is the oldest, after the fillers.
+        let new_lockers = (0..=fillers)
+            .map(|i| NewLocker {
+                code: format!("F{i:04}"),
+                station: "S1".into(),
+                location: "Floor 2".into(),
+                size: LockerSize::Small,
+                controller_id: None,
+                relay_channel: 1,
+                sensor_channel: 1,
+                price_per_hour: Money(200),
+            })
+            .collect();
+        let lockers = store.create_lockers(new_lockers, made).await.unwrap();
+        let active = |paid_until| NewRental {
+            user_id: Some(k.user.id),
+            kind: RentalKind::Order,
+            state: RentalState::Active,
+            auth_method: AuthMethod::Password,
+            half_hours: 2,
+            amount: Money(200),
+            started_at: Some(made - TimeDelta::hours(1)),
+            paid_until: Some(paid_until),
+        };
+        for (i, locker) in lockers.iter().enumerate() {
+            let (created, paid_until) =
+                if i == 0 { (made - TimeDelta::hours(1), made) } else { (made, later + TimeDelta::hours(1)) };
+            let request = AllocationRequest::explicit(LockerChoice::Id(locker.id));
+            let log = NewTxLog::new(TxAction::CheckIn, created);
+            store.allocate_and_create_rental(&request, active(paid_until), log, created).await.unwrap();
+        }
+
+        k.service.on_tick(later).await.unwrap();
+        // (The simulator's heartbeats are in real time, so `later` finds it silent too.)
+        let offline: Vec<Option<Id>> = k
+            .alerts(AlertKind::DeviceOffline)
+            .await
+            .into_iter()
+            .map(|a| a.controller_id)
+            .filter(|c| *c != Some(k.controller.id))
+            .collect();
+        assert_eq!(offline, vec![Some(silent.id)], "only the silent controller, past the first page");
+        let late: Vec<Option<Id>> = k.alerts(AlertKind::OrderOverdue).await.into_iter().map(|a| a.locker_id).collect();
+        assert_eq!(late, vec![Some(lockers[0].id)], "only the overdue rental, past the first page");
+    }
+}
+
 #[cfg(feature = "face")]
 use crate::face_support;
 
@@ -542,5 +607,46 @@ async fn face_check_in_and_check_out_match_the_same_person_only() {
         assert_eq!(stranger.code(), ErrorCode::FaceMismatch);
         let found = k.service.check_out_by_face(a2.clone()).await.unwrap();
         assert_eq!(found.rental.id, again.rental.id, "{backend}");
+    }
+}
+
+/// Enrolment goes through the service: an unreadable photo stores nothing, a registered
+/// face is sealed for the user and opens the user's QR-started rental at check-out (the
+/// same person only), and deleting it ends that.
+#[cfg(feature = "face")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_face_registered_through_the_service_checks_its_user_out() {
+    let (Some(engine), Some(faces)) = (face_support::engine(), face_support::faces()) else { return };
+    let photo = |p: &str| std::fs::read(faces.join(p)).unwrap();
+    let (a1, a2, b1) = (photo("Al_Sharpton/1.jpg"), photo("Al_Sharpton/2.jpg"), photo("Alvaro_Uribe/1.jpg"));
+    for db in databases().await {
+        let backend = db.backend;
+        let k = kiosk_with(db, 2, sim_with_person(2), fast_doors(), Some(engine.clone())).await;
+        let templates = k.service.stores().faces.clone();
+        let enrolment = k.service.face_enrolment();
+        assert!(enrolment.can_register());
+
+        let unreadable = enrolment.register(k.user.id, b"not an image".to_vec()).await.unwrap_err();
+        assert_eq!(unreadable.code(), ErrorCode::ImageUnreadable, "{backend}");
+        assert!(templates.get_user_template(k.user.id).await.unwrap().is_none(), "nothing stored");
+        let before = Utc::now();
+        let at = enrolment.register(k.user.id, a1.clone()).await.unwrap();
+        assert!(at >= before - TimeDelta::seconds(1));
+        assert!(templates.get_user_template(k.user.id).await.unwrap().is_some(), "{backend}");
+
+        let mut events = k.service.subscribe();
+        let check_in = CheckInRequest { proof: k.qr(QrAction::CheckIn, None), user: None, size: None };
+        let started = k.service.check_in(check_in).await.unwrap();
+        let id = started.rental.id;
+        door_cycle(&mut events, &started.locker.code).await;
+        eventually("rental active", || async { k.rental(id).await.state == RentalState::Active }).await;
+        let other = k.service.check_out(id, Proof::Face(b1.clone()), None).await.unwrap_err();
+        assert_eq!(other.code(), ErrorCode::FaceMismatch, "{backend}: {other}");
+        let done = k.service.check_out(id, Proof::Face(a2.clone()), None).await.unwrap();
+        assert_eq!(done.rental.state, RentalState::Completed, "{backend}");
+
+        assert!(enrolment.delete(k.user.id).await.unwrap());
+        assert!(!enrolment.delete(k.user.id).await.unwrap(), "gone");
+        assert!(templates.get_user_template(k.user.id).await.unwrap().is_none());
     }
 }

@@ -4,7 +4,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use locker_core::domain::{Id, Locker, LockerSize, LockerStatus, Money, NewLocker, NewTxLog};
-use locker_core::ports::{LockerFilter, Page, RentalFilter, Store};
+use locker_core::ports::{LockerFilter, Page, RentalFilter, Store, all_pages};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -31,17 +31,7 @@ pub struct ListLockers {
 
 /// Every locker matching `filter` (all pages).
 pub async fn all_lockers(store: &dyn Store, filter: &LockerFilter) -> Result<Vec<Locker>, ApiError> {
-    let mut out = Vec::new();
-    let mut page = 1;
-    loop {
-        let batch = store.list_lockers(filter, Page { page, limit: Page::MAX_LIMIT }).await?;
-        let n = batch.items.len();
-        out.extend(batch.items);
-        if n < Page::MAX_LIMIT as usize {
-            return Ok(out);
-        }
-        page += 1;
-    }
+    Ok(all_pages(|page| store.list_lockers(filter, page)).await?)
 }
 
 /// The status summary of `lockers`, every locker of the system.

@@ -2,9 +2,6 @@
 
 use axum::extract::State;
 use locker_core::domain::Role;
-use locker_core::face::Pick;
-use locker_core::face::store::user_context;
-use locker_core::face::template;
 use locker_core::ports::UserFilter;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -55,29 +52,13 @@ pub async fn update_me(
         .with_message("Cập nhật thành công"))
 }
 
-/// The face parts, or `503 FACE_UNAVAILABLE` when the server runs without models.
-pub fn face_parts(state: &AppState) -> Result<&crate::state::FaceParts, ApiError> {
-    state.face.as_ref().ok_or_else(|| {
-        ApiError::new(
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            "FACE_UNAVAILABLE",
-            "Face recognition is not configured on this server",
-        )
-    })
-}
-
-/// Detects exactly one face and embeds it, on the blocking pool.
-pub async fn embed(
-    state: &AppState,
-    image: axum::body::Bytes,
-    pick: Pick,
-) -> Result<locker_core::face::Embedding, ApiError> {
-    let engine = face_parts(state)?.engine.clone();
-    let sample = tokio::task::spawn_blocking(move || engine.process(&image, pick))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(locker_core::Error::from)?;
-    Ok(sample.embedding)
+/// `503 FACE_UNAVAILABLE`: the server runs without face models.
+fn face_unavailable() -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+        "FACE_UNAVAILABLE",
+        "Face recognition is not configured on this server",
+    )
 }
 
 /// Registers the signed-in user's face (replacing an earlier one).
@@ -86,20 +67,18 @@ pub async fn register_face(
     AuthUser(user): AuthUser,
     FaceImage(image): FaceImage,
 ) -> Result<Success<Value>, ApiError> {
-    face_parts(&state)?;
-    let embedding = embed(&state, image, Pick::Single).await?;
-    let parts = face_parts(&state)?;
-    let key = parts.keys.first().ok_or_else(|| ApiError::internal("no face template key configured"))?;
-    let sealed = template::seal(key, &embedding, &user_context(user.id));
-    let now = state.now();
-    state.faces.put_user_template(user.id, &sealed, now).await?;
-    Ok(Success::data(json!({ "face_registered": true, "registered_at": ts(now) }))
+    let faces = state.face_enrolment();
+    if !faces.can_register() {
+        return Err(face_unavailable());
+    }
+    let at = faces.register(user.id, image.to_vec()).await?;
+    Ok(Success::data(json!({ "face_registered": true, "registered_at": ts(at) }))
         .with_message("Đăng ký khuôn mặt thành công"))
 }
 
 /// Deletes the signed-in user's face template.
 pub async fn delete_face(State(state): State<AppState>, AuthUser(user): AuthUser) -> Result<Success<Value>, ApiError> {
-    let existed = state.faces.delete_user_template(user.id).await?;
+    let existed = state.face_enrolment().delete(user.id).await?;
     Ok(Success::data(json!({ "face_registered": false, "deleted": existed })).with_message("Đã xóa dữ liệu khuôn mặt"))
 }
 

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use locker_core::domain::{Alert, Controller, Id, Locker, Rental, Timestamp, User};
-use locker_core::ports::{Page, Store};
+use locker_core::ports::{Page, Store, all_pages};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -55,17 +55,8 @@ pub fn opt_ts(t: Option<Timestamp>) -> Value {
 
 /// Controller names by id, for `esp32_id`.
 pub async fn controller_names(store: &dyn Store) -> Result<HashMap<Id, String>, ApiError> {
-    let mut out = HashMap::new();
-    let mut page = 1;
-    loop {
-        let batch = store.list_controllers(Page { page, limit: 1000 }).await?;
-        let n = batch.items.len();
-        out.extend(batch.items.into_iter().map(|c: Controller| (c.id, c.name)));
-        if n < 1000 {
-            return Ok(out);
-        }
-        page += 1;
-    }
+    let controllers = all_pages(|page| store.list_controllers(page)).await?;
+    Ok(controllers.into_iter().map(|c: Controller| (c.id, c.name)).collect())
 }
 
 /// A locker as `GET /lockers` lists it.

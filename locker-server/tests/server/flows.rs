@@ -33,6 +33,12 @@ async fn server_with(backend: support::Backend, face: bool) -> TestServer {
 
 /// The same, with `door` as the service's door timings.
 async fn server_with_doors(backend: support::Backend, face: bool, door: DoorConfig) -> TestServer {
+    server_built(backend, face, door, false).await
+}
+
+/// The same; with `service_faces_only`, the face engine and keys are the service's alone
+/// (the state's `face` is cleared), as `locker serve` builds it.
+async fn server_built(backend: support::Backend, face: bool, door: DoorConfig, service_faces_only: bool) -> TestServer {
     let mut opts = Options::new(backend);
     opts.face = face;
     opts.customize = Some(Box::new(move |state| {
@@ -46,7 +52,11 @@ async fn server_with_doors(backend: support::Backend, face: bool, door: DoorConf
         let service =
             LockerService::new(ServiceConfig { kiosk: "Pi_01".into(), door, ..ServiceConfig::default() }, parts);
         tokio::spawn(service.clone().run_timers());
-        state.with_service(service)
+        let mut state = state.with_service(service);
+        if service_faces_only {
+            state.face = None;
+        }
+        state
     }));
     start_with(opts).await
 }
@@ -396,5 +406,60 @@ async fn face_check_in_and_check_out_over_http() {
         assert!(server.state.faces.get_guest_template(id).await.unwrap().is_none(), "guest template deleted");
         let empty = post_face(&server, "/api/v1/sessions/check-in/face", b"not an image".to_vec()).await;
         assert!(empty.status >= 400 && empty.status < 500, "{:?}", empty.body);
+    }
+}
+
+/// Posts `photo` as multipart `face_image` to `path` with `token` as the bearer.
+async fn post_face_as(server: &TestServer, token: &str, path: &str, photo: Vec<u8>) -> support::Answer {
+    let part = reqwest::multipart::Part::bytes(photo).file_name("face.jpg").mime_str("image/jpeg").unwrap();
+    let form = reqwest::multipart::Form::new().part("face_image", part);
+    let res =
+        server.client.post(format!("{}{path}", server.base)).bearer_auth(token).multipart(form).send().await.unwrap();
+    support::answer(res).await
+}
+
+/// Face enrolment is the service's: with the engine and template keys only in the service
+/// (as `locker serve` builds it), a face registered over HTTP checks its owner out of a
+/// session started by QR, and no one else; deleted, it is gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_face_registered_over_http_is_enrolled_by_the_service() {
+    if support::face_engine().is_none() {
+        return;
+    }
+    for backend in backends() {
+        let door = DoorConfig { open_window: chrono::TimeDelta::milliseconds(300), ..DoorConfig::default() };
+        let server = server_built(backend, true, door, true).await;
+        assert!(server.state.face.is_none() && server.state.face_enrolment().can_register());
+        let admin = server.admin().await;
+        let customer = server.customer("enrolled@example.com").await;
+        cabinet(&server, &admin.access, 2, person(2)).await;
+
+        let path = "/api/v1/users/me/face-registration";
+        let a = post_face_as(&server, &customer.access, path, support::photo("Al_Sharpton/1.jpg")).await;
+        assert_eq!(a.status, 200, "{:?}", a.body);
+        assert_eq!(a.body["data"]["face_registered"], true);
+        let me = server.get("/api/v1/users/me", Some(&customer.access)).await;
+        assert_eq!(me.body["data"]["face_registered"], true);
+
+        let token = qr(&server, &customer.access, "check_in", None).await;
+        let a = server.post("/api/v1/sessions/check-in/qr", None, json!({ "qr_token": token })).await;
+        assert_eq!(a.status, 200, "{:?}", a.body);
+        let session = a.body["data"]["session_id"].as_str().unwrap().to_owned();
+        let id: Id = session.parse().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while server.state.store.get_rental(id).await.unwrap().state != locker_core::domain::RentalState::Active {
+            assert!(Instant::now() < deadline, "never active");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let out = format!("/api/v1/sessions/{session}/check-out");
+        let other = post_face(&server, &out, support::photo("Alvaro_Uribe/1.jpg")).await;
+        assert_eq!((other.status, other.code()), (401, "FACE_MISMATCH"), "{:?}", other.body);
+        let same = post_face(&server, &out, support::photo("Al_Sharpton/2.jpg")).await;
+        assert_eq!(same.status, 200, "{:?}", same.body);
+
+        let del = server.call("DELETE", path, Some(&customer.access), None).await;
+        assert_eq!((del.status, &del.body["data"]["deleted"]), (200, &json!(true)));
+        let uid: Id = customer.id.parse().unwrap();
+        assert!(server.state.faces.get_user_template(uid).await.unwrap().is_none());
     }
 }

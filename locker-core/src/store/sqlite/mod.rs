@@ -138,6 +138,7 @@ mod barcodes;
 mod face;
 mod orders;
 mod revocations;
+mod stats;
 mod tokens;
 
 mod store_impl {

@@ -17,13 +17,13 @@
 //!   silent 10 minutes), `low_battery` (under 20 %), `order_overdue` (a paid or in-use order
 //!   past its end), `cabinet_maintenance`.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::HashMap;
 
 use axum::extract::{RawQuery, State};
-use chrono::{NaiveDate, TimeDelta, Timelike};
-use locker_core::domain::{Controller, Id, LockerStatus, Money, NewTxLog, RentalState, Timestamp};
+use chrono::{NaiveDate, TimeDelta};
+use locker_core::domain::{Controller, Id, LockerStatus, Money, NewTxLog, RentalKind, RentalState, Timestamp};
 use locker_core::orders::DeviceProfile;
-use locker_core::ports::{LockerFilter, Page, RentalQuery, UserFilter};
+use locker_core::ports::{LockerFilter, Page, PaymentKey, PaymentTally, RentalQuery, TallyKey, UserFilter};
 use serde_json::{Value, json};
 
 use super::auth::AdminCaller;
@@ -68,32 +68,39 @@ pub async fn stats(
         .await
         .map_err(Fail::core)?
         .total;
-    let all_orders = orders_matching(&state, &RentalQuery::default()).await?;
+    let orders = state.statistics().order_figures(period_start(now, days), cst()).await.map_err(Fail::core)?;
     let lockers = all_lockers(state.store.as_ref(), &LockerFilter::default()).await?;
     let devices = controllers(&state).await?;
-    let since = period_start(now, days);
-    let recent: Vec<_> = all_orders.iter().filter(|r| r.created_at >= since).collect();
-    let count_state = |s: RentalState| recent.iter().filter(|r| r.state == s).count();
-    let total_amount: i64 = recent.iter().map(|r| super::views::total_amount(r).minor()).sum();
-    let mut daily: BTreeMap<NaiveDate, u64> = BTreeMap::new();
-    let mut hours: BTreeMap<u32, u64> = BTreeMap::new();
-    for r in &recent {
-        *daily.entry(local_date(r.created_at)).or_default() += 1;
-        *hours.entry(r.created_at.hour()).or_default() += 1;
-    }
+    let with_status = |status: &str| -> u64 {
+        orders
+            .by_state
+            .iter()
+            .filter(|t| matches!(t.key, TallyKey::State(s) if s.order_status() == status))
+            .map(|t| t.rentals)
+            .sum()
+    };
+    let total_amount: i64 = orders.by_state.iter().map(|t| t.order_total.minor()).sum();
+    let daily = orders.by_day.iter().filter_map(|t| match t.key {
+        TallyKey::Day(d) => Some(json!({ "date": d.to_string(), "count": t.rentals })),
+        _ => None,
+    });
+    let hours = orders.by_utc_hour.iter().filter_map(|t| match t.key {
+        TallyKey::Hour(h) => Some(json!({ "hour": h, "count": t.rentals })),
+        _ => None,
+    });
     let status_count = |s: &str| lockers.iter().filter(|l| cabinet_status(l.status) == s).count();
     let online = devices.iter().filter(|d| d.is_online(now)).count();
     Ok(Reply::success(json!({
         "overview": {
             "total_users": users,
-            "total_orders": all_orders.len(),
+            "total_orders": orders.all_time,
             "total_cabinets": lockers.len(),
             "total_devices": devices.len(),
         },
         "orders": {
-            "total": recent.len(),
-            "completed": count_state(RentalState::Completed),
-            "cancelled": recent.iter().filter(|r| r.state.order_status() == "cancelled").count(),
+            "total": orders.by_state.iter().map(|t| t.rentals).sum::<u64>(),
+            "completed": with_status(RentalState::Completed.order_status()),
+            "cancelled": with_status("cancelled"),
             "total_amount": money_number(Money(total_amount)),
         },
         "cabinets": {
@@ -103,23 +110,14 @@ pub async fn stats(
             "maintenance": status_count("maintenance"),
         },
         "devices": { "total": devices.len(), "online": online, "offline": devices.len() - online },
-        "daily_orders": daily.iter().map(|(d, n)| json!({ "date": d.to_string(), "count": n })).collect::<Vec<_>>(),
-        "peak_hours": hours.iter().map(|(h, n)| json!({ "hour": h, "count": n })).collect::<Vec<_>>(),
+        "daily_orders": daily.collect::<Vec<_>>(),
+        "peak_hours": hours.collect::<Vec<_>>(),
     })))
 }
 
-/// Sums per key: `(revenue in minor units, distinct orders)`.
-#[derive(Default)]
-struct Tally {
-    minor: i64,
-    orders: HashSet<Id>,
-}
-
-impl Tally {
-    fn add(&mut self, amount: Money, order: Id) {
-        self.minor += amount.minor();
-        self.orders.insert(order);
-    }
+/// A payment group as the seed shows it: `revenue` in major units and distinct `orders`.
+fn revenue_json(key: (&str, Value), t: &PaymentTally) -> Value {
+    json!({ key.0: key.1, "revenue": money_number(t.amount), "orders": t.orders })
 }
 
 /// `GET /api/admin/revenue/?days=30`.
@@ -130,24 +128,27 @@ pub async fn revenue(
 ) -> Result<Reply, Fail> {
     let days = query_int(&query_pairs(q.as_deref()), "days", 30, 1..=366)?;
     let now = state.now();
-    let payments =
-        state.store.list_payments(period_start(now, days), now + TimeDelta::seconds(1)).await.map_err(Fail::core)?;
-    let mut total = Tally::default();
-    let mut daily: BTreeMap<NaiveDate, Tally> = BTreeMap::new();
-    let mut stations: BTreeMap<String, Tally> = BTreeMap::new();
-    for p in &payments {
-        total.add(p.amount, p.rental_id);
-        daily.entry(local_date(p.created_at)).or_default().add(p.amount, p.rental_id);
-        stations.entry(p.station.clone()).or_default().add(p.amount, p.rental_id);
-    }
-    let orders = total.orders.len();
-    let average = if orders == 0 { 0.0 } else { money_number(Money(total.minor)) / orders as f64 };
+    let revenue = state
+        .statistics()
+        .revenue(period_start(now, days), now + TimeDelta::seconds(1), cst())
+        .await
+        .map_err(Fail::core)?;
+    let (minor, orders) = revenue.total.as_ref().map_or((0, 0), |t| (t.amount.minor(), t.orders));
+    let average = if orders == 0 { 0.0 } else { money_number(Money(minor)) / orders as f64 };
+    let daily = revenue.by_day.iter().filter_map(|t| match &t.key {
+        PaymentKey::Day(d) => Some(revenue_json(("date", json!(d.to_string())), t)),
+        _ => None,
+    });
+    let stations = revenue.by_station.iter().filter_map(|t| match &t.key {
+        PaymentKey::Station(s) => Some(revenue_json(("station", json!(s)), t)),
+        _ => None,
+    });
     Ok(Reply::success(json!({
-        "total_revenue": money_number(Money(total.minor)),
+        "total_revenue": money_number(Money(minor)),
         "total_orders": orders,
         "average_order": (average * 100.0).round() / 100.0,
-        "daily_revenue": daily.iter().map(|(d, t)| json!({ "date": d.to_string(), "revenue": money_number(Money(t.minor)), "orders": t.orders.len() })).collect::<Vec<_>>(),
-        "station_revenue": stations.iter().map(|(s, t)| json!({ "station": s, "revenue": money_number(Money(t.minor)), "orders": t.orders.len() })).collect::<Vec<_>>(),
+        "daily_revenue": daily.collect::<Vec<_>>(),
+        "station_revenue": stations.collect::<Vec<_>>(),
     })))
 }
 
@@ -174,17 +175,14 @@ pub async fn orders(
     query.to = date_param(&pairs, "to")?.map(|d| local_midnight(d + TimeDelta::days(1)));
     let page = query_int(&pairs, "page", 1, 1..=u32::MAX)?;
     let page_size = query_int(&pairs, "page_size", 20, 1..=100)?;
-    let station = query_value(&pairs, "station");
-    let mut matching = Vec::new();
-    for rental in orders_matching(&state, &query).await? {
-        let order = order_of(&state, rental).await?;
-        if station.is_none_or(|s| order.locker.station == s) {
-            matching.push(order);
-        }
-    }
-    let skip = (page as usize - 1).saturating_mul(page_size as usize);
+    query.kind = Some(RentalKind::Order);
+    query.station = query_value(&pairs, "station").map(str::to_owned);
+    // The database filters, counts and pages; only this page's orders are read further.
+    let found = state.store.query_rentals(&query, Page::new(page, page_size).map_err(Fail::core)?).await;
+    let found = found.map_err(Fail::core)?;
     let mut results = Vec::new();
-    for order in matching.iter().skip(skip).take(page_size as usize) {
+    for rental in found.items {
+        let order = order_of(&state, rental).await?;
         let phone = match order.rental.user_id {
             Some(id) => state.store.get_user(id).await.map_err(Fail::core)?.phone,
             None => None,
@@ -194,7 +192,7 @@ pub async fn orders(
         item["station"] = json!(order.locker.station);
         results.push(item);
     }
-    Ok(Reply::success(json!({ "total": matching.len(), "page": page, "page_size": page_size, "results": results })))
+    Ok(Reply::success(json!({ "total": found.total, "page": page, "page_size": page_size, "results": results })))
 }
 
 /// `GET /api/admin/cabinets/`: the cabinet list with the same filters.

@@ -35,7 +35,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use locker_core::ports::Clock;
-use locker_core::service::{HttpBoards, LockerService, OrderDesk};
+use locker_core::service::{HttpBoards, LockerService, OrderDesk, Statistics};
 use locker_core::token::jwt::{AccessTokens, JwtKeys, MAX_LEEWAY_SECS};
 use locker_core::token::password::Passwords;
 use locker_core::token::pickup::PickupCodes;
@@ -128,6 +128,14 @@ impl CabinetsState {
     /// What the order flows take from this surface: its payment provider and pickup codes.
     pub fn desk(&self) -> OrderDesk {
         OrderDesk { payments: self.payments.clone(), pickup: self.pickup.clone() }
+    }
+
+    /// The statistics: the service's, or over this state's database without one.
+    pub fn statistics(&self) -> Statistics {
+        match &self.service {
+            Some(service) => service.statistics(),
+            None => Statistics::new(self.store.clone()),
+        }
     }
 }
 

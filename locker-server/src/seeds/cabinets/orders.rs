@@ -149,8 +149,8 @@ pub async fn my(
 
 /// Every order rental matching `query`, newest first.
 pub async fn orders_matching(state: &CabinetsState, query: &RentalQuery) -> Result<Vec<Rental>, Fail> {
-    let all = super::all_pages(|page| state.store.query_rentals(query, page)).await?;
-    Ok(all.into_iter().filter(|r| r.kind == RentalKind::Order).collect())
+    let orders = RentalQuery { kind: Some(RentalKind::Order), ..query.clone() };
+    super::all_pages(|page| state.store.query_rentals(&orders, page)).await
 }
 
 /// `GET /api/orders/<order_id>/`.

@@ -2,7 +2,7 @@
 //! examples), cabinet and order texts, order numbers, hours and money as `"2.00"`.
 
 use chrono::FixedOffset;
-use locker_core::domain::{HalfHours, Locker, LockerSize, LockerStatus, Money, Rental, RentalState, Timestamp};
+use locker_core::domain::{Locker, LockerSize, LockerStatus, Money, Rental, RentalState, Timestamp};
 
 /// UTC+08:00, the offset of the seed's examples.
 pub fn cst() -> FixedOffset {
@@ -85,11 +85,7 @@ pub fn hours_text(half_hours: u32) -> String {
 
 /// The order's total: what was charged once paid, the booked time's price before.
 pub fn total_amount(rental: &Rental) -> Money {
-    if rental.state == RentalState::PendingPayment || rental.amount.minor() == 0 {
-        HalfHours(rental.half_hours).price(rental.price_per_hour)
-    } else {
-        rental.amount
-    }
+    rental.order_total()
 }
 
 /// Money as a JSON number in major units (`12.0`), as the admin statistics show it.
