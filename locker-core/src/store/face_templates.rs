@@ -1,5 +1,5 @@
 //! [`crate::ports::FaceTemplateStore`] for both backends, expanded per backend by
-//! [`impl_face_template_store!`] (as [`super::imp`] does for `Store`). The SQL is shared:
+//! [`impl_face_template_store!`] (as [`super::domain_store`] does for `Store`). The SQL is shared:
 //! SQLite accepts `$N` placeholders, and [`super::sql::Binds`]/[`super::rows::RowRead`]
 //! hide how ids, times and bytes are stored. Tables and the trigger that deletes a guest
 //! template when its rental ends are in `migrations/*/0003_face_templates.sql`.

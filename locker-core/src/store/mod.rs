@@ -12,10 +12,10 @@ mod accounts;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod barcodes;
 pub mod chain;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod domain_store;
 #[cfg(all(feature = "face", any(feature = "sqlite", feature = "postgres")))]
 mod face_templates;
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
-mod imp;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod orders;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]

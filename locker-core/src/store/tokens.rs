@@ -1,6 +1,6 @@
 //! [`crate::ports::TokenStore`] for both backends, written once.
 //!
-//! Like `store::imp`, `impl_token_store!` expands the same code per backend with its
+//! Like `store::domain_store`, `impl_token_store!` expands the same code per backend with its
 //! concrete sqlx types; values go through the backend's `sql::Binds` and
 //! `rows::RowRead`, and SQL uses `$N` placeholders (SQLite accepts them). A backend
 //! provides, besides what `impl_store!` needs, `LOCK_OTP_ADDRESS`: the statement that

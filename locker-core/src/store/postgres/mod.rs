@@ -140,5 +140,5 @@ mod tokens;
 
 mod store_impl {
     use super::PgStore;
-    super::super::imp::impl_store!(PgStore, sqlx::Postgres);
+    super::super::domain_store::impl_store!(PgStore, sqlx::Postgres);
 }

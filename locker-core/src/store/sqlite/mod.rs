@@ -143,7 +143,7 @@ mod tokens;
 
 mod store_impl {
     use super::SqliteStore;
-    super::super::imp::impl_store!(SqliteStore, sqlx::Sqlite);
+    super::super::domain_store::impl_store!(SqliteStore, sqlx::Sqlite);
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! The one implementation of [`crate::ports::Store`], expanded for each backend.
+//! The domain store: the one implementation of [`crate::ports::Store`], expanded for each backend.
 //!
 //! The flows (validation, allocation, compare-and-set transitions, the hash-chained log)
 //! are the same on SQLite and PostgreSQL; only the row type, the SQL that takes row locks
