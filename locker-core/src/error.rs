@@ -4,6 +4,7 @@
 //! are grouped by area and never reused: a retired code stays in the enum as a comment.
 //! Each area owns its block of numbers; add new codes at the end of your block.
 
+pub use crate::cause::{Cause, report};
 pub use crate::error_code::ErrorCode;
 
 use crate::controller::wire::UartError;

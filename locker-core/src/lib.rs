@@ -42,6 +42,7 @@
 pub mod accounts;
 pub mod alloc;
 pub mod barcode;
+pub mod cause;
 pub mod controller;
 pub mod domain;
 pub mod error;

@@ -19,7 +19,7 @@ pub(super) async fn embed(engine: &FaceEngine, bytes: Vec<u8>, pick: Pick) -> Re
     let engine = engine.clone();
     let sample = tokio::task::spawn_blocking(move || engine.process(&bytes, pick))
         .await
-        .map_err(|e| FaceError::Model(format!("face worker failed: {e}")))??;
+        .map_err(|e| FaceError::model_failed("the face worker failed", crate::cause::Cause::new(e)))??;
     Ok(sample.embedding)
 }
 

@@ -99,9 +99,10 @@ fn status_and_code(err: &Error) -> (StatusCode, &'static str) {
         ErrorCode::ImageTooSmall => (S::UNPROCESSABLE_ENTITY, "IMAGE_TOO_SMALL"),
         ErrorCode::FaceMismatch => (S::UNAUTHORIZED, "FACE_MISMATCH"),
         ErrorCode::UartTimeout => (S::INTERNAL_SERVER_ERROR, "UART_TIMEOUT"),
-        ErrorCode::ControllerFault | ErrorCode::SerialPort | ErrorCode::SerialPortNotFound => {
-            (S::INTERNAL_SERVER_ERROR, "HARDWARE_ERROR")
-        }
+        ErrorCode::ControllerFault
+        | ErrorCode::SerialPort
+        | ErrorCode::SerialPortNotFound
+        | ErrorCode::ControllerNotAttached => (S::INTERNAL_SERVER_ERROR, "HARDWARE_ERROR"),
         ErrorCode::UartBadChannel | ErrorCode::UartPayloadTooLong | ErrorCode::UartUnsupported => {
             (S::BAD_REQUEST, "VALIDATION_ERROR")
         }
@@ -128,7 +129,9 @@ impl From<Error> for ApiError {
             Error::Face(locker_core::face::FaceError::Mismatch { score }) => Some(json!({ "score": score })),
             _ => None,
         };
-        ApiError { status, code, message: err.to_string(), details }
+        // The message with its causes (the OS error of a failing port, the image decoder's
+        // complaint): what a client can act on. Internal errors returned above never get here.
+        ApiError { status, code, message: locker_core::error::report(&err), details }
     }
 }
 
