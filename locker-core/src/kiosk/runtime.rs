@@ -17,7 +17,7 @@ pub fn runtime() -> Result<&'static tokio::runtime::Runtime> {
             .build()
             .map_err(|e| format!("cannot start the async runtime: {e}"))
     });
-    rt.as_ref().map_err(|e| Error::Config(e.clone()))
+    rt.as_ref().map_err(|e| Error::config(e.clone()))
 }
 
 /// Runs `fut` to completion on the shared runtime, blocking the calling thread.

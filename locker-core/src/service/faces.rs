@@ -25,12 +25,12 @@ pub(super) async fn embed(engine: &FaceEngine, bytes: Vec<u8>, pick: Pick) -> Re
 
 /// The key new templates are sealed with: the first of `keys`.
 pub(super) fn sealing_key(keys: &[TemplateKey]) -> Result<&TemplateKey> {
-    keys.first().ok_or_else(|| Error::Config("no face template key configured".into()))
+    keys.first().ok_or_else(|| Error::config("no face template key configured"))
 }
 
 /// The error for face work on a service or shell with no face engine loaded.
 pub(super) fn not_enabled() -> Error {
-    Error::Config("face recognition is not enabled on this kiosk (no models loaded)".into())
+    Error::config("face recognition is not enabled on this kiosk (no models loaded)")
 }
 
 /// Registers and deletes users' faces. Cheap to clone.

@@ -88,3 +88,28 @@ mod face {
         assert!(text.len() > err.to_string().len(), "the report adds tract's message: {text}");
     }
 }
+
+mod config {
+    use super::*;
+    use locker_core::token::keyfile::{self, KeyAlg, KeyFile, KeyPurpose};
+
+    #[test]
+    fn a_key_file_that_does_not_parse_is_a_config_error_caused_by_serde_json() {
+        let err = KeyFile::parse("{").unwrap_err();
+        assert!(matches!(&err, Error::Config { message, .. } if message == "bad key file"), "{err:?}");
+        assert!(err.source().is_some_and(|s| s.downcast_ref::<serde_json::Error>().is_some()), "{err:?}");
+    }
+
+    #[test]
+    fn a_key_directory_that_cannot_be_created_is_a_config_error_caused_by_the_os_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let blocker = dir.path().join("keys");
+        std::fs::write(&blocker, b"a file where the directory should be").unwrap();
+        let key = KeyFile::generate(KeyPurpose::Qr, KeyAlg::Ed25519, 1).unwrap();
+        let err = keyfile::write(&blocker, &key).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::Config);
+        let os = err.source().and_then(|s| s.downcast_ref::<std::io::Error>()).expect("the OS error as source");
+        assert!(os.raw_os_error().is_some(), "{os:?}");
+        assert!(report(&err).starts_with(&format!("configuration error: cannot create {}: ", blocker.display())));
+    }
+}

@@ -49,7 +49,7 @@ impl SqliteStore {
     pub async fn connect(url: &str) -> Result<Self> {
         let memory = url.contains(":memory:");
         let opts = SqliteConnectOptions::from_str(url)
-            .map_err(|e| Error::Config(format!("bad SQLite URL {url:?}: {e}")))?
+            .map_err(|e| Error::config_from(format!("bad SQLite URL {url:?}"), e))?
             .create_if_missing(true)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5))
