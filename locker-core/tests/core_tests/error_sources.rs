@@ -113,3 +113,23 @@ mod config {
         assert!(report(&err).starts_with(&format!("configuration error: cannot create {}: ", blocker.display())));
     }
 }
+
+#[cfg(all(feature = "test-utils", feature = "sqlite"))]
+mod storage {
+    use super::*;
+    use sqlx::Connection as _;
+
+    #[tokio::test]
+    async fn a_corrupted_stored_value_is_a_storage_error_caused_by_the_parser() {
+        // SQLite keeps timestamps as text, so a hand edit can break one.
+        let db = locker_core::testing::sqlite();
+        let store = locker_core::store::open(&db.url).await.unwrap();
+        let (_, lockers) = crate::cabinet::sim_cabinet(store.as_ref(), 1).await;
+        let mut c = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
+        sqlx::query("UPDATE lockers SET created_at = 'yesterday'").execute(&mut c).await.unwrap();
+        let err = store.get_locker(lockers[0].id).await.unwrap_err();
+        assert_eq!(err.code(), ErrorCode::Storage);
+        assert!(err.source().is_some_and(|s| s.downcast_ref::<chrono::ParseError>().is_some()), "{err:?}");
+        assert!(report(&err).starts_with("storage error: column created_at holds a bad value: "), "{}", report(&err));
+    }
+}
