@@ -4,6 +4,7 @@
 //! are grouped by area and never reused: a retired code stays in the enum as a comment.
 //! Each area owns its block of numbers; add new codes at the end of your block.
 
+pub use crate::cause::{Cause, report};
 pub use crate::error_code::ErrorCode;
 
 use crate::controller::wire::UartError;
@@ -71,9 +72,16 @@ pub enum Error {
         #[source]
         source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
     },
-    /// Configuration is missing or wrong (a bad URL, a missing model file, ...).
-    #[error("configuration error: {0}")]
-    Config(String),
+    /// Configuration is missing or wrong (a bad URL, a missing model file, a key file that
+    /// does not read, ...).
+    #[error("configuration error: {message}")]
+    Config {
+        /// What is missing or wrong.
+        message: String,
+        /// The underlying cause (the IO or parse error), when there is one.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    },
     /// A code or token was refused (see [`TokenError`]).
     #[error(transparent)]
     Token(#[from] TokenError),
@@ -97,6 +105,16 @@ impl Error {
         Self::NotFound { entity, id: id.to_string() }
     }
 
+    /// A configuration error with no underlying cause.
+    pub fn config(message: impl Into<String>) -> Self {
+        Self::Config { message: message.into(), source: None }
+    }
+
+    /// A configuration error: `message`, because of `source` (an IO or parse error).
+    pub fn config_from(message: impl Into<String>, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Config { message: message.into(), source: Some(Box::new(source)) }
+    }
+
     /// A storage error with a cause.
     pub fn storage(message: impl Into<String>, source: impl std::error::Error + Send + Sync + 'static) -> Self {
         Self::Storage { message: message.into(), source: Some(Box::new(source)) }
@@ -115,7 +133,7 @@ impl Error {
             Error::Payment(e) => e.code(),
             Error::Transition(_) => ErrorCode::InvalidTransition,
             Error::Storage { .. } => ErrorCode::Storage,
-            Error::Config(_) => ErrorCode::Config,
+            Error::Config { .. } => ErrorCode::Config,
             Error::Token(e) => e.code(),
             #[cfg(feature = "face")]
             Error::Face(e) => e.code(),

@@ -6,12 +6,27 @@
 //! depends on nothing else in the crate, so every error type can name its code without
 //! importing [`crate::Error`] (which in turn wraps those error types).
 
-/// Stable numeric error codes. Numbers are never reused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-#[repr(u32)]
-#[non_exhaustive]
-pub enum ErrorCode {
+/// Declares [`ErrorCode`] and [`ErrorCode::ALL`] from one list, so that a code cannot be
+/// added to the enum and forgotten in `ALL` (the shells' tests walk `ALL`).
+macro_rules! error_codes {
+    ($($(#[$doc:meta])* $name:ident = $number:literal,)*) => {
+        /// Stable numeric error codes. Numbers are never reused.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+        #[repr(u32)]
+        #[non_exhaustive]
+        pub enum ErrorCode {
+            $($(#[$doc])* $name = $number,)*
+        }
+
+        impl ErrorCode {
+            /// Every code, in declaration order (grouped by area).
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$name),*];
+        }
+    };
+}
+
+error_codes! {
     // 1xx: general
     /// Bad input; the message names the field.
     Validation = 100,
@@ -115,6 +130,8 @@ pub enum ErrorCode {
     SerialPortNotFound = 506,
     /// The driver does not offer this command.
     UartUnsupported = 507,
+    /// No lock controller is attached for the locker (none wired, or not connected).
+    ControllerNotAttached = 508,
 
     // 6xx: storage
     /// Storage backend failure.
@@ -125,5 +142,28 @@ impl ErrorCode {
     /// The numeric value of this code.
     pub fn as_u32(self) -> u32 {
         self as u32
+    }
+
+    /// The code with the numeric value `number`, if there is one.
+    pub fn from_u32(number: u32) -> Option<ErrorCode> {
+        Self::ALL.iter().copied().find(|c| c.as_u32() == number)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ErrorCode;
+
+    #[test]
+    fn numbers_are_distinct_and_round_trip() {
+        let mut numbers: Vec<u32> = ErrorCode::ALL.iter().map(|c| c.as_u32()).collect();
+        numbers.sort_unstable();
+        numbers.dedup();
+        assert_eq!(numbers.len(), ErrorCode::ALL.len(), "two codes share a number");
+        for &code in ErrorCode::ALL {
+            assert_eq!(ErrorCode::from_u32(code.as_u32()), Some(code));
+        }
+        assert_eq!(ErrorCode::from_u32(0), None);
+        assert_eq!(ErrorCode::from_u32(99_999), None);
     }
 }

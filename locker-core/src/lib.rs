@@ -21,6 +21,7 @@
 //! | | [`alloc`] | which free locker fits a request |
 //! | | [`token`] | passwords, access and refresh tokens and their revocation, OTP, pickup codes, QR tokens, API keys |
 //! | | [`orders`], [`accounts`], [`barcode`] | the seed surfaces' records: paid orders and payments (seed 001), user numbers (seed 001/003), scanner records (seed 002) |
+//! | errors | [`error`], [`error_code`], [`cause`] | the one [`Error`] with its nested enums, the stable [`ErrorCode`]s every shell maps through one table ([`ErrorCode::ALL`] lists them), and the cause chain: library errors stay `#[source]`s, [`error::report`] prints a chain on one line |
 //! | facades | `kiosk` (feature `kiosk`) | blocking wrappers (one runtime, a controller, the service) for the C and Python bindings |
 //!
 //! Dependencies point inward: `service` uses `ports`, `domain`, `token` and `alloc`;
@@ -42,6 +43,7 @@
 pub mod accounts;
 pub mod alloc;
 pub mod barcode;
+pub mod cause;
 pub mod controller;
 pub mod domain;
 pub mod error;

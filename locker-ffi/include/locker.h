@@ -115,6 +115,22 @@ typedef enum {
    */
   LOCKER_RESULT_INVALID_TRANSITION = 201,
   /*
+   The locker is held by a rental.
+   */
+  LOCKER_RESULT_LOCKER_IN_USE = 202,
+  /*
+   The balance is less than the amount to debit.
+   */
+  LOCKER_RESULT_INSUFFICIENT_BALANCE = 203,
+  /*
+   No payment provider is configured for the method asked for.
+   */
+  LOCKER_RESULT_PAYMENT_NOT_CONFIGURED = 204,
+  /*
+   The payment provider declined the charge.
+   */
+  LOCKER_RESULT_PAYMENT_DECLINED = 205,
+  /*
    Wrong credentials.
    */
   LOCKER_RESULT_INVALID_CREDENTIALS = 300,
@@ -254,6 +270,10 @@ typedef enum {
    The driver (or this controller) does not offer this command.
    */
   LOCKER_RESULT_UART_UNSUPPORTED = 507,
+  /*
+   No lock controller is attached for the locker.
+   */
+  LOCKER_RESULT_CONTROLLER_NOT_ATTACHED = 508,
   /*
    Storage backend failure.
    */

@@ -43,6 +43,14 @@ pub enum locker_result {
     NoAvailableLocker = 200,
     /// Illegal rental or door transition.
     InvalidTransition = 201,
+    /// The locker is held by a rental.
+    LockerInUse = 202,
+    /// The balance is less than the amount to debit.
+    InsufficientBalance = 203,
+    /// No payment provider is configured for the method asked for.
+    PaymentNotConfigured = 204,
+    /// The payment provider declined the charge.
+    PaymentDeclined = 205,
     /// Wrong credentials.
     InvalidCredentials = 300,
     /// Token malformed, bad signature, unknown key.
@@ -113,62 +121,21 @@ pub enum locker_result {
     SerialPortNotFound = 506,
     /// The driver (or this controller) does not offer this command.
     UartUnsupported = 507,
+    /// No lock controller is attached for the locker.
+    ControllerNotAttached = 508,
     /// Storage backend failure.
     Storage = 600,
 }
 
 impl locker_result {
-    /// The one mapping table from the core's stable codes.
+    /// The one mapping from the core's stable codes: number for number (`tests/result_codes.rs`
+    /// checks that every `ErrorCode` has its `locker_result`, here and in `locker.h`).
     pub(crate) fn from_code(code: ErrorCode) -> Self {
-        use locker_result as R;
-        match code {
-            ErrorCode::Validation => R::Validation,
-            ErrorCode::NotFound => R::NotFound,
-            ErrorCode::AlreadyExists => R::AlreadyExists,
-            ErrorCode::Conflict => R::Conflict,
-            ErrorCode::Config => R::Config,
-            ErrorCode::Internal => R::Internal,
-            ErrorCode::NoAvailableLocker => R::NoAvailableLocker,
-            ErrorCode::InvalidTransition => R::InvalidTransition,
-            ErrorCode::InvalidCredentials => R::InvalidCredentials,
-            ErrorCode::TokenInvalid => R::TokenInvalid,
-            ErrorCode::TokenExpired => R::TokenExpired,
-            ErrorCode::QrUsed => R::QrUsed,
-            ErrorCode::QrExpired => R::QrExpired,
-            ErrorCode::TokenRevoked => R::TokenRevoked,
-            ErrorCode::TokenReused => R::TokenReused,
-            ErrorCode::PickupCodeInvalid => R::PickupCodeInvalid,
-            ErrorCode::OtpInvalid => R::OtpInvalid,
-            ErrorCode::OtpExpired => R::OtpExpired,
-            ErrorCode::OtpUsed => R::OtpUsed,
-            ErrorCode::OtpTooManyAttempts => R::OtpTooManyAttempts,
-            ErrorCode::OtpTooManyRequests => R::OtpTooManyRequests,
-            ErrorCode::OtpSendFailed => R::OtpSendFailed,
-            ErrorCode::RateLimited => R::RateLimited,
-            ErrorCode::FaceNotFound => R::FaceNotFound,
-            ErrorCode::MultipleFaces => R::MultipleFaces,
-            ErrorCode::FaceTooSmall => R::FaceTooSmall,
-            ErrorCode::ImageUnreadable => R::ImageUnreadable,
-            ErrorCode::ImageTooLarge => R::ImageTooLarge,
-            ErrorCode::FaceMismatch => R::FaceMismatch,
-            ErrorCode::ImageEmpty => R::ImageEmpty,
-            ErrorCode::ImageTooSmall => R::ImageTooSmall,
-            ErrorCode::FaceModel => R::FaceModel,
-            ErrorCode::TemplateUnknownKey => R::TemplateUnknownKey,
-            ErrorCode::TemplateDecrypt => R::TemplateDecrypt,
-            ErrorCode::TemplateMalformed => R::TemplateMalformed,
-            ErrorCode::UartTimeout => R::UartTimeout,
-            ErrorCode::ControllerFault => R::ControllerFault,
-            ErrorCode::SerialPort => R::SerialPort,
-            ErrorCode::UartBadChannel => R::UartBadChannel,
-            ErrorCode::UartPayloadTooLong => R::UartPayloadTooLong,
-            ErrorCode::UartUnknownDriver => R::UartUnknownDriver,
-            ErrorCode::SerialPortNotFound => R::SerialPortNotFound,
-            ErrorCode::UartUnsupported => R::UartUnsupported,
-            ErrorCode::Storage => R::Storage,
-            // A code added to the core after this table: report it as internal until mapped.
-            _ => R::Internal,
-        }
+        ALL.iter()
+            .copied()
+            .find(|r| *r as u32 == code.as_u32())
+            // A code added to the core after this enum: report it as internal until mapped.
+            .unwrap_or(locker_result::Internal)
     }
 
     /// The upper-case name of the code, without the `LOCKER_RESULT_` prefix.
@@ -189,6 +156,10 @@ impl locker_result {
             R::Internal => "INTERNAL",
             R::NoAvailableLocker => "NO_AVAILABLE_LOCKER",
             R::InvalidTransition => "INVALID_TRANSITION",
+            R::LockerInUse => "LOCKER_IN_USE",
+            R::InsufficientBalance => "INSUFFICIENT_BALANCE",
+            R::PaymentNotConfigured => "PAYMENT_NOT_CONFIGURED",
+            R::PaymentDeclined => "PAYMENT_DECLINED",
             R::InvalidCredentials => "INVALID_CREDENTIALS",
             R::TokenInvalid => "TOKEN_INVALID",
             R::TokenExpired => "TOKEN_EXPIRED",
@@ -224,6 +195,7 @@ impl locker_result {
             R::UartUnknownDriver => "UART_UNKNOWN_DRIVER",
             R::SerialPortNotFound => "SERIAL_PORT_NOT_FOUND",
             R::UartUnsupported => "UART_UNSUPPORTED",
+            R::ControllerNotAttached => "CONTROLLER_NOT_ATTACHED",
             R::Storage => "STORAGE",
         }
     }
@@ -246,29 +218,23 @@ impl Fail {
     }
 }
 
-impl From<locker_core::Error> for Fail {
-    fn from(e: locker_core::Error) -> Self {
-        Self::new(locker_result::from_code(e.code()), e.to_string())
-    }
+/// `From` each core error for [`Fail`]: its code, and its message with the causes
+/// ([`locker_core::error::report`]).
+macro_rules! fail_from_core_error {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Fail {
+            fn from(e: $t) -> Self {
+                Self::new(locker_result::from_code(e.code()), locker_core::error::report(&e))
+            }
+        }
+    )*};
 }
-
-impl From<locker_core::token::TokenError> for Fail {
-    fn from(e: locker_core::token::TokenError) -> Self {
-        Self::new(locker_result::from_code(e.code()), e.to_string())
-    }
-}
-
-impl From<locker_core::controller::wire::UartError> for Fail {
-    fn from(e: locker_core::controller::wire::UartError) -> Self {
-        Self::new(locker_result::from_code(e.code()), e.to_string())
-    }
-}
-
-impl From<locker_core::face::FaceError> for Fail {
-    fn from(e: locker_core::face::FaceError) -> Self {
-        Self::new(locker_result::from_code(e.code()), e.to_string())
-    }
-}
+fail_from_core_error!(
+    locker_core::Error,
+    locker_core::token::TokenError,
+    locker_core::controller::wire::UartError,
+    locker_core::face::FaceError
+);
 
 thread_local! {
     static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
@@ -318,6 +284,10 @@ pub(crate) const ALL: &[locker_result] = {
         R::Internal,
         R::NoAvailableLocker,
         R::InvalidTransition,
+        R::LockerInUse,
+        R::InsufficientBalance,
+        R::PaymentNotConfigured,
+        R::PaymentDeclined,
         R::InvalidCredentials,
         R::TokenInvalid,
         R::TokenExpired,
@@ -353,6 +323,7 @@ pub(crate) const ALL: &[locker_result] = {
         R::UartUnknownDriver,
         R::SerialPortNotFound,
         R::UartUnsupported,
+        R::ControllerNotAttached,
         R::Storage,
     ]
 };
@@ -362,9 +333,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn core_codes_keep_their_numbers() {
-        for code in [ErrorCode::QrUsed, ErrorCode::FaceNotFound, ErrorCode::UartTimeout, ErrorCode::Storage] {
-            assert_eq!(locker_result::from_code(code) as u32, code.as_u32());
+    fn every_core_code_maps_to_its_number_and_name() {
+        for &code in ErrorCode::ALL {
+            let result = locker_result::from_code(code);
+            assert_eq!(result as u32, code.as_u32(), "{code:?} has no locker_result");
+            assert_eq!(serde_json::to_value(code).unwrap(), result.name(), "{code:?}");
         }
     }
 

@@ -17,6 +17,10 @@ pyo3::create_exception!(locker, InternalError, LockerError, "A bug or an unexpec
 pyo3::create_exception!(locker, NoAvailableLocker, LockerError, "No free locker matches the request.");
 pyo3::create_exception!(locker, InvalidTransition, LockerError, "A rental or door event not allowed now.");
 pyo3::create_exception!(locker, StorageError, LockerError, "The database failed.");
+pyo3::create_exception!(locker, LockerInUse, Conflict, "The locker is held by a rental.");
+pyo3::create_exception!(locker, InsufficientBalance, LockerError, "The balance is less than the amount to debit.");
+pyo3::create_exception!(locker, PaymentNotConfigured, LockerError, "No payment provider is configured for the method.");
+pyo3::create_exception!(locker, PaymentDeclined, LockerError, "The payment provider declined the charge.");
 
 pyo3::create_exception!(locker, TokenError, LockerError, "A code or token was refused.");
 pyo3::create_exception!(locker, InvalidCredentials, TokenError, "Wrong credentials.");
@@ -57,8 +61,10 @@ pyo3::create_exception!(locker, UartBadChannel, UartError, "Channel out of range
 pyo3::create_exception!(locker, UartPayloadTooLong, UartError, "A v1 payload over 255 bytes.");
 pyo3::create_exception!(locker, UartUnknownDriver, UartError, "Unknown lock-controller driver name.");
 pyo3::create_exception!(locker, UartUnsupported, UartError, "The driver does not offer this command.");
+pyo3::create_exception!(locker, ControllerNotAttached, UartError, "No lock controller is attached for the locker.");
 
-/// A core failure on its way to Python: the stable code and the message.
+/// A core failure on its way to Python: the stable code and the message (with its causes,
+/// [`locker_core::error::report`]).
 #[derive(Debug)]
 pub struct PyLockerError {
     /// The core's code.
@@ -78,7 +84,7 @@ macro_rules! from_core_error {
     ($($t:ty),*) => {$(
         impl From<$t> for PyLockerError {
             fn from(e: $t) -> Self {
-                Self { code: e.code(), message: e.to_string() }
+                Self { code: e.code(), message: locker_core::error::report(&e) }
             }
         }
     )*};
@@ -102,6 +108,10 @@ pub fn exception_type(py: Python<'_>, code: ErrorCode) -> Bound<'_, pyo3::types:
         C::Internal => py.get_type::<InternalError>(),
         C::NoAvailableLocker => py.get_type::<NoAvailableLocker>(),
         C::InvalidTransition => py.get_type::<InvalidTransition>(),
+        C::LockerInUse => py.get_type::<LockerInUse>(),
+        C::InsufficientBalance => py.get_type::<InsufficientBalance>(),
+        C::PaymentNotConfigured => py.get_type::<PaymentNotConfigured>(),
+        C::PaymentDeclined => py.get_type::<PaymentDeclined>(),
         C::InvalidCredentials => py.get_type::<InvalidCredentials>(),
         C::TokenInvalid => py.get_type::<TokenInvalid>(),
         C::TokenExpired => py.get_type::<TokenExpired>(),
@@ -135,6 +145,7 @@ pub fn exception_type(py: Python<'_>, code: ErrorCode) -> Bound<'_, pyo3::types:
         C::UartUnknownDriver => py.get_type::<UartUnknownDriver>(),
         C::SerialPortNotFound => py.get_type::<SerialPortNotFound>(),
         C::UartUnsupported => py.get_type::<UartUnsupported>(),
+        C::ControllerNotAttached => py.get_type::<ControllerNotAttached>(),
         C::Storage => py.get_type::<StorageError>(),
         // A code added to the core after this table: the base class until it is mapped.
         _ => py.get_type::<LockerError>(),

@@ -48,13 +48,14 @@ mod wire;
 mod _locker {
     #[pymodule_export]
     use crate::errors::{
-        AlreadyExists, ConfigError, Conflict, ControllerFault, FaceError, FaceMismatch, FaceModelError, FaceNotFound,
-        FaceTooSmall, ImageEmpty, ImageTooLarge, ImageTooSmall, ImageUnreadable, InternalError, InvalidCredentials,
-        InvalidTransition, LockerError, MultipleFaces, NoAvailableLocker, NotFound, OtpError, OtpExpired, OtpInvalid,
-        OtpSendFailed, OtpTooManyAttempts, OtpTooManyRequests, OtpUsed, PickupCodeInvalid, QrExpired, QrUsed,
-        RateLimited, SerialPortError, SerialPortNotFound, StorageError, TemplateError, TokenError, TokenExpired,
-        TokenInvalid, TokenReused, TokenRevoked, UartBadChannel, UartError, UartPayloadTooLong, UartTimeout,
-        UartUnknownDriver, UartUnsupported, ValidationError,
+        AlreadyExists, ConfigError, Conflict, ControllerFault, ControllerNotAttached, FaceError, FaceMismatch,
+        FaceModelError, FaceNotFound, FaceTooSmall, ImageEmpty, ImageTooLarge, ImageTooSmall, ImageUnreadable,
+        InsufficientBalance, InternalError, InvalidCredentials, InvalidTransition, LockerError, LockerInUse,
+        MultipleFaces, NoAvailableLocker, NotFound, OtpError, OtpExpired, OtpInvalid, OtpSendFailed,
+        OtpTooManyAttempts, OtpTooManyRequests, OtpUsed, PaymentDeclined, PaymentNotConfigured, PickupCodeInvalid,
+        QrExpired, QrUsed, RateLimited, SerialPortError, SerialPortNotFound, StorageError, TemplateError, TokenError,
+        TokenExpired, TokenInvalid, TokenReused, TokenRevoked, UartBadChannel, UartError, UartPayloadTooLong,
+        UartTimeout, UartUnknownDriver, UartUnsupported, ValidationError,
     };
     #[pymodule_export]
     use crate::face::{PyEmbedding, PyFaceBox, PyFaceEngine, PyGallery, PyMatch};

@@ -20,6 +20,11 @@ import locker
         (locker.UartTimeout, locker.UartError),
         (locker.UartBadChannel, locker.UartError),
         (locker.SerialPortNotFound, locker.UartError),
+        (locker.ControllerNotAttached, locker.UartError),
+        (locker.LockerInUse, locker.Conflict),
+        (locker.InsufficientBalance, locker.LockerError),
+        (locker.PaymentNotConfigured, locker.LockerError),
+        (locker.PaymentDeclined, locker.LockerError),
         (locker.ValidationError, locker.LockerError),
         (locker.StorageError, locker.LockerError),
         (locker.TokenError, locker.LockerError),
@@ -58,3 +63,12 @@ def test_version_and_exports():
     assert locker.__version__ == "0.1.0"
     for name in ["QrKeyring", "Tokens", "FrameDecoder", "Controller", "FaceEngine", "Gallery", "LockerError"]:
         assert name in locker.__all__
+
+
+def test_messages_carry_their_cause():
+    """The core keeps the OS error as the source; the message shows the whole chain."""
+    with pytest.raises(locker.SerialPortNotFound) as info:
+        locker.Controller.serial("/dev/ttyDOESNOTEXIST")
+    assert info.value.code == 506
+    assert str(info.value).startswith("serial port not found: /dev/ttyDOESNOTEXIST: ")
+    assert "os error 2" in str(info.value)

@@ -137,7 +137,7 @@ async fn serve(global: &Global, args: Args) -> anyhow::Result<()> {
     let mut builder = LockerService::builder_on(database).config(config).keys(keys);
     match locker_core::face::FaceEngine::load(locker_core::face::FaceConfig::with_models_dir(&args.models)) {
         Ok(engine) => builder = builder.faces(engine),
-        Err(e) => eprintln!("warning: face check-in is off: {e}"),
+        Err(e) => eprintln!("warning: face check-in is off: {}", locker_core::error::report(&e)),
     }
     // Before serving: settle every rental and door a previous run left mid-cycle; a board
     // on a serial port may still hold door events from that run, read as history.

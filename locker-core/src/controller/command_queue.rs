@@ -206,7 +206,7 @@ impl LockController for CommandQueueBoard {
 
 /// A store failure while queueing, as the controller error the service expects.
 fn queue_error(e: crate::Error) -> UartError {
-    UartError::CommandQueue(e.to_string())
+    UartError::CommandQueue(crate::cause::Cause::new(e))
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

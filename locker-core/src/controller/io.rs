@@ -76,11 +76,7 @@ impl ThreadController {
     /// [`LinkEvent::Failed`]).
     pub async fn execute(&self, command: Command) -> LinkEvent {
         let (answer, rx) = oneshot::channel();
-        let gone = || LinkEvent::Failed {
-            seq: Seq(0),
-            error: UartError::Port("controller thread stopped".into()),
-            door_after: None,
-        };
+        let gone = || LinkEvent::Failed { seq: Seq(0), error: UartError::Closed, door_after: None };
         if self.jobs.send(Job { command, answer }).is_err() {
             return gone();
         }

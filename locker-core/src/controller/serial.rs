@@ -10,11 +10,11 @@
 
 use std::collections::VecDeque;
 use std::io::{Read, Write};
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serialport::SerialPort;
 
+use crate::cause::Cause;
 use crate::controller::io::{ByteIo, ThreadController, fresh_seq_seed};
 use crate::controller::link::{Engine, Link, LinkConfig, PolledLink};
 use crate::controller::wire::{BoardConfig, ControllerEvent, Driver, UartError};
@@ -61,7 +61,7 @@ impl SerialSettings {
 pub fn list_ports() -> Result<Vec<String>, UartError> {
     serialport::available_ports()
         .map(|ps| ps.into_iter().map(|p| p.port_name).collect())
-        .map_err(|e| UartError::Port(e.to_string()))
+        .map_err(|e| UartError::port("cannot list the serial ports", e))
 }
 
 /// A serial port that reopens itself.
@@ -98,19 +98,23 @@ impl Drop for Port {
 }
 
 fn open_port(path: &str, baud: u32) -> Result<Port, UartError> {
-    if !Path::new(path).exists() {
-        return Err(UartError::PortNotFound(path.to_owned()));
+    if let Err(e) = std::fs::metadata(path) {
+        return Err(match e.kind() {
+            std::io::ErrorKind::NotFound => UartError::PortNotFound { path: path.to_owned(), source: Cause::new(e) },
+            _ => UartError::port(path, e),
+        });
     }
     let builder = serialport::new(path, baud).timeout(Duration::from_millis(5));
     #[cfg(unix)]
     let inner = builder.open_native();
     #[cfg(not(unix))]
     let inner = builder.open();
-    inner.map(|inner| Port { inner }).map_err(|e| UartError::Port(format!("{path}: {e}")))
+    inner.map(|inner| Port { inner }).map_err(|e| UartError::port(path, e))
 }
 
 impl SerialIo {
-    /// Opens `path` at `baud` 8N1; a missing device is [`UartError::PortNotFound`].
+    /// Opens `path` at `baud` 8N1; a missing device is [`UartError::PortNotFound`] (its source
+    /// is the OS error).
     pub fn open(path: &str, baud: u32, reopen_every: Duration) -> Result<Self, UartError> {
         let port = open_port(path, baud)?;
         Ok(Self {
@@ -200,5 +204,5 @@ pub fn open_controller(settings: &SerialSettings) -> Result<ThreadController, Ua
     let engine = engine_for(settings)?;
     let baud = settings.baud.unwrap_or_else(|| settings.driver.default_baud());
     let io = SerialIo::open(&settings.path, baud, settings.reopen_every)?;
-    ThreadController::spawn(engine, Box::new(io)).map_err(|e| UartError::Port(e.to_string()))
+    ThreadController::spawn(engine, Box::new(io)).map_err(|e| UartError::port("cannot start the controller thread", e))
 }

@@ -29,14 +29,13 @@ pub fn decode_rgb(bytes: &[u8], limits: ImageLimits) -> Result<RgbImage, FaceErr
     if bytes.is_empty() {
         return Err(FaceError::ImageEmpty);
     }
-    let format =
-        image::guess_format(bytes).map_err(|_| FaceError::ImageUnreadable("not a JPEG or PNG image".into()))?;
+    let format = image::guess_format(bytes).map_err(|e| FaceError::unreadable("not a JPEG or PNG image", Some(e)))?;
     if !matches!(format, ImageFormat::Jpeg | ImageFormat::Png) {
-        return Err(FaceError::ImageUnreadable(format!("unsupported format {format:?}")));
+        return Err(FaceError::unreadable(format!("unsupported format {format:?}"), None));
     }
     let (width, height) = ImageReader::with_format(Cursor::new(bytes), format)
         .into_dimensions()
-        .map_err(|e| FaceError::ImageUnreadable(e.to_string()))?;
+        .map_err(|e| FaceError::unreadable("the header does not decode", Some(e)))?;
     if width > limits.max_side || height > limits.max_side {
         return Err(FaceError::ImageTooLarge { width, height, max_side: limits.max_side });
     }
@@ -50,7 +49,7 @@ pub fn decode_rgb(bytes: &[u8], limits: ImageLimits) -> Result<RgbImage, FaceErr
     decoder_limits.max_alloc = Some(u64::from(width) * u64::from(height) * 8 * 2 + (1 << 20));
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     reader.limits(decoder_limits);
-    let image = reader.decode().map_err(|e| FaceError::ImageUnreadable(e.to_string()))?;
+    let image = reader.decode().map_err(|e| FaceError::unreadable("the pixels do not decode", Some(e)))?;
     Ok(image.into_rgb8())
 }
 
@@ -68,9 +67,9 @@ mod tests {
     fn refuses_empty_text_and_tiny_images() {
         let limits = ImageLimits::default();
         assert_eq!(decode_rgb(&[], limits), Err(FaceError::ImageEmpty));
-        assert!(matches!(decode_rgb(b"hello, I am not an image\n", limits), Err(FaceError::ImageUnreadable(_))));
+        assert!(matches!(decode_rgb(b"hello, I am not an image\n", limits), Err(FaceError::ImageUnreadable { .. })));
         assert!(matches!(decode_rgb(&png(1, 1), limits), Err(FaceError::ImageTooSmall { .. })));
-        assert!(matches!(decode_rgb(&png(1, 1)[..20], limits), Err(FaceError::ImageUnreadable(_))));
+        assert!(matches!(decode_rgb(&png(1, 1)[..20], limits), Err(FaceError::ImageUnreadable { .. })));
     }
 
     #[test]

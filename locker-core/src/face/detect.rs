@@ -40,7 +40,7 @@ impl DetectorConfig {
         if ok(self.input_width) && ok(self.input_height) {
             Ok(())
         } else {
-            Err(FaceError::Model(format!(
+            Err(FaceError::model(format!(
                 "detector input {}x{} must be multiples of 32 between 32 and 4096",
                 self.input_width, self.input_height
             )))
@@ -170,7 +170,7 @@ pub fn decode_heads(
         let cols = input_width / stride;
         let n = cols * (input_height / stride);
         if head.cls.len() != n || head.obj.len() != n || head.bbox.len() != 4 * n || head.kps.len() != 10 * n {
-            return Err(FaceError::Model(format!("unexpected detector output size at stride {stride}")));
+            return Err(FaceError::model(format!("unexpected detector output size at stride {stride}")));
         }
         let s = stride as f32;
         for i in 0..n {

@@ -16,6 +16,7 @@ use super::decode::{ImageLimits, decode_rgb};
 use super::detect::{self, Detection, DetectorConfig, HeadOutputs, Pick, STRIDES};
 use super::embed::{self, Embedding};
 use super::gallery::Thresholds;
+use crate::cause::Cause;
 
 /// File name of the detector in the models folder.
 pub const DETECTOR_FILE: &str = "yunet_dynamic.onnx";
@@ -91,8 +92,13 @@ impl std::fmt::Debug for FaceEngine {
 }
 
 fn model_err(what: &str, path: &Path) -> impl FnOnce(TractError) -> FaceError + use<> {
-    let at = format!("{what} {}", path.display());
-    move |e| FaceError::Model(format!("{at}: {e:#}"))
+    tract_failed(&format!("{what} {}", path.display()))
+}
+
+/// Keeps tract's error (and its context chain) as the source of a [`FaceError::Model`].
+fn tract_failed(context: &str) -> impl FnOnce(TractError) -> FaceError + use<> {
+    let context = context.to_owned();
+    move |e| FaceError::model_failed(context, Cause::from_boxed(e.into()))
 }
 
 impl FaceEngine {
@@ -120,16 +126,12 @@ impl FaceEngine {
         let cfg = &self.inner.config.detector;
         let lb = detect::letterbox(image, cfg);
         let input = Tensor::from_shape(&[1, 3, cfg.input_height, cfg.input_width], &lb.tensor)
-            .map_err(|e| FaceError::Model(format!("detector input: {e:#}")))?;
-        let outputs = self
-            .inner
-            .detector
-            .run(tvec!(input.into_tvalue()))
-            .map_err(|e| FaceError::Model(format!("detector run: {e:#}")))?;
+            .map_err(tract_failed("detector input"))?;
+        let outputs = self.inner.detector.run(tvec!(input.into_tvalue())).map_err(tract_failed("detector run"))?;
         let slice = |i: usize| -> Result<&[f32], FaceError> {
             outputs
                 .get(i)
-                .ok_or_else(|| FaceError::Model(format!("detector output {i} missing")))
+                .ok_or_else(|| FaceError::model(format!("detector output {i} missing")))
                 .and_then(|t| f32_slice(t, "detector output"))
         };
         let mut heads = Vec::with_capacity(3);
@@ -141,7 +143,7 @@ impl FaceEngine {
                 kps: slice(idx[3])?,
             });
         }
-        let heads: [HeadOutputs<'_>; 3] = heads.try_into().map_err(|_| FaceError::Model("detector heads".into()))?;
+        let heads: [HeadOutputs<'_>; 3] = heads.try_into().map_err(|_| FaceError::model("detector heads"))?;
         let found = detect::decode_heads(&heads, cfg.input_width, cfg.input_height, cfg.score_threshold)?;
         Ok(detect::nms(found, cfg.nms_iou).iter().map(|d| detect::to_image_coords(d, lb.scale)).collect())
     }
@@ -159,7 +161,7 @@ impl FaceEngine {
             return Ok(plain);
         }
         let mirrored = self.run_embedder(&embed::to_input(aligned, true))?;
-        Embedding::mean_of(&[&plain, &mirrored]).ok_or_else(|| FaceError::Model("embedding is degenerate".into()))
+        Embedding::mean_of(&[&plain, &mirrored]).ok_or_else(|| FaceError::model("embedding is degenerate"))
     }
 
     /// Aligns the face of `detection` and embeds it.
@@ -181,33 +183,25 @@ impl FaceEngine {
 
     fn run_embedder(&self, input: &[f32]) -> Result<Embedding, FaceError> {
         let side = ALIGNED_SIZE as usize;
-        let tensor = Tensor::from_shape(&[1, 3, side, side], input)
-            .map_err(|e| FaceError::Model(format!("embedder input: {e:#}")))?;
-        let out = self
-            .inner
-            .embedder
-            .run(tvec!(tensor.into_tvalue()))
-            .map_err(|e| FaceError::Model(format!("embedder run: {e:#}")))?;
+        let tensor = Tensor::from_shape(&[1, 3, side, side], input).map_err(tract_failed("embedder input"))?;
+        let out = self.inner.embedder.run(tvec!(tensor.into_tvalue())).map_err(tract_failed("embedder run"))?;
         let raw = out
             .first()
-            .ok_or_else(|| FaceError::Model("embedder gave no output".into()))
+            .ok_or_else(|| FaceError::model("embedder gave no output"))
             .and_then(|t| f32_slice(t, "embedder output"))?;
-        Embedding::from_raw(raw).ok_or_else(|| FaceError::Model("embedding is degenerate".into()))
+        Embedding::from_raw(raw).ok_or_else(|| FaceError::model("embedding is degenerate"))
     }
 }
 
 fn f32_slice<'t>(tensor: &'t Tensor, what: &str) -> Result<&'t [f32], FaceError> {
-    tensor
-        .try_as_plain_ram()
-        .and_then(|view| view.as_slice::<f32>())
-        .map_err(|e| FaceError::Model(format!("{what}: {e:#}")))
+    tensor.try_as_plain_ram().and_then(|view| view.as_slice::<f32>()).map_err(tract_failed(what))
 }
 
 fn load_detector(config: &FaceConfig) -> Result<(Arc<TypedRunnableModel>, [[usize; 4]; 3]), FaceError> {
     let path = config.models_dir.join(DETECTOR_FILE);
     let err = |what: &str| model_err(what, &path);
     if !path.is_file() {
-        return Err(FaceError::Model(format!("detector model not found at {}", path.display())));
+        return Err(FaceError::model(format!("detector model not found at {}", path.display())));
     }
     // The file's value_info names a symbolic batch that tract will not unify with 1.
     let mut model = tract_onnx::onnx()
@@ -228,7 +222,7 @@ fn load_detector(config: &FaceConfig) -> Result<(Arc<TypedRunnableModel>, [[usiz
         for (k, kind) in ["cls", "obj", "bbox", "kps"].iter().enumerate() {
             let name = format!("{kind}_{stride}");
             heads[s][k] = names.iter().position(|n| *n == name).ok_or_else(|| {
-                FaceError::Model(format!("detector {} has no output {name} (has {names:?})", path.display()))
+                FaceError::model(format!("detector {} has no output {name} (has {names:?})", path.display()))
             })?;
         }
     }
@@ -243,7 +237,7 @@ fn load_detector(config: &FaceConfig) -> Result<(Arc<TypedRunnableModel>, [[usiz
 fn load_embedder(path: &Path) -> Result<Arc<TypedRunnableModel>, FaceError> {
     let err = |what: &str| model_err(what, path);
     if !path.is_file() {
-        return Err(FaceError::Model(format!("embedder model not found at {}", path.display())));
+        return Err(FaceError::model(format!("embedder model not found at {}", path.display())));
     }
     let side = ALIGNED_SIZE as usize;
     tract_onnx::onnx()
@@ -264,13 +258,13 @@ mod tests {
     #[test]
     fn missing_models_give_a_model_error_naming_the_file() {
         let err = FaceEngine::load(FaceConfig::with_models_dir("/nonexistent/models")).unwrap_err();
-        assert!(matches!(&err, FaceError::Model(m) if m.contains(DETECTOR_FILE)), "{err}");
+        assert!(matches!(&err, FaceError::Model { context, .. } if context.contains(DETECTOR_FILE)), "{err}");
     }
 
     #[test]
     fn bad_detector_size_is_refused() {
         let mut config = FaceConfig::with_models_dir("/nonexistent");
         config.detector.input_width = 300;
-        assert!(matches!(FaceEngine::load(config), Err(FaceError::Model(_))));
+        assert!(matches!(FaceEngine::load(config), Err(FaceError::Model { .. })));
     }
 }

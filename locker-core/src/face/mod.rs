@@ -28,6 +28,7 @@ pub use engine::{FaceConfig, FaceEngine};
 pub use gallery::{Gallery, Match, Thresholds};
 pub use template::{SealedTemplate, TemplateKey};
 
+use crate::cause::Cause;
 use crate::error_code::ErrorCode;
 
 /// Why the face pipeline refused an image, a match or a template.
@@ -51,9 +52,16 @@ pub enum FaceError {
         /// The configured minimum.
         min: f32,
     },
-    /// The bytes are not a readable JPEG or PNG.
-    #[error("image unreadable: {0}")]
-    ImageUnreadable(String),
+    /// The bytes are not a readable JPEG or PNG; `source` is the image crate's error, when
+    /// it gave one.
+    #[error("image unreadable: {reason}")]
+    ImageUnreadable {
+        /// What is wrong, in words a caller can show.
+        reason: String,
+        /// The image crate's error.
+        #[source]
+        source: Option<Cause>,
+    },
     /// The image is larger than allowed (checked from the header, before decoding).
     #[error("image too large ({width}x{height}, at most {max_side} px per side)")]
     ImageTooLarge {
@@ -83,9 +91,16 @@ pub enum FaceError {
         /// The configured minimum per side.
         min_side: u32,
     },
-    /// A model file is missing, does not load, or failed to run.
-    #[error("face model error: {0}")]
-    Model(String),
+    /// A model file is missing, does not load, or failed to run; `source` is tract's error
+    /// (or the failed worker's), when there is one.
+    #[error("face model error: {context}")]
+    Model {
+        /// What was being done, or what is wrong.
+        context: String,
+        /// The underlying error.
+        #[source]
+        source: Option<Cause>,
+    },
     /// The template was sealed with a key this process does not have.
     #[error("template sealed with unknown key id {key_id:?}")]
     UnknownKey {
@@ -101,18 +116,34 @@ pub enum FaceError {
 }
 
 impl FaceError {
+    /// A [`FaceError::Model`] with no underlying error (a missing file, an output of the
+    /// wrong shape, ...).
+    pub fn model(context: impl Into<String>) -> Self {
+        FaceError::Model { context: context.into(), source: None }
+    }
+
+    /// A [`FaceError::Model`]: `context` failed because of `source`.
+    pub fn model_failed(context: impl Into<String>, source: Cause) -> Self {
+        FaceError::Model { context: context.into(), source: Some(source) }
+    }
+
+    /// A [`FaceError::ImageUnreadable`]: `reason`, because of the image crate's `source`.
+    pub fn unreadable(reason: impl Into<String>, source: Option<image::ImageError>) -> Self {
+        FaceError::ImageUnreadable { reason: reason.into(), source: source.map(Cause::new) }
+    }
+
     /// The stable code of this error.
     pub fn code(&self) -> ErrorCode {
         match self {
             FaceError::NotFound => ErrorCode::FaceNotFound,
             FaceError::MultipleFaces { .. } => ErrorCode::MultipleFaces,
             FaceError::TooSmall { .. } => ErrorCode::FaceTooSmall,
-            FaceError::ImageUnreadable(_) => ErrorCode::ImageUnreadable,
+            FaceError::ImageUnreadable { .. } => ErrorCode::ImageUnreadable,
             FaceError::ImageTooLarge { .. } => ErrorCode::ImageTooLarge,
             FaceError::Mismatch { .. } => ErrorCode::FaceMismatch,
             FaceError::ImageEmpty => ErrorCode::ImageEmpty,
             FaceError::ImageTooSmall { .. } => ErrorCode::ImageTooSmall,
-            FaceError::Model(_) => ErrorCode::FaceModel,
+            FaceError::Model { .. } => ErrorCode::FaceModel,
             FaceError::UnknownKey { .. } => ErrorCode::TemplateUnknownKey,
             FaceError::TemplateDecrypt => ErrorCode::TemplateDecrypt,
             FaceError::TemplateMalformed(_) => ErrorCode::TemplateMalformed,

@@ -16,7 +16,7 @@ use crate::ports::LockController;
 use crate::{Error, Result};
 
 /// A running lock controller. `close` stops it; every later call fails with
-/// [`UartError::Port`] ("the controller is closed"). Share it between threads freely.
+/// [`UartError::Closed`]. Share it between threads freely.
 pub struct Controller {
     ctrl: Mutex<Option<Arc<ThreadController>>>,
     events: Mutex<Option<UnboundedReceiver<ControllerEvent>>>,
@@ -30,7 +30,7 @@ impl std::fmt::Debug for Controller {
 }
 
 fn closed() -> Error {
-    UartError::Port("the controller is closed".into()).into()
+    UartError::Closed.into()
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -65,8 +65,8 @@ impl Controller {
         if config.channels == 0 {
             return Err(Error::validation("channels", "must be 1..=255"));
         }
-        let (ctrl, device) =
-            crate::controller::sim::spawn_controller(config).map_err(|e| UartError::Port(e.to_string()))?;
+        let (ctrl, device) = crate::controller::sim::spawn_controller(config)
+            .map_err(|e| UartError::port("cannot start the simulator", e))?;
         Ok(Self::start(ctrl, Some(device)))
     }
 

@@ -5,7 +5,8 @@ use std::sync::OnceLock;
 
 use crate::{Error, Result};
 
-static RUNTIME: OnceLock<std::result::Result<tokio::runtime::Runtime, String>> = OnceLock::new();
+static RUNTIME: OnceLock<std::result::Result<tokio::runtime::Runtime, std::sync::Arc<std::io::Error>>> =
+    OnceLock::new();
 
 /// The shared runtime (built on first call).
 pub fn runtime() -> Result<&'static tokio::runtime::Runtime> {
@@ -15,9 +16,9 @@ pub fn runtime() -> Result<&'static tokio::runtime::Runtime> {
             .thread_name("locker-rt")
             .enable_all()
             .build()
-            .map_err(|e| format!("cannot start the async runtime: {e}"))
+            .map_err(std::sync::Arc::new)
     });
-    rt.as_ref().map_err(|e| Error::Config(e.clone()))
+    rt.as_ref().map_err(|e| Error::config_from("cannot start the async runtime", e.clone()))
 }
 
 /// Runs `fut` to completion on the shared runtime, blocking the calling thread.

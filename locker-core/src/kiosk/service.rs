@@ -127,7 +127,7 @@ impl Service {
                     ..SimConfig::new(*channels)
                 };
                 let (ctrl, device) = crate::controller::sim::spawn_controller(config)
-                    .map_err(|e| crate::controller::wire::UartError::Port(e.to_string()))?;
+                    .map_err(|e| crate::controller::wire::UartError::port("cannot start the simulator", e))?;
                 (Arc::new(ctrl), Some(device))
             }
             ControllerChoice::Serial { path, driver } => {

@@ -361,12 +361,12 @@ pub trait Store: Send + Sync {
     /// answers [`crate::Error::Config`] so other implementations keep compiling.
     async fn query_log(&self, query: &TxLogQuery, page: Page) -> Result<Paged<TxLogEntry>> {
         let _ = (query, page);
-        Err(crate::Error::Config("this store cannot query the log".into()))
+        Err(crate::Error::config("this store cannot query the log"))
     }
     /// Rentals matching `query`, newest first. The SQL stores implement it; the default
     /// answers [`crate::Error::Config`].
     async fn query_rentals(&self, query: &RentalQuery, page: Page) -> Result<Paged<Rental>> {
         let _ = (query, page);
-        Err(crate::Error::Config("this store cannot query rentals".into()))
+        Err(crate::Error::config("this store cannot query rentals"))
     }
 }

@@ -140,9 +140,9 @@ impl ServiceBuilder {
     /// Opens the database (migrating it), makes the service, ensures the controller records,
     /// attaches the controllers and reconciles with them. Runs on the caller's tokio runtime.
     pub async fn open(self) -> Result<Opened> {
-        let keys = self.keys.ok_or_else(|| {
-            Error::Config("the service needs keys: call .keys(ServiceKeys::load_or_create(dir)?)".into())
-        })?;
+        let keys = self
+            .keys
+            .ok_or_else(|| Error::config("the service needs keys: call .keys(ServiceKeys::load_or_create(dir)?)"))?;
         let database = match self.source {
             Source::Url(url) => crate::store::open(&url).await?,
             Source::Open(database) => database,

@@ -19,18 +19,18 @@ pub(super) async fn embed(engine: &FaceEngine, bytes: Vec<u8>, pick: Pick) -> Re
     let engine = engine.clone();
     let sample = tokio::task::spawn_blocking(move || engine.process(&bytes, pick))
         .await
-        .map_err(|e| FaceError::Model(format!("face worker failed: {e}")))??;
+        .map_err(|e| FaceError::model_failed("the face worker failed", crate::cause::Cause::new(e)))??;
     Ok(sample.embedding)
 }
 
 /// The key new templates are sealed with: the first of `keys`.
 pub(super) fn sealing_key(keys: &[TemplateKey]) -> Result<&TemplateKey> {
-    keys.first().ok_or_else(|| Error::Config("no face template key configured".into()))
+    keys.first().ok_or_else(|| Error::config("no face template key configured"))
 }
 
 /// The error for face work on a service or shell with no face engine loaded.
 pub(super) fn not_enabled() -> Error {
-    Error::Config("face recognition is not enabled on this kiosk (no models loaded)".into())
+    Error::config("face recognition is not enabled on this kiosk (no models loaded)")
 }
 
 /// Registers and deletes users' faces. Cheap to clone.

@@ -68,7 +68,7 @@ impl ServiceKeys {
         }
         let qr = keyfile::load_qr_keyring(dir, false)?;
         let jwt_files = keyfile::read_dir(dir, KeyPurpose::Jwt, false)?;
-        let (_, newest) = jwt_files.last().ok_or_else(|| Error::Config(format!("no JWT key in {}", dir.display())))?;
+        let (_, newest) = jwt_files.last().ok_or_else(|| Error::config(format!("no JWT key in {}", dir.display())))?;
         let jwt = newest.to_jwt_keys()?;
         let otp_pepper = Pepper::new(secret_file(dir, OTP_PEPPER_FILE, &mut created, |b| hex::encode(b))?);
         let pickup_pepper = Pepper::new(secret_file(dir, PICKUP_PEPPER_FILE, &mut created, |b| hex::encode(b))?);
@@ -96,7 +96,7 @@ impl ServiceKeys {
 }
 
 fn read(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|e| Error::Config(format!("cannot read {}: {e}", path.display())))
+    std::fs::read_to_string(path).map_err(|e| Error::config_from(format!("cannot read {}", path.display()), e))
 }
 
 /// 32 secret bytes kept as hex in `dir/name`, generated when missing.
@@ -110,7 +110,7 @@ fn secret_file(dir: &Path, name: &str, created: &mut Vec<String>, encode: fn(&[u
     let text = read(&path)?;
     let mut out = [0u8; 32];
     hex::decode_to_slice(text.trim(), &mut out)
-        .map_err(|_| Error::Config(format!("{} must hold 64 hex digits", path.display())))?;
+        .map_err(|_| Error::config(format!("{} must hold 64 hex digits", path.display())))?;
     Ok(out)
 }
 
@@ -120,10 +120,11 @@ fn write_secret(path: &Path, text: &str) -> Result<()> {
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path).map_err(|e| Error::Config(format!("cannot create {}: {e}", path.display())))?;
+    let mut file =
+        options.open(path).map_err(|e| Error::config_from(format!("cannot create {}", path.display()), e))?;
     file.write_all(text.as_bytes())
         .and_then(|()| file.sync_all())
-        .map_err(|e| Error::Config(format!("cannot write {}: {e}", path.display())))
+        .map_err(|e| Error::config_from(format!("cannot write {}", path.display()), e))
 }
 
 #[cfg(test)]
@@ -150,6 +151,6 @@ mod tests {
             assert_eq!(mode & 0o077, 0, "secret readable by others: {mode:o}");
         }
         std::fs::write(keys_dir.join(OTP_PEPPER_FILE), "zz").unwrap();
-        assert!(matches!(ServiceKeys::load_or_create(&keys_dir), Err(Error::Config(_))));
+        assert!(matches!(ServiceKeys::load_or_create(&keys_dir), Err(Error::Config { .. })));
     }
 }

@@ -298,8 +298,5 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 fn not_wired(locker: &Locker) -> Error {
-    Error::Uart(crate::controller::wire::UartError::Port(format!(
-        "locker {} has no connected lock controller",
-        locker.code
-    )))
+    Error::Uart(crate::controller::wire::UartError::NotAttached { locker: locker.code.clone() })
 }

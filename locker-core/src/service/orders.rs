@@ -281,7 +281,7 @@ impl LockerService {
     pub async fn open_order_by_code(&self, desk: &OrderDesk, cabinet: &str, code: &str, actor: Id) -> Result<Order> {
         let locker = self.store().get_locker_by_code(cabinet).await?;
         if locker.controller_id.is_none() {
-            return Err(Error::Config(format!("cabinet {} has no controller to open it", locker.code)));
+            return Err(Error::config(format!("cabinet {} has no controller to open it", locker.code)));
         }
         let rental_id = desk.pickup.redeem(self.tokens().as_ref(), &locker.code, code, self.now()).await?;
         let order = self.order_of(self.store().get_rental(rental_id).await?).await?;

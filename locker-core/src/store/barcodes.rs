@@ -15,7 +15,7 @@ macro_rules! impl_barcode_store {
         use $crate::domain::{Id, Timestamp, new_id};
         use $crate::ports::BarcodeStore;
         use $crate::store::barcodes as sql;
-        use $crate::store::rows::{RowRead, corrupt};
+        use $crate::store::rows::{RowRead, undecodable};
         use $crate::store::sql::Binds;
         use $crate::store::{micros, storage_error, write_error};
         use $crate::{Error, Result};
@@ -28,7 +28,7 @@ macro_rules! impl_barcode_store {
             let symbology = r.text("symbology")?;
             Ok(BarcodeRecord {
                 id: r.id("id")?,
-                symbology: Symbology::parse(&symbology).map_err(|e| corrupt("symbology", e))?,
+                symbology: Symbology::parse(&symbology).map_err(|e| undecodable("symbology", e))?,
                 data: r.text("data")?,
                 device: r.text("device")?,
                 location: r.opt_text("location")?,

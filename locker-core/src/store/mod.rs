@@ -55,7 +55,7 @@ impl Backend {
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Ok(Backend::Postgres)
         } else {
-            Err(crate::Error::Config(format!(
+            Err(crate::Error::config(format!(
                 "unsupported database URL {:?}: expected sqlite:FILE, sqlite::memory: or postgres://...",
                 redact(url)
             )))
@@ -95,7 +95,7 @@ pub async fn connect(url: &str) -> Result<std::sync::Arc<dyn Database>> {
         #[cfg(feature = "postgres")]
         Backend::Postgres => Ok(std::sync::Arc::new(postgres::PgStore::connect(url).await?)),
         #[allow(unreachable_patterns)]
-        other => Err(Error::Config(format!("this build has no {other:?} support (enable its cargo feature)"))),
+        other => Err(Error::config(format!("this build has no {other:?} support (enable its cargo feature)"))),
     }
 }
 

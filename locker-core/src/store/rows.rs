@@ -43,11 +43,11 @@ pub(crate) trait RowRead {
 
     /// A text column parsed with `FromStr` (the domain enums).
     fn parsed<T: std::str::FromStr<Err = Error>>(&self, col: &str) -> Result<T> {
-        self.text(col)?.parse().map_err(|e| corrupt(col, e))
+        self.text(col)?.parse().map_err(|e| undecodable(col, e))
     }
     /// A nullable text column parsed with `FromStr`.
     fn opt_parsed<T: std::str::FromStr<Err = Error>>(&self, col: &str) -> Result<Option<T>> {
-        self.opt_text(col)?.map(|t| t.parse().map_err(|e| corrupt(col, e))).transpose()
+        self.opt_text(col)?.map(|t| t.parse().map_err(|e| undecodable(col, e))).transpose()
     }
     /// An integer column that must fit `T`.
     fn narrow<T: TryFrom<i64>>(&self, col: &str) -> Result<T> {
@@ -63,6 +63,12 @@ fn null(col: &str) -> Error {
 /// A stored value the domain does not accept (a corrupted or hand-edited database).
 pub(crate) fn corrupt(col: &str, why: impl std::fmt::Display) -> Error {
     Error::Storage { message: format!("column {col} holds a bad value: {why}"), source: None }
+}
+
+/// A stored value that does not decode (a corrupted or hand-edited database); `source` is
+/// the parser's error.
+pub(crate) fn undecodable(col: &str, source: impl std::error::Error + Send + Sync + 'static) -> Error {
+    Error::storage(format!("column {col} holds a bad value"), source)
 }
 
 pub(crate) fn locker(r: &impl RowRead) -> Result<Locker> {

@@ -93,7 +93,7 @@ impl JwtKeys {
     pub fn ed25519_public(public: &[u8; 32]) -> Result<Self> {
         ensure_provider();
         ed25519_dalek::VerifyingKey::from_bytes(public)
-            .map_err(|_| Error::Config("JWT public key is not a valid Ed25519 point".into()))?;
+            .map_err(|_| Error::config("JWT public key is not a valid Ed25519 point"))?;
         Ok(Self { algorithm: Algorithm::EdDSA, encoding: None, decoding: DecodingKey::from_ed_der(public) })
     }
 
@@ -164,7 +164,7 @@ impl AccessTokens {
     /// Issues a token for `subject` with `role` at `now`, belonging to login `session` (a
     /// refresh family id; [`super::revocation::sign_in`] starts one and issues both).
     pub fn issue(&self, subject: &str, role: Role, session: Id, now: Timestamp) -> Result<(String, AccessClaims)> {
-        let encoding = self.keys.encoding.as_ref().ok_or_else(|| Error::Config("JWT key cannot sign".into()))?;
+        let encoding = self.keys.encoding.as_ref().ok_or_else(|| Error::config("JWT key cannot sign"))?;
         let jti: [u8; 16] = random_bytes()?;
         let claims = AccessClaims {
             sub: subject.to_owned(),
@@ -178,7 +178,7 @@ impl AccessTokens {
             sid: session.to_string(),
         };
         let token = jsonwebtoken::encode(&Header::new(self.keys.algorithm), &claims, encoding)
-            .map_err(|e| Error::Config(format!("cannot sign access token: {e}")))?;
+            .map_err(|e| Error::config_from("cannot sign access token", e))?;
         Ok((token, claims))
     }
 

@@ -99,7 +99,7 @@ impl KeyFile {
 
     /// Parses the JSON form.
     pub fn parse(text: &str) -> Result<Self> {
-        serde_json::from_str(text).map_err(|e| Error::Config(format!("bad key file: {e}")))
+        serde_json::from_str(text).map_err(|e| Error::config_from("bad key file", e))
     }
 
     /// The JSON form (contains the secret: write it with mode 0600).
@@ -108,21 +108,21 @@ impl KeyFile {
     }
 
     fn bytes32(field: &'static str, value: Option<&String>) -> Result<[u8; 32]> {
-        let text = value.ok_or_else(|| Error::Config(format!("key file has no {field}")))?;
+        let text = value.ok_or_else(|| Error::config(format!("key file has no {field}")))?;
         let bytes =
-            URL_SAFE_NO_PAD.decode(text).map_err(|_| Error::Config(format!("key file {field} is not base64url")))?;
-        bytes.try_into().map_err(|_| Error::Config(format!("key file {field} is not 32 bytes")))
+            URL_SAFE_NO_PAD.decode(text).map_err(|_| Error::config(format!("key file {field} is not base64url")))?;
+        bytes.try_into().map_err(|_| Error::config(format!("key file {field} is not 32 bytes")))
     }
 
     /// The QR key this file holds (signing if it has the secret, verify-only otherwise).
     pub fn to_qr_key(&self) -> Result<(KeyId, QrKey)> {
         if self.purpose != KeyPurpose::Qr {
-            return Err(Error::Config("not a QR key".into()));
+            return Err(Error::config("not a QR key"));
         }
         let key = match (self.alg, &self.secret) {
             (KeyAlg::Ed25519, Some(_)) => QrKey::ed25519_from_seed(&Self::bytes32("secret", self.secret.as_ref())?),
             (KeyAlg::Ed25519, None) => QrKey::ed25519_public(&Self::bytes32("public", self.public.as_ref())?)
-                .map_err(|_| Error::Config("key file public key is not a valid Ed25519 point".into()))?,
+                .map_err(|_| Error::config("key file public key is not a valid Ed25519 point"))?,
             (KeyAlg::HmacSha256, _) => QrKey::hmac(&Self::bytes32("secret", self.secret.as_ref())?),
         };
         Ok((KeyId(self.kid), key))
@@ -131,7 +131,7 @@ impl KeyFile {
     /// The JWT keys this file holds. A public-only Ed25519 file verifies but cannot sign.
     pub fn to_jwt_keys(&self) -> Result<JwtKeys> {
         if self.purpose != KeyPurpose::Jwt {
-            return Err(Error::Config("not a JWT key".into()));
+            return Err(Error::config("not a JWT key"));
         }
         match (self.alg, &self.secret) {
             (KeyAlg::Ed25519, Some(_)) => Ok(JwtKeys::ed25519(&Self::bytes32("secret", self.secret.as_ref())?)),
@@ -145,16 +145,16 @@ impl KeyFile {
 pub fn read_dir(dir: &Path, purpose: KeyPurpose, public: bool) -> Result<Vec<(PathBuf, KeyFile)>> {
     let ext = if public { "pub" } else { "key" };
     let entries = std::fs::read_dir(dir)
-        .map_err(|e| Error::Config(format!("cannot read key directory {}: {e}", dir.display())))?;
+        .map_err(|e| Error::config_from(format!("cannot read key directory {}", dir.display()), e))?;
     let mut keys = Vec::new();
     for entry in entries {
-        let path = entry.map_err(|e| Error::Config(format!("cannot read key directory: {e}")))?.path();
+        let path = entry.map_err(|e| Error::config_from("cannot read key directory", e))?.path();
         if path.extension().and_then(|e| e.to_str()) != Some(ext) {
             continue;
         }
         let text = std::fs::read_to_string(&path)
-            .map_err(|e| Error::Config(format!("cannot read {}: {e}", path.display())))?;
-        let key = KeyFile::parse(&text).map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
+            .map_err(|e| Error::config_from(format!("cannot read {}", path.display()), e))?;
+        let key = KeyFile::parse(&text).map_err(|e| Error::config_from(path.display().to_string(), e))?;
         if key.purpose == purpose {
             keys.push((path, key));
         }
@@ -172,7 +172,7 @@ pub fn load_qr_keyring(dir: &Path, public: bool) -> Result<QrKeyring> {
         ring.insert(id, key);
     }
     match files.last() {
-        None => Err(Error::Config(format!("no QR keys in {} (run `locker keys generate`)", dir.display()))),
+        None => Err(Error::config(format!("no QR keys in {} (run `locker keys generate`)", dir.display()))),
         Some((_, newest)) => {
             // Verify-only rings (public keys) have no active key; that is expected.
             let _ = ring.set_active(KeyId(newest.kid));
@@ -185,7 +185,7 @@ pub fn load_qr_keyring(dir: &Path, public: bool) -> Result<QrKeyring> {
 /// refusing to overwrite an existing file.
 pub fn write(dir: &Path, key: &KeyFile) -> Result<PathBuf> {
     use std::io::Write as _;
-    std::fs::create_dir_all(dir).map_err(|e| Error::Config(format!("cannot create {}: {e}", dir.display())))?;
+    std::fs::create_dir_all(dir).map_err(|e| Error::config_from(format!("cannot create {}", dir.display()), e))?;
     let path = dir.join(key.file_name());
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
@@ -194,10 +194,11 @@ pub fn write(dir: &Path, key: &KeyFile) -> Result<PathBuf> {
         use std::os::unix::fs::OpenOptionsExt as _;
         options.mode(if key.secret.is_some() { 0o600 } else { 0o644 });
     }
-    let mut file = options.open(&path).map_err(|e| Error::Config(format!("cannot create {}: {e}", path.display())))?;
+    let mut file =
+        options.open(&path).map_err(|e| Error::config_from(format!("cannot create {}", path.display()), e))?;
     file.write_all(key.to_json().as_bytes())
         .and_then(|()| file.sync_all())
-        .map_err(|e| Error::Config(format!("cannot write {}: {e}", path.display())))?;
+        .map_err(|e| Error::config_from(format!("cannot write {}", path.display()), e))?;
     Ok(path)
 }
 
@@ -236,12 +237,12 @@ mod tests {
 
     #[test]
     fn bad_files_are_config_errors() {
-        assert!(matches!(KeyFile::parse("{"), Err(Error::Config(_))));
+        assert!(matches!(KeyFile::parse("{"), Err(Error::Config { .. })));
         let mut key = KeyFile::generate(KeyPurpose::Qr, KeyAlg::HmacSha256, 1).unwrap();
         key.secret = Some("c2hvcnQ".into());
-        assert!(matches!(key.to_qr_key(), Err(Error::Config(_))));
-        assert!(matches!(key.to_jwt_keys(), Err(Error::Config(_))));
+        assert!(matches!(key.to_qr_key(), Err(Error::Config { .. })));
+        assert!(matches!(key.to_jwt_keys(), Err(Error::Config { .. })));
         let empty = tempfile::tempdir().unwrap();
-        assert!(matches!(load_qr_keyring(empty.path(), false), Err(Error::Config(_))));
+        assert!(matches!(load_qr_keyring(empty.path(), false), Err(Error::Config { .. })));
     }
 }

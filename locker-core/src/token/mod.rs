@@ -32,6 +32,7 @@ pub mod refresh;
 pub mod revocation;
 pub mod store;
 
+use crate::cause::Cause;
 use crate::error_code::ErrorCode;
 
 /// Why a code or token was refused.
@@ -71,9 +72,9 @@ pub enum TokenError {
     /// Wrong pickup code for this cabinet.
     #[error("invalid pickup code")]
     PickupCodeInvalid,
-    /// The operating system's random generator failed.
+    /// The operating system's random generator failed; the source is its error.
     #[error("random generator unavailable")]
-    Rng,
+    Rng(#[source] Cause),
 }
 
 impl TokenError {
@@ -90,7 +91,7 @@ impl TokenError {
             TokenError::Revoked => ErrorCode::TokenRevoked,
             TokenError::Reused => ErrorCode::TokenReused,
             TokenError::PickupCodeInvalid => ErrorCode::PickupCodeInvalid,
-            TokenError::Rng => ErrorCode::Internal,
+            TokenError::Rng(_) => ErrorCode::Internal,
         }
     }
 }
@@ -139,7 +140,7 @@ impl OtpError {
 /// `N` bytes from the operating system's CSPRNG.
 pub fn random_bytes<const N: usize>() -> Result<[u8; N], TokenError> {
     let mut buf = [0u8; N];
-    getrandom::fill(&mut buf).map_err(|_| TokenError::Rng)?;
+    getrandom::fill(&mut buf).map_err(|e| TokenError::Rng(Cause::new(e)))?;
     Ok(buf)
 }
 
@@ -259,6 +260,6 @@ mod tests {
             let n = e.code().as_u32();
             assert!((300..400).contains(&n), "{e:?} has code {n}");
         }
-        assert_eq!(TokenError::Rng.code(), ErrorCode::Internal);
+        assert_eq!(TokenError::Rng(Cause::new(std::io::Error::other("no entropy"))).code(), ErrorCode::Internal);
     }
 }

@@ -334,13 +334,13 @@ impl FileOutbox {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(e) => {
-                return Err(Error::Config(format!("cannot read outbox {}: {e}", self.path.display())));
+                return Err(Error::config_from(format!("cannot read outbox {}", self.path.display()), e));
             }
         };
         text.lines()
             .map(|line| {
                 let v: serde_json::Value =
-                    serde_json::from_str(line).map_err(|e| Error::Config(format!("bad outbox line: {e}")))?;
+                    serde_json::from_str(line).map_err(|e| Error::config_from("bad outbox line", e))?;
                 Ok(OtpMessage {
                     address: v["address"].as_str().unwrap_or_default().to_owned(),
                     code: v["code"].as_str().unwrap_or_default().to_owned(),
@@ -373,8 +373,8 @@ impl Notifier for FileOutbox {
         }
         let mut file = options
             .open(&self.path)
-            .map_err(|e| Error::Config(format!("cannot open outbox {}: {e}", self.path.display())))?;
-        writeln!(file, "{line}").map_err(|e| Error::Config(format!("cannot write outbox: {e}")))?;
+            .map_err(|e| Error::config_from(format!("cannot open outbox {}", self.path.display()), e))?;
+        writeln!(file, "{line}").map_err(|e| Error::config_from("cannot write outbox", e))?;
         tracing::info!(address = %message.address, outbox = %self.path.display(), "OTP written to the development outbox");
         Ok(())
     }
@@ -438,12 +438,14 @@ pub mod smtp {
     impl SmtpNotifier {
         /// A notifier for `config` (no connection is made until the first send).
         pub fn new(config: &SmtpConfig) -> Result<Self> {
-            let bad = |e: &dyn std::fmt::Display| Error::Config(format!("SMTP: {e}"));
+            fn bad(e: impl std::error::Error + Send + Sync + 'static) -> Error {
+                Error::config_from("SMTP", e)
+            }
             let mut builder = match config.security {
                 SmtpSecurity::Starttls => {
-                    AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&config.host).map_err(|e| bad(&e))?
+                    AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&config.host).map_err(bad)?
                 }
-                SmtpSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&config.host).map_err(|e| bad(&e))?,
+                SmtpSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&config.host).map_err(bad)?,
                 SmtpSecurity::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&config.host),
             }
             .port(config.port)
@@ -451,7 +453,7 @@ pub mod smtp {
             if let Some((user, pass)) = &config.credentials {
                 builder = builder.credentials(Credentials::new(user.clone(), pass.clone()));
             }
-            let from = config.from.parse().map_err(|e| bad(&e))?;
+            let from = config.from.parse().map_err(bad)?;
             Ok(Self { transport: builder.build(), from })
         }
 
@@ -468,7 +470,7 @@ pub mod smtp {
                 // Without a charset, clients read the Vietnamese and Lao texts as ASCII.
                 .header(lettre::message::header::ContentType::TEXT_PLAIN)
                 .body(message.body())
-                .map_err(|e| Error::Config(format!("SMTP message: {e}")))
+                .map_err(|e| Error::config_from("SMTP message", e))
         }
     }
 
@@ -476,7 +478,7 @@ pub mod smtp {
     impl Notifier for SmtpNotifier {
         async fn send(&self, message: &OtpMessage) -> Result<()> {
             let email = self.build_message(message)?;
-            self.transport.send(email).await.map_err(|e| Error::Config(format!("SMTP send failed: {e}")))?;
+            self.transport.send(email).await.map_err(|e| Error::config_from("SMTP send failed", e))?;
             tracing::info!(address = %message.address, "OTP e-mailed");
             Ok(())
         }

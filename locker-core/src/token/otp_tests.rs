@@ -32,7 +32,7 @@ struct Failing;
 #[async_trait]
 impl Notifier for Failing {
     async fn send(&self, _: &OtpMessage) -> Result<()> {
-        Err(Error::Config("relay down".into()))
+        Err(Error::config("relay down"))
     }
 }
 

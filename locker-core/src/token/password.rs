@@ -128,7 +128,7 @@ fn check_length(password: &str) -> Result<()> {
 }
 
 fn hash_unbounded(password: &[u8]) -> Result<String> {
-    argon2id().hash_password(password).map(|h| h.to_string()).map_err(|e| Error::Config(format!("argon2 failed: {e}")))
+    argon2id().hash_password(password).map(|h| h.to_string()).map_err(|e| Error::config_from("argon2 failed", e))
 }
 
 #[cfg(test)]

@@ -94,7 +94,7 @@ fn each_bad_input_has_its_own_typed_error() {
     let run = |bytes: &[u8]| engine.process(bytes, Pick::Single).map(|_| ()).unwrap_err();
 
     assert_eq!(run(&[]), FaceError::ImageEmpty);
-    assert!(matches!(run(b"name,locker\nalice,A-01\n"), FaceError::ImageUnreadable(_)));
+    assert!(matches!(run(b"name,locker\nalice,A-01\n"), FaceError::ImageUnreadable { .. }));
     assert!(matches!(run(&encode(&RgbImage::new(1, 1), ImageFormat::Png)), FaceError::ImageTooSmall { .. }));
     let huge = run(&png_header_only(10_000));
     assert!(matches!(huge, FaceError::ImageTooLarge { width: 10_000, height: 10_000, .. }), "{huge:?}");
@@ -132,7 +132,7 @@ fn each_bad_input_has_its_own_typed_error() {
 fn errors_map_to_distinct_codes_in_the_face_block() {
     let errors = [
         FaceError::ImageEmpty,
-        FaceError::ImageUnreadable(String::new()),
+        FaceError::unreadable("", None),
         FaceError::ImageTooSmall { width: 1, height: 1, min_side: 32 },
         FaceError::ImageTooLarge { width: 1, height: 1, max_side: 1 },
         FaceError::NotFound,

@@ -9,6 +9,7 @@ mod face_support;
 #[cfg(all(feature = "test-utils", feature = "sqlite"))]
 mod cabinet;
 mod door_cycles;
+mod error_sources;
 
 #[cfg(feature = "face")]
 mod face_accuracy;

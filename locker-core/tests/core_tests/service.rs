@@ -394,6 +394,40 @@ async fn force_open_and_status_changes_are_logged_and_guarded() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_locker_without_a_connected_controller_is_not_attached() {
+    use locker_core::controller::wire::UartError;
+    for db in databases().await {
+        let k = kiosk(db, 1, SimConfig::new(1), fast_doors()).await;
+        let now = Utc::now();
+        // One locker wired to no controller, one wired to a controller this service never got.
+        let stray = NewController { name: "SIM_002".into(), station: "S1".into(), api_key_hash: None };
+        let stray = k.service.store().create_controller(stray, now).await.unwrap();
+        let new = |code: &str, controller_id| NewLocker {
+            code: code.into(),
+            station: "S1".into(),
+            location: "Floor 2".into(),
+            size: LockerSize::Small,
+            controller_id,
+            relay_channel: 1,
+            sensor_channel: 1,
+            price_per_hour: Money(200),
+        };
+        let lockers =
+            k.service.store().create_lockers(vec![new("B01", None), new("B02", Some(stray.id))], now).await.unwrap();
+        for locker in &lockers {
+            let err = k.service.force_open(locker.id, k.user.id, "check the wiring").await.unwrap_err();
+            assert_eq!(err.code(), ErrorCode::ControllerNotAttached, "{err}");
+            assert!(
+                matches!(&err, Error::Uart(UartError::NotAttached { locker: code }) if *code == locker.code),
+                "{err:?}"
+            );
+        }
+        // The wired locker still opens.
+        k.service.force_open(k.lockers[0].id, k.user.id, "still fine").await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn housekeeping_expires_orders_left_unpaid_and_frees_their_lockers() {
     use locker_core::alloc::{AllocationRequest, LockerChoice};
     use locker_core::orders::PAYMENT_WINDOW;

@@ -410,6 +410,9 @@ static void test_simulator(void) {
 static void test_serial(void) {
   locker_controller *ctrl = NULL;
   EXPECT(locker_controller_open_serial("/dev/locker-no-such-port", "v1", 4, 0, &ctrl), LOCKER_RESULT_SERIAL_PORT_NOT_FOUND);
+  /* The message carries the cause the core kept: the OS error. */
+  CHECK(strstr(locker_last_error(), "/dev/locker-no-such-port: ") != NULL);
+  CHECK(strstr(locker_last_error(), "os error 2") != NULL);
   CHECK(ctrl == NULL);
   EXPECT(locker_controller_open_serial("/dev/null", "warp-drive", 4, 0, &ctrl), LOCKER_RESULT_UART_UNKNOWN_DRIVER);
   EXPECT(locker_controller_open_serial(NULL, "v1", 4, 0, &ctrl), LOCKER_RESULT_NULL_PARAMETER);

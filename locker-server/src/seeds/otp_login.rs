@@ -345,7 +345,7 @@ async fn issue_tokens(
     let (access, claims, fresh) = (signed.access, signed.claims, signed.refresh);
     let number = state.accounts.user_number(user.id).await?;
     let expires_at = chrono::DateTime::from_timestamp(claims.exp, 0)
-        .ok_or_else(|| Error::Config("access token expiry out of range".into()))?;
+        .ok_or_else(|| Error::config("access token expiry out of range"))?;
     Ok(json!({
         "userId": number,
         "email": user.email.unwrap_or_else(|| email.to_owned()),

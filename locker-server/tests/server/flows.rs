@@ -288,6 +288,26 @@ async fn two_hundred_concurrent_check_ins_fill_fifty_lockers_exactly() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_locker_whose_controller_is_not_connected_answers_hardware_error() {
+    for backend in backends() {
+        let server = server_with_service(backend).await;
+        let admin = server.admin().await;
+        // Registered, wired to a locker, but never attached to the service.
+        server.controller("SIM_001").await;
+        let lockers = server.lockers(&admin.access, 1, Some("SIM_001")).await;
+        let a = server
+            .post(
+                &format!("/api/v1/lockers/{}/force-open", lockers[0]),
+                Some(&admin.access),
+                json!({ "reason": "test" }),
+            )
+            .await;
+        assert_eq!((a.status, a.code()), (500, "HARDWARE_ERROR"), "{:?}", a.body);
+        assert_eq!(a.body["error"]["message"], "locker A01 has no connected lock controller");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_jammed_lock_puts_the_locker_in_maintenance_and_controllers_report_over_http() {
     for backend in backends() {
         let server = server_with_service(backend).await;

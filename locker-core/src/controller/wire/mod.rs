@@ -19,6 +19,7 @@ pub mod v1;
 use std::fmt;
 use std::str::FromStr;
 
+use crate::cause::Cause;
 use crate::domain::DoorState;
 use crate::error_code::ErrorCode;
 
@@ -32,9 +33,26 @@ pub enum UartError {
     /// The controller answered with an error result.
     #[error("lock controller reported a fault: {0}")]
     Fault(String),
-    /// The serial port is missing or failing.
-    #[error("serial port error: {0}")]
-    Port(String),
+    /// The serial port, or the thread that drives it, failed; `source` is the library or
+    /// OS error.
+    #[error("serial port error: {context}")]
+    Port {
+        /// What was being done (`open /dev/ttyUSB0`, `list ports`, ...).
+        context: String,
+        /// The underlying error.
+        #[source]
+        source: Cause,
+    },
+    /// The controller was closed (or its IO thread stopped): no command reaches it.
+    #[error("the lock controller is closed")]
+    Closed,
+    /// No lock controller is attached for this locker (none is wired to its controller, or
+    /// that controller is not connected to this service).
+    #[error("locker {locker} has no connected lock controller")]
+    NotAttached {
+        /// The locker's code.
+        locker: String,
+    },
     /// The channel is outside `1..=max` for this controller.
     #[error("channel {channel} is out of range (this controller has channels 1..={max})")]
     BadChannel {
@@ -54,9 +72,15 @@ pub enum UartError {
     /// A driver name that is not one of [`Driver::ALL`].
     #[error("unknown driver {0:?}; expected one of: v1, kerong-cu16, kerong-cu12, rs485-generic, modbus-relay")]
     UnknownDriver(String),
-    /// The serial device does not exist.
-    #[error("serial port not found: {0}")]
-    PortNotFound(String),
+    /// The serial device does not exist; `source` is the OS error.
+    #[error("serial port not found: {path}")]
+    PortNotFound {
+        /// The device path asked for.
+        path: String,
+        /// The OS error.
+        #[source]
+        source: Cause,
+    },
     /// The board configuration is impossible (address or channel count out of range).
     #[error("bad board configuration: {0}")]
     BadConfig(String),
@@ -64,21 +88,27 @@ pub enum UartError {
     #[error("not supported by this driver: {0}")]
     Unsupported(&'static str),
     /// A board that polls over HTTP: its command could not be queued (the database failed).
-    #[error("the command could not be queued for the board: {0}")]
-    CommandQueue(String),
+    #[error("the command could not be queued for the board")]
+    CommandQueue(#[source] Cause),
 }
 
 impl UartError {
+    /// A [`UartError::Port`]: `context` failed because of `source`.
+    pub fn port(context: impl Into<String>, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        UartError::Port { context: context.into(), source: Cause::new(source) }
+    }
+
     /// The stable code of this error.
     pub fn code(&self) -> ErrorCode {
         match self {
             UartError::Timeout => ErrorCode::UartTimeout,
             UartError::Fault(_) => ErrorCode::ControllerFault,
-            UartError::Port(_) => ErrorCode::SerialPort,
+            UartError::Port { .. } | UartError::Closed => ErrorCode::SerialPort,
+            UartError::NotAttached { .. } => ErrorCode::ControllerNotAttached,
             UartError::BadChannel { .. } => ErrorCode::UartBadChannel,
             UartError::PayloadTooLong { .. } => ErrorCode::UartPayloadTooLong,
             UartError::UnknownDriver(_) => ErrorCode::UartUnknownDriver,
-            UartError::PortNotFound(_) => ErrorCode::SerialPortNotFound,
+            UartError::PortNotFound { .. } => ErrorCode::SerialPortNotFound,
             UartError::BadConfig(_) => ErrorCode::Config,
             UartError::Unsupported(_) => ErrorCode::UartUnsupported,
             UartError::CommandQueue(_) => ErrorCode::Storage,

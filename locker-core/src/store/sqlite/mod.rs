@@ -18,7 +18,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
 
-use super::rows::{RowRead, corrupt};
+use super::rows::{RowRead, undecodable};
 use super::sql::Binds;
 use crate::domain::{Id, Timestamp};
 use crate::{Error, Result};
@@ -49,7 +49,7 @@ impl SqliteStore {
     pub async fn connect(url: &str) -> Result<Self> {
         let memory = url.contains(":memory:");
         let opts = SqliteConnectOptions::from_str(url)
-            .map_err(|e| Error::Config(format!("bad SQLite URL {url:?}: {e}")))?
+            .map_err(|e| Error::config_from(format!("bad SQLite URL {url:?}"), e))?
             .create_if_missing(true)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5))
@@ -108,11 +108,11 @@ fn get<'r, T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>>(r: &'r 
 
 impl RowRead for SqliteRow {
     fn opt_id(&self, col: &str) -> Result<Option<Id>> {
-        get::<Option<String>>(self, col)?.map(|s| Id::parse_str(&s).map_err(|e| corrupt(col, e))).transpose()
+        get::<Option<String>>(self, col)?.map(|s| Id::parse_str(&s).map_err(|e| undecodable(col, e))).transpose()
     }
     fn opt_ts(&self, col: &str) -> Result<Option<Timestamp>> {
         get::<Option<String>>(self, col)?
-            .map(|s| chrono::DateTime::parse_from_rfc3339(&s).map(|t| t.to_utc()).map_err(|e| corrupt(col, e)))
+            .map(|s| chrono::DateTime::parse_from_rfc3339(&s).map(|t| t.to_utc()).map_err(|e| undecodable(col, e)))
             .transpose()
     }
     fn opt_text(&self, col: &str) -> Result<Option<String>> {
@@ -125,7 +125,7 @@ impl RowRead for SqliteRow {
         get(self, col)
     }
     fn json(&self, col: &str) -> Result<serde_json::Value> {
-        serde_json::from_str(&get::<String>(self, col)?).map_err(|e| corrupt(col, e))
+        serde_json::from_str(&get::<String>(self, col)?).map_err(|e| undecodable(col, e))
     }
     fn opt_bytes(&self, col: &str) -> Result<Option<Vec<u8>>> {
         get(self, col)
