@@ -111,6 +111,22 @@ pub struct RentalTally {
     pub last_start: Option<Timestamp>,
 }
 
+impl RentalTally {
+    /// A group of `key` with nothing counted yet.
+    pub fn empty(key: TallyKey) -> Self {
+        Self {
+            key,
+            rentals: 0,
+            completed: 0,
+            timed: 0,
+            timed_seconds: 0,
+            busy_seconds: 0,
+            order_total: Money(0),
+            last_start: None,
+        }
+    }
+}
+
 /// What a payment tally groups by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PaymentGrouping {

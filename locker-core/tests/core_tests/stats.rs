@@ -157,16 +157,7 @@ fn expected_rentals(rentals: &[Rental], w: &RentalWindow, by: RentalGrouping) ->
             RentalGrouping::Day(m, off) => local(m, off).map(|t| TallyKey::Day(t.date_naive())),
         };
         let Some(key) = key else { continue };
-        let g = groups.entry(key.clone()).or_insert(RentalTally {
-            key,
-            rentals: 0,
-            completed: 0,
-            timed: 0,
-            timed_seconds: 0,
-            busy_seconds: 0,
-            order_total: Money(0),
-            last_start: None,
-        });
+        let g = groups.entry(key.clone()).or_insert_with(|| RentalTally::empty(key));
         let start = r.started_at.unwrap_or(r.created_at);
         g.rentals += 1;
         if r.state == RentalState::Completed && r.ended_at.is_some() {

@@ -228,21 +228,11 @@ pub async fn lockers(
 #[cfg(test)]
 mod tests {
     use chrono::NaiveDate;
-    use locker_core::domain::Money;
 
     use super::*;
 
     fn tally(key: TallyKey, rentals: u64) -> RentalTally {
-        RentalTally {
-            key,
-            rentals,
-            completed: 0,
-            timed: 0,
-            timed_seconds: 0,
-            busy_seconds: 0,
-            order_total: Money(0),
-            last_start: None,
-        }
+        RentalTally { rentals, ..RentalTally::empty(key) }
     }
 
     fn at(h: u32, m: u32) -> Timestamp {
