@@ -282,5 +282,23 @@ pub enum RentalAction {
     Log(TxAction),
 }
 
+impl RentalAction {
+    /// The locker status `actions` ask for, if any.
+    pub fn locker_status(actions: &[RentalAction]) -> Option<LockerStatus> {
+        actions.iter().find_map(|a| match a {
+            RentalAction::SetLockerStatus(s) => Some(*s),
+            _ => None,
+        })
+    }
+
+    /// The log action `actions` ask for, if any.
+    pub fn log_action(actions: &[RentalAction]) -> Option<TxAction> {
+        actions.iter().find_map(|a| match a {
+            RentalAction::Log(action) => Some(*action),
+            _ => None,
+        })
+    }
+}
+
 #[cfg(test)]
 mod rental_tests;

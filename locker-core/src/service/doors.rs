@@ -21,7 +21,6 @@
 //!   or open for them) rather than fire a second pulse.
 //! - **Events are hints; the controller is the truth.** See [`super::reconcile`].
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::controller::wire::UnlockOutcome;
@@ -59,8 +58,7 @@ pub(super) enum Unlock {
 impl LockerService {
     /// The cycle lock of locker `locker_id`: held for every step of its door.
     pub(super) async fn cycle(&self, locker_id: Id) -> tokio::sync::OwnedMutexGuard<()> {
-        let mutex = lock(&self.cycles).entry(locker_id).or_default().clone();
-        mutex.lock_owned().await
+        self.cycles.lock(locker_id).await
     }
 
     /// The slot of `locker` (made from the recorded door state the first time).
@@ -361,9 +359,6 @@ pub(super) fn door_busy(locker: &Locker) -> Error {
         locker.code
     ))
 }
-
-/// The per-locker cycle locks.
-pub(super) type CycleLocks = HashMap<Id, Arc<tokio::sync::Mutex<()>>>;
 
 fn door_alert_text(kind: AlertKind, locker: &Locker) -> String {
     let code = &locker.code;

@@ -43,6 +43,7 @@ mod events;
 #[cfg(feature = "face")]
 mod faces;
 mod http_boards;
+mod keyed_locks;
 mod keys;
 mod orders;
 mod reconcile;
@@ -172,7 +173,7 @@ pub struct LockerService {
     events: broadcast::Sender<ServiceEvent>,
     doors: Mutex<HashMap<Id, doors::DoorSlot>>,
     /// One lock per locker, held for every step of its door cycle.
-    cycles: Mutex<doors::CycleLocks>,
+    cycles: keyed_locks::KeyedLocks,
     /// Woken whenever a door slot changes (holders waiting for a cycle to end).
     door_moved: tokio::sync::Notify,
     controllers: RwLock<HashMap<Id, Arc<dyn LockController>>>,
@@ -183,7 +184,7 @@ pub struct LockerService {
     /// Serialises heartbeats: each is a read-modify-write of the controller row.
     heartbeats: tokio::sync::Mutex<()>,
     /// One lock per order while a change that takes money runs (pay, extend).
-    order_locks: Mutex<doors::CycleLocks>,
+    order_locks: keyed_locks::KeyedLocks,
     /// The boards polling over HTTP that this service serves, if any: a controller met
     /// with no driver gets its board from them.
     http_boards: RwLock<std::sync::Weak<HttpBoards>>,
@@ -210,14 +211,14 @@ impl LockerService {
             template_keys: parts.template_keys,
             events,
             doors: Mutex::new(HashMap::new()),
-            cycles: Mutex::new(HashMap::new()),
+            cycles: keyed_locks::KeyedLocks::kept(),
             door_moved: tokio::sync::Notify::new(),
             controllers: RwLock::new(HashMap::new()),
             wiring: Mutex::new(HashMap::new()),
             watch: Mutex::new(Watch::default()),
             timers_changed: tokio::sync::Notify::new(),
             heartbeats: tokio::sync::Mutex::new(()),
-            order_locks: Mutex::new(HashMap::new()),
+            order_locks: keyed_locks::KeyedLocks::pruned(),
             http_boards: RwLock::new(std::sync::Weak::new()),
         })
     }

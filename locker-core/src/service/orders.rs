@@ -339,10 +339,7 @@ impl LockerService {
         let now = self.now();
         let (next, actions) = order.rental.apply(event, now)?;
         let amount = Money(next.amount.minor() - order.rental.amount.minor());
-        let locker_status = actions.iter().find_map(|a| match a {
-            RentalAction::SetLockerStatus(s) => Some(*s),
-            _ => None,
-        });
+        let locker_status = RentalAction::locker_status(&actions);
         let action = if purpose == PaymentPurpose::Pay { TxAction::Pay } else { TxAction::Extend };
         if method != PaymentMethod::Balance {
             let order_no = order_no(&order.rental);
@@ -363,12 +360,6 @@ impl LockerService {
 
     /// The lock serialising the changes of order `rental_id` that take money.
     async fn order_lock(&self, rental_id: Id) -> tokio::sync::OwnedMutexGuard<()> {
-        let mutex = {
-            let mut locks = super::lock(&self.order_locks);
-            // Locks no change holds or waits for any more are dropped.
-            locks.retain(|_, m| Arc::strong_count(m) > 1);
-            locks.entry(rental_id).or_default().clone()
-        };
-        mutex.lock_owned().await
+        self.order_locks.lock(rental_id).await
     }
 }

@@ -61,17 +61,8 @@ impl LockerService {
         ctx: LogCtx,
     ) -> Result<Rental> {
         let (next, actions) = rental.apply(event, self.now())?;
-        let wanted = actions.iter().find_map(|a| match a {
-            RentalAction::SetLockerStatus(s) => Some(*s),
-            _ => None,
-        });
-        let action = actions
-            .iter()
-            .find_map(|a| match a {
-                RentalAction::Log(action) => Some(*action),
-                _ => None,
-            })
-            .unwrap_or(TxAction::Cancel);
+        let wanted = RentalAction::locker_status(&actions);
+        let action = RentalAction::log_action(&actions).unwrap_or(TxAction::Cancel);
         let log = self.log_row(action, ctx, Some(rental.locker_id), Some(rental.id));
         self.store().transition_rental(rental.id, rental.state, &next, status.or(wanted), log).await
     }
