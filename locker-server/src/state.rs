@@ -1,18 +1,15 @@
 //! [`AppState`]: everything a handler needs, each part behind an `Arc`, cheap to clone.
 //!
-//! Build it with [`AppState::from_service`] over a [`LockerService`] (opened with
-//! `LockerService::builder`): the state shares the service's database pool, QR keys and
-//! clock, and adds what only HTTP needs (access-token keys, password hashing, limits,
-//! idempotency). [`AppState::new`] makes a state with no service, over a database alone.
-//! Optional parts come with the `with_*` methods. `locker serve` and the tests build it the
-//! same way.
+//! Build it with [`AppState::new`] over a [`LockerService`] opened with
+//! `LockerService::builder`: the service owns every flow and the one database pool,
+//! password hasher, QR key ring and clock (read them through the accessors here); the state
+//! adds only what HTTP needs: access-token keys, rate and body limits, idempotency records.
+//! `locker serve` and the tests build it the same way.
 
 use std::sync::Arc;
 
-use locker_core::face::FaceEngine;
-use locker_core::face::template::TemplateKey;
 use locker_core::ports::FaceTemplateStore;
-use locker_core::ports::{Clock, Database, Store, SystemClock};
+use locker_core::ports::{Clock, Database, Store};
 use locker_core::ports::{RevocationStore, TokenStore};
 use locker_core::service::{FaceEnrolment, LockerService, Statistics};
 use locker_core::token::jwt::AccessTokens;
@@ -101,99 +98,39 @@ impl Default for BodyLimits {
     }
 }
 
-/// Face recognition parts: the engine (models loaded once) and the template keys (the
-/// first seals; all open).
-#[derive(Clone)]
-pub struct FaceParts {
-    /// The loaded models.
-    pub engine: FaceEngine,
-    /// Template keys; `keys[0]` seals new templates.
-    pub keys: Arc<Vec<TemplateKey>>,
-}
-
-/// Everything the handlers share.
+/// Everything the handlers share: the locker service (every flow, every store, the
+/// password hasher, QR keys and clock, all on one pool) and what only HTTP needs.
 #[derive(Clone)]
 pub struct AppState {
-    /// The database (every port, one pool); `store`, `tokens` and `faces` are views of it.
-    pub database: Arc<dyn Database>,
-    /// The domain store.
-    pub store: Arc<dyn Store>,
-    /// Refresh tokens, used QR ids, API keys.
-    pub tokens: Arc<dyn TokenStore>,
-    /// Sealed face templates.
-    pub faces: Arc<dyn FaceTemplateStore>,
-    /// Access-token keys.
+    /// The locker service; the stores, keys and clock below are its.
+    pub service: Arc<LockerService>,
+    /// Access-token keys (the bearer check of every surface).
     pub access: Arc<AccessTokens>,
-    /// Password hashing.
-    pub passwords: Arc<Passwords>,
-    /// QR signing and verifying keys.
-    pub qr: Arc<QrKeyring>,
-    /// Face engine and template keys for a state with no service of its own (a service
-    /// brings its own; see [`AppState::face_enrolment`]).
-    pub face: Option<FaceParts>,
     /// Rate limiters.
     pub limits: Arc<Limits>,
     /// Body size limits.
     pub body_limits: BodyLimits,
-    /// Wall clock (tests may move it).
-    pub clock: Arc<dyn Clock>,
-    /// Logins in the database: the bearer check, logout, "log out everywhere"
-    /// (`locker_core::token::revocation`), shared by every surface and process.
-    pub revocations: Arc<dyn RevocationStore>,
     /// `Idempotency-Key` records for unlock and force-open.
     pub idempotency: Arc<IdempotencyCache>,
-    /// The locker flows (check-in, check-out, force-open, hardware reports), when a lock
-    /// controller service runs.
-    pub service: Option<Arc<locker_core::service::LockerService>>,
 }
 
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppState").field("face", &self.face.is_some()).finish_non_exhaustive()
+        f.debug_struct("AppState").field("service", &self.service).finish_non_exhaustive()
     }
 }
 
 impl AppState {
-    /// A state over `service`: its database pool, QR keys and clock, plus `access` keys and
-    /// `passwords`, seed rate limits and no face engine.
-    pub fn from_service(service: Arc<LockerService>, access: AccessTokens, passwords: Passwords) -> Self {
-        Self::new(service.database().clone(), access, service.qr().clone(), passwords)
-            .with_clock(service.clock().clone())
-            .with_service(service)
-    }
-
-    /// A state over `database` alone (no locker service: the routes that need one answer
-    /// that it is not configured), with access-token and QR keys, seed rate limits, no face
-    /// engine and the system clock.
-    pub fn new(database: Arc<dyn Database>, access: AccessTokens, qr: QrKeyring, passwords: Passwords) -> Self {
+    /// A state over `service` (open it with `LockerService::builder`), with `access` keys,
+    /// seed rate limits and default body limits.
+    pub fn new(service: Arc<LockerService>, access: AccessTokens) -> Self {
         Self {
-            store: database.clone(),
-            tokens: database.clone(),
-            revocations: database.clone(),
-            faces: database.clone(),
-            database,
+            service,
             access: Arc::new(access),
-            passwords: Arc::new(passwords),
-            qr: Arc::new(qr),
-            face: None,
             limits: Arc::new(Limits::new(LimitConfig::SEED)),
             body_limits: BodyLimits::default(),
-            clock: Arc::new(SystemClock),
             idempotency: Arc::new(IdempotencyCache::default()),
-            service: None,
         }
-    }
-
-    /// Adds the locker service (sessions, force-open, hardware routes and `/ws` need it).
-    pub fn with_service(mut self, service: Arc<LockerService>) -> Self {
-        self.service = Some(service);
-        self
-    }
-
-    /// Adds face recognition: the engine and the template keys (`keys[0]` seals).
-    pub fn with_face(mut self, engine: FaceEngine, keys: Vec<TemplateKey>) -> Self {
-        self.face = Some(FaceParts { engine, keys: Arc::new(keys) });
-        self
     }
 
     /// Replaces the rate limits.
@@ -208,36 +145,60 @@ impl AppState {
         self
     }
 
-    /// Replaces the clock.
-    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
-        self
+    /// The database: every storage port, one pool.
+    pub fn database(&self) -> &Arc<dyn Database> {
+        self.service.database()
+    }
+
+    /// The domain store (a view of [`database`](Self::database)).
+    pub fn store(&self) -> &Arc<dyn Store> {
+        self.service.store()
+    }
+
+    /// Refresh tokens, used QR ids, API keys (a view of the database).
+    pub fn tokens(&self) -> &Arc<dyn TokenStore> {
+        self.service.tokens()
+    }
+
+    /// Sealed face templates (a view of the database).
+    pub fn faces(&self) -> &Arc<dyn FaceTemplateStore> {
+        &self.service.stores().faces
+    }
+
+    /// Logins in the database: the bearer check, logout, "log out everywhere"
+    /// (`locker_core::token::revocation`), shared by every surface and process.
+    pub fn revocations(&self) -> &Arc<dyn RevocationStore> {
+        &self.service.stores().revocations
+    }
+
+    /// Password hashing.
+    pub fn passwords(&self) -> &Arc<Passwords> {
+        self.service.passwords()
+    }
+
+    /// QR signing and verifying keys.
+    pub fn qr(&self) -> &QrKeyring {
+        self.service.qr()
+    }
+
+    /// The service's clock (tests may move it).
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        self.service.clock()
     }
 
     /// The current time.
     pub fn now(&self) -> locker_core::domain::Timestamp {
-        self.clock.now()
+        self.service.now()
     }
 
-    /// Face enrolment: the service's when it has a face engine, else over this state's
-    /// [`FaceParts`] (a state with no service), else one that can only delete.
+    /// Face enrolment (the service's engine and template keys; without an engine it can
+    /// only delete).
     pub fn face_enrolment(&self) -> FaceEnrolment {
-        if let Some(service) = self.service.as_ref().filter(|s| s.faces().is_some()) {
-            return service.face_enrolment();
-        }
-        let (engine, keys) = match &self.face {
-            Some(face) => (Some(face.engine.clone()), face.keys.as_ref().clone()),
-            None => (None, Vec::new()),
-        };
-        FaceEnrolment::new(engine, keys, self.faces.clone(), self.clock.clone())
+        self.service.face_enrolment()
     }
 
-    /// The statistics: the service's, or over this state's database when no service runs
-    /// (the figures need nothing but the database).
+    /// The statistics.
     pub fn statistics(&self) -> Statistics {
-        match &self.service {
-            Some(service) => service.statistics(),
-            None => Statistics::new(self.database.clone()),
-        }
+        self.service.statistics()
     }
 }

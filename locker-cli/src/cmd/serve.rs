@@ -134,7 +134,7 @@ async fn serve(global: &Global, args: Args) -> anyhow::Result<()> {
         holder_wait: Duration::from_millis(u64::from(args.holder_wait_ms)),
         ..ServiceConfig::default()
     };
-    let mut builder = LockerService::builder_on(database).config(config).keys(keys);
+    let mut builder = LockerService::builder_on(database).config(config).keys(keys).passwords(passwords);
     match locker_core::face::FaceEngine::load(locker_core::face::FaceConfig::with_models_dir(&args.models)) {
         Ok(engine) => builder = builder.faces(engine),
         Err(e) => eprintln!("warning: face check-in is off: {}", locker_core::error::report(&e)),
@@ -158,7 +158,7 @@ async fn serve(global: &Global, args: Args) -> anyhow::Result<()> {
     tokio::spawn(service.clone().run_timers());
 
     let seeds = seed_routers(&args, jwt.clone(), seed_keys, service.clone()).await?;
-    let state = locker_server::AppState::from_service(service.clone(), AccessTokens::new(jwt), passwords)
+    let state = locker_server::AppState::new(service.clone(), AccessTokens::new(jwt))
         .with_limits(LimitConfig { general_per_minute: args.rate_limit, ..LimitConfig::SEED });
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -185,15 +185,7 @@ async fn seed_routers(
     service: Arc<LockerService>,
 ) -> anyhow::Result<axum::Router> {
     use locker_server::seeds::{SeedParts, router};
-    let parts = SeedParts {
-        store: service.database().clone(),
-        jwt,
-        otp_pepper,
-        pickup_pepper,
-        notifier: otp_notifier(args)?,
-        clock: service.clock().clone(),
-        service: Some(service),
-    };
+    let parts = SeedParts { service, jwt, otp_pepper, pickup_pepper, notifier: otp_notifier(args)? };
     Ok(router(parts).await?)
 }
 

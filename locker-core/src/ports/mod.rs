@@ -5,7 +5,7 @@
 //! |---|---|---|
 //! | [`Clock`] | wall-clock time | [`SystemClock`], test clocks |
 //! | [`Store`] | lockers, users, rentals, alerts, the transaction log | `store::{sqlite, postgres}` |
-//! | [`TokenStore`] | refresh families, OTPs, used QR ids, pickup codes, API keys | the SQL stores, `token::store::MemoryTokenStore` |
+//! | [`TokenStore`] | refresh families, OTPs, used QR ids, pickup codes, API keys | the SQL stores, `token::memory::MemoryTokenStore` |
 //! | [`AccountStore`] | seed user numbers | the SQL stores |
 //! | [`RevocationStore`] | logins (refresh families): the bearer check, logout, "log out everywhere" | the SQL stores |
 //! | [`OrderStore`] | seed-001 orders, payments, queued board commands | the SQL stores |

@@ -23,6 +23,7 @@ use std::sync::Arc;
 use crate::domain::{Controller, NewController};
 use crate::ports::{Clock, Database, LockController, SystemClock};
 use crate::store::tokens::Stores;
+use crate::token::password::Passwords;
 use crate::{Error, Result};
 
 use super::{LockerService, Reconciled, ServiceConfig, ServiceKeys, ServiceParts};
@@ -48,6 +49,7 @@ pub struct ServiceBuilder {
     config: ServiceConfig,
     keys: Option<ServiceKeys>,
     clock: Arc<dyn Clock>,
+    passwords: Option<Passwords>,
     #[cfg(feature = "face")]
     faces: Option<crate::face::FaceEngine>,
     controllers: Vec<Attach>,
@@ -90,6 +92,7 @@ impl ServiceBuilder {
             config: ServiceConfig::default(),
             keys: None,
             clock: Arc::new(SystemClock),
+            passwords: None,
             #[cfg(feature = "face")]
             faces: None,
             controllers: Vec::new(),
@@ -112,6 +115,12 @@ impl ServiceBuilder {
     /// The clock (default: the system clock).
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
+        self
+    }
+
+    /// The password hasher (default: [`Passwords::new`], as many hashes at once as cores).
+    pub fn passwords(mut self, passwords: Passwords) -> Self {
+        self.passwords = Some(passwords);
         self
     }
 
@@ -147,8 +156,13 @@ impl ServiceBuilder {
             Source::Url(url) => crate::store::open(&url).await?,
             Source::Open(database) => database,
         };
+        let passwords = match self.passwords {
+            Some(passwords) => passwords,
+            None => Passwords::new()?,
+        };
         let parts = ServiceParts {
             stores: Stores::new(database),
+            passwords: Arc::new(passwords),
             qr: keys.qr,
             clock: self.clock,
             #[cfg(feature = "face")]

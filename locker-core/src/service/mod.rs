@@ -128,10 +128,12 @@ impl Default for ServiceConfig {
     }
 }
 
-/// What the service is built from.
-pub struct ServiceParts {
+/// What the service is built from (by [`ServiceBuilder::open`](builder::ServiceBuilder::open)).
+pub(crate) struct ServiceParts {
     /// The database.
     pub stores: Stores,
+    /// Password hashing (argon2id, bounded concurrency).
+    pub passwords: Arc<crate::token::password::Passwords>,
     /// QR keys (an active signing key to issue; any key to verify).
     pub qr: QrKeyring,
     /// Wall-clock time.
@@ -164,6 +166,7 @@ struct Watch {
 pub struct LockerService {
     config: ServiceConfig,
     stores: Stores,
+    passwords: Arc<crate::token::password::Passwords>,
     qr: QrKeyring,
     clock: Arc<dyn Clock>,
     #[cfg(feature = "face")]
@@ -197,12 +200,13 @@ impl std::fmt::Debug for LockerService {
 }
 
 impl LockerService {
-    /// A service over `parts`.
-    pub fn new(config: ServiceConfig, parts: ServiceParts) -> Arc<Self> {
+    /// A service over `parts`; open one with [`LockerService::builder`].
+    pub(crate) fn new(config: ServiceConfig, parts: ServiceParts) -> Arc<Self> {
         let (events, _) = broadcast::channel(config.event_capacity.max(1));
         Arc::new(Self {
             config,
             stores: parts.stores,
+            passwords: parts.passwords,
             qr: parts.qr,
             clock: parts.clock,
             #[cfg(feature = "face")]
@@ -246,6 +250,11 @@ impl LockerService {
     /// The database: every storage port on the service's one pool.
     pub fn database(&self) -> &Arc<dyn crate::ports::Database> {
         &self.stores.database
+    }
+
+    /// Password hashing: the one hasher of every surface on this service.
+    pub fn passwords(&self) -> &Arc<crate::token::password::Passwords> {
+        &self.passwords
     }
 
     /// The clock.

@@ -61,7 +61,7 @@ pub async fn authenticate(store: &dyn TokenStore, presented: &str) -> Result<Id>
 mod tests {
     use super::*;
     use crate::error::Error;
-    use crate::token::store::MemoryTokenStore;
+    use crate::token::memory::MemoryTokenStore;
 
     #[test]
     fn keys_are_256_bit_random_and_hash_matches() {

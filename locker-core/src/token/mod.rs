@@ -18,11 +18,13 @@
 //! | [`apikey`] | device API keys |
 //! | [`ratelimit`] | keyed GCRA limits (governor) with `X-RateLimit-*` values |
 //! | [`keyfile`] | the on-disk form of signing keys |
-//! | [`store`] | [`TokenStore`](crate::ports::TokenStore), what the rules need persisted |
+//! | `memory` | `MemoryTokenStore`: an in-memory [`TokenStore`](crate::ports::TokenStore) for the rules' unit tests (feature `test-utils`) |
 
 pub mod apikey;
 pub mod jwt;
 pub mod keyfile;
+#[cfg(any(test, feature = "test-utils"))]
+pub mod memory;
 pub mod otp;
 pub mod password;
 pub mod pickup;
@@ -30,7 +32,6 @@ pub mod qr;
 pub mod ratelimit;
 pub mod refresh;
 pub mod revocation;
-pub mod store;
 
 use crate::cause::Cause;
 use crate::error_code::ErrorCode;

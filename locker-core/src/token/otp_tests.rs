@@ -1,7 +1,7 @@
 use std::sync::Mutex;
 
 use super::*;
-use crate::token::store::MemoryTokenStore;
+use crate::token::memory::MemoryTokenStore;
 
 fn at(secs: i64) -> Timestamp {
     chrono::DateTime::from_timestamp(secs, 0).unwrap()

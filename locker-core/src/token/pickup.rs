@@ -169,7 +169,7 @@ impl PickupCodes {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::token::store::MemoryTokenStore;
+    use crate::token::memory::MemoryTokenStore;
 
     fn at(secs: i64) -> Timestamp {
         chrono::DateTime::from_timestamp(secs, 0).unwrap()

@@ -200,7 +200,7 @@ proptest! {
 #[tokio::test]
 async fn replayed_token_is_refused_by_the_store() {
     use crate::ports::TokenStore as _;
-    use crate::token::store::MemoryTokenStore;
+    use crate::token::memory::MemoryTokenStore;
     let store = MemoryTokenStore::default();
     let ring = ed_ring();
     let token = ring.issue(QrAction::CheckIn, user(), None, at(NOW)).unwrap().token;

@@ -210,7 +210,7 @@ mod tests {
 
     #[tokio::test]
     async fn rotation_and_reuse_revokes_the_family() {
-        let store = crate::token::store::MemoryTokenStore::default();
+        let store = crate::token::memory::MemoryTokenStore::default();
         let user = new_id();
         let first = login(&store, user, at(0), 3600).await.unwrap();
         let second = refresh(&store, &first.token, at(10), 3600).await.unwrap();
@@ -227,7 +227,7 @@ mod tests {
 
     #[tokio::test]
     async fn logout_revokes_and_unknown_or_expired_tokens_are_refused() {
-        let store = crate::token::store::MemoryTokenStore::default();
+        let store = crate::token::memory::MemoryTokenStore::default();
         let session = login(&store, new_id(), at(0), 100).await.unwrap();
         assert_eq!(err(refresh(&store, "not-a-token", at(1), 100).await), TokenError::Invalid);
         assert_eq!(err(refresh(&store, &session.token, at(100), 100).await), TokenError::Expired);

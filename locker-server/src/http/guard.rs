@@ -157,7 +157,7 @@ pub struct GuardConfig {
 pub async fn verify_bearer(state: &AppState, token: &str) -> Result<UserCtx, ApiError> {
     use locker_core::token::revocation::{Refusal, authenticate};
     let ok =
-        authenticate(&state.access, state.revocations.as_ref(), token, state.now()).await.map_err(|e| match e {
+        authenticate(&state.access, state.revocations().as_ref(), token, state.now()).await.map_err(|e| match e {
             Refusal::Invalid => locker_core::Error::from(locker_core::token::TokenError::Invalid).into(),
             Refusal::Expired => locker_core::Error::from(locker_core::token::TokenError::Expired).into(),
             Refusal::UnknownUser => ApiError::token_invalid("user", "The token's user no longer exists"),
@@ -206,7 +206,7 @@ async fn authenticate(
         Access::Controller => {
             let key = headers.get("x-api-key").and_then(|v| v.to_str().ok()).ok_or_else(invalid_api_key)?;
             let id =
-                locker_core::token::apikey::authenticate(state.tokens.as_ref(), key).await.map_err(|e| match e {
+                locker_core::token::apikey::authenticate(state.tokens().as_ref(), key).await.map_err(|e| match e {
                     locker_core::Error::Token(_) => invalid_api_key(),
                     other => other.into(),
                 })?;

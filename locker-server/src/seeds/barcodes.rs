@@ -37,6 +37,7 @@ use locker_core::domain::{Id, Role};
 use locker_core::ports::BarcodeStore;
 use locker_core::ports::Clock;
 use locker_core::ports::RevocationStore;
+use locker_core::service::LockerService;
 use locker_core::token::jwt::{AccessClaims, AccessTokens};
 use serde_json::{Map, Value, json};
 
@@ -62,14 +63,10 @@ pub struct BarcodeState {
 }
 
 impl BarcodeState {
-    /// A state from its parts.
-    pub fn new(
-        barcodes: Arc<dyn BarcodeStore>,
-        revocations: Arc<dyn RevocationStore>,
-        tokens: Arc<AccessTokens>,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
-        Self { barcodes, revocations, tokens, clock }
+    /// A state over `service`'s database and clock, verifying bearer tokens with `tokens`.
+    pub fn new(service: &LockerService, tokens: Arc<AccessTokens>) -> Self {
+        let database = service.database();
+        Self { barcodes: database.clone(), revocations: database.clone(), tokens, clock: service.clock().clone() }
     }
 }
 

@@ -9,8 +9,8 @@
 //!
 //! Each module lists its routes once ([`catalog`]) and exposes `router(state)`, a `Router`
 //! with its state applied, to merge into [`crate::app`]; [`router`] builds all three from
-//! one [`SeedParts`]. The states hold `Arc`s of core parts; one database serves them all
-//! through [`SeedStore`] (the core's `Database`, opened with `locker_core::store::open`).
+//! one [`SeedParts`]. The states are built over the locker service: its one database serves
+//! them all through [`SeedStore`] (the core's `Database`).
 
 pub mod barcodes;
 pub mod cabinets;
@@ -25,11 +25,12 @@ use locker_core::ports::RevocationStore;
 /// (this name stays one release for code written against it).
 pub use locker_core::ports::Database as SeedStore;
 
-/// What the three seed surfaces share: one database, the server's keys, the OTP e-mail
-/// channel, the clock and (when lock controllers are attached) the locker service.
+/// What the three seed surfaces share: the locker service (its database, password hasher
+/// and clock; seed-001 cabinets open through it), the server's access-token key, the
+/// peppers of the seed codes and the OTP e-mail channel.
 pub struct SeedParts {
-    /// The database.
-    pub store: Arc<dyn SeedStore>,
+    /// The locker service.
+    pub service: Arc<locker_core::service::LockerService>,
     /// The access-token key, shared with `/api/v1` so one sign-in serves every surface.
     pub jwt: locker_core::token::jwt::JwtKeys,
     /// The OTP pepper (codes are stored hashed with it).
@@ -38,36 +39,26 @@ pub struct SeedParts {
     pub pickup_pepper: locker_core::token::Pepper,
     /// Where seed-003 login codes go (the outbox file, or SMTP).
     pub notifier: Arc<dyn locker_core::ports::Notifier>,
-    /// Now.
-    pub clock: Arc<dyn locker_core::ports::Clock>,
-    /// Opens seed-001 cabinets (the locker service; without it they cannot be opened).
-    pub service: Option<Arc<locker_core::service::LockerService>>,
 }
 
 impl std::fmt::Debug for SeedParts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SeedParts").field("service", &self.service.is_some()).finish_non_exhaustive()
+        f.debug_struct("SeedParts").finish_non_exhaustive()
     }
 }
 
 /// The seed-001, 002 and 003 surfaces as one router, with their states applied; merge it
-/// into [`crate::app`]. With a locker service, a board is attached to it for every device
-/// that polls over HTTP ([`locker_core::service::HttpBoards::attach_all`]).
+/// into [`crate::app`]. A board is attached to the service for every device that polls
+/// over HTTP ([`locker_core::service::HttpBoards::attach_all`]).
 pub async fn router(parts: SeedParts) -> locker_core::Result<axum::Router> {
-    let SeedParts { store, jwt, otp_pepper, pickup_pepper, notifier, clock, service } = parts;
+    let SeedParts { service, jwt, otp_pepper, pickup_pepper, notifier } = parts;
     let access = Arc::new(locker_core::token::jwt::AccessTokens::new(jwt.clone()));
-    let barcodes = barcodes::BarcodeState::new(store.clone(), store.clone(), access, clock.clone());
+    let barcodes = barcodes::BarcodeState::new(&service, access);
     let otp = locker_core::token::otp::Otp::new(otp_pepper, Default::default());
-    let otp_login = otp_login::OtpLoginState::new(store.clone(), jwt.clone(), otp, notifier, clock.clone());
+    let otp_login = otp_login::OtpLoginState::new(&service, jwt.clone(), otp, notifier);
     let pickup = locker_core::token::pickup::PickupCodes::new(pickup_pepper);
-    let passwords = locker_core::token::password::Passwords::new()?;
-    let mut cabinets = cabinets::CabinetsState::new(store, jwt, passwords, pickup, clock);
-    if let Some(service) = service {
-        cabinets = cabinets.with_service(service);
-    }
-    if let Some(boards) = &cabinets.boards {
-        boards.attach_all().await?;
-    }
+    let cabinets = cabinets::CabinetsState::new(service, jwt, pickup);
+    cabinets.boards.attach_all().await?;
     Ok(barcodes::router(barcodes).merge(otp_login::router(otp_login)).merge(cabinets::router(cabinets)))
 }
 

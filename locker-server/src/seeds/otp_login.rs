@@ -30,14 +30,15 @@ use locker_core::ports::Notifier;
 use locker_core::ports::TokenStore;
 use locker_core::ports::{AccountStore, RevocationStore};
 use locker_core::ports::{Clock, Store};
+use locker_core::service::LockerService;
 use locker_core::token::jwt::{AccessTokens, JwtKeys, MAX_LEEWAY_SECS};
 use locker_core::token::otp::{Otp, OtpLanguage, normalize_address};
 use locker_core::token::{OtpError, TokenError, refresh};
 use locker_core::{Error, ErrorCode};
 use serde_json::{Map, Value, json};
 
+use super::BodyError;
 use super::catalog::{self, FieldType, SeedRoute, opt, req, seed_route};
-use super::{BodyError, SeedStore};
 
 /// Access-token lifetime (seed 003: 24 hours).
 pub const ACCESS_LIFETIME_SECS: i64 = 24 * 3600;
@@ -156,15 +157,11 @@ pub struct OtpLoginState {
 }
 
 impl OtpLoginState {
-    /// A state over one database: access tokens are signed with `keys` (issuer and
+    /// A state over `service`'s database and clock: access tokens are signed with `keys` (issuer and
     /// audience `locker`, lifetime 24 h, so other surfaces verify them with the same keys).
-    pub fn new(
-        store: Arc<dyn SeedStore>,
-        keys: JwtKeys,
-        otp: Otp,
-        notifier: Arc<dyn Notifier>,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
+    pub fn new(service: &LockerService, keys: JwtKeys, otp: Otp, notifier: Arc<dyn Notifier>) -> Self {
+        let store = service.database().clone();
+        let clock = service.clock().clone();
         let access = AccessTokens::with_config(keys, "locker", "locker", ACCESS_LIFETIME_SECS, MAX_LEEWAY_SECS);
         Self {
             users: store.clone(),

@@ -31,7 +31,7 @@ pub struct ListAlerts {
 }
 
 async fn count(state: &AppState, filter: AlertFilter) -> Result<u64, ApiError> {
-    Ok(state.store.list_alerts(&filter, Page { page: 1, limit: 1 }).await?.total)
+    Ok(state.store().list_alerts(&filter, Page { page: 1, limit: 1 }).await?.total)
 }
 
 /// Lists alerts, newest first, with the system-wide summary.
@@ -42,9 +42,9 @@ pub async fn list(
     let page = Paging { page: q.page, limit: q.limit }.page(20)?;
     let filter =
         AlertFilter { kind: q.alert_type, severity: q.severity, resolved: q.is_resolved, locker_id: q.locker_id };
-    let alerts = state.store.list_alerts(&filter, page).await?;
+    let alerts = state.store().list_alerts(&filter, page).await?;
     let codes =
-        views::locker_codes(state.store.as_ref(), alerts.items.iter().filter_map(|a| a.locker_id).collect()).await?;
+        views::locker_codes(state.store().as_ref(), alerts.items.iter().filter_map(|a| a.locker_id).collect()).await?;
     let summary = json!({
         "total": count(&state, AlertFilter::default()).await?,
         "unresolved": count(&state, AlertFilter { resolved: Some(false), ..AlertFilter::default() }).await?,
@@ -83,7 +83,7 @@ pub async fn resolve(
     if note.is_empty() || note.chars().count() > 2000 {
         return Err(ApiError::validation("resolution_note", "1 to 2000 characters"));
     }
-    let a = state.store.resolve_alert(id, note, Some(admin.id), state.now()).await?;
+    let a = state.store().resolve_alert(id, note, Some(admin.id), state.now()).await?;
     Ok(Success::data(json!({
         "id": a.id,
         "is_resolved": true,

@@ -67,7 +67,7 @@ pub fn check_name(name: &str) -> Result<String, ApiError> {
 
 /// Hashes on the blocking pool (argon2id takes tens of milliseconds).
 async fn hash_password(state: &AppState, password: String) -> Result<String, ApiError> {
-    let passwords = state.passwords.clone();
+    let passwords = state.passwords().clone();
     tokio::task::spawn_blocking(move || passwords.hash(&password))
         .await
         .map_err(ApiError::internal)?
@@ -87,7 +87,7 @@ pub async fn register(
     let phone = check_phone(body.phone.as_deref())?;
     let password_hash = hash_password(&state, body.password).await?;
     let new = NewUser { email: Some(email), phone, username: None, full_name, role: Role::Customer, password_hash };
-    let user = state.store.create_user(new, state.now()).await?;
+    let user = state.store().create_user(new, state.now()).await?;
     Ok(Success::data(json!({
         "id": user.id,
         "email": user.email,
@@ -118,13 +118,13 @@ pub async fn login(State(state): State<AppState>, ApiJson(body): ApiJson<Login>)
     if email.is_empty() {
         return Err(ApiError::validation("email", "must not be empty"));
     }
-    let user = match state.store.get_user_by_email(&email).await {
+    let user = match state.store().get_user_by_email(&email).await {
         Ok(u) => Some(u),
         Err(locker_core::Error::NotFound { .. }) => None,
         Err(e) => return Err(e.into()),
     };
     let stored = user.as_ref().map(|u| u.password_hash.clone()).filter(|h| !h.is_empty());
-    let passwords = state.passwords.clone();
+    let passwords = state.passwords().clone();
     let password = body.password;
     // Unknown accounts cost the same as wrong passwords (verified against a dummy hash).
     let verdict = tokio::task::spawn_blocking(move || passwords.verify(&password, stored.as_deref()))
@@ -143,7 +143,7 @@ pub async fn login(State(state): State<AppState>, ApiJson(body): ApiJson<Login>)
         }
     };
     let signed =
-        sign_in(state.tokens.as_ref(), &state.access, &user, state.now(), DEFAULT_REFRESH_LIFETIME_SECS).await?;
+        sign_in(state.tokens().as_ref(), &state.access, &user, state.now(), DEFAULT_REFRESH_LIFETIME_SECS).await?;
     Ok(Success::data(json!({
         "access_token": signed.access,
         "refresh_token": signed.refresh.token,
@@ -186,13 +186,13 @@ pub async fn logout(
         serde_json::from_slice(&body).map_err(|e| ApiError::validation("body", format!("malformed JSON: {e}")))?
     };
     if body.everywhere {
-        state.revocations.revoke_user(user.id).await?;
+        state.revocations().revoke_user(user.id).await?;
     } else {
-        state.revocations.revoke_login(user.id, user.login).await?;
+        state.revocations().revoke_login(user.id, user.login).await?;
     }
     if let Some(token) = body.refresh_token.filter(|t| !t.is_empty() && t.len() <= 256) {
-        if let Some(record) = state.tokens.find_refresh(&refresh::hash_token(&token)).await? {
-            state.revocations.revoke_login(user.id, record.family_id).await?;
+        if let Some(record) = state.tokens().find_refresh(&refresh::hash_token(&token)).await? {
+            state.revocations().revoke_login(user.id, record.family_id).await?;
         }
     }
     Ok(Success::message("Đăng xuất thành công"))
@@ -216,10 +216,11 @@ pub async fn refresh(
     let now = state.now();
     // Reuse of a rotated token revokes its family in the database (inside `refresh`), which
     // ends the login's access tokens on every surface too.
-    let next = refresh::refresh(state.tokens.as_ref(), &body.refresh_token, now, DEFAULT_REFRESH_LIFETIME_SECS).await?;
-    let user = state.store.get_user(next.record.user_id).await?;
+    let next =
+        refresh::refresh(state.tokens().as_ref(), &body.refresh_token, now, DEFAULT_REFRESH_LIFETIME_SECS).await?;
+    let user = state.store().get_user(next.record.user_id).await?;
     if !user.active {
-        state.tokens.revoke_refresh_family(next.record.family_id).await?;
+        state.tokens().revoke_refresh_family(next.record.family_id).await?;
         return Err(ApiError::token_invalid("inactive", "This account is disabled"));
     }
     let access = issue_access(&state, &user, next.record.family_id)?;

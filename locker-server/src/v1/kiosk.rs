@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::http::StatusCode;
 use axum::response::Response;
 use locker_core::domain::{AlertKind, DoorState, Id};
 use locker_core::service::{CheckIn, CheckInRequest, LockerService, Proof};
@@ -18,12 +17,6 @@ use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, ApiPath};
 use crate::http::guard::{AdminUser, Caller, DeviceCaller, verify_bearer};
 use crate::http::multipart::{FaceImage, FaceOrQr};
-
-fn service(state: &AppState) -> Result<&Arc<LockerService>, ApiError> {
-    state.service.as_ref().ok_or_else(|| {
-        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE", "No lock controller service is running")
-    })
-}
 
 fn proof(body: FaceOrQr) -> Proof {
     match body {
@@ -48,7 +41,7 @@ pub async fn check_in_face(
     FaceImage(photo): FaceImage,
 ) -> Result<Success<Value>, ApiError> {
     let request = CheckInRequest { proof: Proof::Face(photo.to_vec()), user: caller.user.map(|u| u.id), size: None };
-    let done = service(&state)?.check_in(request).await?;
+    let done = state.service.check_in(request).await?;
     Ok(Success::data(check_in_body(&done)).with_message("Check-in successful"))
 }
 
@@ -64,7 +57,7 @@ pub async fn check_in_qr(
     ApiJson(body): ApiJson<QrCheckIn>,
 ) -> Result<Success<Value>, ApiError> {
     let request = CheckInRequest { proof: Proof::Qr(body.qr_token), user: None, size: None };
-    let done = service(&state)?.check_in(request).await?;
+    let done = state.service.check_in(request).await?;
     Ok(Success::data(check_in_body(&done)).with_message("Check-in successful"))
 }
 
@@ -76,7 +69,7 @@ pub async fn update(
     ApiPath(id): ApiPath<Id>,
     body: FaceOrQr,
 ) -> Result<Success<Value>, ApiError> {
-    let done = service(&state)?.reopen(id, proof(body), caller.user.map(|u| u.id)).await?;
+    let done = state.service.reopen(id, proof(body), caller.user.map(|u| u.id)).await?;
     Ok(Success::data(json!({
         "session_id": done.rental.id,
         "locker_code": done.locker.code,
@@ -106,7 +99,7 @@ pub async fn check_out(
     ApiPath(id): ApiPath<Id>,
     body: FaceOrQr,
 ) -> Result<Success<Value>, ApiError> {
-    let done = service(&state)?.check_out(id, proof(body), caller.user.map(|u| u.id)).await?;
+    let done = state.service.check_out(id, proof(body), caller.user.map(|u| u.id)).await?;
     Ok(Success::data(checked_out_body(&done)).with_message("Check-out successful"))
 }
 
@@ -115,7 +108,7 @@ pub async fn check_out_face(
     State(state): State<AppState>,
     FaceImage(photo): FaceImage,
 ) -> Result<Success<Value>, ApiError> {
-    let done = service(&state)?.check_out_by_face(photo.to_vec()).await?;
+    let done = state.service.check_out_by_face(photo.to_vec()).await?;
     Ok(Success::data(checked_out_body(&done)).with_message("Check-out successful"))
 }
 
@@ -132,7 +125,7 @@ pub async fn force_open(
     ApiPath(id): ApiPath<Id>,
     ApiJson(body): ApiJson<ForceOpen>,
 ) -> Result<Success<Value>, ApiError> {
-    let done = service(&state)?.force_open(id, admin.id, &body.reason).await?;
+    let done = state.service.force_open(id, admin.id, &body.reason).await?;
     Ok(Success::data(json!({
         "locker_id": done.locker.id,
         "command_sent_at": done.command_sent_at,
@@ -161,10 +154,10 @@ pub async fn uart_send(
     if body.command != "unlock" {
         return Err(ApiError::validation("command", "unknown command; expected one of: unlock"));
     }
-    let service = service(&state)?;
-    let locker = state.store.get_locker(body.locker_id).await?;
+    let service = &state.service;
+    let locker = state.store().get_locker(body.locker_id).await?;
     let controller = match locker.controller_id {
-        Some(id) => state.store.get_controller(id).await?.name,
+        Some(id) => state.store().get_controller(id).await?.name,
         None => String::new(),
     };
     if controller != body.esp32_id {
@@ -197,7 +190,7 @@ pub async fn sensor_status(
     DeviceCaller(controller): DeviceCaller,
     ApiJson(body): ApiJson<SensorStatus>,
 ) -> Result<Success<()>, ApiError> {
-    service(&state)?.report_sensor(controller, body.locker_id, body.door_state).await?;
+    state.service.report_sensor(controller, body.locker_id, body.door_state).await?;
     Ok(Success::message("Status updated"))
 }
 
@@ -217,7 +210,7 @@ pub async fn hardware_error(
     DeviceCaller(controller): DeviceCaller,
     ApiJson(body): ApiJson<HardwareError>,
 ) -> Result<Success<Value>, ApiError> {
-    let alert = service(&state)?.report_error(controller, body.locker_id, body.error_type, &body.description).await?;
+    let alert = state.service.report_error(controller, body.locker_id, body.error_type, &body.description).await?;
     Ok(Success::data(json!({ "alert_id": alert.id })).with_message("Error recorded"))
 }
 
@@ -225,7 +218,7 @@ pub async fn hardware_error(
 /// `{"token": "..."}`), then receives every `locker_status_changed`, `security_alert` and
 /// `session_updated` event as `{event, data}`.
 pub async fn ws(State(state): State<AppState>, upgrade: WebSocketUpgrade) -> Result<Response, ApiError> {
-    let service = service(&state)?.clone();
+    let service = state.service.clone();
     Ok(upgrade.on_upgrade(move |socket| events(state, service, socket)))
 }
 

@@ -3,7 +3,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use locker_core::domain::{Id, Locker, LockerSize, LockerStatus, Money, NewLocker, NewTxLog};
+use locker_core::domain::{Id, Locker, LockerSize, LockerStatus, Money, NewLocker};
 use locker_core::ports::{LockerFilter, Page, RentalFilter, Store, all_pages};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -58,8 +58,8 @@ pub async fn list(
     ApiQuery(q): ApiQuery<ListLockers>,
 ) -> Result<Success<Value>, ApiError> {
     let filter = LockerFilter { status: q.status, size: q.size, station: None, location: q.location };
-    let all = all_lockers(state.store.as_ref(), &LockerFilter::default()).await?;
-    let names = views::controller_names(state.store.as_ref()).await?;
+    let all = all_lockers(state.store().as_ref(), &LockerFilter::default()).await?;
+    let names = views::controller_names(state.store().as_ref()).await?;
     let listed: Vec<Value> = all.iter().filter(|l| filter.matches(l)).map(|l| views::locker(l, &names)).collect();
     Ok(Success::data(json!({ "lockers": listed, "summary": summary_of(&all) })))
 }
@@ -72,10 +72,10 @@ pub async fn current_rental(store: &dyn Store, locker: Id) -> Result<Option<lock
 
 /// One locker with its current session.
 pub async fn detail(State(state): State<AppState>, ApiPath(id): ApiPath<Id>) -> Result<Success<Value>, ApiError> {
-    let l = state.store.get_locker(id).await?;
-    let names = views::controller_names(state.store.as_ref()).await?;
+    let l = state.store().get_locker(id).await?;
+    let names = views::controller_names(state.store().as_ref()).await?;
     let mut body = views::locker(&l, &names);
-    body["current_session"] = match current_rental(state.store.as_ref(), id).await? {
+    body["current_session"] = match current_rental(state.store().as_ref(), id).await? {
         Some(r) => json!({
             "id": r.id,
             "user_id": r.user_id,
@@ -147,7 +147,7 @@ pub async fn create(
 ) -> Result<Success<Value>, ApiError> {
     let location = check_location(&body.location)?;
     let controller = match body.esp32_id.as_deref() {
-        Some(name) => Some(controller_by_name(state.store.as_ref(), name).await?),
+        Some(name) => Some(controller_by_name(state.store().as_ref(), name).await?),
         None => None,
     };
     let price = body.price_per_hour.unwrap_or(0);
@@ -164,7 +164,7 @@ pub async fn create(
         sensor_channel: body.sensor_pin,
         price_per_hour: Money(price),
     };
-    let l = state.store.create_locker(new, state.now()).await.map_err(seed_fields)?;
+    let l = state.store().create_locker(new, state.now()).await.map_err(seed_fields)?;
     Ok(Success::data(json!({
         "id": l.id,
         "locker_code": l.code,
@@ -207,7 +207,7 @@ pub async fn update(
     ApiPath(id): ApiPath<Id>,
     ApiJson(body): ApiJson<UpdateLocker>,
 ) -> Result<Success<Value>, ApiError> {
-    let mut l = state.store.get_locker(id).await?;
+    let mut l = state.store().get_locker(id).await?;
     if let Some(code) = body.locker_code {
         l.code = code.trim().to_owned();
     }
@@ -218,7 +218,7 @@ pub async fn update(
         l.size = size;
     }
     if let Some(name) = body.esp32_id.as_deref() {
-        let c = controller_by_name(state.store.as_ref(), name).await?;
+        let c = controller_by_name(state.store().as_ref(), name).await?;
         l.controller_id = Some(c.id);
         l.station = c.station;
     }
@@ -235,7 +235,7 @@ pub async fn update(
         l.price_per_hour = Money(p);
     }
     l.updated_at = state.now();
-    state.store.update_locker(&l).await.map_err(seed_fields)?;
+    state.store().update_locker(&l).await.map_err(seed_fields)?;
     Ok(Success::data(json!({ "id": l.id, "locker_code": l.code })).with_message("Cập nhật thành công"))
 }
 
@@ -250,11 +250,11 @@ pub async fn delete(
     AdminUser(_admin): AdminUser,
     ApiPath(id): ApiPath<Id>,
 ) -> Result<Success<()>, ApiError> {
-    let l = state.store.get_locker(id).await?;
-    if current_rental(state.store.as_ref(), id).await?.is_some() {
+    let l = state.store().get_locker(id).await?;
+    if current_rental(state.store().as_ref(), id).await?.is_some() {
         return Err(locker_in_use(&l.code));
     }
-    state.store.delete_locker(id).await?;
+    state.store().delete_locker(id).await?;
     Ok(Success::message("Xóa tủ thành công"))
 }
 
@@ -281,20 +281,8 @@ pub async fn set_status(
     if reason.chars().count() > 1000 {
         return Err(ApiError::validation("reason", "at most 1000 characters"));
     }
-    // With the service (doors wired), it logs, raises the maintenance alert and announces
-    // the change over `/ws`; without, the store writes status and log in one transaction.
-    let l = match &state.service {
-        Some(service) => service.set_status(id, body.status, &reason, admin.id).await?,
-        None => {
-            let l = state.store.get_locker(id).await?;
-            if current_rental(state.store.as_ref(), id).await?.is_some() {
-                return Err(locker_in_use(&l.code));
-            }
-            let now = state.now();
-            let log = NewTxLog::status_change(&l, body.status, &reason, now).by_admin(admin.id);
-            state.store.set_locker_status(id, body.status, log, now).await?
-        }
-    };
+    // The service logs, raises the maintenance alert and announces the change over `/ws`.
+    let l = state.service.set_status(id, body.status, &reason, admin.id).await?;
     Ok(Success::data(json!({ "id": l.id, "locker_code": l.code, "status": l.status }))
         .with_message("Cập nhật trạng thái thành công"))
 }

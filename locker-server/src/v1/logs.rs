@@ -47,16 +47,16 @@ pub async fn list(State(state): State<AppState>, ApiQuery(q): ApiQuery<ListLogs>
         from,
         to,
     };
-    let logs = state.store.query_log(&query, page).await?;
+    let logs = state.store().query_log(&query, page).await?;
     let codes =
-        views::locker_codes(state.store.as_ref(), logs.items.iter().filter_map(|e| e.locker_id).collect()).await?;
+        views::locker_codes(state.store().as_ref(), logs.items.iter().filter_map(|e| e.locker_id).collect()).await?;
     let mut names: HashMap<Id, String> = HashMap::new();
     let actors: Vec<Id> = logs.items.iter().filter_map(|e| e.actor_id).collect();
     for id in actors {
         if names.contains_key(&id) {
             continue;
         }
-        match state.store.get_user(id).await {
+        match state.store().get_user(id).await {
             Ok(u) => {
                 names.insert(id, u.full_name);
             }

@@ -38,7 +38,7 @@ pub async fn generate(
             return Err(ApiError::validation("session_id", "required for check_out and update"));
         }
         (_, Some(id)) => {
-            let r = match state.store.get_rental(id).await {
+            let r = match state.store().get_rental(id).await {
                 Ok(r) => r,
                 Err(locker_core::Error::NotFound { .. }) => return Err(session_not_found(id)),
                 Err(e) => return Err(e.into()),
@@ -51,9 +51,9 @@ pub async fn generate(
         (QrAction::CheckIn, None) => None,
     };
     let now = state.now();
-    let issued = state.qr.issue(body.action, user.id, rental_id, now).map_err(locker_core::Error::from)?;
+    let issued = state.qr().issue(body.action, user.id, rental_id, now).map_err(locker_core::Error::from)?;
     let image = render::data_url(&issued.token)?;
-    let expires_in = state.qr.lifetime_secs();
+    let expires_in = state.qr().lifetime_secs();
     Ok(Success::data(json!({
         "id": issued.claims.token_id.to_hex(),
         "token": issued.token,
@@ -73,7 +73,7 @@ pub struct Verify {
 
 /// Checks a scanned token (signature, key, expiry) without using it up.
 pub async fn verify(State(state): State<AppState>, ApiJson(body): ApiJson<Verify>) -> Result<Success<Value>, ApiError> {
-    let claims = state.qr.verify(body.token.trim(), state.now()).map_err(locker_core::Error::from)?;
+    let claims = state.qr().verify(body.token.trim(), state.now()).map_err(locker_core::Error::from)?;
     Ok(Success::data(json!({
         "valid": true,
         "user_id": claims.user_id,

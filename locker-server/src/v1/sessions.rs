@@ -62,8 +62,8 @@ pub async fn my_sessions(
         states: q.status.map(SessionStatus::states).unwrap_or_default(),
         ..RentalQuery::default()
     };
-    let rs = state.store.query_rentals(&query, page).await?;
-    let codes = views::locker_codes(state.store.as_ref(), rs.items.iter().map(|r| r.locker_id).collect()).await?;
+    let rs = state.store().query_rentals(&query, page).await?;
+    let codes = views::locker_codes(state.store().as_ref(), rs.items.iter().map(|r| r.locker_id).collect()).await?;
     let rows: Vec<Value> =
         rs.items.iter().map(|r| views::session_row(r, codes.get(&r.locker_id).map(String::as_str))).collect();
     Ok(Success::data(json!({ "sessions": rows, "pagination": pagination(page, rs.total) })))
@@ -72,10 +72,10 @@ pub async fn my_sessions(
 /// The signed-in user's live session, or `null`.
 pub async fn active(State(state): State<AppState>, AuthUser(user): AuthUser) -> Result<Success<Value>, ApiError> {
     let filter = RentalFilter { user_id: Some(user.id), live_only: true, ..RentalFilter::default() };
-    let live = state.store.list_rentals(&filter, Page { page: 1, limit: 1 }).await?;
+    let live = state.store().list_rentals(&filter, Page { page: 1, limit: 1 }).await?;
     let session = match live.items.first() {
         Some(r) => {
-            let l = state.store.get_locker(r.locker_id).await?;
+            let l = state.store().get_locker(r.locker_id).await?;
             json!({
                 "id": r.id,
                 "locker": views::locker_short(&l),

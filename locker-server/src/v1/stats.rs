@@ -127,9 +127,9 @@ pub async fn overview(
     let (from, to) = resolve_period(&q, state.now())?;
     let mut body = overview_of(&state.statistics().usage_overview(from, to).await?);
     body["period"] = json!({ "from": ts(from), "to": ts(to) });
-    body["lockers"] = summary(state.store.as_ref()).await?;
+    body["lockers"] = summary(state.store().as_ref()).await?;
     let alerts = |resolved| {
-        let store = state.store.clone();
+        let store = state.store().clone();
         async move {
             let f = AlertFilter { resolved, ..AlertFilter::default() };
             Ok::<u64, ApiError>(store.list_alerts(&f, Page { page: 1, limit: 1 }).await?.total)
@@ -180,7 +180,7 @@ pub async fn daily(
         return Err(ApiError::validation("from_date", format!("the period is at most {MAX_DAYS} days")));
     }
     if let Some(id) = q.locker_id {
-        state.store.get_locker(id).await?;
+        state.store().get_locker(id).await?;
     }
     let usage = state.statistics().daily_usage(from, to, q.locker_id).await?;
     Ok(Success::data(json!({ "daily_usage": daily_of(&usage, from, to) })))
@@ -220,7 +220,7 @@ pub async fn lockers(
     ApiQuery(q): ApiQuery<PeriodQuery>,
 ) -> Result<Success<Value>, ApiError> {
     let (from, to) = resolve_period(&q, state.now())?;
-    let all = all_lockers(state.store.as_ref(), &LockerFilter::default()).await?;
+    let all = all_lockers(state.store().as_ref(), &LockerFilter::default()).await?;
     let usage = state.statistics().locker_usage(from, to).await?;
     Ok(Success::data(json!({ "locker_stats": lockers_of(&all, &usage, from, to) })))
 }

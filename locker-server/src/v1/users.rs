@@ -17,9 +17,9 @@ use crate::http::multipart::FaceImage;
 
 /// The signed-in user.
 pub async fn me(State(state): State<AppState>, AuthUser(user): AuthUser) -> Result<Success<Value>, ApiError> {
-    let u = state.store.get_user(user.id).await?;
+    let u = state.store().get_user(user.id).await?;
     let mut body = views::user_full(&u);
-    body["face_registered"] = json!(state.faces.get_user_template(u.id).await?.is_some());
+    body["face_registered"] = json!(state.faces().get_user_template(u.id).await?.is_some());
     Ok(Success::data(body))
 }
 
@@ -39,7 +39,7 @@ pub async fn update_me(
     AuthUser(user): AuthUser,
     ApiJson(body): ApiJson<UpdateMe>,
 ) -> Result<Success<Value>, ApiError> {
-    let mut u = state.store.get_user(user.id).await?;
+    let mut u = state.store().get_user(user.id).await?;
     if let Some(name) = body.full_name.as_deref() {
         u.full_name = check_name(name)?;
     }
@@ -47,7 +47,7 @@ pub async fn update_me(
         u.phone = check_phone(Some(phone))?;
     }
     u.updated_at = state.now();
-    let u = state.store.update_user(&u).await?;
+    let u = state.store().update_user(&u).await?;
     Ok(Success::data(json!({ "id": u.id, "email": u.email, "full_name": u.full_name, "phone": u.phone }))
         .with_message("Cập nhật thành công"))
 }
@@ -99,7 +99,7 @@ pub struct ListUsers {
 pub async fn list(State(state): State<AppState>, ApiQuery(q): ApiQuery<ListUsers>) -> Result<Success<Value>, ApiError> {
     let page = Paging { page: q.page, limit: q.limit }.page(20)?;
     let filter = UserFilter { role: q.role, active: q.is_active };
-    let users = state.store.list_users(&filter, page).await?;
+    let users = state.store().list_users(&filter, page).await?;
     Ok(Success::data(json!({
         "users": users.items.iter().map(views::user_row).collect::<Vec<_>>(),
         "pagination": pagination(page, users.total),

@@ -256,7 +256,7 @@ async fn qr_tokens_generate_and_verify() {
         // An expired token.
         let past = chrono::Utc::now() - chrono::TimeDelta::hours(1);
         let uid: uuid::Uuid = c.id.parse().unwrap();
-        let old = s.state.qr.issue(locker_core::token::qr::QrAction::CheckIn, uid, None, past).unwrap();
+        let old = s.state.qr().issue(locker_core::token::qr::QrAction::CheckIn, uid, None, past).unwrap();
         let e = s.post("/api/v1/qr-tokens/verify", None, json!({ "token": old.token })).await;
         assert_eq!((e.status, e.code()), (401, "QR_EXPIRED"));
     })
@@ -274,7 +274,7 @@ async fn alerts_list_summary_and_resolve() {
         let now = chrono::Utc::now();
         let crit = s
             .state
-            .store
+            .store()
             .create_alert(
                 NewAlert {
                     locker_id: Some(locker),
@@ -284,7 +284,7 @@ async fn alerts_list_summary_and_resolve() {
             )
             .await
             .unwrap();
-        s.state.store.create_alert(NewAlert::new(AlertKind::LockJam, "jam"), now).await.unwrap();
+        s.state.store().create_alert(NewAlert::new(AlertKind::LockJam, "jam"), now).await.unwrap();
         let l = s.get("/api/v1/security-alerts", Some(&admin.access)).await;
         assert_eq!(l.status, 200, "{:?}", l.body);
         assert_eq!(l.body["data"]["summary"], json!({ "total": 2, "unresolved": 2, "critical_unresolved": 1 }));
@@ -423,7 +423,7 @@ async fn face_registration_with_real_photos() {
     let mut opts = Options::new(Backend::Sqlite);
     opts.face = true;
     let s = start_with(opts).await;
-    if s.state.face.is_none() {
+    if s.state.service.faces().is_none() {
         return; // models absent and not required: skipped with a message by the harness
     }
     let c = s.customer("face@example.com").await;
@@ -448,7 +448,7 @@ async fn face_registration_with_real_photos() {
     assert_eq!(a.body["message"], "Đăng ký khuôn mặt thành công");
     assert_eq!(s.get("/api/v1/users/me", Some(&c.access)).await.body["data"]["face_registered"], true);
     let uid: uuid::Uuid = c.id.parse().unwrap();
-    let sealed = s.state.faces.get_user_template(uid).await.unwrap().expect("template stored");
+    let sealed = s.state.faces().get_user_template(uid).await.unwrap().expect("template stored");
     assert!(!sealed.bytes.is_empty());
 
     // Not an image: a precise 4xx, and the stored template is untouched.
@@ -462,12 +462,12 @@ async fn face_registration_with_real_photos() {
         .unwrap();
     let a = support::answer(res).await;
     assert_eq!((a.status, a.code()), (400, "IMAGE_UNREADABLE"), "{:?}", a.body);
-    assert_eq!(s.state.faces.get_user_template(uid).await.unwrap(), Some(sealed));
+    assert_eq!(s.state.faces().get_user_template(uid).await.unwrap(), Some(sealed));
 
     let del = s.call("DELETE", "/api/v1/users/me/face-registration", Some(&c.access), None).await;
     assert_eq!(del.status, 200);
     assert_eq!(del.body["data"]["face_registered"], false);
-    assert!(s.state.faces.get_user_template(uid).await.unwrap().is_none());
+    assert!(s.state.faces().get_user_template(uid).await.unwrap().is_none());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -492,7 +492,7 @@ async fn sessions_history_filters_by_status_and_shows_the_live_one() {
             started_at: Some(now),
             paid_until: None,
         };
-        let store = &s.state.store;
+        let store = &s.state.store();
         let req = AllocationRequest::new(LockerSize::Small);
         let (done, _) = store
             .allocate_and_create_rental(&req, new(AuthMethod::QrCode), NewTxLog::new(TxAction::CheckIn, now), now)

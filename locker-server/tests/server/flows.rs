@@ -10,8 +10,6 @@ use std::time::{Duration, Instant};
 use futures::{SinkExt as _, StreamExt as _};
 use locker_core::controller::sim::{self, Device, Person, SimConfig};
 use locker_core::domain::{DoorConfig, Id};
-use locker_core::service::{LockerService, ServiceConfig, ServiceParts};
-use locker_core::store::tokens::Stores;
 use serde_json::{Value, json};
 use support::{Options, TestServer, backends, start_with};
 use tokio_tungstenite::tungstenite::Message;
@@ -33,31 +31,15 @@ async fn server_with(backend: support::Backend, face: bool) -> TestServer {
 
 /// The same, with `door` as the service's door timings.
 async fn server_with_doors(backend: support::Backend, face: bool, door: DoorConfig) -> TestServer {
-    server_built(backend, face, door, false).await
+    server_built(backend, face, door).await
 }
 
-/// The same; with `service_faces_only`, the face engine and keys are the service's alone
-/// (the state's `face` is cleared), as `locker serve` builds it.
-async fn server_built(backend: support::Backend, face: bool, door: DoorConfig, service_faces_only: bool) -> TestServer {
+/// The same: the face engine and template keys are the service's (as `locker serve`
+/// builds it).
+async fn server_built(backend: support::Backend, face: bool, door: DoorConfig) -> TestServer {
     let mut opts = Options::new(backend);
     opts.face = face;
-    opts.customize = Some(Box::new(move |state| {
-        let parts = ServiceParts {
-            stores: Stores::new(state.database.clone()),
-            qr: (*state.qr).clone(),
-            clock: state.clock.clone(),
-            faces: state.face.as_ref().map(|f| f.engine.clone()),
-            template_keys: state.face.as_ref().map(|f| f.keys.as_ref().clone()).unwrap_or_default(),
-        };
-        let service =
-            LockerService::new(ServiceConfig { kiosk: "Pi_01".into(), door, ..ServiceConfig::default() }, parts);
-        tokio::spawn(service.clone().run_timers());
-        let mut state = state.with_service(service);
-        if service_faces_only {
-            state.face = None;
-        }
-        state
-    }));
+    opts.service.door = door;
     start_with(opts).await
 }
 
@@ -66,7 +48,7 @@ async fn cabinet(server: &TestServer, admin: &str, n: u8, config: SimConfig) -> 
     let (controller_id, _key) = server.controller("SIM_001").await;
     let lockers = server.lockers(admin, usize::from(n), Some("SIM_001")).await;
     let (driver, device) = sim::spawn_controller(config).unwrap();
-    let service = server.state.service.clone().unwrap();
+    let service = server.state.service.clone();
     service.attach_controller(controller_id.parse::<Id>().unwrap(), Arc::new(driver));
     (lockers, device)
 }
@@ -406,12 +388,12 @@ async fn face_check_in_and_check_out_over_http() {
         assert_eq!(a.body["data"]["auth_method"], "face_id");
         let session = a.body["data"]["session_id"].as_str().unwrap().to_owned();
         let id: Id = session.parse().unwrap();
-        assert!(server.state.faces.get_guest_template(id).await.unwrap().is_some());
+        assert!(server.state.faces().get_guest_template(id).await.unwrap().is_some());
         let path = format!("/api/v1/sessions/{session}/check-out");
         let deadline = Instant::now() + Duration::from_secs(5);
         // Wait until the door has closed (the session is active).
         loop {
-            let r = server.state.store.get_rental(id).await.unwrap();
+            let r = server.state.store().get_rental(id).await.unwrap();
             if r.state == locker_core::domain::RentalState::Active {
                 break;
             }
@@ -423,7 +405,7 @@ async fn face_check_in_and_check_out_over_http() {
         let same = post_face(&server, &path, support::photo("Al_Sharpton/2.jpg")).await;
         assert_eq!(same.status, 200, "{:?}", same.body);
         assert_eq!(same.body["data"]["session_id"], session.as_str());
-        assert!(server.state.faces.get_guest_template(id).await.unwrap().is_none(), "guest template deleted");
+        assert!(server.state.faces().get_guest_template(id).await.unwrap().is_none(), "guest template deleted");
         let empty = post_face(&server, "/api/v1/sessions/check-in/face", b"not an image".to_vec()).await;
         assert!(empty.status >= 400 && empty.status < 500, "{:?}", empty.body);
     }
@@ -448,8 +430,8 @@ async fn a_face_registered_over_http_is_enrolled_by_the_service() {
     }
     for backend in backends() {
         let door = DoorConfig { open_window: chrono::TimeDelta::milliseconds(300), ..DoorConfig::default() };
-        let server = server_built(backend, true, door, true).await;
-        assert!(server.state.face.is_none() && server.state.face_enrolment().can_register());
+        let server = server_built(backend, true, door).await;
+        assert!(server.state.face_enrolment().can_register());
         let admin = server.admin().await;
         let customer = server.customer("enrolled@example.com").await;
         cabinet(&server, &admin.access, 2, person(2)).await;
@@ -467,7 +449,7 @@ async fn a_face_registered_over_http_is_enrolled_by_the_service() {
         let session = a.body["data"]["session_id"].as_str().unwrap().to_owned();
         let id: Id = session.parse().unwrap();
         let deadline = Instant::now() + Duration::from_secs(5);
-        while server.state.store.get_rental(id).await.unwrap().state != locker_core::domain::RentalState::Active {
+        while server.state.store().get_rental(id).await.unwrap().state != locker_core::domain::RentalState::Active {
             assert!(Instant::now() < deadline, "never active");
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
@@ -480,6 +462,6 @@ async fn a_face_registered_over_http_is_enrolled_by_the_service() {
         let del = server.call("DELETE", path, Some(&customer.access), None).await;
         assert_eq!((del.status, &del.body["data"]["deleted"]), (200, &json!(true)));
         let uid: Id = customer.id.parse().unwrap();
-        assert!(server.state.faces.get_user_template(uid).await.unwrap().is_none());
+        assert!(server.state.faces().get_user_template(uid).await.unwrap().is_none());
     }
 }

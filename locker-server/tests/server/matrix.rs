@@ -166,7 +166,7 @@ async fn bad_input_on_every_route_is_a_precise_4xx() {
     let (_, key) = s.controller("ESP32_001").await;
     let who = Callers { admin: admin.access.clone(), customer: customer.access.clone(), key };
     let ids = s.lockers(&admin.access, 1, None).await;
-    let counts_before = s.state.store.status().await.unwrap().counts;
+    let counts_before = s.state.store().status().await.unwrap().counts;
 
     for r in table() {
         if is_ws(&r) {
@@ -400,7 +400,7 @@ async fn bad_input_on_every_route_is_a_precise_4xx() {
     }
 
     // Nothing was written by any of the refused requests.
-    let counts_after = s.state.store.status().await.unwrap().counts;
+    let counts_after = s.state.store().status().await.unwrap().counts;
     assert_eq!(counts_before, counts_after);
     let l = s.get(&format!("/api/v1/lockers/{locker}"), Some(&customer.access)).await;
     assert_eq!(

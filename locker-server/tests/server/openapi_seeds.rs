@@ -8,10 +8,8 @@ use crate::seeds_support;
 use std::sync::Arc;
 
 use locker_core::token::Pepper;
-use locker_core::token::jwt::{AccessTokens, JwtKeys};
+use locker_core::token::jwt::AccessTokens;
 use locker_core::token::otp::FileOutbox;
-use locker_core::token::password::Passwords;
-use locker_core::token::qr::{KeyId, QrKey, QrKeyring};
 use locker_server::AppState;
 use locker_server::seeds::catalog::{self, Seed, SeedAuth};
 use locker_server::seeds::{SeedParts, router};
@@ -21,18 +19,15 @@ use serde_json::{Value, json};
 /// `http://…` of the `/api/v1` app plus the three seed surfaces on a SQLite file.
 async fn start(dir: &tempfile::TempDir) -> (String, seeds_support::TestDb) {
     let db = backends().await.into_iter().next().unwrap();
-    let jwt = JwtKeys::generate_ed25519().unwrap();
+    let (service, jwt) = seeds_support::service_on(&db.store, Arc::new(locker_core::ports::SystemClock)).await;
     let parts = SeedParts {
-        store: db.store.clone(),
+        service: service.clone(),
         jwt: jwt.clone(),
         otp_pepper: Pepper::generate().unwrap(),
         pickup_pepper: Pepper::generate().unwrap(),
         notifier: Arc::new(FileOutbox::new(dir.path().join("outbox.jsonl"))),
-        clock: Arc::new(locker_core::ports::SystemClock),
-        service: None,
     };
-    let qr = QrKeyring::with_key(KeyId(1), QrKey::generate_ed25519().unwrap());
-    let state = AppState::new(db.store.clone(), AccessTokens::new(jwt), qr, Passwords::new().unwrap());
+    let state = AppState::new(service, AccessTokens::new(jwt));
     let app = locker_server::app(state).merge(router(parts).await.unwrap());
     (serve(app).await, db)
 }

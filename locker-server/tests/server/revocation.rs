@@ -10,11 +10,10 @@ use crate::seeds_support;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use locker_core::service::{LockerService, ServiceKeys};
 use locker_core::token::Pepper;
 use locker_core::token::jwt::{AccessTokens, JwtKeys};
 use locker_core::token::otp::FileOutbox;
-use locker_core::token::password::Passwords;
-use locker_core::token::qr::{KeyId, QrKey, QrKeyring};
 use locker_server::AppState;
 use locker_server::seeds::{SeedParts, router};
 use seeds_support::{TestDb, backends, client, serve};
@@ -33,18 +32,18 @@ impl Process {
         let dir = tempfile::tempdir().unwrap();
         let outbox_path = dir.path().join("outbox.jsonl");
         let store = locker_core::store::open(url).await.unwrap();
+        // Each process its own keys but the access-token key, as servers behind one load
+        // balancer would have.
+        let keys = ServiceKeys { jwt: jwt.clone(), ..ServiceKeys::generate().unwrap() };
+        let service = LockerService::builder_on(store).keys(keys).open().await.unwrap().service;
         let parts = SeedParts {
-            store: store.clone(),
+            service: service.clone(),
             jwt: jwt.clone(),
             otp_pepper: Pepper::new([7; 32]),
             pickup_pepper: Pepper::new([8; 32]),
             notifier: Arc::new(FileOutbox::new(outbox_path.clone())),
-            clock: Arc::new(locker_core::ports::SystemClock),
-            service: None,
         };
-        let qr = QrKeyring::with_key(KeyId(1), QrKey::generate_ed25519().unwrap());
-        let state = AppState::new(store, AccessTokens::new(jwt.clone()), qr, Passwords::new().unwrap())
-            .with_limits(crate::support::GENEROUS);
+        let state = AppState::new(service, AccessTokens::new(jwt.clone())).with_limits(crate::support::GENEROUS);
         let app = locker_server::app(state).merge(router(parts).await.unwrap());
         Self { base: serve(app).await, http: client(), outbox: FileOutbox::new(outbox_path), _dir: dir }
     }

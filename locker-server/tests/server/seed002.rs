@@ -10,7 +10,7 @@ use std::sync::Arc;
 use locker_core::domain::{NewUser, Role};
 use locker_core::token::jwt::{AccessTokens, JwtKeys};
 use locker_server::seeds::barcodes::{BarcodeState, router};
-use seeds_support::{ManualClock, TestDb, backends, client, json_of, keys, serve, time};
+use seeds_support::{ManualClock, TestDb, backends, client, json_of, keys, serve, service_on, time};
 use serde_json::{Value, json};
 
 /// Signs `user` in (a new login, as every surface does) and returns the access token.
@@ -38,7 +38,8 @@ struct Fixture {
 impl Fixture {
     async fn new(db: TestDb) -> Self {
         let clock = ManualClock::new();
-        let tokens = Arc::new(AccessTokens::new(JwtKeys::generate_ed25519().unwrap()));
+        let (service, jwt) = service_on(&db.store, clock.clone()).await;
+        let tokens = Arc::new(AccessTokens::new(jwt));
         let mut bearer = Vec::new();
         let mut users = Vec::new();
         for (name, role) in [("alice", Role::Customer), ("bob", Role::Customer), ("admin", Role::Admin)] {
@@ -61,7 +62,7 @@ impl Fixture {
             users.push(user);
         }
         let admin_user = users.pop().unwrap();
-        let state = BarcodeState::new(db.store.clone(), db.store.clone(), tokens.clone(), clock.clone());
+        let state = BarcodeState::new(&service, tokens.clone());
         let base = serve(router(state)).await;
         let [alice, bob, admin] = <[String; 3]>::try_from(bearer).unwrap();
         Fixture { base, http: client(), clock, tokens, alice, bob, admin, admin_user, db }

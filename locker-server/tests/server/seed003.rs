@@ -19,7 +19,7 @@ use locker_core::token::otp::{FileOutbox, Otp, OtpLanguage, OtpPolicy};
 use locker_core::token::refresh::{RefreshState, hash_token};
 use locker_server::seeds::barcodes::{self, BarcodeState};
 use locker_server::seeds::otp_login::{self, OtpLoginState};
-use seeds_support::{ManualClock, TestDb, backends, client, json_of, keys, serve, time};
+use seeds_support::{ManualClock, TestDb, backends, client, json_of, keys, serve, service_on, time};
 use serde_json::{Value, json};
 
 struct Fixture {
@@ -46,16 +46,11 @@ impl Fixture {
         dir: tempfile::TempDir,
     ) -> Self {
         let clock = ManualClock::new();
-        let keys = JwtKeys::generate_ed25519().unwrap();
+        let (service, keys) = service_on(&db.store, clock.clone()).await;
         let otp = Otp::new(Pepper::generate().unwrap(), OtpPolicy::default());
-        let login = OtpLoginState::new(db.store.clone(), keys.clone(), otp, notifier, clock.clone());
+        let login = OtpLoginState::new(&service, keys.clone(), otp, notifier);
         // The seed-002 surface on the same core, to see which tokens still work.
-        let scans = BarcodeState::new(
-            db.store.clone(),
-            db.store.clone(),
-            Arc::new(AccessTokens::new(keys.clone())),
-            clock.clone(),
-        );
+        let scans = BarcodeState::new(&service, Arc::new(AccessTokens::new(keys.clone())));
         let base = serve(otp_login::router(login).merge(barcodes::router(scans))).await;
         Fixture { base, http: client(), clock, outbox, keys, db, _dir: dir }
     }

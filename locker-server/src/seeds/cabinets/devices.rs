@@ -145,12 +145,7 @@ async fn report_doors(state: &CabinetsState, device: &Controller, doors: &[(Lock
     if doors.is_empty() {
         return Ok(());
     }
-    let board = state
-        .boards
-        .as_ref()
-        .ok_or_else(|| Fail::unavailable("no locker service runs on this server to take door reports"))?
-        .board(device.id)
-        .map_err(Fail::core)?;
+    let board = state.boards.board(device.id).map_err(Fail::core)?;
     let reports = doors.iter().map(|(locker, door)| board.report(locker.sensor_channel, *door));
     futures::future::try_join_all(reports).await.map_err(|e| match e {
         ReportError::Failed(e) => Fail::core(e),
@@ -181,9 +176,7 @@ pub async fn open_by_code(
 ) -> Result<Reply, Fail> {
     let code = required_str(&body, "cabinet_id")?.trim();
     let pickup = required_str(&body, "pickup_code")?.trim();
-    let service =
-        state.service.as_deref().ok_or_else(|| Fail::refused("柜子不可用", "no locker service runs on this server"))?;
-    let order = service.open_order_by_code(&state.desk(), code, pickup, caller.id).await.map_err(open_refused)?;
+    let order = state.service.open_order_by_code(&state.desk(), code, pickup, caller.id).await.map_err(open_refused)?;
     Ok(Reply::ok("开柜成功", json!({ "cabinet_id": order.locker.code, "action": "open", "order_id": order.number })))
 }
 

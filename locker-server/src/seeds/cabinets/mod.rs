@@ -48,26 +48,27 @@ use payment::{NoProvider, PaymentProvider};
 /// Access-token lifetime (seed 001: 24 hours).
 pub const ACCESS_LIFETIME_SECS: i64 = 24 * 3600;
 
-/// What the seed-001 routes need.
+/// What the seed-001 routes need: the locker service (every order flow and every opening
+/// runs in it) and what only this surface has.
 #[derive(Clone)]
 pub struct CabinetsState {
-    /// The one database (lockers, rentals, users, tokens, orders).
+    /// The service's database (lockers, rentals, users, tokens, orders).
     pub store: Arc<dyn SeedStore>,
     /// Issues and verifies access tokens (24 h).
     pub access: Arc<AccessTokens>,
-    /// Password hashing.
+    /// The service's password hasher.
     pub passwords: Arc<Passwords>,
     /// Pickup codes (hashed at rest with the pepper).
     pub pickup: Arc<PickupCodes>,
     /// WeChat Pay and Alipay ([`NoProvider`] until one is configured).
     pub payments: Arc<dyn PaymentProvider>,
-    /// Now.
+    /// The service's clock.
     pub clock: Arc<dyn Clock>,
     /// The locker service: every cabinet is opened through it, every door report goes
-    /// through its door machines. Without one, cabinets cannot be opened.
-    pub service: Option<Arc<LockerService>>,
-    /// The service's boards that poll over HTTP (one per device), with the service.
-    pub boards: Option<Arc<HttpBoards>>,
+    /// through its door machines.
+    pub service: Arc<LockerService>,
+    /// The service's boards that poll over HTTP (one per device).
+    pub boards: Arc<HttpBoards>,
 }
 
 impl std::fmt::Debug for CabinetsState {
@@ -77,36 +78,25 @@ impl std::fmt::Debug for CabinetsState {
 }
 
 impl CabinetsState {
-    /// A state over one database: access tokens signed with `keys` (issuer and audience
+    /// A state over `service`: access tokens signed with `keys` (issuer and audience
     /// `locker`, so the other surfaces verify them with the same keys), pickup codes hashed
-    /// with `pickup`, no payment provider.
-    pub fn new(
-        store: Arc<dyn SeedStore>,
-        keys: JwtKeys,
-        passwords: Passwords,
-        pickup: PickupCodes,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
+    /// with `pickup`, no payment provider. Controllers the service has no driver for poll
+    /// over HTTP, and get a board attached to the service ([`HttpBoards`]) the first time
+    /// they are met.
+    pub fn new(service: Arc<LockerService>, keys: JwtKeys, pickup: PickupCodes) -> Self {
         let access = AccessTokens::with_config(keys, "locker", "locker", ACCESS_LIFETIME_SECS, MAX_LEEWAY_SECS);
+        let store = service.database().clone();
+        let queue: Arc<dyn locker_core::ports::OrderStore> = store.clone();
         Self {
             store,
             access: Arc::new(access),
-            passwords: Arc::new(passwords),
+            passwords: service.passwords().clone(),
             pickup: Arc::new(pickup),
             payments: Arc::new(NoProvider),
-            clock,
-            service: None,
-            boards: None,
+            clock: service.clock().clone(),
+            boards: HttpBoards::new(service.clone(), queue),
+            service,
         }
-    }
-
-    /// Opens every cabinet through `service`: controllers it has no driver for poll over
-    /// HTTP, and get a board attached to it ([`HttpBoards`]) the first time they are met.
-    pub fn with_service(mut self, service: Arc<LockerService>) -> Self {
-        let queue: Arc<dyn locker_core::ports::OrderStore> = self.store.clone();
-        self.boards = Some(HttpBoards::new(service.clone(), queue));
-        self.service = Some(service);
-        self
     }
 
     /// Replaces the payment provider.
@@ -120,22 +110,14 @@ impl CabinetsState {
         self.clock.now()
     }
 
-    /// The locker service, or `503` (order flows and openings run in it).
-    pub fn service(&self) -> Result<&LockerService, Fail> {
-        self.service.as_deref().ok_or_else(|| Fail::unavailable("no locker service runs on this server"))
-    }
-
     /// What the order flows take from this surface: its payment provider and pickup codes.
     pub fn desk(&self) -> OrderDesk {
         OrderDesk { payments: self.payments.clone(), pickup: self.pickup.clone() }
     }
 
-    /// The statistics: the service's, or over this state's database without one.
+    /// The statistics.
     pub fn statistics(&self) -> Statistics {
-        match &self.service {
-            Some(service) => service.statistics(),
-            None => Statistics::new(self.store.clone()),
-        }
+        self.service.statistics()
     }
 }
 

@@ -84,7 +84,7 @@ impl Order {
 pub async fn load(state: &CabinetsState, raw: &str, caller: &User) -> Result<Order, Fail> {
     let not_found = || Fail::not_found(Entity::Order, raw);
     let number: i64 = raw.parse().map_err(|_| not_found())?;
-    let order = state.service()?.order_for(number, caller).await.map_err(|e| match e {
+    let order = state.service.order_for(number, caller).await.map_err(|e| match e {
         Error::NotFound { .. } => not_found(),
         other => Fail::core(other),
     })?;
@@ -93,7 +93,7 @@ pub async fn load(state: &CabinetsState, raw: &str, caller: &User) -> Result<Ord
 
 /// An order from a rental the caller already holds (expired first if left unpaid).
 pub async fn order_of(state: &CabinetsState, rental: Rental) -> Result<Order, Fail> {
-    Ok(Order(state.service()?.order_of(rental).await.map_err(Fail::core)?))
+    Ok(Order(state.service.order_of(rental).await.map_err(Fail::core)?))
 }
 
 /// The caller and the order the path names (`404 订单不存在` when it is someone else's).
@@ -118,11 +118,8 @@ pub async fn create(
 ) -> Result<Reply, Fail> {
     let code = required_str(&body, "cabinet_id")?.trim();
     let duration = hours(&body, "duration_hours")?;
-    let order = state
-        .service()?
-        .create_order(caller.id, code, duration)
-        .await
-        .map_err(|e| Fail::from_core(e, Entity::Cabinet))?;
+    let order =
+        state.service.create_order(caller.id, code, duration).await.map_err(|e| Fail::from_core(e, Entity::Cabinet))?;
     Ok(Reply::created("订单创建成功", Order(order).booking_json()))
 }
 
@@ -159,7 +156,7 @@ pub async fn detail(State(state): State<CabinetsState>, CallerOrder(_, order): C
         Some(id) => state.store.get_user(id).await.map_err(Fail::core)?.phone,
         None => None,
     };
-    let code = state.service()?.pickup_code(&state.desk(), &order).await.map_err(Fail::core)?;
+    let code = state.service.pickup_code(&state.desk(), &order).await.map_err(Fail::core)?;
     let mut v = order.booking_json();
     v["user_phone"] = json!(owner);
     v["pickup_code"] = json!(code);
@@ -191,7 +188,7 @@ pub async fn pay(
     Body(body): Body,
 ) -> Result<Reply, Fail> {
     let method = payment_method(&body, None)?;
-    let paid = state.service()?.pay_order(&state.desk(), &order, caller.id, method).await.map_err(|e| match e {
+    let paid = state.service.pay_order(&state.desk(), &order, caller.id, method).await.map_err(|e| match e {
         Error::Conflict(why) => Fail::refused("订单已支付或已取消", why),
         Error::Payment(refused) => payment_refused(refused),
         other => Fail::from_core(other, Entity::Order),
@@ -218,7 +215,7 @@ pub async fn extend(
 ) -> Result<Reply, Fail> {
     let added = hours(&body, "additional_hours")?;
     let method = payment_method(&body, Some(PaymentMethod::Balance))?;
-    let service = state.service()?;
+    let service = &state.service;
     let extended =
         service.extend_order(&state.desk(), &order, caller.id, added, method).await.map_err(|e| match e {
             Error::Transition(t) => {
@@ -247,7 +244,7 @@ pub async fn cancel(
     State(state): State<CabinetsState>,
     CallerOrder(caller, order): CallerOrder,
 ) -> Result<Reply, Fail> {
-    let cancelled = state.service()?.cancel_order(&order, caller.id).await.map_err(|e| match e {
+    let cancelled = state.service.cancel_order(&order, caller.id).await.map_err(|e| match e {
         Error::Conflict(why) => Fail::refused("只有待支付的订单可以取消", why),
         other => Fail::core(other),
     })?;

@@ -8,12 +8,10 @@ use std::sync::Arc;
 
 use locker_core::domain::{LockerSize, Money, NewController, NewLocker, NewUser, Role};
 use locker_core::ports::Clock as _;
-use locker_core::service::{LockerService, ServiceConfig, ServiceParts};
+use locker_core::service::LockerService;
 use locker_core::token::Pepper;
-use locker_core::token::jwt::{AccessTokens, JwtKeys};
-use locker_core::token::password::Passwords;
+use locker_core::token::jwt::AccessTokens;
 use locker_core::token::pickup::PickupCodes;
-use locker_core::token::qr::{KeyId, QrKey, QrKeyring};
 use locker_server::seeds::cabinets::{self, CabinetsState};
 use locker_server::{AppState, LimitConfig};
 use serde_json::{Value, json};
@@ -76,19 +74,9 @@ impl Fx {
 
     async fn build(db: TestDb, uart: Option<Arc<dyn locker_core::ports::LockController>>) -> Self {
         let clock = ManualClock::new();
-        let keys = JwtKeys::generate_ed25519().unwrap();
+        let (service, keys) = crate::seeds_support::service_on(&db.store, clock.clone()).await;
         let pickup = PickupCodes::new(Pepper::generate().unwrap());
-        let state =
-            CabinetsState::new(db.store.clone(), keys.clone(), Passwords::new().unwrap(), pickup, clock.clone());
-        let qr = QrKeyring::with_key(KeyId(1), QrKey::generate_ed25519().unwrap());
-        let parts = ServiceParts {
-            stores: locker_core::store::tokens::Stores::new(db.store.clone()),
-            qr: qr.clone(),
-            clock: clock.clone(),
-            faces: None,
-            template_keys: Vec::new(),
-        };
-        let service = LockerService::new(ServiceConfig::default(), parts);
+        let state = CabinetsState::new(service.clone(), keys.clone(), pickup);
         if let Some(driver) = uart {
             let sim = NewController { name: "SIM_001".into(), station: STATION.into(), api_key_hash: None };
             let sim = db.store.create_controller(sim, clock.now()).await.unwrap();
@@ -106,16 +94,13 @@ impl Fx {
             service.attach_controller(sim.id, driver);
         }
         // `ESP32_001` is registered after the start: its board is attached when first met.
-        let state = state.with_service(service.clone());
         let limits = LimitConfig {
             auth_per_minute: 100_000,
             general_per_minute: 100_000,
             hardware_per_second: 100_000,
             login_failures_per_15_min: 100_000,
         };
-        let app_state = AppState::new(db.store.clone(), AccessTokens::new(keys), qr, Passwords::new().unwrap())
-            .with_limits(limits)
-            .with_clock(clock.clone());
+        let app_state = AppState::new(service.clone(), AccessTokens::new(keys)).with_limits(limits);
         let app = locker_server::app(app_state).merge(cabinets::router(state.clone()));
         let base = crate::seeds_support::serve(app).await;
         let now = clock.now();
@@ -143,7 +128,7 @@ impl Fx {
             })
             .collect();
         db.store.create_lockers(lockers, now).await.unwrap();
-        let passwords = Passwords::new().unwrap();
+        let passwords = service.passwords();
         let admin = NewUser {
             email: Some("admin@example.com".into()),
             phone: Some("13800000000".into()),

@@ -33,6 +33,23 @@ pub async fn backends() -> Vec<TestDb> {
     out
 }
 
+/// A locker service on `store` (fresh keys, `clock`, no controller attached), opened the
+/// way `locker serve` opens it, and its access-token key (which signs for every surface).
+pub async fn service_on(
+    store: &Arc<dyn SeedStore>,
+    clock: Arc<dyn Clock>,
+) -> (Arc<locker_core::service::LockerService>, locker_core::token::jwt::JwtKeys) {
+    let keys = locker_core::service::ServiceKeys::generate().unwrap();
+    let jwt = keys.jwt.clone();
+    let opened = locker_core::service::LockerService::builder_on(store.clone())
+        .keys(keys)
+        .clock(clock)
+        .open()
+        .await
+        .expect("open the service");
+    (opened.service, jwt)
+}
+
 /// A clock the test sets; starts at the real time (whole seconds).
 #[derive(Debug)]
 pub struct ManualClock(Mutex<Timestamp>);

@@ -4,8 +4,10 @@
 //! returns the base URL, the [`AppState`] and a `reqwest` client.
 //!
 //! Declared once in `tests/server/main.rs`; a test module uses it with `use crate::support;`.
-//! Hooks: [`Options::customize`] changes the state
-//! before serving (e.g. to add the service with the in-process simulator controller).
+//! Every server runs a locker service opened with `LockerService::builder_on` (as `locker
+//! serve` opens it); attach the in-process simulator with `server.state.service`.
+//! Hooks: [`Options::service`] configures the service, [`Options::customize`] changes the
+//! state before serving.
 
 #![allow(dead_code)]
 
@@ -14,11 +16,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use locker_core::domain::{NewController, NewUser, Role};
-use locker_core::face::template::TemplateKey;
 use locker_core::face::{FaceConfig, FaceEngine};
-use locker_core::token::jwt::{AccessTokens, JwtKeys};
-use locker_core::token::password::Passwords;
-use locker_core::token::qr::{KeyId, QrKey, QrKeyring};
+use locker_core::service::{LockerService, ServiceConfig, ServiceKeys};
+use locker_core::token::jwt::AccessTokens;
 use locker_server::{AppState, LimitConfig};
 use serde_json::{Value, json};
 
@@ -56,9 +56,11 @@ pub struct Options {
     pub backend: Backend,
     /// Rate limits ([`GENEROUS`] by default).
     pub limits: LimitConfig,
-    /// Load the face models (skipped, with `face: None` in the state, when absent unless
+    /// Load the face models into the service (skipped, with no engine, when absent unless
     /// `LOCKER_REQUIRE_MODELS=1`).
     pub face: bool,
+    /// The service's configuration (kiosk `Pi_01`, the default door timings).
+    pub service: ServiceConfig,
     /// Last changes to the state before serving.
     pub customize: Option<Box<dyn FnOnce(AppState) -> AppState + Send>>,
 }
@@ -66,7 +68,8 @@ pub struct Options {
 impl Options {
     /// Defaults on `backend`.
     pub fn new(backend: Backend) -> Self {
-        Self { backend, limits: GENEROUS, face: false, customize: None }
+        let service = ServiceConfig { kiosk: "Pi_01".into(), ..ServiceConfig::default() };
+        Self { backend, limits: GENEROUS, face: false, service, customize: None }
     }
 }
 
@@ -76,7 +79,7 @@ pub struct TestServer {
     pub base: String,
     /// The listening address.
     pub addr: SocketAddr,
-    /// The state the router serves (same store, keys and limits).
+    /// The state the router serves (same service, keys and limits).
     pub state: AppState,
     /// A client with no default headers.
     pub client: reqwest::Client,
@@ -127,25 +130,28 @@ async fn database(backend: &Backend) -> locker_core::testing::TestDb {
     }
 }
 
-/// A state over the database at `url` with fresh keys.
-pub async fn state_for(url: &str, face: bool) -> AppState {
+/// A state over the database at `url` with fresh keys, its service started (timers
+/// running, no controller attached): with the face engine when `face` and the models load.
+pub async fn state_for(url: &str, face: bool, config: ServiceConfig) -> AppState {
     let database = locker_core::store::open(url).await.expect("open the database");
-    let access = AccessTokens::new(JwtKeys::generate_ed25519().unwrap());
-    let qr = QrKeyring::with_key(KeyId(1), QrKey::generate_ed25519().unwrap());
-    let mut state = AppState::new(database, access, qr, Passwords::new().unwrap());
+    let keys = ServiceKeys::generate().unwrap();
+    let access = AccessTokens::new(keys.jwt.clone());
+    let mut builder = LockerService::builder_on(database).config(config).keys(keys);
     if face {
         if let Some(engine) = face_engine() {
-            state = state.with_face(engine, vec![TemplateKey::generate("t1").unwrap()]);
+            builder = builder.faces(engine);
         }
     }
-    state
+    let service = builder.open().await.expect("open the service").service;
+    tokio::spawn(service.clone().run_timers());
+    AppState::new(service, access)
 }
 
 /// Starts a server with `opts`.
 pub async fn start_with(opts: Options) -> TestServer {
     let db = database(&opts.backend).await;
     let db_url = db.url.clone();
-    let mut state = state_for(&db_url, opts.face).await.with_limits(opts.limits);
+    let mut state = state_for(&db_url, opts.face, opts.service).await.with_limits(opts.limits);
     if let Some(f) = opts.customize {
         state = f(state);
     }
@@ -255,7 +261,7 @@ impl TestServer {
     /// Creates an admin directly in the store and logs in.
     pub async fn admin(&self) -> Login {
         let email = format!("admin-{}@example.com", uuid::Uuid::new_v4().simple());
-        let hash = self.state.passwords.hash("adminPassword123").unwrap();
+        let hash = self.state.passwords().hash("adminPassword123").unwrap();
         let new = NewUser {
             email: Some(email.clone()),
             phone: None,
@@ -264,7 +270,7 @@ impl TestServer {
             role: Role::Admin,
             password_hash: hash,
         };
-        self.state.store.create_user(new, chrono::Utc::now()).await.unwrap();
+        self.state.store().create_user(new, chrono::Utc::now()).await.unwrap();
         self.login(&email, "adminPassword123").await
     }
 
@@ -272,14 +278,14 @@ impl TestServer {
     pub async fn controller(&self, name: &str) -> (String, String) {
         let c = self
             .state
-            .store
+            .store()
             .create_controller(
                 NewController { name: name.into(), station: "S1".into(), api_key_hash: None },
                 chrono::Utc::now(),
             )
             .await
             .unwrap();
-        let key = locker_core::token::apikey::rotate(self.state.tokens.as_ref(), c.id).await.unwrap();
+        let key = locker_core::token::apikey::rotate(self.state.tokens().as_ref(), c.id).await.unwrap();
         (c.id.to_string(), key)
     }
 
