@@ -208,13 +208,14 @@ async fn serve(global: &Global, args: Args) -> anyhow::Result<()> {
     let seeds = seed_routers(&args, jwt.clone(), seed_keys, service.clone()).await?;
     let state = locker_server::AppState::from_service(service.clone(), AccessTokens::new(jwt), passwords)
         .with_limits(LimitConfig { general_per_minute: args.rate_limit, ..LimitConfig::SEED });
+    // Said before "listening": scripts (and the tests) may stop reading at that line.
+    let limits = connection_limits(&args.connections)?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("Cannot listen on {}", args.listen))?;
     let bound = listener.local_addr().context("Cannot read the listening address")?;
     super::db::say(format!("locker-server listening on http://{bound} (controller {})", controller.name))?;
     let app = locker_server::app(state).merge(seeds);
-    let limits = connection_limits(&args.connections)?;
     locker_server::serve(listener, app, limits, async {
         let _ = tokio::signal::ctrl_c().await;
     })
