@@ -15,10 +15,30 @@ pub struct Global {
     /// More log output (repeat for more).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// Log format on stderr: `text` for people (coloured only on a terminal, and never when
+    /// NO_COLOR is set), `json` (one object a line) for log collectors.
+    #[arg(long, global = true, value_enum, env = "LOCKER_LOG_FORMAT", default_value = "text")]
+    pub log_format: LogFormat,
+}
+
+/// `--log-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Lines for people.
+    Text,
+    /// One JSON object a line.
+    Json,
+}
+
+/// Whether log lines on stderr may carry colour codes: only for a terminal, and not when
+/// the `NO_COLOR` convention (<https://no-color.org>) asks for none.
+fn colour_on_stderr() -> bool {
+    use std::io::IsTerminal as _;
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 impl Global {
-    /// Logs go to stderr; `RUST_LOG` overrides `-v`.
+    /// Logs go to stderr in `--log-format`; `RUST_LOG` overrides `-v`.
     pub fn init_logging(&self) {
         let level = match self.verbose {
             0 => "warn",
@@ -28,7 +48,11 @@ impl Global {
         };
         let filter = tracing_subscriber::EnvFilter::try_from_default_env()
             .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-        let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+        let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+        let _ = match self.log_format {
+            LogFormat::Text => logs.with_ansi(colour_on_stderr()).try_init(),
+            LogFormat::Json => logs.json().with_ansi(false).try_init(),
+        };
     }
 
     /// Runs a future to completion on a fresh runtime (commands are short-lived).

@@ -49,6 +49,11 @@ fn call(addr: &str, method: &str, path: &str, token: Option<&str>, body: Option<
 /// `locker serve --demo` on a SQLite file in `dir` with `extra` arguments: the running
 /// server, the demo admin's password (when printed) and the listening address.
 fn start_demo(dir: &std::path::Path, extra: &[&str]) -> (Server, Option<String>, String) {
+    start_demo_logging_to(dir, extra, Stdio::null())
+}
+
+/// [`start_demo`] with the server's stderr (its log) going to `log`.
+fn start_demo_logging_to(dir: &std::path::Path, extra: &[&str], log: Stdio) -> (Server, Option<String>, String) {
     let models = std::env::var("LOCKER_MODELS_DIR").unwrap_or_else(|_| "../../shared/models".into());
     let child = Command::new(env!("CARGO_BIN_EXE_locker"))
         .current_dir(dir)
@@ -56,7 +61,7 @@ fn start_demo(dir: &std::path::Path, extra: &[&str]) -> (Server, Option<String>,
         .args(["--models", &models])
         .args(extra)
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
         .unwrap();
     let mut server = Server(child);
@@ -160,4 +165,40 @@ fn serve_refuses_an_smtp_login_without_its_password() {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("LOCKER_SMTP_PASSWORD"), "{stderr}");
+}
+
+/// Runs `locker -v serve --log-format FORMAT` with its log going to a file, makes it log
+/// a few requests, stops it, and returns the file's text.
+fn log_file_of(format: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("serve.log");
+    let log = std::fs::File::create(&path).unwrap();
+    let (server, _, addr) = start_demo_logging_to(dir.path(), &["-v", "--log-format", format], Stdio::from(log));
+    assert_eq!(call(&addr, "GET", "/health", None, None).0, 200);
+    assert_eq!(call(&addr, "GET", "/api/v1/nope", None, None).0, 404);
+    drop(server);
+    std::fs::read_to_string(&path).unwrap()
+}
+
+#[test]
+fn serve_writes_no_colour_codes_into_a_log_file() {
+    let text = log_file_of("text");
+    assert!(text.contains("answered"), "the request log is there:\n{text}");
+    assert!(!text.contains('\x1b'), "ANSI escape codes in a log file:\n{text}");
+}
+
+#[test]
+fn serve_logs_one_json_object_a_line_with_log_format_json() {
+    let text = log_file_of("json");
+    assert!(!text.contains('\x1b'), "ANSI escape codes in a log file:\n{text}");
+    // Log lines only: a plain `warning:` the command prints itself (no face models) is not one.
+    let lines: Vec<Value> = text
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let answered = lines.iter().find(|l| l["fields"]["message"] == "answered").expect("a request log line");
+    assert_eq!(answered["fields"]["status"], 200, "{answered}");
+    assert_eq!(answered["level"], "INFO", "{answered}");
+    assert!(lines.iter().any(|l| l["fields"]["message"] == "open-file limit raised"), "{text}");
 }

@@ -2,8 +2,9 @@
 //!
 //! The reference server: seed 000's API contract (`/api/v1`, the `{success, message, data}`
 //! envelope) served on one `locker-core`. Build an [`AppState`], then [`app`] gives the
-//! router; serve it with `axum::serve` and `into_make_service_with_connect_info` so rate
-//! limits see the client's address.
+//! router; serve it with [`serve()`], which bounds every wait and caps connections
+//! ([`ConnectionLimits`]), turns handler panics into `500` answers, and gives handlers the
+//! client's address for the rate limits.
 //!
 //! ## Overview
 //! - [`routes`]: the one route table (method, path, access, rate class, body) the router,
@@ -12,12 +13,14 @@
 //!   limits), idempotency keys.
 //! - [`v1`]: the handlers, one module per resource.
 //! - [`state`]: [`AppState`] and its parts.
+//! - [`mod@serve`]: the serve loop (timeouts, connection caps, body guard, panic catcher).
 #![deny(missing_docs)]
 
 pub mod http;
 pub mod openapi;
 pub mod routes;
 pub mod seeds;
+pub mod serve;
 pub mod state;
 pub mod v1;
 
@@ -28,6 +31,7 @@ use axum::http::{HeaderName, Request};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
+pub use serve::{ConnectionLimits, serve};
 pub use state::{AppState, BodyLimits, LimitConfig};
 
 /// Largest request body accepted on JSON routes.

@@ -12,13 +12,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use clap::builder::TypedValueParser as _;
 use locker_core::controller::sim::{Person, SimConfig};
 use locker_core::domain::{NewUser, Role};
 use locker_core::ports::Store;
 use locker_core::service::{LockerService, ServiceConfig, ServiceKeys};
 use locker_core::token::jwt::AccessTokens;
 use locker_core::token::password::Passwords;
-use locker_server::LimitConfig;
+use locker_server::{ConnectionLimits, LimitConfig};
 
 use crate::output::Global;
 
@@ -92,6 +93,53 @@ pub struct Args {
     #[arg(long, value_name = "PER_MINUTE", default_value_t = LimitConfig::SEED.general_per_minute,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub rate_limit: u32,
+    #[command(flatten)]
+    pub connections: ConnectionArgs,
+}
+
+/// The connection limits of `locker serve` (defaults: [`ConnectionLimits::DEFAULT`]).
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = "Connection limits")]
+pub struct ConnectionArgs {
+    /// Seconds a client has to send a whole request header, counted from the connection's
+    /// start or the end of its previous answer (so it also bounds keep-alive idling).
+    #[arg(long, value_name = "SECONDS", default_value_t = ConnectionLimits::DEFAULT.header_read.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_timeout: u64,
+    /// Seconds a connection may sit with no request being handled and no byte moving
+    /// either way (a keep-alive connection with no next request, a client that stops
+    /// reading its answer) before it is closed.
+    #[arg(long, value_name = "SECONDS", default_value_t = ConnectionLimits::DEFAULT.idle.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub idle_timeout: u64,
+    /// Seconds a request body may stop arriving before the request is answered 408.
+    #[arg(long, value_name = "SECONDS", default_value_t = ConnectionLimits::DEFAULT.body_progress.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub body_timeout: u64,
+    /// Open connections at most; more are answered 503 and closed. Lowered at start, if
+    /// needed, to fit the open-file limit.
+    #[arg(long, value_name = "N", default_value_t = ConnectionLimits::DEFAULT.max_connections,
+          value_parser = clap::value_parser!(u64).range(1..).map(|n| n as usize))]
+    pub max_connections: usize,
+    /// Open connections from one client address at most; more are answered 429 and closed.
+    /// Raise it when many clients share one address (behind NAT or a proxy).
+    #[arg(long, value_name = "N", default_value_t = ConnectionLimits::DEFAULT.max_per_address,
+          value_parser = clap::value_parser!(u64).range(1..).map(|n| n as usize))]
+    pub max_connections_per_address: usize,
+}
+
+impl ConnectionArgs {
+    /// The limits these flags ask for.
+    pub fn limits(&self) -> ConnectionLimits {
+        ConnectionLimits {
+            header_read: Duration::from_secs(self.header_timeout),
+            idle: Duration::from_secs(self.idle_timeout),
+            body_progress: Duration::from_secs(self.body_timeout),
+            max_connections: self.max_connections,
+            max_per_address: self.max_connections_per_address,
+            ..ConnectionLimits::DEFAULT
+        }
+    }
 }
 
 /// `--smtp-security`.
@@ -160,19 +208,43 @@ async fn serve(global: &Global, args: Args) -> anyhow::Result<()> {
     let seeds = seed_routers(&args, jwt.clone(), seed_keys, service.clone()).await?;
     let state = locker_server::AppState::new(service.clone(), AccessTokens::new(jwt))
         .with_limits(LimitConfig { general_per_minute: args.rate_limit, ..LimitConfig::SEED });
+    // Said before "listening": scripts (and the tests) may stop reading at that line.
+    let limits = connection_limits(&args.connections)?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("Cannot listen on {}", args.listen))?;
     let bound = listener.local_addr().context("Cannot read the listening address")?;
     super::db::say(format!("locker-server listening on http://{bound} (controller {})", controller.name))?;
-    let app = locker_server::app(state).merge(seeds).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .context("The server stopped")?;
+    let app = locker_server::app(state).merge(seeds);
+    locker_server::serve(listener, app, limits, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+    .context("The server stopped")?;
     Ok(())
+}
+
+/// Raises the open-file limit to the hard limit (saying so) and fits the connection limits
+/// of the flags into it.
+fn connection_limits(args: &ConnectionArgs) -> anyhow::Result<ConnectionLimits> {
+    let wanted = args.limits();
+    let files = match locker_server::serve::raise_open_files_limit() {
+        Ok(files) => files,
+        Err(e) => {
+            eprintln!("warning: cannot raise the open-file limit: {e}");
+            return Ok(wanted);
+        }
+    };
+    tracing::info!(before = files.before, soft = files.soft, hard = files.hard, "open-file limit raised");
+    super::db::say(format!("open-file limit: {} (was {}, hard limit {})", files.soft, files.before, files.hard))?;
+    let limits = wanted.fit_descriptors(files.soft);
+    if limits.max_connections < wanted.max_connections {
+        super::db::say(format!(
+            "--max-connections lowered from {} to {} to fit the open-file limit",
+            wanted.max_connections, limits.max_connections
+        ))?;
+    }
+    Ok(limits)
 }
 
 /// The seed-001 (`/api/…/` cabinets, orders, devices), seed-002 (`/api/barcodes`) and

@@ -1,5 +1,6 @@
 //! HTTP edges: envelopes, error mapping, extractors, the guard and the middleware.
 
+pub mod dates;
 pub mod envelope;
 pub mod error;
 pub mod extract;
@@ -7,3 +8,4 @@ pub mod guard;
 pub mod health;
 pub mod idempotency;
 pub mod multipart;
+pub mod surface;

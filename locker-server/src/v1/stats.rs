@@ -41,7 +41,12 @@ pub struct PeriodQuery {
 fn resolve_period(q: &PeriodQuery, now: Timestamp) -> Result<(Timestamp, Timestamp), ApiError> {
     let (from, to) = period(q.from_date.as_deref(), q.to_date.as_deref())?;
     let to = to.unwrap_or(now);
-    let from = from.unwrap_or(to - TimeDelta::days(DEFAULT_DAYS));
+    let from = match from {
+        Some(from) => from,
+        None => to
+            .checked_sub_signed(TimeDelta::days(DEFAULT_DAYS))
+            .ok_or_else(|| ApiError::validation("to_date", crate::http::dates::OUT_OF_RANGE))?,
+    };
     if from >= to {
         return Err(ApiError::validation("from_date", "must be before to_date"));
     }

@@ -145,14 +145,21 @@ pub async fn locker_codes(store: &dyn Store, ids: Vec<Id>) -> Result<HashMap<Id,
     Ok(out)
 }
 
-/// A date or date-time query value: `2026-01-18` (start of that day, UTC) or RFC 3339.
+/// A date or date-time query value: `2026-01-18` (start of that day, UTC) or RFC 3339, in
+/// years 0001 to 9999 ([`crate::http::dates`]).
 pub fn parse_date(field: &str, text: &str, end_of_day: bool) -> Result<Timestamp, ApiError> {
+    use crate::http::dates;
+    let out_of_range = || ApiError::validation(field, dates::OUT_OF_RANGE);
     if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
-        return Ok(t.to_utc());
+        let t = t.to_utc();
+        return if dates::supported(t.date_naive()) { Ok(t) } else { Err(out_of_range()) };
     }
     if let Ok(d) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        let day = if end_of_day { d.succ_opt().unwrap_or(d) } else { d };
-        return Ok(day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc());
+        let day = if end_of_day { d.succ_opt() } else { Some(d) };
+        return match day.and_then(|day| day.and_hms_opt(0, 0, 0)) {
+            Some(start) if dates::supported(d) => Ok(start.and_utc()),
+            _ => Err(out_of_range()),
+        };
     }
     Err(ApiError::validation(field, "expected a date (YYYY-MM-DD) or an RFC 3339 time"))
 }

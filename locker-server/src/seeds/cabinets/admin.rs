@@ -152,11 +152,14 @@ pub async fn revenue(
     })))
 }
 
-/// A `YYYY-MM-DD` query parameter.
+/// A `YYYY-MM-DD` query parameter, in years 0001 to 9999 ([`crate::http::dates`]).
 fn date_param(pairs: &[(String, String)], key: &str) -> Result<Option<NaiveDate>, Fail> {
-    query_value(pairs, key)
-        .map(|v| NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| Fail::invalid(key, "a date like 2026-01-19")))
-        .transpose()
+    let parse = |v: &str| match NaiveDate::parse_from_str(v, "%Y-%m-%d") {
+        Ok(d) if crate::http::dates::supported(d) => Ok(d),
+        Ok(_) => Err(Fail::invalid(key, crate::http::dates::OUT_OF_RANGE)),
+        Err(_) => Err(Fail::invalid(key, "a date like 2026-01-19")),
+    };
+    query_value(pairs, key).map(parse).transpose()
 }
 
 /// `GET /api/admin/orders/?status&station&from&to&page&page_size`.
@@ -172,7 +175,8 @@ pub async fn orders(
             states_of(s).ok_or_else(|| Fail::invalid("status", "pending, paid, in_use, completed or cancelled"))?;
     }
     query.from = date_param(&pairs, "from")?.map(local_midnight);
-    query.to = date_param(&pairs, "to")?.map(|d| local_midnight(d + TimeDelta::days(1)));
+    // The day after a supported date exists (9999-12-31 is followed by 10000-01-01).
+    query.to = date_param(&pairs, "to")?.and_then(|d| d.succ_opt()).map(local_midnight);
     let page = query_int(&pairs, "page", 1, 1..=u32::MAX)?;
     let page_size = query_int(&pairs, "page_size", 20, 1..=100)?;
     query.kind = Some(RentalKind::Order);
