@@ -46,7 +46,7 @@ impl Drop for Served {
 /// Serves the `/api/v1` app over SQLite, plus `extra` routes, within `limits`.
 async fn serve(limits: ConnectionLimits, extra: Router) -> Served {
     let db = locker_core::testing::sqlite();
-    let state = support::state_for(&db.url, false).await.with_limits(support::GENEROUS);
+    let state = support::state_for(&db.url, false, Default::default()).await.with_limits(support::GENEROUS);
     let app = locker_server::app(state).merge(extra);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
