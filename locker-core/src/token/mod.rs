@@ -19,6 +19,7 @@
 //! | [`ratelimit`] | keyed GCRA limits (governor) with `X-RateLimit-*` values |
 //! | [`keyfile`] | the on-disk form of signing keys |
 //! | [`store`] | [`TokenStore`](crate::ports::TokenStore), what the rules need persisted |
+//! | `verified` | the bounded cache of verified access tokens behind [`jwt::AccessTokens::verify`] |
 
 pub mod apikey;
 pub mod jwt;
@@ -31,6 +32,7 @@ pub mod ratelimit;
 pub mod refresh;
 pub mod revocation;
 pub mod store;
+mod verified;
 
 use crate::cause::Cause;
 use crate::error_code::ErrorCode;
