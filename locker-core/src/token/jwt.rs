@@ -131,7 +131,7 @@ pub struct AccessTokens {
     leeway_secs: i64,
     validation: Validation,
     /// Tokens whose signature was checked already (shared by clones; see [`super::verified`]).
-    verified: Arc<VerifiedTokens>,
+    verified: Arc<VerifiedTokens<AccessClaims>>,
 }
 
 impl AccessTokens {

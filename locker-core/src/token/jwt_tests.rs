@@ -179,7 +179,7 @@ fn the_cache_is_keyed_on_the_whole_token() {
 #[test]
 fn the_cache_is_bounded() {
     let tokens = hs();
-    let cap = super::super::verified::VerifiedTokens::CAPACITY;
+    let cap = super::super::verified::CAPACITY;
     for i in 0..cap + 10 {
         let (token, _) = tokens.issue(&format!("u{i}"), Role::Customer, SID, at(NOW)).unwrap();
         tokens.verify(&token, at(NOW)).unwrap();

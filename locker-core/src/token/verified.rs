@@ -11,7 +11,7 @@
 //! - Whether the login is still on is not cached either: the caller asks the database on
 //!   every request ([`super::revocation`]), so a logout in any process refuses the token at
 //!   once, cached or not.
-//! - At most [`VerifiedTokens::CAPACITY`] entries: when full, expired entries are dropped,
+//! - At most [`CAPACITY`] entries: when full, expired entries are dropped,
 //!   and if none had expired, all are (re-verifying a token costs one signature check).
 
 use std::collections::HashMap;
@@ -19,15 +19,19 @@ use std::sync::Mutex;
 
 use sha2::Digest as _;
 
-use super::jwt::AccessClaims;
-
-/// Verified tokens by the SHA-256 of their text.
-#[derive(Default)]
-pub(crate) struct VerifiedTokens {
-    entries: Mutex<HashMap<[u8; 32], AccessClaims>>,
+/// Verified tokens by the SHA-256 of their text, with what verifying them gave (`C`: the
+/// access token's claims).
+pub(crate) struct VerifiedTokens<C> {
+    entries: Mutex<HashMap<[u8; 32], C>>,
 }
 
-impl std::fmt::Debug for VerifiedTokens {
+impl<C> Default for VerifiedTokens<C> {
+    fn default() -> Self {
+        Self { entries: Mutex::default() }
+    }
+}
+
+impl<C: Clone> std::fmt::Debug for VerifiedTokens<C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "VerifiedTokens({} entries)", self.len())
     }
@@ -37,27 +41,27 @@ fn key(token: &str) -> [u8; 32] {
     sha2::Sha256::digest(token.as_bytes()).into()
 }
 
-impl VerifiedTokens {
-    /// The most tokens kept (about 0.5 kB each).
-    pub(crate) const CAPACITY: usize = 4096;
+/// The most tokens a cache keeps (about 0.5 kB each for access-token claims).
+pub(crate) const CAPACITY: usize = 4096;
 
-    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], AccessClaims>> {
+impl<C: Clone> VerifiedTokens<C> {
+    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], C>> {
         // The map holds plain values; a panic elsewhere cannot leave it half-updated.
         self.entries.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The claims of `token` if it was verified before.
-    pub(crate) fn get(&self, token: &str) -> Option<AccessClaims> {
+    pub(crate) fn get(&self, token: &str) -> Option<C> {
         self.entries().get(&key(token)).cloned()
     }
 
     /// Remembers that `token` verified to `claims`; `live` tells which entries are still
     /// worth keeping when the cache is full.
-    pub(crate) fn insert(&self, token: &str, claims: &AccessClaims, live: impl Fn(&AccessClaims) -> bool) {
+    pub(crate) fn insert(&self, token: &str, claims: &C, live: impl Fn(&C) -> bool) {
         let mut entries = self.entries();
-        if entries.len() >= Self::CAPACITY {
+        if entries.len() >= CAPACITY {
             entries.retain(|_, c| live(c));
-            if entries.len() >= Self::CAPACITY {
+            if entries.len() >= CAPACITY {
                 entries.clear();
             }
         }
