@@ -369,17 +369,12 @@ macro_rules! impl_store {
                     .fetch_all(&mut *tx)
                     .await
                     .map_err(|e| storage_error(e, "listing lockers"))?;
-                let matching = match rows.first() {
-                    Some(row) => row.int("matching")?.max(0) as u64,
-                    None if page.offset() == 0 => 0,
-                    // Past the last page: the window count has no row to ride on.
-                    None => count(
-                        &sql::bind_locker_filter(q(sql::COUNT_LOCKERS), filter)
-                            .fetch_one(&mut *tx)
-                            .await
-                            .map_err(|e| storage_error(e, "counting lockers"))?,
-                    )?,
-                };
+                let matching = count(
+                    &sql::bind_locker_filter(q(sql::COUNT_LOCKERS), filter)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(|e| storage_error(e, "counting lockers"))?,
+                )?;
                 let lockers = rows.iter().map(rows::named_locker).collect::<Result<Vec<_>>>()?;
                 Ok(LockerBoard { lockers, matching, summary })
             }

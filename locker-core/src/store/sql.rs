@@ -62,8 +62,8 @@ pub(crate) const COUNT_LOCKERS: &str = "SELECT COUNT(*) AS n FROM lockers WHERE 
 /// Every locker with its controller's name, by code (the unpaged locker board).
 pub(crate) const LOCKER_BOARD: &str = "SELECT l.id, l.code, l.station, l.location, l.size, l.status, l.door, l.controller_id, l.relay_channel, l.sensor_channel, l.price_per_hour, l.last_used_at, l.created_at, l.updated_at, c.name AS controller_name FROM lockers l LEFT JOIN controllers c ON c.id = l.controller_id ORDER BY l.code";
 /// One page of the locker board: the filter of [`LIST_LOCKERS`] (`$1..$4`), `$5` limit,
-/// `$6` offset; `matching` counts every row the filter selects.
-pub(crate) const LOCKER_BOARD_PAGE: &str = "SELECT l.id, l.code, l.station, l.location, l.size, l.status, l.door, l.controller_id, l.relay_channel, l.sensor_channel, l.price_per_hour, l.last_used_at, l.created_at, l.updated_at, c.name AS controller_name, COUNT(*) OVER () AS matching FROM lockers l LEFT JOIN controllers c ON c.id = l.controller_id WHERE ($1 IS NULL OR l.status = $1) AND ($2 IS NULL OR l.size = $2) AND ($3 IS NULL OR l.station = $3) AND ($4 IS NULL OR l.location = $4) ORDER BY l.code LIMIT $5 OFFSET $6";
+/// `$6` offset (walks the `code` index; [`COUNT_LOCKERS`] counts the matches).
+pub(crate) const LOCKER_BOARD_PAGE: &str = "SELECT l.id, l.code, l.station, l.location, l.size, l.status, l.door, l.controller_id, l.relay_channel, l.sensor_channel, l.price_per_hour, l.last_used_at, l.created_at, l.updated_at, c.name AS controller_name FROM lockers l LEFT JOIN controllers c ON c.id = l.controller_id WHERE ($1 IS NULL OR l.status = $1) AND ($2 IS NULL OR l.size = $2) AND ($3 IS NULL OR l.station = $3) AND ($4 IS NULL OR l.location = $4) ORDER BY l.code LIMIT $5 OFFSET $6";
 /// Lockers per status.
 pub(crate) const COUNT_LOCKERS_BY_STATUS: &str = "SELECT status, COUNT(*) AS n FROM lockers GROUP BY status";
 
