@@ -22,7 +22,7 @@ async fn cabinet(s: &TestServer) {
         let new = NewLocker {
             code: format!("L{n:02}"),
             station: "S1".into(),
-            location: if n % 2 == 0 { "Tầng 1 - Khu A".into() } else { "Tầng 2 - Khu \"B\"".into() },
+            location: if n.is_multiple_of(2) { "Tầng 1 - Khu A".into() } else { "Tầng 2 - Khu \"B\"".into() },
             size: size.parse().unwrap(),
             controller_id: (n <= 4).then_some(controller.id),
             relay_channel: n,
