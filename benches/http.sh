@@ -10,8 +10,34 @@
 # Knobs: BENCH_SECONDS (default 10), WRK_CONNECTIONS (16), CYCLE_WORKERS ("8 24": one cycle
 # run per worker count; the demo has 24 lockers). The simulated customer opens the door 200 ms after the unlock and shuts it 200 ms
 # later, so a cycle spends at least 800 ms on doors (check-in and check-out each).
+#
+# Pinned mode (issue 14): `benches/http.sh --pinned [--baseline OLD_LOCKER_BINARY]`. Every
+# server runs on core 0 (`taskset -c 0`) and every load generator on core 1, and each case
+# reports req/s, p50, p99 and the server's CPU time per request (utime + stime of the server
+# process from /proc/PID/stat over the measured run, after a 1 s warm-up), next to the bare
+# axum handler pinned the same way:
+#   lockers_list/sqlite      GET /api/v1/lockers, `serve --demo` (24 lockers) on a SQLite file;
+#   lockers_list/postgres    the same on PostgreSQL (server process CPU only; the database's
+#                            own CPU is not counted), when LOCKER_TEST_POSTGRES_URL is set;
+#   lockers_page/sqlite_1000 GET /api/v1/lockers?page=3&limit=100 with 1,000 lockers;
+#   qr_cycle/sqlite          QR check-in/check-out cycles, PINNED_CYCLE_WORKERS (8) workers;
+#   bare_axum                the ceiling (`http_ceiling`, the demo's JSON from memory).
+# With --baseline, every case runs with that `locker` binary (say, built from main) and then
+# with this build's, case by case, in one run: before and after from the same run.
+# BENCH_ROUNDS (1) repeats the before/after pairs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+pinned=
+baseline=
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --pinned) pinned=1 ;;
+    --baseline) baseline=$(realpath "$2"); shift ;;
+    *) echo "usage: benches/http.sh [--pinned [--baseline OLD_LOCKER_BINARY]]" >&2; exit 2 ;;
+  esac
+  shift
+done
+[[ -z $baseline || -n $pinned ]] || { echo "--baseline needs --pinned" >&2; exit 2; }
 root=$(pwd)
 source scripts/phase.sh
 target=$(phase_target_dir)
@@ -50,13 +76,13 @@ wait_for_line() {
   echo "timed out waiting for '$2' in $1:" >&2; cat "$1" >&2; return 1
 }
 
-# wrk_summary NAME URL [HEADER]: one JSON line with req/s, p50 and p99 in ms.
-wrk_summary() {
-  local name=$1 url=$2; shift 2
-  wrk -t1 -c"$connections" -d"${seconds}s" --latency "$@" "$url" > "$work/wrk.txt"
-  python3 - "$name" "$work/wrk.txt" <<'PY'
+# wrk_json NAME WRK_OUTPUT [SERVER_CPU_TICKS]: one JSON line with req/s, p50 and p99 in ms,
+# and the server's CPU ms per request when its CPU ticks over the run are given; a
+# `binary` field when BENCH_LABEL is set (pinned mode).
+wrk_json() {
+  python3 - "$1" "$2" "${3:-}" "$(getconf CLK_TCK)" "${BENCH_LABEL:-}" <<'PY'
 import json, re, sys
-name, text = sys.argv[1], open(sys.argv[2]).read()
+name, text, ticks, hz, label = sys.argv[1], open(sys.argv[2]).read(), sys.argv[3], int(sys.argv[4]), sys.argv[5]
 unit = {"us": 1e-3, "ms": 1.0, "s": 1e3}
 def pct(p):
     m = re.search(rf"^\s*{p}%\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
@@ -65,8 +91,22 @@ bad = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
 if bad:
     sys.exit(f"{name}: {bad.group(1)} requests failed:\n{text}")
 rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-print(json.dumps({"case": name, "req_per_s": rps, "p50_ms": pct(50), "p99_ms": pct(99)}))
+row = {"case": name, "req_per_s": rps, "p50_ms": pct(50), "p99_ms": pct(99)}
+if label:
+    row["binary"] = label
+if ticks:
+    requests = int(re.search(r"(\d+) requests in", text).group(1))
+    row["requests"] = requests
+    row["cpu_ms_per_req"] = round(int(ticks) * 1000 / hz / requests, 4)
+print(json.dumps(row))
 PY
+}
+
+# wrk_summary NAME URL [HEADER]: wrk_json of one wrk run.
+wrk_summary() {
+  local name=$1 url=$2; shift 2
+  wrk -t1 -c"$connections" -d"${seconds}s" --latency "$@" "$url" > "$work/wrk.txt"
+  wrk_json "$name" "$work/wrk.txt"
 }
 
 # bench_backend NAME DATABASE_URL PORT: the two server measurements on one database.
@@ -95,6 +135,11 @@ bench_backend() {
 }
 
 results=$work/results.jsonl
+if [[ -n $pinned ]]; then
+  source benches/http_pinned.sh
+  pinned_main
+  exit 0
+fi
 bench_backend sqlite "sqlite:$work/bench.db" 39101
 if [[ -n $pg_url ]]; then
   db=locker_bench_$$

@@ -25,7 +25,10 @@ const MAX_WAIT: Duration = Duration::from_millis(5);
 
 /// A byte port the IO thread can own: a serial port, the in-process simulator, ...
 pub trait ByteIo: Send + 'static {
-    /// Reads what is available, waiting at most `wait`; `Ok(0)` when nothing came.
+    /// Reads what is available, waiting at most `wait`; `Ok(0)` when nothing came. A port
+    /// that waits by parking the thread (`std::thread::park_timeout`) should return as soon
+    /// as it is unparked: [`ThreadController`] unparks the IO thread when a command arrives,
+    /// so the command goes out at once instead of after the wait.
     fn read(&mut self, buf: &mut [u8], wait: Duration) -> std::io::Result<usize>;
     /// Writes all of `bytes`.
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<()>;
@@ -80,6 +83,7 @@ impl ThreadController {
         if self.jobs.send(Job { command, answer }).is_err() {
             return gone();
         }
+        self.wake();
         rx.await.unwrap_or_else(|_| gone())
     }
 
@@ -88,6 +92,13 @@ impl ThreadController {
             LinkEvent::Completed { reply, .. } => Ok(reply),
             LinkEvent::Failed { error, .. } => Err(error),
             LinkEvent::Device(_) => Err(UartError::Fault("unexpected event".into())),
+        }
+    }
+
+    /// Unparks the IO thread, so a port waiting by parking returns to take new commands.
+    fn wake(&self) {
+        if let Some(t) = &self.thread {
+            t.thread().unpark();
         }
     }
 
@@ -100,6 +111,7 @@ impl ThreadController {
 impl Drop for ThreadController {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
+        self.wake();
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }

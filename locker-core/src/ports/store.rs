@@ -101,6 +101,67 @@ impl LockerFilter {
     }
 }
 
+/// How many lockers are in each status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusCounts {
+    /// Free to allocate.
+    pub available: u64,
+    /// Held for an order or an allocation in progress.
+    pub reserved: u64,
+    /// Holding someone's things.
+    pub in_use: u64,
+    /// Out of service.
+    pub maintenance: u64,
+}
+
+impl StatusCounts {
+    /// Counts `statuses`.
+    pub fn of(statuses: impl IntoIterator<Item = LockerStatus>) -> Self {
+        let mut counts = Self::default();
+        for status in statuses {
+            counts.add(status, 1);
+        }
+        counts
+    }
+
+    /// Adds `n` lockers in `status`.
+    pub fn add(&mut self, status: LockerStatus, n: u64) {
+        let slot = match status {
+            LockerStatus::Available => &mut self.available,
+            LockerStatus::Reserved => &mut self.reserved,
+            LockerStatus::InUse => &mut self.in_use,
+            LockerStatus::Maintenance => &mut self.maintenance,
+        };
+        *slot += n;
+    }
+
+    /// Every locker counted.
+    pub fn total(&self) -> u64 {
+        self.available + self.reserved + self.in_use + self.maintenance
+    }
+}
+
+/// A locker with the name of the controller it is wired to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedLocker {
+    /// The locker.
+    pub locker: Locker,
+    /// Its controller's name, when wired.
+    pub controller: Option<String>,
+}
+
+/// The locker board (seed 000's `GET /lockers`): the lockers a filter selects, each with
+/// its controller's name, and the status counts of every locker, from one snapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockerBoard {
+    /// The selected lockers (the page asked for, or all), by code.
+    pub lockers: Vec<NamedLocker>,
+    /// How many lockers the filter selects in all pages.
+    pub matching: u64,
+    /// Every locker by status (the filter does not apply).
+    pub summary: StatusCounts,
+}
+
 /// Which users to list.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserFilter {
@@ -281,6 +342,9 @@ pub trait Store: Send + Sync {
     async fn update_locker(&self, locker: &Locker) -> Result<Locker>;
     /// Lockers matching `filter`, ordered by code.
     async fn list_lockers(&self, filter: &LockerFilter, page: Page) -> Result<Paged<Locker>>;
+    /// The locker board: the lockers `filter` selects with their controllers' names (`page`
+    /// of them, or all when `None`) and every locker's status counts, from one snapshot.
+    async fn locker_board(&self, filter: &LockerFilter, page: Option<Page>) -> Result<LockerBoard>;
     /// Deletes a locker; [`crate::Error::Conflict`] while it has a live rental.
     async fn delete_locker(&self, id: Id) -> Result<()>;
     /// Sets a locker's status and appends `log` (the reason for the change) in the same

@@ -20,8 +20,8 @@ macro_rules! impl_store {
             NewUser, Rental, RentalState, Timestamp, TxLogEntry, User, new_id,
         };
         use $crate::ports::{
-            AlertFilter, ChainReport, LockerFilter, NewRental, Page, Paged, RentalFilter, RentalQuery, StoreStatus,
-            TxLogFilter, TxLogQuery, UserFilter,
+            AlertFilter, ChainReport, LockerBoard, LockerFilter, NewRental, Page, Paged, RentalFilter, RentalQuery,
+            StatusCounts, StoreStatus, TxLogFilter, TxLogQuery, UserFilter,
         };
         use $crate::store::rows::{self, RowRead};
         use $crate::store::sql::{self, Binds};
@@ -339,6 +339,44 @@ macro_rules! impl_store {
                     rows::locker,
                 )
                 .await
+            }
+
+            async fn locker_board(&self, filter: &LockerFilter, page: Option<Page>) -> Result<LockerBoard> {
+                let Some(page) = page else {
+                    // One statement is one snapshot: no transaction, no second round trip.
+                    let rows = q(sql::LOCKER_BOARD)
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(|e| storage_error(e, "listing lockers"))?;
+                    let all = rows.iter().map(rows::named_locker).collect::<Result<Vec<_>>>()?;
+                    let summary = StatusCounts::of(all.iter().map(|n| n.locker.status));
+                    let lockers: Vec<_> = all.into_iter().filter(|n| filter.matches(&n.locker)).collect();
+                    return Ok(LockerBoard { matching: lockers.len() as u64, lockers, summary });
+                };
+                let page = Page::new(page.page, page.limit)?;
+                let mut tx = self.begin_read().await?;
+                let mut summary = StatusCounts::default();
+                for row in q(sql::COUNT_LOCKERS_BY_STATUS)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(|e| storage_error(e, "counting lockers"))?
+                {
+                    summary.add(row.parsed("status")?, count(&row)?);
+                }
+                let rows = sql::bind_locker_filter(q(sql::LOCKER_BOARD_PAGE), filter)
+                    .int(Some(page.limit.into()))
+                    .int(Some(page.offset()))
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(|e| storage_error(e, "listing lockers"))?;
+                let matching = count(
+                    &sql::bind_locker_filter(q(sql::COUNT_LOCKERS), filter)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(|e| storage_error(e, "counting lockers"))?,
+                )?;
+                let lockers = rows.iter().map(rows::named_locker).collect::<Result<Vec<_>>>()?;
+                Ok(LockerBoard { lockers, matching, summary })
             }
 
             async fn delete_locker(&self, id: Id) -> Result<()> {

@@ -90,6 +90,11 @@ pub(crate) fn locker(r: &impl RowRead) -> Result<Locker> {
     })
 }
 
+/// A locker with its `controller_name` (the locker board).
+pub(crate) fn named_locker(r: &impl RowRead) -> Result<crate::ports::NamedLocker> {
+    Ok(crate::ports::NamedLocker { locker: locker(r)?, controller: r.opt_text("controller_name")? })
+}
+
 pub(crate) fn controller(r: &impl RowRead) -> Result<Controller> {
     Ok(Controller {
         id: r.id("id")?,

@@ -59,6 +59,14 @@ pub(crate) const SELECT_LOCKER_BY_CODE: &str = "SELECT id, code, station, locati
 pub(crate) const LIST_LOCKERS: &str = "SELECT id, code, station, location, size, status, door, controller_id, relay_channel, sensor_channel, price_per_hour, last_used_at, created_at, updated_at FROM lockers WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR size = $2) AND ($3 IS NULL OR station = $3) AND ($4 IS NULL OR location = $4) ORDER BY code LIMIT $5 OFFSET $6";
 pub(crate) const COUNT_LOCKERS: &str = "SELECT COUNT(*) AS n FROM lockers WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR size = $2) AND ($3 IS NULL OR station = $3) AND ($4 IS NULL OR location = $4)";
 
+/// Every locker with its controller's name, by code (the unpaged locker board).
+pub(crate) const LOCKER_BOARD: &str = "SELECT l.id, l.code, l.station, l.location, l.size, l.status, l.door, l.controller_id, l.relay_channel, l.sensor_channel, l.price_per_hour, l.last_used_at, l.created_at, l.updated_at, c.name AS controller_name FROM lockers l LEFT JOIN controllers c ON c.id = l.controller_id ORDER BY l.code";
+/// One page of the locker board: the filter of [`LIST_LOCKERS`] (`$1..$4`), `$5` limit,
+/// `$6` offset (walks the `code` index; [`COUNT_LOCKERS`] counts the matches).
+pub(crate) const LOCKER_BOARD_PAGE: &str = "SELECT l.id, l.code, l.station, l.location, l.size, l.status, l.door, l.controller_id, l.relay_channel, l.sensor_channel, l.price_per_hour, l.last_used_at, l.created_at, l.updated_at, c.name AS controller_name FROM lockers l LEFT JOIN controllers c ON c.id = l.controller_id WHERE ($1 IS NULL OR l.status = $1) AND ($2 IS NULL OR l.size = $2) AND ($3 IS NULL OR l.station = $3) AND ($4 IS NULL OR l.location = $4) ORDER BY l.code LIMIT $5 OFFSET $6";
+/// Lockers per status.
+pub(crate) const COUNT_LOCKERS_BY_STATUS: &str = "SELECT status, COUNT(*) AS n FROM lockers GROUP BY status";
+
 /// Binds the four filter parameters of [`LIST_LOCKERS`] / [`COUNT_LOCKERS`].
 pub(crate) fn bind_locker_filter<Q: Binds>(q: Q, f: &crate::ports::LockerFilter) -> Q {
     q.text(name(f.status)).text(name(f.size)).text(f.station.clone()).text(f.location.clone())

@@ -10,9 +10,12 @@
 //!   leeway of at most [`MAX_LEEWAY_SECS`] (jsonwebtoken's own clock check is switched off).
 //! - Default lifetime [`DEFAULT_ACCESS_LIFETIME_SECS`] (seed 000: `expires_in: 3600`).
 
+use std::sync::Arc;
+
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
+use super::verified::VerifiedTokens;
 use super::{TokenError, random_bytes};
 use crate::domain::{Id, Role, Timestamp};
 use crate::error::{Error, Result};
@@ -127,6 +130,8 @@ pub struct AccessTokens {
     lifetime_secs: i64,
     leeway_secs: i64,
     validation: Validation,
+    /// Tokens whose signature was checked already (shared by clones; see [`super::verified`]).
+    verified: Arc<VerifiedTokens<AccessClaims>>,
 }
 
 impl AccessTokens {
@@ -153,6 +158,7 @@ impl AccessTokens {
             lifetime_secs,
             leeway_secs: leeway_secs.clamp(0, MAX_LEEWAY_SECS),
             validation,
+            verified: Arc::default(),
         }
     }
 
@@ -184,16 +190,43 @@ impl AccessTokens {
 
     /// Verifies `token` at `now`: algorithm, signature, required claims, issuer, audience,
     /// `typ`, then `exp` and `iat` with the leeway. Never panics on any input.
+    ///
+    /// A token that verified before is not verified again: its claims come from a bounded
+    /// cache keyed on the whole token ([`super::verified`]); the time checks run every time.
     pub fn verify(&self, token: &str, now: Timestamp) -> Result<AccessClaims, TokenError> {
         if token.len() > MAX_JWT_LEN {
             return Err(TokenError::Invalid);
         }
+        let claims = match self.verified.get(token) {
+            Some(claims) => claims,
+            None => {
+                let claims = self.verify_signed(token)?;
+                self.verified.insert(token, &claims, |c| self.check_time(c, now).is_ok());
+                claims
+            }
+        };
+        if let Err(e) = self.check_time(&claims, now) {
+            if e == TokenError::Expired {
+                self.verified.remove(token);
+            }
+            return Err(e);
+        }
+        Ok(claims)
+    }
+
+    /// The checks that do not depend on time: algorithm, signature, required claims,
+    /// issuer, audience, `typ`.
+    fn verify_signed(&self, token: &str) -> Result<AccessClaims, TokenError> {
         let data = jsonwebtoken::decode::<AccessClaims>(token, &self.keys.decoding, &self.validation)
             .map_err(|_| TokenError::Invalid)?;
-        let claims = data.claims;
-        if claims.typ != ACCESS_TYP {
+        if data.claims.typ != ACCESS_TYP {
             return Err(TokenError::Invalid);
         }
+        Ok(data.claims)
+    }
+
+    /// `iat` not in the future and `exp` not past, each with the leeway.
+    fn check_time(&self, claims: &AccessClaims, now: Timestamp) -> Result<(), TokenError> {
         let now = now.timestamp();
         if claims.iat > now + self.leeway_secs {
             return Err(TokenError::Invalid);
@@ -201,7 +234,12 @@ impl AccessTokens {
         if now > claims.exp.saturating_add(self.leeway_secs) {
             return Err(TokenError::Expired);
         }
-        Ok(claims)
+        Ok(())
+    }
+
+    /// How many verified tokens the cache holds (for tests of its bound).
+    pub fn verified_tokens_cached(&self) -> usize {
+        self.verified.len()
     }
 }
 

@@ -142,3 +142,48 @@ proptest! {
         prop_assert!(hs().verify(&token, at(NOW)).is_err());
     }
 }
+
+#[test]
+fn a_verified_token_is_cached_and_its_time_still_checked_on_every_use() {
+    let tokens = ed();
+    let (token, claims) = tokens.issue("u", Role::Customer, SID, at(NOW)).unwrap();
+    assert_eq!(tokens.verified_tokens_cached(), 0);
+    assert_eq!(tokens.verify(&token, at(NOW)).unwrap(), claims);
+    assert_eq!(tokens.verified_tokens_cached(), 1);
+    // A clone shares the cache (the server's state is cloned per request).
+    assert_eq!(tokens.clone().verify(&token, at(NOW + 1)).unwrap(), claims);
+    assert_eq!(tokens.verified_tokens_cached(), 1);
+    // From the cache, `iat` in the future and `exp` past are still refused.
+    assert_eq!(tokens.verify(&token, at(NOW - MAX_LEEWAY_SECS - 1)), Err(TokenError::Invalid));
+    assert_eq!(tokens.verify(&token, at(claims.exp + MAX_LEEWAY_SECS + 1)), Err(TokenError::Expired));
+    assert_eq!(tokens.verified_tokens_cached(), 0, "an expired token is dropped");
+}
+
+#[test]
+fn the_cache_is_keyed_on_the_whole_token() {
+    let tokens = ed();
+    let (token, _) = tokens.issue("u", Role::Customer, SID, at(NOW)).unwrap();
+    tokens.verify(&token, at(NOW)).unwrap();
+    let (head, signature) = token.rsplit_once('.').unwrap();
+    // Another signature, and the same signature with one more byte: never from the cache.
+    let flipped =
+        if signature.starts_with('A') { signature.replacen('A', "B", 1) } else { format!("A{}", &signature[1..]) };
+    assert_eq!(tokens.verify(&format!("{head}.{flipped}"), at(NOW)), Err(TokenError::Invalid));
+    assert_eq!(tokens.verify(&format!("{token}A"), at(NOW)), Err(TokenError::Invalid));
+    // Other keys never see this key's cache.
+    let other = AccessTokens::new(JwtKeys::ed25519(&[6; 32]));
+    assert_eq!(other.verify(&token, at(NOW)), Err(TokenError::Invalid));
+    assert_eq!(tokens.verified_tokens_cached(), 1);
+}
+
+#[test]
+fn the_cache_is_bounded() {
+    let tokens = hs();
+    let cap = super::super::verified::CAPACITY;
+    for i in 0..cap + 10 {
+        let (token, _) = tokens.issue(&format!("u{i}"), Role::Customer, SID, at(NOW)).unwrap();
+        tokens.verify(&token, at(NOW)).unwrap();
+        assert!(tokens.verified_tokens_cached() <= cap);
+    }
+    assert!(tokens.verified_tokens_cached() >= 10, "the newest tokens are kept");
+}

@@ -19,6 +19,7 @@
 //! | [`ratelimit`] | keyed GCRA limits (governor) with `X-RateLimit-*` values |
 //! | [`keyfile`] | the on-disk form of signing keys |
 //! | `memory` | `MemoryTokenStore`: an in-memory [`TokenStore`](crate::ports::TokenStore) for the rules' unit tests (feature `test-utils`) |
+//! | `verified` | the bounded cache of verified access tokens behind [`jwt::AccessTokens::verify`] |
 
 pub mod apikey;
 pub mod jwt;
@@ -32,6 +33,7 @@ pub mod qr;
 pub mod ratelimit;
 pub mod refresh;
 pub mod revocation;
+mod verified;
 
 use crate::cause::Cause;
 use crate::error_code::ErrorCode;

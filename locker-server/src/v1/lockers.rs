@@ -3,12 +3,13 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use locker_core::domain::{Id, Locker, LockerSize, LockerStatus, Money, NewLocker};
-use locker_core::ports::{LockerFilter, Page, RentalFilter, Store, all_pages};
-use serde::Deserialize;
+use locker_core::ports::{LockerFilter, Page, RentalFilter, StatusCounts, Store, all_pages};
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::views::{self, opt_ts, ts};
+use super::views::{self, LockerRow, Paging, opt_ts, pagination, ts};
 use crate::AppState;
 use crate::http::envelope::Success;
 use crate::http::error::ApiError;
@@ -18,7 +19,8 @@ use crate::http::guard::AdminUser;
 /// Station of lockers created without a controller.
 pub const DEFAULT_STATION: &str = "default";
 
-/// `GET /lockers` query.
+/// `GET /lockers` query: the seed's filters, and paging the seed does not have (without
+/// `page` and `limit` every matching locker is listed and no `pagination` is added).
 #[derive(Debug, Deserialize)]
 pub struct ListLockers {
     #[serde(default)]
@@ -27,6 +29,10 @@ pub struct ListLockers {
     size: Option<LockerSize>,
     #[serde(default)]
     location: Option<String>,
+    #[serde(default)]
+    page: Option<u32>,
+    #[serde(default)]
+    limit: Option<u32>,
 }
 
 /// Every locker matching `filter` (all pages).
@@ -34,34 +40,58 @@ pub async fn all_lockers(store: &dyn Store, filter: &LockerFilter) -> Result<Vec
     Ok(all_pages(|page| store.list_lockers(filter, page)).await?)
 }
 
-/// The status summary of `lockers`, every locker of the system.
-fn summary_of(lockers: &[Locker]) -> Value {
-    let count = |status: LockerStatus| lockers.iter().filter(|l| l.status == status).count();
-    json!({
-        "total": lockers.len(),
-        "available": count(LockerStatus::Available),
-        "in_use": count(LockerStatus::InUse),
-        "reserved": count(LockerStatus::Reserved),
-        "maintenance": count(LockerStatus::Maintenance),
-    })
+/// The seed's `summary` of lockers by status (fields in alphabetical order, as before).
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    available: u64,
+    in_use: u64,
+    maintenance: u64,
+    reserved: u64,
+    total: u64,
+}
+
+impl From<StatusCounts> for Summary {
+    fn from(c: StatusCounts) -> Self {
+        Summary {
+            available: c.available,
+            in_use: c.in_use,
+            maintenance: c.maintenance,
+            reserved: c.reserved,
+            total: c.total(),
+        }
+    }
 }
 
 /// The status summary of the whole system.
 pub async fn summary(store: &dyn Store) -> Result<Value, ApiError> {
-    Ok(summary_of(&all_lockers(store, &LockerFilter::default()).await?))
+    let all = all_lockers(store, &LockerFilter::default()).await?;
+    Ok(json!(Summary::from(StatusCounts::of(all.iter().map(|l| l.status)))))
 }
 
-/// Lists lockers with their status and a summary. One read of every locker serves both
-/// (the filter is applied in memory), instead of a read per status for the summary.
-pub async fn list(
-    State(state): State<AppState>,
-    ApiQuery(q): ApiQuery<ListLockers>,
-) -> Result<Success<Value>, ApiError> {
+/// The `data` of `GET /lockers`.
+#[derive(Debug, Serialize)]
+struct LockerList<'a> {
+    lockers: Vec<LockerRow<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pagination: Option<Value>,
+    summary: Summary,
+}
+
+/// Lists lockers with their status and a summary of all: one read of the locker board
+/// (lockers with their controllers' names), serialised straight from it.
+pub async fn list(State(state): State<AppState>, ApiQuery(q): ApiQuery<ListLockers>) -> Result<Response, ApiError> {
     let filter = LockerFilter { status: q.status, size: q.size, station: None, location: q.location };
-    let all = all_lockers(state.store().as_ref(), &LockerFilter::default()).await?;
-    let names = views::controller_names(state.store().as_ref()).await?;
-    let listed: Vec<Value> = all.iter().filter(|l| filter.matches(l)).map(|l| views::locker(l, &names)).collect();
-    Ok(Success::data(json!({ "lockers": listed, "summary": summary_of(&all) })))
+    let page = match (q.page, q.limit) {
+        (None, None) => None,
+        (page, limit) => Some(Paging { page, limit }.page(20)?),
+    };
+    let board = state.store().locker_board(&filter, page).await?;
+    let list = LockerList {
+        lockers: board.lockers.iter().map(|n| LockerRow::new(&n.locker, n.controller.as_deref())).collect(),
+        pagination: page.map(|p| pagination(p, board.matching)),
+        summary: board.summary.into(),
+    };
+    Ok(Success::data(list).into_response())
 }
 
 /// The live rental of a locker, if any.

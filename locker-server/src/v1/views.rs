@@ -3,9 +3,11 @@
 
 use std::collections::HashMap;
 
-use locker_core::domain::{Alert, Controller, Id, Locker, Rental, Timestamp, User};
+use locker_core::domain::{
+    Alert, Controller, DoorState, Id, Locker, LockerSize, LockerStatus, Rental, Timestamp, User,
+};
 use locker_core::ports::{Page, Store, all_pages};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::http::error::ApiError;
@@ -59,19 +61,42 @@ pub async fn controller_names(store: &dyn Store) -> Result<HashMap<Id, String>, 
     Ok(controllers.into_iter().map(|c: Controller| (c.id, c.name)).collect())
 }
 
-/// A locker as `GET /lockers` lists it.
+/// A locker as `GET /lockers` lists it. Fields in alphabetical order, as the answers built
+/// from a `serde_json::Value` (a sorted map) have always had them.
+#[derive(Debug, Serialize)]
+pub struct LockerRow<'a> {
+    door_state: DoorState,
+    esp32_id: Option<&'a str>,
+    id: Id,
+    location: &'a str,
+    locker_code: &'a str,
+    relay_pin: u16,
+    sensor_pin: u16,
+    size: LockerSize,
+    status: LockerStatus,
+}
+
+impl<'a> LockerRow<'a> {
+    /// `l`, wired to the controller named `controller`.
+    pub fn new(l: &'a Locker, controller: Option<&'a str>) -> Self {
+        LockerRow {
+            door_state: l.door,
+            esp32_id: controller,
+            id: l.id,
+            location: &l.location,
+            locker_code: &l.code,
+            relay_pin: l.relay_channel,
+            sensor_pin: l.sensor_channel,
+            size: l.size,
+            status: l.status,
+        }
+    }
+}
+
+/// A locker as `GET /lockers` lists it, as a JSON value (to add fields to).
 pub fn locker(l: &Locker, controllers: &HashMap<Id, String>) -> Value {
-    json!({
-        "id": l.id,
-        "locker_code": l.code,
-        "location": l.location,
-        "size": l.size,
-        "status": l.status,
-        "door_state": l.door,
-        "esp32_id": l.controller_id.and_then(|c| controllers.get(&c).cloned()),
-        "relay_pin": l.relay_channel,
-        "sensor_pin": l.sensor_channel,
-    })
+    let controller = l.controller_id.and_then(|c| controllers.get(&c)).map(String::as_str);
+    serde_json::to_value(LockerRow::new(l, controller)).unwrap_or(Value::Null)
 }
 
 /// The short locker of session answers.

@@ -12,6 +12,7 @@ mod api;
 mod flows;
 mod health;
 mod hostile;
+mod lockers_list;
 mod matrix;
 mod openapi_seeds;
 mod revocation;

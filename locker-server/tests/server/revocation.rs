@@ -250,3 +250,22 @@ async fn a_logout_on_one_process_is_refused_by_another_within_a_second() {
         assert!(took.is_some(), "{}: process A still honours a token logged out on B after 1 s", db.name);
     }
 }
+
+/// Issue 14: a process keeps the tokens it verified in a cache; the login's standing is
+/// still read from the database on every request, so the very next request after a logout
+/// on another process is refused, cached or not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_another_process_has_cached_is_refused_at_its_next_request_after_logout() {
+    for db in backends().await {
+        let jwt = JwtKeys::generate_ed25519().unwrap();
+        let (a, b) = (Process::start(&db.url, &jwt).await, Process::start(&db.url, &jwt).await);
+        a.register("g@example.com").await;
+        let (token, _) = a.login("g@example.com").await;
+        for _ in 0..3 {
+            assert_eq!(b.honoured(&token).await, EVERYWHERE, "{}: process B honours A's login", db.name);
+        }
+        let (status, _) = a.post("/api/v1/auth/logout", Some(&token), json!({})).await;
+        assert_eq!(status, 200);
+        assert_eq!(b.honoured(&token).await, NOWHERE, "{}: B's next request after the logout", db.name);
+    }
+}

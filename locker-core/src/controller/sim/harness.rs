@@ -113,7 +113,12 @@ impl ByteIo for SimIo {
                 return Ok(0);
             }
             let until = next.map_or(deadline, |t| t.min(deadline)).max(now + Duration::from_millis(1));
-            std::thread::sleep(until - now);
+            // Parked rather than asleep: a new command unparks the IO thread, and an early
+            // return lets it send the command now (see `ByteIo::read`).
+            std::thread::park_timeout(until - now);
+            if Instant::now() < until {
+                return Ok(0);
+            }
         }
     }
 
