@@ -40,7 +40,7 @@ use locker_core::ports::RevocationStore;
 use locker_core::token::jwt::{AccessClaims, AccessTokens};
 use serde_json::{Map, Value, json};
 
-use super::catalog::{self, FieldType, SeedRoute, opt, req, seed_route};
+use crate::catalog::{self, FieldType, Route, opt, req, route};
 use super::{is_json, iso_millis};
 
 /// Default page size of `GET /api/barcodes` (the seed's `?limit=100`).
@@ -74,17 +74,17 @@ impl BarcodeState {
 }
 
 /// Every seed-002 route, as served and documented.
-pub fn routes() -> Vec<SeedRoute<BarcodeState>> {
+pub fn routes() -> Vec<Route<BarcodeState>> {
     use FieldType::{Integer, Object, String};
     vec![
-        seed_route!(Barcodes POST "/api/barcodes", User, "Save a scanned barcode", create)
+        route!(Barcodes POST "/api/barcodes", Customer, "Save a scanned barcode", create)
             .body(&[req("barcodeData", String), req("type", String), opt("metadata", Object)])
             .answers(201, "Seed002Barcode"),
-        seed_route!(Barcodes GET "/api/barcodes", User, "Saved barcodes, newest first", list)
+        route!(Barcodes GET "/api/barcodes", Customer, "Saved barcodes, newest first", list)
             .query(&[opt("limit", Integer), opt("offset", Integer)])
             .answers(200, "Seed002BarcodeList"),
-        seed_route!(Barcodes GET "/api/barcodes/{id}", User, "One saved barcode", get_one),
-        seed_route!(Barcodes DELETE "/api/barcodes/{id}", User, "Delete a saved barcode", delete_one)
+        route!(Barcodes GET "/api/barcodes/{id}", Customer, "One saved barcode", get_one),
+        route!(Barcodes DELETE "/api/barcodes/{id}", Customer, "Delete a saved barcode", delete_one)
             .answers(200, "Seed002Deleted"),
     ]
 }

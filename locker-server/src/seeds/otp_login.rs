@@ -36,7 +36,7 @@ use locker_core::token::{OtpError, TokenError, refresh};
 use locker_core::{Error, ErrorCode};
 use serde_json::{Map, Value, json};
 
-use super::catalog::{self, FieldType, SeedRoute, opt, req, seed_route};
+use crate::catalog::{self, FieldType, Route, opt, req, route};
 use super::{BodyError, SeedStore};
 
 /// Access-token lifetime (seed 003: 24 hours).
@@ -180,12 +180,12 @@ impl OtpLoginState {
 }
 
 /// Every seed-003 route, as served and documented.
-pub fn routes() -> Vec<SeedRoute<OtpLoginState>> {
+pub fn routes() -> Vec<Route<OtpLoginState>> {
     use FieldType::String;
     vec![
-        seed_route!(OtpLogin POST "/apis/auth/request-otp", Public, "E-mail a 6-digit code (creates the account on first use)", request_otp)
+        route!(OtpLogin POST "/apis/auth/request-otp", Public, "E-mail a 6-digit code (creates the account on first use)", request_otp)
             .body(&[req("email", String), opt("lang", String)]),
-        seed_route!(OtpLogin POST "/apis/auth/verify-otp", Public, "Trade the code for tokens (revokes older ones)", verify_otp)
+        route!(OtpLogin POST "/apis/auth/verify-otp", Public, "Trade the code for tokens (revokes older ones)", verify_otp)
             .body(&[req("email", String), req("otpCode", String)]),
     ]
 }

@@ -11,6 +11,7 @@ mod support;
 mod api;
 mod flows;
 mod health;
+mod layout;
 mod matrix;
 mod openapi_seeds;
 mod revocation;

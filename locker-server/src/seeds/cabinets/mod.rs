@@ -41,7 +41,7 @@ use locker_core::token::password::Passwords;
 use locker_core::token::pickup::PickupCodes;
 
 use super::SeedStore;
-use super::catalog::{self, FieldType, SeedRoute, opt, req, seed_route};
+use crate::catalog::{self, FieldType, Route, opt, req, route};
 use envelope::Fail;
 use payment::{NoProvider, PaymentProvider};
 
@@ -149,28 +149,28 @@ where
 }
 
 /// Every seed-001 route, as served and documented.
-pub fn routes() -> Vec<SeedRoute<CabinetsState>> {
+pub fn routes() -> Vec<Route<CabinetsState>> {
     use FieldType::{Boolean, Date, Decimal, Integer, Object, String};
     vec![
         // auth
-        seed_route!(Cabinets POST "/api/auth/register/", Public, "Register; the user and a token pair", auth::register)
+        route!(Cabinets POST "/api/auth/register/", Public, "Register; the user and a token pair", auth::register)
             .body(&[req("username", String), req("phone", String), req("password", String), req("password2", String), opt("email", String)]),
-        seed_route!(Cabinets POST "/api/auth/login/", Public, "Log in by phone; the user and a token pair", auth::login)
+        route!(Cabinets POST "/api/auth/login/", Public, "Log in by phone; the user and a token pair", auth::login)
             .body(&[req("phone", String), req("password", String)]),
-        seed_route!(Cabinets POST "/api/auth/token/", Public, "Token pair by username (DRF-style, bare)", auth::token)
+        route!(Cabinets POST "/api/auth/token/", Public, "Token pair by username (DRF-style, bare)", auth::token)
             .body(&[req("username", String), req("password", String)])
             .answers(200, "Seed001TokenPair"),
-        seed_route!(Cabinets POST "/api/auth/token/refresh/", Public, "Rotate a refresh token (DRF-style, bare)", auth::token_refresh)
+        route!(Cabinets POST "/api/auth/token/refresh/", Public, "Rotate a refresh token (DRF-style, bare)", auth::token_refresh)
             .body(&[req("refresh", String)])
             .answers(200, "Seed001TokenPair"),
-        seed_route!(Cabinets GET "/api/auth/me/", User, "The signed-in user", auth::me),
-        seed_route!(Cabinets GET "/api/auth/{id}/", User, "A user by number", auth::user_by_id),
+        route!(Cabinets GET "/api/auth/me/", Customer, "The signed-in user", auth::me),
+        route!(Cabinets GET "/api/auth/{id}/", Customer, "A user by number", auth::user_by_id),
         // cabinets
-        seed_route!(Cabinets GET "/api/cabinets/", Public, "Cabinets, filtered", cabinets::list)
+        route!(Cabinets GET "/api/cabinets/", Public, "Cabinets, filtered", cabinets::list)
             .query(&[opt("station", String), opt("size", String), opt("status", String), opt("available", String)]),
-        seed_route!(Cabinets GET "/api/cabinets/available/", Public, "Free cabinets", cabinets::available)
+        route!(Cabinets GET "/api/cabinets/available/", Public, "Free cabinets", cabinets::available)
             .query(&[opt("station", String), opt("size", String)]),
-        seed_route!(Cabinets POST "/api/cabinets/create/", Admin, "Create a cabinet", cabinets::create).body(&[
+        route!(Cabinets POST "/api/cabinets/create/", Admin, "Create a cabinet", cabinets::create).body(&[
             req("cabinet_id", String),
             req("size", String),
             req("location", String),
@@ -179,32 +179,32 @@ pub fn routes() -> Vec<SeedRoute<CabinetsState>> {
             opt("device_id", String),
             opt("channel", Integer),
         ]),
-        seed_route!(Cabinets GET "/api/cabinets/{cabinet_id}/", Public, "One cabinet", cabinets::detail),
-        seed_route!(Cabinets GET "/api/cabinets/{cabinet_id}/status/", Public, "A cabinet's live status", cabinets::status),
+        route!(Cabinets GET "/api/cabinets/{cabinet_id}/", Public, "One cabinet", cabinets::detail),
+        route!(Cabinets GET "/api/cabinets/{cabinet_id}/status/", Public, "A cabinet's live status", cabinets::status),
         // orders
-        seed_route!(Cabinets POST "/api/orders/create/", User, "Book a cabinet (pending until paid)", orders::create)
+        route!(Cabinets POST "/api/orders/create/", Customer, "Book a cabinet (pending until paid)", orders::create)
             .body(&[req("cabinet_id", String), req("duration_hours", Decimal)]),
-        seed_route!(Cabinets GET "/api/orders/my/", User, "My orders", orders::my).query(&[opt("status", String)]),
-        seed_route!(Cabinets GET "/api/orders/{order_id}/", User, "One order", orders::detail),
-        seed_route!(Cabinets POST "/api/orders/{order_id}/pay/", User, "Pay; issues the pickup code", orders::pay)
+        route!(Cabinets GET "/api/orders/my/", Customer, "My orders", orders::my).query(&[opt("status", String)]),
+        route!(Cabinets GET "/api/orders/{order_id}/", Customer, "One order", orders::detail),
+        route!(Cabinets POST "/api/orders/{order_id}/pay/", Customer, "Pay; issues the pickup code", orders::pay)
             .body(&[req("payment_method", String)]),
-        seed_route!(Cabinets POST "/api/orders/{order_id}/extend/", User, "Add time to a paid order", orders::extend)
+        route!(Cabinets POST "/api/orders/{order_id}/extend/", Customer, "Add time to a paid order", orders::extend)
             .body(&[req("additional_hours", Decimal), opt("payment_method", String)]),
-        seed_route!(Cabinets POST "/api/orders/{order_id}/cancel/", User, "Cancel a pending order", orders::cancel),
+        route!(Cabinets POST "/api/orders/{order_id}/cancel/", Customer, "Cancel a pending order", orders::cancel),
         // devices
-        seed_route!(Cabinets POST "/api/devices/heartbeat/", DeviceKey, "Device heartbeat", devices::heartbeat)
+        route!(Cabinets POST "/api/devices/heartbeat/", Controller, "Device heartbeat", devices::heartbeat)
             .body(&[opt("battery_level", Integer)]),
-        seed_route!(Cabinets POST "/api/devices/status/", DeviceKey, "Door map (true = closed) and battery", devices::status)
+        route!(Cabinets POST "/api/devices/status/", Controller, "Door map (true = closed) and battery", devices::status)
             .body(&[opt("cabinet_status", Object), opt("battery_level", Integer)]),
-        seed_route!(Cabinets POST "/api/devices/open/by-code/", User, "Open a cabinet by pickup code", devices::open_by_code)
+        route!(Cabinets POST "/api/devices/open/by-code/", Customer, "Open a cabinet by pickup code", devices::open_by_code)
             .body(&[req("cabinet_id", String), req("pickup_code", String)]),
-        seed_route!(Cabinets GET "/api/devices/{device_id}/open/", DeviceKey, "Poll for the next unlock (delivered once)", devices::poll),
-        seed_route!(Cabinets GET "/api/devices/{device_id}/logs/", Admin, "A device's log", devices::logs),
+        route!(Cabinets GET "/api/devices/{device_id}/open/", Controller, "Poll for the next unlock (delivered once)", devices::poll),
+        route!(Cabinets GET "/api/devices/{device_id}/logs/", Admin, "A device's log", devices::logs),
         // admin
-        seed_route!(Cabinets GET "/api/admin/stats/", Admin, "Dashboard figures", admin::stats).query(&[opt("days", Integer)]),
-        seed_route!(Cabinets GET "/api/admin/revenue/", Admin, "Revenue per day and station", admin::revenue)
+        route!(Cabinets GET "/api/admin/stats/", Admin, "Dashboard figures", admin::stats).query(&[opt("days", Integer)]),
+        route!(Cabinets GET "/api/admin/revenue/", Admin, "Revenue per day and station", admin::revenue)
             .query(&[opt("days", Integer)]),
-        seed_route!(Cabinets GET "/api/admin/orders/", Admin, "Every order, filtered and paged", admin::orders).query(&[
+        route!(Cabinets GET "/api/admin/orders/", Admin, "Every order, filtered and paged", admin::orders).query(&[
             opt("status", String),
             opt("station", String),
             opt("from", Date),
@@ -212,22 +212,22 @@ pub fn routes() -> Vec<SeedRoute<CabinetsState>> {
             opt("page", Integer),
             opt("page_size", Integer),
         ]),
-        seed_route!(Cabinets GET "/api/admin/cabinets/", Admin, "Every cabinet", admin::cabinets),
-        seed_route!(Cabinets PUT "/api/admin/cabinets/", Admin, "Update a cabinet", admin::update_cabinet).body(&[
+        route!(Cabinets GET "/api/admin/cabinets/", Admin, "Every cabinet", admin::cabinets),
+        route!(Cabinets PUT "/api/admin/cabinets/", Admin, "Update a cabinet", admin::update_cabinet).body(&[
             req("cabinet_id", String),
             opt("status", String),
             opt("price_per_hour", Decimal),
             opt("location", String),
         ]),
-        seed_route!(Cabinets GET "/api/admin/devices/", Admin, "Every device", admin::devices),
-        seed_route!(Cabinets PUT "/api/admin/devices/", Admin, "Update a device", admin::update_device).body(&[
+        route!(Cabinets GET "/api/admin/devices/", Admin, "Every device", admin::devices),
+        route!(Cabinets PUT "/api/admin/devices/", Admin, "Update a device", admin::update_device).body(&[
             req("device_id", String),
             opt("name", String),
             opt("station", String),
             opt("location", String),
             opt("is_active", Boolean),
         ]),
-        seed_route!(Cabinets GET "/api/admin/alerts/", Admin, "Open alerts", admin::alerts),
+        route!(Cabinets GET "/api/admin/alerts/", Admin, "Open alerts", admin::alerts),
     ]
 }
 
