@@ -15,6 +15,9 @@
 //! - [`seeds`]: the surfaces of seeds 001, 002 and 003.
 //! - [`state`]: [`AppState`] and its parts.
 #![deny(missing_docs)]
+// The OpenAPI component schemas are written as `serde_json::json!` literals, deeper than the
+// default limit lets the macro expand.
+#![recursion_limit = "512"]
 
 pub mod catalog;
 pub mod http;
@@ -42,9 +45,12 @@ fn server_routes() -> Vec<catalog::Route<AppState>> {
     use catalog::route;
     use http::guard::RateClass;
     vec![
-        route!(V1 GET "/health", Public, "Liveness", http::health::health).class(RateClass::None),
+        route!(V1 GET "/health", Public, "Liveness", http::health::health)
+            .class(RateClass::None)
+            .answers(200, "Health"),
         route!(V1 GET "/api/v1/openapi.json", Public, "This API as OpenAPI 3.1", openapi_document)
-            .class(RateClass::None),
+            .class(RateClass::None)
+            .answers(200, "OpenApiDocument"),
     ]
 }
 

@@ -1,6 +1,12 @@
-//! The fields of a request (body or query) as the catalogue lists them.
+//! The fields of a request (body or query) as the catalogue lists them: name, type,
+//! whether required, whether `null` is accepted, and the range of a number or the length of
+//! a string. [`Field::schema`] gives the document's JSON Schema; [`Field::check_json`] and
+//! [`Field::check_query`] are what [`super::Gate`] enforces in front of the handler, so the
+//! document and the gate read the same list.
 
-/// The JSON type of a documented field.
+use serde_json::{Value, json};
+
+/// The type of a documented field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FieldType {
     /// A string.
@@ -9,27 +15,28 @@ pub enum FieldType {
     Integer,
     /// A decimal amount: a number or a string such as `"2.00"`.
     Decimal,
+    /// An amount of money, not negative, at most two decimals: a number or a string such as
+    /// `"2.00"` (`locker_core::domain::Money`).
+    Money,
+    /// A duration in hours, 0.5 to 720 in steps of 0.5: a number or a string such as `"1.5"`
+    /// (`locker_core::domain::HalfHours`).
+    Hours,
     /// `true` or `false`.
     Boolean,
     /// A JSON object.
     Object,
     /// A date, `YYYY-MM-DD`.
     Date,
-}
-
-impl FieldType {
-    /// Its JSON Schema.
-    pub fn schema(self) -> serde_json::Value {
-        use serde_json::json;
-        match self {
-            FieldType::String => json!({ "type": "string" }),
-            FieldType::Integer => json!({ "type": "integer" }),
-            FieldType::Decimal => json!({ "type": ["number", "string"], "examples": ["2.00"] }),
-            FieldType::Boolean => json!({ "type": "boolean" }),
-            FieldType::Object => json!({ "type": "object" }),
-            FieldType::Date => json!({ "type": "string", "format": "date" }),
-        }
-    }
+    /// An RFC 3339 date and time.
+    DateTime,
+    /// A date (`YYYY-MM-DD`) or an RFC 3339 date and time.
+    DateOrTime,
+    /// A UUID.
+    Uuid,
+    /// One of these strings.
+    Enum(&'static [&'static str]),
+    /// A JSON object with these fields (others allowed).
+    Fields(&'static [Field]),
 }
 
 /// A documented request field (body or query).
@@ -41,14 +48,357 @@ pub struct Field {
     pub ty: FieldType,
     /// Whether a request without it is refused.
     pub required: bool,
+    /// Whether a JSON `null` is accepted (as "not given").
+    pub nullable: bool,
+    /// Least value of an integer, or least length of a string (in characters).
+    pub min: Option<i64>,
+    /// Greatest value of an integer, or greatest length of a string (in characters).
+    pub max: Option<i64>,
+    /// A regular expression a string must match somewhere (anchor it with `^…$`), in the
+    /// syntax JSON Schema and the `regex` crate share.
+    pub pattern: Option<&'static str>,
 }
 
 /// A required field.
 pub const fn req(name: &'static str, ty: FieldType) -> Field {
-    Field { name, ty, required: true }
+    Field { name, ty, required: true, nullable: false, min: None, max: None, pattern: None }
 }
 
 /// An optional field.
 pub const fn opt(name: &'static str, ty: FieldType) -> Field {
-    Field { name, ty, required: false }
+    Field { name, ty, required: false, nullable: false, min: None, max: None, pattern: None }
+}
+
+impl Field {
+    /// Accepts `null` too.
+    pub const fn nullable(mut self) -> Self {
+        self.nullable = true;
+        self
+    }
+
+    /// An integer from `min` to `max`, or a string of `min` to `max` characters.
+    pub const fn range(mut self, min: i64, max: i64) -> Self {
+        self.min = Some(min);
+        self.max = Some(max);
+        self
+    }
+
+    /// An integer of at least `min`, or a string of at least `min` characters.
+    pub const fn at_least(mut self, min: i64) -> Self {
+        self.min = Some(min);
+        self
+    }
+
+    /// A string matching `pattern`.
+    pub const fn pattern(mut self, pattern: &'static str) -> Self {
+        self.pattern = Some(pattern);
+        self
+    }
+
+    /// Its JSON Schema (of the JSON value, or of the query value read as its type).
+    pub fn schema(&self) -> Value {
+        let mut schema = match self.ty {
+            FieldType::String => json!({ "type": "string" }),
+            FieldType::Integer => json!({ "type": "integer" }),
+            FieldType::Decimal => json!({ "type": ["number", "string"], "pattern": DECIMAL, "examples": ["2.00"] }),
+            FieldType::Money => json!({ "type": ["number", "string"], "minimum": 0, "maximum": 1e16,
+                "multipleOf": 0.01, "pattern": MONEY, "examples": ["2.00"] }),
+            FieldType::Hours => json!({ "type": ["number", "string"], "minimum": 0.5, "maximum": 720,
+                "multipleOf": 0.5, "pattern": HOURS, "examples": [2] }),
+            FieldType::Boolean => json!({ "type": "boolean" }),
+            FieldType::Object => json!({ "type": "object" }),
+            FieldType::Date => json!({ "type": "string", "format": "date" }),
+            FieldType::DateTime => json!({ "type": "string", "format": "date-time" }),
+            FieldType::DateOrTime => {
+                json!({ "type": "string", "anyOf": [{ "format": "date" }, { "format": "date-time" }] })
+            }
+            FieldType::Uuid => json!({ "type": "string", "format": "uuid" }),
+            FieldType::Enum(values) => json!({ "type": "string", "enum": values }),
+            FieldType::Fields(fields) => object_schema(fields, false),
+        };
+        let (low, high) = match self.ty {
+            FieldType::Integer => ("minimum", "maximum"),
+            _ => ("minLength", "maxLength"),
+        };
+        if let Some(min) = self.min {
+            schema[low] = json!(min);
+        }
+        if let Some(max) = self.max {
+            schema[high] = json!(max);
+        }
+        if let Some(pattern) = self.pattern {
+            schema["pattern"] = json!(pattern);
+        }
+        if self.nullable {
+            let mut types = match schema["type"].take() {
+                Value::Array(types) => types,
+                one => vec![one],
+            };
+            types.push(json!("null"));
+            schema["type"] = Value::Array(types);
+            if let Some(Value::Array(values)) = schema.get_mut("enum") {
+                values.push(Value::Null);
+            }
+        }
+        schema
+    }
+
+    /// Why the JSON `value` given for this field is refused, if it is: the field at fault
+    /// (this one, or one inside it) and the rule.
+    pub fn check_json(&self, value: &Value) -> Result<(), Invalid> {
+        if let (FieldType::Fields(fields), Value::Object(map)) = (self.ty, value) {
+            return check_object(fields, map, false)
+                .map_err(|e| Invalid { field: format!("{}.{}", self.name, e.field), ..e });
+        }
+        self.check_value(value).map_err(|reason| Invalid {
+            field: self.name.to_owned(),
+            reason,
+            missing: value.is_null(),
+        })
+    }
+
+    /// Why `value` is not of this field's type and range, if it is not (nested fields aside).
+    fn check_value(&self, value: &Value) -> Result<(), String> {
+        if value.is_null() {
+            return if self.nullable { Ok(()) } else { Err("must not be null".into()) };
+        }
+        match (self.ty, value) {
+            (FieldType::Integer, Value::Number(n)) => match n.as_i64() {
+                Some(n) => self.check_range(n),
+                None if n.is_u64() => Err(self.range_text()),
+                None => Err("must be an integer".into()),
+            },
+            (FieldType::Integer, _) => Err("must be an integer".into()),
+            (FieldType::Decimal, Value::Number(_)) => Ok(()),
+            (FieldType::Decimal, Value::String(s)) if is_decimal(s) => Ok(()),
+            (FieldType::Decimal, _) => Err("must be a decimal number (`2`, `\"2.00\"`)".into()),
+            (FieldType::Money, Value::Number(n)) => check_money(&n.to_string()),
+            (FieldType::Money, Value::String(s)) => check_money(s),
+            (FieldType::Hours, Value::Number(n)) => n
+                .as_f64()
+                .map(locker_core::domain::HalfHours::from_hours_f64)
+                .map_or(Err(HOURS_TEXT.into()), |h| h.map(drop).map_err(|_| HOURS_TEXT.into())),
+            (FieldType::Hours, Value::String(s)) => {
+                locker_core::domain::HalfHours::parse_hours(s).map(drop).map_err(|_| HOURS_TEXT.into())
+            }
+            (FieldType::Money | FieldType::Hours, _) => Err("must be a number or a numeric string".into()),
+            (FieldType::Boolean, Value::Bool(_)) => Ok(()),
+            (FieldType::Boolean, _) => Err("must be true or false".into()),
+            (FieldType::Object | FieldType::Fields(_), Value::Object(_)) => Ok(()),
+            (FieldType::Object | FieldType::Fields(_), _) => Err("must be a JSON object".into()),
+            (_, Value::String(s)) => self.check_text(s),
+            _ => Err("must be a string".into()),
+        }
+    }
+
+    /// Why the query value `text` given for this field is refused, if it is.
+    pub fn check_query(&self, text: &str) -> Result<(), String> {
+        match self.ty {
+            FieldType::Integer => match text.parse::<i64>() {
+                Ok(n) => self.check_range(n),
+                Err(_) => Err("must be an integer".into()),
+            },
+            FieldType::Decimal if is_decimal(text) => Ok(()),
+            FieldType::Decimal => Err("must be a decimal number".into()),
+            FieldType::Money => check_money(text),
+            FieldType::Hours => {
+                locker_core::domain::HalfHours::parse_hours(text).map(drop).map_err(|_| HOURS_TEXT.into())
+            }
+            FieldType::Boolean if text == "true" || text == "false" => Ok(()),
+            FieldType::Boolean => Err("must be true or false".into()),
+            FieldType::Object | FieldType::Fields(_) => Err("an object cannot be a query value".into()),
+            _ => self.check_text(text),
+        }
+    }
+
+    /// A string value: its format, enum and length.
+    fn check_text(&self, s: &str) -> Result<(), String> {
+        let format_ok = match self.ty {
+            FieldType::Date => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok(),
+            FieldType::DateTime => chrono::DateTime::parse_from_rfc3339(s).is_ok(),
+            FieldType::DateOrTime => {
+                chrono::DateTime::parse_from_rfc3339(s).is_ok()
+                    || chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok()
+            }
+            FieldType::Uuid => uuid::Uuid::try_parse(s).is_ok(),
+            FieldType::Enum(values) => values.contains(&s),
+            _ => true,
+        };
+        if !format_ok {
+            return Err(match self.ty {
+                FieldType::Date => "must be a date, YYYY-MM-DD".into(),
+                FieldType::DateTime => "must be an RFC 3339 date and time".into(),
+                FieldType::DateOrTime => "expected a date (YYYY-MM-DD) or an RFC 3339 time".into(),
+                FieldType::Uuid => "must be an id (UUID)".into(),
+                FieldType::Enum(values) => format!("must be one of {}", values.join(", ")),
+                _ => "must be a string".into(),
+            });
+        }
+        if let Some(pattern) = self.pattern
+            && !matches(pattern, s)
+        {
+            return Err(format!("must match {pattern}"));
+        }
+        let length = i64::try_from(s.chars().count()).unwrap_or(i64::MAX);
+        if self.min.is_some_and(|min| length < min) || self.max.is_some_and(|max| length > max) {
+            return Err(match (self.min, self.max) {
+                (Some(min), Some(max)) => format!("must be {min} to {max} characters"),
+                (Some(min), None) => format!("must be at least {min} characters"),
+                (None, Some(max)) => format!("must be at most {max} characters"),
+                (None, None) => unreachable!("checked above"),
+            });
+        }
+        Ok(())
+    }
+
+    fn check_range(&self, n: i64) -> Result<(), String> {
+        if self.min.is_some_and(|min| n < min) || self.max.is_some_and(|max| n > max) {
+            return Err(self.range_text());
+        }
+        Ok(())
+    }
+
+    fn range_text(&self) -> String {
+        match (self.min, self.max) {
+            (Some(min), Some(max)) => format!("must be an integer from {min} to {max}"),
+            (Some(min), None) => format!("must be an integer of at least {min}"),
+            (None, Some(max)) => format!("must be an integer of at most {max}"),
+            (None, None) => "must be an integer".into(),
+        }
+    }
+}
+
+/// Why a request is refused by its field list: the field at fault (`body` for the body as a
+/// whole, `a.b` inside an object) and the rule it broke.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid {
+    /// The field at fault.
+    pub field: String,
+    /// The rule it broke.
+    pub reason: String,
+    /// Whether the field was absent or `null` (rather than of the wrong type or value).
+    pub missing: bool,
+}
+
+/// The JSON Schema of an object with `fields` (and no others, when `closed`).
+pub fn object_schema(fields: &[Field], closed: bool) -> Value {
+    let properties: serde_json::Map<String, Value> = fields.iter().map(|f| (f.name.to_owned(), f.schema())).collect();
+    let required: Vec<&str> = fields.iter().filter(|f| f.required).map(|f| f.name).collect();
+    let mut schema = json!({ "type": "object", "properties": properties, "required": required });
+    if closed {
+        schema["additionalProperties"] = json!(false);
+    }
+    schema
+}
+
+/// `map` against `fields`: every required field present, every field of its type and range,
+/// and (when `closed`) no other field.
+pub fn check_object(fields: &[Field], map: &serde_json::Map<String, Value>, closed: bool) -> Result<(), Invalid> {
+    for field in fields {
+        match map.get(field.name) {
+            None if field.required => {
+                let reason = "this field is required".into();
+                return Err(Invalid { field: field.name.to_owned(), reason, missing: true });
+            }
+            None => {}
+            Some(value) => field.check_json(value)?,
+        }
+    }
+    if closed && let Some(unknown) = map.keys().find(|k| !fields.iter().any(|f| f.name == k.as_str())) {
+        return Err(Invalid { field: unknown.clone(), reason: "unknown field".into(), missing: false });
+    }
+    Ok(())
+}
+
+/// Whether `text` matches `pattern` (compiled once per pattern; the patterns are the
+/// catalogue's constants, so the cache stays small).
+fn matches(pattern: &'static str, text: &str) -> bool {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static COMPILED: OnceLock<Mutex<HashMap<&'static str, regex::Regex>>> = OnceLock::new();
+    let mut compiled = COMPILED.get_or_init(Default::default).lock().unwrap_or_else(|p| p.into_inner());
+    let regex = compiled
+        .entry(pattern)
+        .or_insert_with(|| regex::Regex::new(pattern).unwrap_or_else(|e| panic!("catalogue pattern {pattern}: {e}")));
+    regex.is_match(text)
+}
+
+/// An amount as a string: up to 16 digits, at most two decimals.
+const MONEY: &str = r"^\s*[0-9]{1,16}(\.[0-9]{0,2})?\s*$";
+/// Hours as a string: 0.5 to 720 in steps of 0.5.
+const HOURS: &str = r"^\s*(0*([1-9][0-9]?|[1-6][0-9]{2}|7[01][0-9])(\.(50*|0*))?|0+\.50*|0*720(\.0*)?)\s*$";
+/// Why hours are refused.
+const HOURS_TEXT: &str = "must be 0.5 to 720 hours in steps of 0.5";
+
+/// An amount of money: what `Money` parses, not negative, within the document's maximum.
+fn check_money(text: &str) -> Result<(), String> {
+    match text.parse::<locker_core::domain::Money>() {
+        Ok(m) if (0..=1_000_000_000_000_000_000).contains(&m.minor()) => Ok(()),
+        _ => Err("must be an amount like 2.00: not negative, at most two decimals".into()),
+    }
+}
+
+/// The pattern of a decimal given as a string: `2`, `2.5`, `"2.00"`, `-1.25`.
+const DECIMAL: &str = r"^-?[0-9]+(\.[0-9]+)?$";
+
+/// Whether `s` matches [`DECIMAL`].
+fn is_decimal(s: &str) -> bool {
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, "0"));
+    let all_digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    all_digits(whole) && all_digits(fraction)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_field_refuses_what_its_schema_refuses() {
+        let days = opt("days", FieldType::Integer).range(1, 365);
+        assert_eq!(days.schema(), json!({ "type": "integer", "minimum": 1, "maximum": 365 }));
+        assert!(days.check_json(&json!(30)).is_ok());
+        const DEVICE: &[Field] = &[req("device", FieldType::String).at_least(1)];
+        let metadata = req("metadata", FieldType::Fields(DEVICE));
+        let at = |v: Value| metadata.check_json(&v).map_err(|e| e.field);
+        assert_eq!(at(json!({ "device": "" })), Err("metadata.device".into()));
+        assert_eq!(at(json!({ "device": "d", "other": 1 })), Ok(()));
+        assert_eq!(at(json!([])), Err("metadata".into()));
+        for bad in [json!(0), json!(366), json!(1.5), json!("3"), Value::Null, json!(u64::MAX)] {
+            assert!(days.check_json(&bad).is_err(), "{bad}");
+        }
+        for bad in ["", "x", "0", "1.0"] {
+            assert!(days.check_query(bad).is_err(), "{bad:?}");
+        }
+        let size = opt("size", FieldType::Enum(&["small", "large"])).nullable();
+        assert_eq!(size.schema(), json!({ "type": ["string", "null"], "enum": ["small", "large", null] }));
+        assert!(size.check_json(&Value::Null).is_ok());
+        assert!(size.check_json(&json!("medium")).is_err());
+        let price = req("price", FieldType::Decimal);
+        assert!(price.check_json(&json!("2.00")).is_ok() && price.check_json(&json!(2)).is_ok());
+        assert!(price.check_json(&json!("2.")).is_err() && price.check_json(&json!("")).is_err());
+        let name = req("name", FieldType::String).range(1, 3);
+        assert!(name.check_json(&json!("")).is_err() && name.check_json(&json!("abcd")).is_err());
+        assert!(name.check_json(&json!("ab")).is_ok());
+        assert!(req("on", FieldType::Date).check_query("2026-02-30").is_err());
+        let hours = req("h", FieldType::Hours);
+        for ok in [json!(0.5), json!(720), json!("1.50"), json!(" 2 "), json!("0.5"), json!("720.0")] {
+            assert!(hours.check_json(&ok).is_ok(), "{ok}");
+            if let Value::String(s) = &ok {
+                assert!(regex::Regex::new(HOURS).unwrap().is_match(s), "{s}");
+            }
+        }
+        for bad in [json!(0), json!(0.25), json!(720.5), json!("0"), json!("721"), json!("1.25")] {
+            assert!(hours.check_json(&bad).is_err(), "{bad}");
+            if let Value::String(s) = &bad {
+                assert!(!regex::Regex::new(HOURS).unwrap().is_match(s), "{s}");
+            }
+        }
+        let price = req("p", FieldType::Money);
+        assert!(price.check_json(&json!(2.5)).is_ok() && price.check_json(&json!("2.00")).is_ok());
+        assert!(price.check_json(&json!(-1)).is_err() && price.check_json(&json!("2.001")).is_err());
+        let code = req("code", FieldType::String).pattern(r"^[A-Z][0-9]{2}$");
+        assert_eq!(code.schema()["pattern"], r"^[A-Z][0-9]{2}$");
+        assert!(code.check_json(&json!("A01")).is_ok() && code.check_json(&json!("A1")).is_err());
+    }
 }

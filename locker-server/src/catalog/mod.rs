@@ -2,6 +2,17 @@
 //! surface lists its routes once, as [`Route`]s; its router is built from that list
 //! ([`build_router`], [`merge_by_path`]) and so is its part of the OpenAPI document
 //! ([`crate::openapi`]), so neither can list a route the other lacks.
+//!
+//! ## One field list for the document and the parser
+//! A route's query parameters, headers and JSON body fields ([`Field`]: type, required,
+//! nullable, range or length, pattern, enum) are written once, in its row. The document
+//! describes them ([`Field::schema`]) and the [`Gate`] in front of the handler enforces
+//! them, answering what fails in the surface's own error shape: a request the document
+//! calls invalid never reaches a handler, and a rule cannot be documented without being
+//! enforced. Enum values come from the domain types (`LockerSize::NAMES`, ...), so a new
+//! value is documented and accepted at once. The handlers still parse what they take (and
+//! may refuse more: a taken name, a wrong pickup code, rules between two fields); the
+//! Schemathesis run of the suite (`tests/server/contract.rs`) checks that the two agree.
 
 use std::collections::BTreeMap;
 
@@ -14,8 +25,10 @@ use serde::Serialize;
 use crate::http::guard::{Access, RateClass};
 
 mod fields;
+mod gate;
 
-pub use fields::{Field, FieldType, opt, req};
+pub use fields::{Field, FieldType, Invalid, object_schema, opt, req};
+pub use gate::Gate;
 
 /// Which surface (which seed's contract) a route belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -87,10 +100,16 @@ pub struct Operation {
     pub summary: &'static str,
     /// Query parameters.
     pub query: Vec<Field>,
+    /// Request headers it needs (besides credentials).
+    pub headers: Vec<Field>,
     /// What its body is.
     pub kind: BodyKind,
     /// JSON body fields (with [`BodyKind::Json`]).
     pub body: Vec<Field>,
+    /// Whether a JSON body with a field not in [`Operation::body`] is refused.
+    pub closed: bool,
+    /// Whether a request without a body is refused (a JSON body is required unless said).
+    pub body_required: bool,
     /// Whether a repeated `Idempotency-Key` replays the first answer.
     pub idempotent: bool,
     /// The success status (200, or 201 for a created scanner record).
@@ -131,8 +150,11 @@ impl<S> Route<S> {
             class: RateClass::General,
             summary,
             query: Vec::new(),
+            headers: Vec::new(),
             kind: BodyKind::None,
             body: Vec::new(),
+            closed: false,
+            body_required: true,
             idempotent: false,
             status: 200,
             answer: surface.answer(),
@@ -152,6 +174,18 @@ impl<S> Route<S> {
         self
     }
 
+    /// Refuses JSON body fields other than those of [`Route::body`].
+    pub fn closed(mut self) -> Self {
+        self.op.closed = true;
+        self
+    }
+
+    /// Takes no body as well as its JSON body.
+    pub fn optional_body(mut self) -> Self {
+        self.op.body_required = false;
+        self
+    }
+
     /// Takes a body of `kind` (a face image, or a face image or QR token).
     pub fn kind(mut self, kind: BodyKind) -> Self {
         self.op.kind = kind;
@@ -161,6 +195,12 @@ impl<S> Route<S> {
     /// Documents its query parameters.
     pub fn query(mut self, fields: &[Field]) -> Self {
         self.op.query = fields.to_vec();
+        self
+    }
+
+    /// Documents the request headers it needs (besides credentials).
+    pub fn headers(mut self, fields: &[Field]) -> Self {
+        self.op.headers = fields.to_vec();
         self
     }
 
@@ -227,13 +267,37 @@ where
     router
 }
 
-/// The router of `routes`: one entry per path with every documented method merged, and
-/// `not_allowed` (the surface's own error shape) for any other method on those paths.
-pub fn build_router<S, H, T>(routes: Vec<Route<S>>, not_allowed: H) -> Router<S>
+/// `handler` behind the [`Gate`] of `op` (when it has fields to check), which refuses
+/// with `reject` and reads at most `limit` body bytes.
+pub fn gated<S>(
+    op: &Operation,
+    handler: MethodRouter<S>,
+    limit: usize,
+    reject: fn(Invalid) -> axum::response::Response,
+) -> MethodRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    let gate = Gate::new(op, limit, reject);
+    if !gate.checks_anything() {
+        return handler;
+    }
+    handler.route_layer(axum::middleware::from_fn_with_state(std::sync::Arc::new(gate), gate::gate))
+}
+
+/// The router of a seed surface's `routes`: one entry per path with every documented method
+/// merged, each behind its [`Gate`] (refusals by `reject`), and `not_allowed` (the surface's
+/// own error shape) for any other method on those paths.
+pub fn build_router<S, H, T>(
+    routes: Vec<Route<S>>,
+    not_allowed: H,
+    reject: fn(Invalid) -> axum::response::Response,
+) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
     H: Handler<T, S> + Clone,
     T: 'static,
 {
-    merge_by_path(routes, |_, handler| handler, |methods| methods.fallback(not_allowed.clone()))
+    let gate = |op: &Operation, handler| gated(op, handler, crate::JSON_BODY_LIMIT, reject);
+    merge_by_path(routes, gate, |methods| methods.fallback(not_allowed.clone()))
 }

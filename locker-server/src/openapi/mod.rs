@@ -6,7 +6,9 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::catalog::{BodyKind, Field, Operation, Surface};
+use crate::catalog::{BodyKind, Operation, Surface, object_schema};
+
+mod v1_answers;
 use crate::http::guard::Access;
 
 /// The `{param}` segments of `path` as required path parameters of `schema`.
@@ -17,27 +19,15 @@ fn path_params(path: &str, schema: Value) -> Vec<Value> {
         .collect()
 }
 
-/// A JSON object schema with `fields`.
-fn object_schema(fields: &[Field]) -> Value {
-    let properties: Map<String, Value> = fields.iter().map(|f| (f.name.to_owned(), f.ty.schema())).collect();
-    let required: Vec<&str> = fields.iter().filter(|f| f.required).map(|f| f.name).collect();
-    json!({ "type": "object", "properties": properties, "required": required })
-}
-
 /// The request body of `o`, if it takes one.
 fn request_body(o: &Operation) -> Option<Value> {
     let form = json!({ "multipart/form-data": { "schema": { "type": "object", "required": ["face_image"],
         "properties": { "face_image": { "type": "string", "format": "binary" } } } } });
     match o.kind {
         BodyKind::None => None,
-        // `/api/v1` documents its JSON bodies as any object (their fields come with the
-        // contract work); the seeds list theirs.
-        BodyKind::Json if o.surface == Surface::V1 => {
-            Some(json!({ "required": true, "content": { "application/json": { "schema": { "type": "object" } } } }))
-        }
-        BodyKind::Json if o.body.is_empty() => None,
         BodyKind::Json => {
-            Some(json!({ "required": true, "content": { "application/json": { "schema": object_schema(&o.body) } } }))
+            let schema = object_schema(&o.body, o.closed);
+            Some(json!({ "required": o.body_required, "content": { "application/json": { "schema": schema } } }))
         }
         BodyKind::FaceImage => Some(json!({ "required": true, "content": form })),
         BodyKind::FaceOrQr => {
@@ -53,7 +43,11 @@ fn request_body(o: &Operation) -> Option<Value> {
 fn responses(o: &Operation) -> Value {
     let content = |schema: &str| json!({ "application/json": { "schema": { "$ref": format!("#/components/schemas/{schema}") } } });
     let mut responses = Map::new();
-    responses.insert(o.status.to_string(), json!({ "description": "OK", "content": content(o.answer) }));
+    let success = match o.answer {
+        "" => json!({ "description": "OK" }),
+        answer => json!({ "description": "OK", "content": content(answer) }),
+    };
+    responses.insert(o.status.to_string(), success);
     let error = match o.surface {
         Surface::V1 => Some(json!({ "description": "Error", "content": content("Error") })),
         Surface::Cabinets => {
@@ -87,11 +81,9 @@ fn operation(o: &Operation) -> Value {
         Surface::Cabinets | Surface::OtpLogin => json!({ "type": "string" }),
     };
     let mut params = path_params(o.path, path_schema);
-    params.extend(
-        o.query
-            .iter()
-            .map(|f| json!({ "name": f.name, "in": "query", "required": f.required, "schema": f.ty.schema() })),
-    );
+    let located = |place: &'static str| move |f: &crate::catalog::Field| json!({ "name": f.name, "in": place, "required": f.required, "schema": f.schema() });
+    params.extend(o.query.iter().map(located("query")));
+    params.extend(o.headers.iter().map(located("header")));
     if !params.is_empty() {
         op.insert("parameters".into(), json!(params));
     }
@@ -124,7 +116,8 @@ fn seed_schemas() -> Map<String, Value> {
     let barcode = json!({ "type": "object", "required": ["id", "barcodeData", "type", "metadata", "createdAt", "updatedAt"],
         "properties": { "id": { "type": "string" }, "barcodeData": { "type": "string" },
             "type": { "enum": ["QR", "EAN13", "EAN8", "UPCA", "CODE128"] },
-            "metadata": { "type": "object", "properties": { "device": { "type": "string" }, "location": { "type": "string" } } },
+            "metadata": { "type": "object", "required": ["device", "location"], "properties": {
+                "device": { "type": "string" }, "location": { "type": ["string", "null"] } } },
             "createdAt": { "type": "string", "format": "date-time" }, "updatedAt": { "type": "string", "format": "date-time" } } });
     let envelope = |code: Value| {
         json!({ "type": "object", "required": ["code", "message", "data"],
@@ -132,6 +125,8 @@ fn seed_schemas() -> Map<String, Value> {
     };
     let schemas = json!({
         "Seed001Envelope": envelope(json!({ "const": 0 })),
+        "Seed001Message": { "type": "object", "required": ["code", "message"], "properties": {
+            "code": { "const": 0 }, "message": { "type": "string" } } },
         "Seed001Error": { "type": "object", "required": ["code", "message", "data"], "properties": {
             "code": { "type": "integer", "description": "the HTTP status" }, "message": { "type": "string" },
             "data": { "type": "object", "required": ["detail"], "properties": {
@@ -173,6 +168,7 @@ pub fn build(operations: &[Operation]) -> Value {
     let tags: Vec<Value> = Surface::ALL.iter().map(|s| json!({ "name": s.tag() })).collect();
     let mut schemas = seed_schemas();
     schemas.extend(seed_000_schemas());
+    schemas.extend(v1_answers::schemas());
     json!({
         "openapi": "3.1.0",
         "info": { "title": "locker", "version": env!("CARGO_PKG_VERSION"),
@@ -194,6 +190,9 @@ pub fn build(operations: &[Operation]) -> Value {
 /// The component schemas of seed 000's envelope.
 fn seed_000_schemas() -> Map<String, Value> {
     let schemas = json!({
+                "Health": { "type": "object", "required": ["status", "version"], "properties": {
+                    "status": { "const": "ok" }, "version": { "type": "string" } } },
+                "OpenApiDocument": { "type": "object", "required": ["openapi", "info", "paths"] },
                 "Success": { "type": "object", "required": ["success"], "properties": {
                     "success": { "const": true }, "message": { "type": "string" }, "data": {} } },
                 "Error": { "type": "object", "required": ["success", "error"], "properties": {

@@ -9,6 +9,7 @@ mod smtp_support;
 mod support;
 
 mod api;
+mod contract;
 mod flows;
 mod health;
 mod layout;
