@@ -37,6 +37,8 @@ pub enum FieldType {
     Enum(&'static [&'static str]),
     /// A JSON object with these fields (others allowed).
     Fields(&'static [Field]),
+    /// A JSON object whose every value is `true` or `false`.
+    Flags,
 }
 
 /// A documented request field (body or query).
@@ -107,14 +109,16 @@ impl Field {
                 "multipleOf": 0.5, "pattern": HOURS, "examples": [2] }),
             FieldType::Boolean => json!({ "type": "boolean" }),
             FieldType::Object => json!({ "type": "object" }),
-            FieldType::Date => json!({ "type": "string", "format": "date" }),
-            FieldType::DateTime => json!({ "type": "string", "format": "date-time" }),
+            FieldType::Date => json!({ "type": "string", "format": "date", "pattern": DATE }),
+            FieldType::DateTime => json!({ "type": "string", "format": "date-time", "pattern": DATE_TIME }),
             FieldType::DateOrTime => {
-                json!({ "type": "string", "anyOf": [{ "format": "date" }, { "format": "date-time" }] })
+                json!({ "type": "string", "anyOf": [{ "format": "date", "pattern": DATE },
+                    { "format": "date-time", "pattern": DATE_TIME }] })
             }
-            FieldType::Uuid => json!({ "type": "string", "format": "uuid" }),
+            FieldType::Uuid => json!({ "type": "string", "format": "uuid", "pattern": UUID }),
             FieldType::Enum(values) => json!({ "type": "string", "enum": values }),
             FieldType::Fields(fields) => object_schema(fields, false),
+            FieldType::Flags => json!({ "type": "object", "additionalProperties": { "type": "boolean" } }),
         };
         let (low, high) = match self.ty {
             FieldType::Integer => ("minimum", "maximum"),
@@ -163,9 +167,9 @@ impl Field {
             return if self.nullable { Ok(()) } else { Err("must not be null".into()) };
         }
         match (self.ty, value) {
-            (FieldType::Integer, Value::Number(n)) => match n.as_i64() {
+            (FieldType::Integer, Value::Number(n)) => match integer(n) {
                 Some(n) => self.check_range(n),
-                None if n.is_u64() => Err(self.range_text()),
+                None if n.is_u64() || n.as_f64().is_some_and(|f| f.fract() == 0.0) => Err(self.range_text()),
                 None => Err("must be an integer".into()),
             },
             (FieldType::Integer, _) => Err("must be an integer".into()),
@@ -184,8 +188,10 @@ impl Field {
             (FieldType::Money | FieldType::Hours, _) => Err("must be a number or a numeric string".into()),
             (FieldType::Boolean, Value::Bool(_)) => Ok(()),
             (FieldType::Boolean, _) => Err("must be true or false".into()),
+            (FieldType::Flags, Value::Object(map)) if map.values().all(Value::is_boolean) => Ok(()),
+            (FieldType::Flags, Value::Object(_)) => Err("every value must be true or false".into()),
             (FieldType::Object | FieldType::Fields(_), Value::Object(_)) => Ok(()),
-            (FieldType::Object | FieldType::Fields(_), _) => Err("must be a JSON object".into()),
+            (FieldType::Object | FieldType::Fields(_) | FieldType::Flags, _) => Err("must be a JSON object".into()),
             (_, Value::String(s)) => self.check_text(s),
             _ => Err("must be a string".into()),
         }
@@ -206,7 +212,7 @@ impl Field {
             }
             FieldType::Boolean if text == "true" || text == "false" => Ok(()),
             FieldType::Boolean => Err("must be true or false".into()),
-            FieldType::Object | FieldType::Fields(_) => Err("an object cannot be a query value".into()),
+            FieldType::Object | FieldType::Fields(_) | FieldType::Flags => Err("an object cannot be a query value".into()),
             _ => self.check_text(text),
         }
     }
@@ -268,6 +274,31 @@ impl Field {
     }
 }
 
+/// `n` as an integer: JSON Schema's `integer` includes `34.0`.
+fn integer(n: &serde_json::Number) -> Option<i64> {
+    n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15).map(|f| f as i64))
+}
+
+/// `value` with every integer field of `fields` written as `34` even when sent as `34.0`
+/// (what [`Field::check_json`] accepted), so handlers that read integers take it too.
+pub fn integers_as_integers(fields: &[Field], value: &mut Value) {
+    let Value::Object(map) = value else { return };
+    for field in fields {
+        match (field.ty, map.get_mut(field.name)) {
+            (FieldType::Integer, Some(v @ Value::Number(_))) => {
+                if let Value::Number(n) = &*v
+                    && n.as_i64().is_none()
+                    && let Some(i) = integer(n)
+                {
+                    *v = Value::from(i);
+                }
+            }
+            (FieldType::Fields(inner), Some(v)) => integers_as_integers(inner, v),
+            _ => {}
+        }
+    }
+}
+
 /// Why a request is refused by its field list: the field at fault (`body` for the body as a
 /// whole, `a.b` inside an object) and the rule it broke.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -322,6 +353,16 @@ fn matches(pattern: &'static str, text: &str) -> bool {
         .or_insert_with(|| regex::Regex::new(pattern).unwrap_or_else(|e| panic!("catalogue pattern {pattern}: {e}")));
     regex.is_match(text)
 }
+
+/// A UUID, hyphenated or not (JSON Schema's `format` alone is not checked by validators).
+pub const UUID: &str = r"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32})$";
+/// A date, `YYYY-MM-DD`.
+const DATE: &str = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$";
+/// An RFC 3339 date and time.
+const DATE_TIME: &str = concat!(
+    r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt ]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]",
+    r"(\.[0-9]+)?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+);
 
 /// An amount as a string: up to 16 digits, at most two decimals.
 const MONEY: &str = r"^\s*[0-9]{1,16}(\.[0-9]{0,2})?\s*$";
@@ -394,6 +435,13 @@ mod tests {
                 assert!(!regex::Regex::new(HOURS).unwrap().is_match(s), "{s}");
             }
         }
+        assert!(days.check_json(&json!(30.0)).is_ok() && days.check_json(&json!(366.0)).is_err());
+        let mut body = json!({ "days": 30.0 });
+        integers_as_integers(&[days], &mut body);
+        assert_eq!(body, json!({ "days": 30 }));
+        let id = req("id", FieldType::Uuid);
+        assert!(id.check_json(&json!("")).is_err() && id.check_json(&json!("{00000000-0000-0000-0000-000000000000}")).is_err());
+        assert!(id.check_json(&json!("00000000-0000-0000-0000-000000000000")).is_ok());
         let price = req("p", FieldType::Money);
         assert!(price.check_json(&json!(2.5)).is_ok() && price.check_json(&json!("2.00")).is_ok());
         assert!(price.check_json(&json!(-1)).is_err() && price.check_json(&json!("2.001")).is_err());

@@ -16,7 +16,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use serde_json::Value;
 
-use super::fields::check_object;
+use super::fields::{check_object, integers_as_integers};
 use super::{BodyKind, Field, Invalid, Operation};
 
 /// The checks of one route, and how its surface answers a refusal.
@@ -116,15 +116,21 @@ pub async fn gate(State(gate): State<Arc<Gate>>, request: Request, next: Next) -
     if announced.is_some_and(|n| n > gate.limit) {
         return next.run(request).await;
     }
-    let (parts, body) = request.into_parts();
-    let bytes = match to_bytes(body, gate.limit).await {
+    let (mut parts, body) = request.into_parts();
+    let mut bytes = match to_bytes(body, gate.limit).await {
         Ok(bytes) => bytes,
         Err(_) => return (gate.reject)(invalid("body", "unreadable or too large")),
     };
-    if let Ok(value) = serde_json::from_slice::<Value>(&bytes)
-        && let Err(e) = gate.check_body(&value)
-    {
-        return (gate.reject)(e);
+    if let Ok(mut value) = serde_json::from_slice::<Value>(&bytes) {
+        if let Err(e) = gate.check_body(&value) {
+            return (gate.reject)(e);
+        }
+        let sent = value.clone();
+        integers_as_integers(gate.body.as_deref().unwrap_or_default(), &mut value);
+        if value != sent {
+            bytes = serde_json::to_vec(&value).unwrap_or_default().into();
+            parts.headers.remove(CONTENT_LENGTH);
+        }
     }
     next.run(Request::from_parts(parts, Body::from(bytes))).await
 }

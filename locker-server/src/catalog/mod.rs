@@ -27,7 +27,7 @@ use crate::http::guard::{Access, RateClass};
 mod fields;
 mod gate;
 
-pub use fields::{Field, FieldType, Invalid, object_schema, opt, req};
+pub use fields::{Field, FieldType, Invalid, UUID, object_schema, opt, req};
 pub use gate::Gate;
 
 /// Which surface (which seed's contract) a route belongs to.

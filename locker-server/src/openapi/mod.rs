@@ -33,7 +33,7 @@ fn request_body(o: &Operation) -> Option<Value> {
         BodyKind::FaceOrQr => {
             let content = json!({ "multipart/form-data": form["multipart/form-data"].clone(),
                 "application/json": { "schema": { "type": "object",
-                "required": ["qr_token"], "properties": { "qr_token": { "type": "string" } } } } });
+                "required": ["qr_token"], "properties": { "qr_token": { "type": "string", "pattern": "\\S" } } } } });
             Some(json!({ "required": true, "content": content }))
         }
     }
@@ -77,7 +77,7 @@ fn operation(o: &Operation) -> Value {
     op.insert("operationId".into(), json!(format!("{} {}", o.method, o.path)));
     op.insert("tags".into(), json!([o.surface.tag()]));
     let path_schema = match o.surface {
-        Surface::V1 | Surface::Barcodes => json!({ "type": "string", "format": "uuid" }),
+        Surface::V1 | Surface::Barcodes => json!({ "type": "string", "format": "uuid", "pattern": crate::catalog::UUID }),
         Surface::Cabinets | Surface::OtpLogin => json!({ "type": "string" }),
     };
     let mut params = path_params(o.path, path_schema);

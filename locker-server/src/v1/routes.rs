@@ -112,7 +112,7 @@ pub fn routes() -> Vec<Route<AppState>> {
         route!(V1 POST "/api/v1/sessions/{session_id}/update", OptionalUser, "Reopen a session", v1::kiosk::update).kind(FaceOrQr).answers(200, "V1Reopened"),
         route!(V1 POST "/api/v1/sessions/{session_id}/check-out", OptionalUser, "End a session", v1::kiosk::check_out).kind(FaceOrQr).answers(200, "V1CheckedOut"),
         route!(V1 POST "/api/v1/lockers/{locker_id}/force-open", Admin, "Force a locker open", v1::kiosk::force_open).class(Hardware)
-            .body(&[req("reason", String)]).idempotent().answers(200, "V1ForceOpened"),
+            .body(&[req("reason", String).pattern(NOT_BLANK)]).idempotent().answers(200, "V1ForceOpened"),
         route!(V1 POST "/api/v1/hardware/uart/send", Admin, "Send a command to a controller", v1::kiosk::uart_send).class(Hardware).body(&[
             req("esp32_id", String),
             req("command", Enum(&["unlock"])),

@@ -198,12 +198,14 @@ pub fn routes() -> Vec<Route<CabinetsState>> {
             req("price_per_hour", Money),
             opt("device_id", String).nullable(),
             opt("channel", Integer).nullable().range(1, u16::MAX as i64),
-        ]),
+        ])
+        .answers(201, "Seed001Envelope"),
         route!(Cabinets GET "/api/cabinets/{cabinet_id}/", Public, "One cabinet", cabinets::detail),
         route!(Cabinets GET "/api/cabinets/{cabinet_id}/status/", Public, "A cabinet's live status", cabinets::status),
         // orders
         route!(Cabinets POST "/api/orders/create/", Customer, "Book a cabinet (pending until paid)", orders::create)
-            .body(&[text("cabinet_id"), req("duration_hours", Hours)]),
+            .body(&[text("cabinet_id"), req("duration_hours", Hours)])
+            .answers(201, "Seed001Envelope"),
         route!(Cabinets GET "/api/orders/my/", Customer, "My orders", orders::my).query(&[opt("status", Enum(ORDER_STATUSES))]),
         route!(Cabinets GET "/api/orders/{order_id}/", Customer, "One order", orders::detail),
         route!(Cabinets POST "/api/orders/{order_id}/pay/", Customer, "Pay; issues the pickup code", orders::pay)
@@ -215,7 +217,7 @@ pub fn routes() -> Vec<Route<CabinetsState>> {
         route!(Cabinets POST "/api/devices/heartbeat/", Controller, "Device heartbeat", devices::heartbeat)
             .body(&[opt("battery_level", Integer).range(0, 100)]),
         route!(Cabinets POST "/api/devices/status/", Controller, "Door map (true = closed) and battery", devices::status)
-            .body(&[opt("cabinet_status", FieldType::Object), opt("battery_level", Integer).range(0, 100)])
+            .body(&[opt("cabinet_status", FieldType::Flags), opt("battery_level", Integer).range(0, 100)])
             .answers(200, "Seed001Message"),
         route!(Cabinets POST "/api/devices/open/by-code/", Customer, "Open a cabinet by pickup code", devices::open_by_code)
             .body(&[text("cabinet_id"), text("pickup_code")]),
