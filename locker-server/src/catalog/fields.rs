@@ -212,21 +212,22 @@ impl Field {
             }
             FieldType::Boolean if text == "true" || text == "false" => Ok(()),
             FieldType::Boolean => Err("must be true or false".into()),
-            FieldType::Object | FieldType::Fields(_) | FieldType::Flags => Err("an object cannot be a query value".into()),
+            FieldType::Object | FieldType::Fields(_) | FieldType::Flags => {
+                Err("an object cannot be a query value".into())
+            }
             _ => self.check_text(text),
         }
     }
 
     /// A string value: its format, enum and length.
     fn check_text(&self, s: &str) -> Result<(), String> {
+        let date = |s: &str| matches(DATE, s) && chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok();
+        let time = |s: &str| matches(DATE_TIME, s) && chrono::DateTime::parse_from_rfc3339(s).is_ok();
         let format_ok = match self.ty {
-            FieldType::Date => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok(),
-            FieldType::DateTime => chrono::DateTime::parse_from_rfc3339(s).is_ok(),
-            FieldType::DateOrTime => {
-                chrono::DateTime::parse_from_rfc3339(s).is_ok()
-                    || chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok()
-            }
-            FieldType::Uuid => uuid::Uuid::try_parse(s).is_ok(),
+            FieldType::Date => date(s),
+            FieldType::DateTime => time(s),
+            FieldType::DateOrTime => date(s) || time(s),
+            FieldType::Uuid => matches(UUID, s) && uuid::Uuid::try_parse(s).is_ok(),
             FieldType::Enum(values) => values.contains(&s),
             _ => true,
         };
@@ -355,13 +356,14 @@ fn matches(pattern: &'static str, text: &str) -> bool {
 }
 
 /// A UUID, hyphenated or not (JSON Schema's `format` alone is not checked by validators).
-pub const UUID: &str = r"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32})$";
+pub const UUID: &str =
+    r"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32})$";
 /// A date, `YYYY-MM-DD`.
 const DATE: &str = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$";
-/// An RFC 3339 date and time.
+/// An RFC 3339 date and time, as JSON Schema's `date-time` takes it (`T` and `Z` upper case).
 const DATE_TIME: &str = concat!(
-    r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt ]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]",
-    r"(\.[0-9]+)?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+    r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]",
+    r"(\.[0-9]+)?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
 );
 
 /// An amount as a string: up to 16 digits, at most two decimals.
@@ -440,7 +442,10 @@ mod tests {
         integers_as_integers(&[days], &mut body);
         assert_eq!(body, json!({ "days": 30 }));
         let id = req("id", FieldType::Uuid);
-        assert!(id.check_json(&json!("")).is_err() && id.check_json(&json!("{00000000-0000-0000-0000-000000000000}")).is_err());
+        assert!(
+            id.check_json(&json!("")).is_err()
+                && id.check_json(&json!("{00000000-0000-0000-0000-000000000000}")).is_err()
+        );
         assert!(id.check_json(&json!("00000000-0000-0000-0000-000000000000")).is_ok());
         let price = req("p", FieldType::Money);
         assert!(price.check_json(&json!(2.5)).is_ok() && price.check_json(&json!("2.00")).is_ok());

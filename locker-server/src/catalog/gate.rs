@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use axum::body::{Body, to_bytes};
-use axum::extract::{Request, State};
+use axum::extract::{FromRequestParts, RawPathParams, Request, State};
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -22,6 +22,8 @@ use super::{BodyKind, Field, Invalid, Operation};
 /// The checks of one route, and how its surface answers a refusal.
 #[derive(Clone)]
 pub struct Gate {
+    /// Whether the path parameters are ids (UUIDs), checked before anything else.
+    path_ids: bool,
     query: Vec<Field>,
     headers: Vec<Field>,
     body: Option<Vec<Field>>,
@@ -40,12 +42,13 @@ impl Gate {
     /// The gate of `op`, reading at most `limit` body bytes and refusing with `reject`.
     pub fn new(op: &Operation, limit: usize, reject: fn(Invalid) -> Response) -> Self {
         let body = (op.kind == BodyKind::Json).then(|| op.body.clone());
-        Self { query: op.query.clone(), headers: op.headers.clone(), body, closed: op.closed, limit, reject }
+        let path_ids = op.surface == super::Surface::V1 && op.path.contains('{');
+        Self { path_ids, query: op.query.clone(), headers: op.headers.clone(), body, closed: op.closed, limit, reject }
     }
 
     /// Whether there is anything to check.
     pub fn checks_anything(&self) -> bool {
-        !self.query.is_empty() || !self.headers.is_empty() || self.body.is_some()
+        self.path_ids || !self.query.is_empty() || !self.headers.is_empty() || self.body.is_some()
     }
 
     /// The query string `query` against the query fields.
@@ -103,8 +106,23 @@ fn is_json(request: &Request) -> bool {
         .is_some_and(|v| v == "application/json" || (v.starts_with("application/") && v.ends_with("+json")))
 }
 
-/// The middleware: checks the query, then a JSON body (buffered, and handed on unchanged).
+/// The first path parameter that is not an id (UUID), as the refusal `ApiPath` gives it.
+fn bad_path_id(params: &RawPathParams) -> Option<Invalid> {
+    let (name, _) = params.iter().find(|(_, value)| uuid::Uuid::try_parse(value).is_err())?;
+    Some(invalid(name, format!("invalid {name}: expected an id (UUID)")))
+}
+
+/// The middleware: checks the path ids, the query, the headers, then a JSON body (buffered,
+/// and handed on with integers written as integers).
 pub async fn gate(State(gate): State<Arc<Gate>>, request: Request, next: Next) -> Response {
+    let (mut parts, body) = request.into_parts();
+    if gate.path_ids
+        && let Ok(params) = RawPathParams::from_request_parts(&mut parts, &()).await
+        && let Some(e) = bad_path_id(&params)
+    {
+        return (gate.reject)(e);
+    }
+    let request = Request::from_parts(parts, body);
     if let Err(e) = gate.check_query(request.uri().query()).and_then(|()| gate.check_headers(request.headers())) {
         return (gate.reject)(e);
     }

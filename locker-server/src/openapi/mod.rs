@@ -77,7 +77,9 @@ fn operation(o: &Operation) -> Value {
     op.insert("operationId".into(), json!(format!("{} {}", o.method, o.path)));
     op.insert("tags".into(), json!([o.surface.tag()]));
     let path_schema = match o.surface {
-        Surface::V1 | Surface::Barcodes => json!({ "type": "string", "format": "uuid", "pattern": crate::catalog::UUID }),
+        Surface::V1 | Surface::Barcodes => {
+            json!({ "type": "string", "format": "uuid", "pattern": crate::catalog::UUID })
+        }
         Surface::Cabinets | Surface::OtpLogin => json!({ "type": "string" }),
     };
     let mut params = path_params(o.path, path_schema);

@@ -82,8 +82,7 @@ async fn live(outbox: PathBuf) -> Live {
     let keys = ServiceKeys::generate().unwrap();
     let (jwt, otp_pepper, pickup_pepper) = (keys.jwt.clone(), keys.otp_pepper.clone(), keys.pickup_pepper.clone());
     let (driver, _device) = sim::spawn_controller(SimConfig::new(8)).unwrap();
-    let mut builder =
-        LockerService::builder_on(store.clone()).keys(keys).fresh_controller("SIM_001", Arc::new(driver));
+    let mut builder = LockerService::builder_on(store.clone()).keys(keys).fresh_controller("SIM_001", Arc::new(driver));
     if let Some(engine) = crate::support::face_engine() {
         builder = builder.faces(engine);
     }
