@@ -358,11 +358,12 @@ fn matches(pattern: &'static str, text: &str) -> bool {
 /// A UUID, hyphenated or not (JSON Schema's `format` alone is not checked by validators).
 pub const UUID: &str =
     r"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32})$";
-/// A date, `YYYY-MM-DD`.
-const DATE: &str = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$";
+/// A date, `YYYY-MM-DD`, from 1970 (periods reaching back from an earlier date would
+/// answer days before year 1, which no date format can write).
+const DATE: &str = r"^(19[7-9][0-9]|[2-9][0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$";
 /// An RFC 3339 date and time, as JSON Schema's `date-time` takes it (`T` and `Z` upper case).
 const DATE_TIME: &str = concat!(
-    r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]",
+    r"^(19[7-9][0-9]|[2-9][0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]",
     r"(\.[0-9]+)?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
 );
 
@@ -424,6 +425,8 @@ mod tests {
         assert!(name.check_json(&json!("")).is_err() && name.check_json(&json!("abcd")).is_err());
         assert!(name.check_json(&json!("ab")).is_ok());
         assert!(req("on", FieldType::Date).check_query("2026-02-30").is_err());
+        assert!(req("on", FieldType::DateOrTime).check_query("0000-01-01").is_err());
+        assert!(req("on", FieldType::DateOrTime).check_query("2026-01-01T00:00:00Z").is_ok());
         let hours = req("h", FieldType::Hours);
         for ok in [json!(0.5), json!(720), json!("1.50"), json!(" 2 "), json!("0.5"), json!("720.0")] {
             assert!(hours.check_json(&ok).is_ok(), "{ok}");
