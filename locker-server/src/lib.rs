@@ -7,18 +7,23 @@
 //! client's address for the rate limits.
 //!
 //! ## Overview
-//! - [`routes`]: the one route table (method, path, access, rate class, body) the router,
-//!   the OpenAPI document and the tests are built from.
+//! - [`catalog`]: the one route catalogue row ([`catalog::Route`]: surface, method, path,
+//!   access, rate class, body fields, answer) every surface lists its routes in; the routers,
+//!   the OpenAPI document ([`openapi`], over [`operations`]) and the tests are built from it.
 //! - [`http`]: envelopes, the error mapping table, extractors, the guard (auth and rate
 //!   limits), idempotency keys.
-//! - [`v1`]: the handlers, one module per resource.
+//! - [`v1`]: seed 000's surface, one module per resource, its routes in [`v1::routes`].
+//! - [`seeds`]: the surfaces of seeds 001, 002 and 003.
 //! - [`state`]: [`AppState`] and its parts.
 //! - [`mod@serve`]: the serve loop (timeouts, connection caps, body guard, panic catcher).
 #![deny(missing_docs)]
+// The OpenAPI component schemas are written as `serde_json::json!` literals, deeper than the
+// default limit lets the macro expand.
+#![recursion_limit = "512"]
 
+pub mod catalog;
 pub mod http;
 pub mod openapi;
-pub mod routes;
 pub mod seeds;
 pub mod serve;
 pub mod state;
@@ -39,9 +44,33 @@ pub const JSON_BODY_LIMIT: usize = 64 * 1024;
 /// Largest request body accepted on routes taking a face image.
 pub const IMAGE_BODY_LIMIT: usize = 8 * 1024 * 1024;
 
-/// The routes that need the service (sessions, force-open, hardware, `/ws`).
-fn service_routes() -> Vec<routes::Route> {
-    Vec::new()
+/// The server's own routes, served beside `/api/v1`: liveness and the OpenAPI document.
+fn server_routes() -> Vec<catalog::Route<AppState>> {
+    use catalog::route;
+    use http::guard::RateClass;
+    vec![
+        route!(V1 GET "/health", Public, "Liveness", http::health::health)
+            .class(RateClass::None)
+            .answers(200, "Health"),
+        route!(V1 GET "/api/v1/openapi.json", Public, "This API as OpenAPI 3.1", openapi_document)
+            .class(RateClass::None)
+            .answers(200, "OpenApiDocument"),
+    ]
+}
+
+/// Every route of every surface, as the document lists them: the server's own, seed 000's,
+/// then seeds 001, 002 and 003.
+pub fn operations() -> Vec<catalog::Operation> {
+    let server = server_routes().into_iter().chain(v1::routes::routes()).map(|r| r.op);
+    let cabinets = seeds::cabinets::routes().into_iter().map(|r| r.op);
+    let barcodes = seeds::barcodes::routes().into_iter().map(|r| r.op);
+    let otp = seeds::otp_login::routes().into_iter().map(|r| r.op);
+    server.chain(cabinets).chain(barcodes).chain(otp).collect()
+}
+
+/// `GET /api/v1/openapi.json`: the document of [`operations`].
+async fn openapi_document() -> axum::Json<serde_json::Value> {
+    axum::Json(openapi::build(&operations()))
 }
 
 /// The request-id header (`x-request-id`): set when missing, echoed in the answer, and
@@ -54,7 +83,8 @@ pub const REQUEST_ID: &str = "x-request-id";
 /// status, latency and the request id.
 pub fn app(state: AppState) -> Router {
     let request_id = HeaderName::from_static(REQUEST_ID);
-    routes::router(state)
+    let routes = server_routes().into_iter().chain(v1::routes::routes()).collect();
+    v1::routes::router(state, routes)
         .fallback(http::error::not_found_route)
         .method_not_allowed_fallback(http::error::method_not_allowed)
         .layer(

@@ -62,6 +62,9 @@ macro_rules! string_enum {
             /// Every value, in declaration order.
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
 
+            /// The wire spelling of every value, in declaration order.
+            pub const NAMES: &'static [&'static str] = &[$($text),+];
+
             /// The wire and database spelling.
             pub fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $text),+ }

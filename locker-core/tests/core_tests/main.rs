@@ -17,6 +17,7 @@ mod face_accuracy;
 mod face_inputs;
 mod face_store;
 mod layout;
+mod module_graph;
 mod orders_service;
 mod orders_store;
 mod service;

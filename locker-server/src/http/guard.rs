@@ -1,6 +1,6 @@
 //! The per-route guard: rate limit, then authentication and role, as the route table says.
 //!
-//! Every route in [`crate::routes::table`] is wrapped in [`guard`] with its [`Access`] and
+//! Every `/api/v1` route ([`crate::v1::routes`]) is wrapped in [`guard`] with its [`Access`] and
 //! [`RateClass`], so no handler can forget a check. Handlers read who is calling from the
 //! [`Caller`] the guard leaves in the request extensions (or the [`AuthUser`] and
 //! [`AdminUser`] extractors built on it).

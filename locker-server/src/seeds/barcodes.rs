@@ -41,8 +41,8 @@ use locker_core::service::LockerService;
 use locker_core::token::jwt::{AccessClaims, AccessTokens};
 use serde_json::{Map, Value, json};
 
-use super::catalog::{self, FieldType, SeedRoute, opt, req, seed_route};
 use super::{is_json, iso_millis};
+use crate::catalog::{self, FieldType, Route, opt, req, route};
 
 /// Default page size of `GET /api/barcodes` (the seed's `?limit=100`).
 pub const DEFAULT_LIMIT: u32 = 100;
@@ -71,25 +71,49 @@ impl BarcodeState {
 }
 
 /// Every seed-002 route, as served and documented.
-pub fn routes() -> Vec<SeedRoute<BarcodeState>> {
-    use FieldType::{Integer, Object, String};
+pub fn routes() -> Vec<Route<BarcodeState>> {
+    use FieldType::{Integer, String};
     vec![
-        seed_route!(Barcodes POST "/api/barcodes", User, "Save a scanned barcode", create)
-            .body(&[req("barcodeData", String), req("type", String), opt("metadata", Object)])
+        route!(Barcodes POST "/api/barcodes", Customer, "Save a scanned barcode", create)
+            .body(&[
+                req("barcodeData", String).pattern(r"\S"),
+                req("type", String).pattern(SYMBOLOGY),
+                req("metadata", FieldType::Fields(METADATA)),
+            ])
             .answers(201, "Seed002Barcode"),
-        seed_route!(Barcodes GET "/api/barcodes", User, "Saved barcodes, newest first", list)
-            .query(&[opt("limit", Integer), opt("offset", Integer)])
+        route!(Barcodes GET "/api/barcodes", Customer, "Saved barcodes, newest first", list)
+            .query(&[opt("limit", Integer).range(1, i64::from(MAX_LIMIT)), opt("offset", Integer).range(0, i64::MAX)])
             .answers(200, "Seed002BarcodeList"),
-        seed_route!(Barcodes GET "/api/barcodes/{id}", User, "One saved barcode", get_one),
-        seed_route!(Barcodes DELETE "/api/barcodes/{id}", User, "Delete a saved barcode", delete_one)
+        route!(Barcodes GET "/api/barcodes/{id}", Customer, "One saved barcode", get_one),
+        route!(Barcodes DELETE "/api/barcodes/{id}", Customer, "Delete a saved barcode", delete_one)
             .answers(200, "Seed002Deleted"),
     ]
+}
+
+/// The names `Symbology::parse` takes: `QR`, `EAN13`, `EAN8`, `UPCA`, `CODE128` (and `QRCODE`,
+/// `UPC`) in any case, with `-`, `_` or spaces anywhere.
+const SYMBOLOGY: &str = concat!(
+    r"^[-_ ]*(",
+    r"[qQ][-_ ]*[rR]([-_ ]*[cC][-_ ]*[oO][-_ ]*[dD][-_ ]*[eE])?",
+    r"|[eE][-_ ]*[aA][-_ ]*[nN][-_ ]*(1[-_ ]*3|8)",
+    r"|[uU][-_ ]*[pP][-_ ]*[cC]([-_ ]*[aA])?",
+    r"|[cC][-_ ]*[oO][-_ ]*[dD][-_ ]*[eE][-_ ]*1[-_ ]*2[-_ ]*8",
+    r")[-_ ]*$"
+);
+
+/// A scan's `metadata`: the device (required) and the place (optional; `null` is none).
+const METADATA: &[catalog::Field] =
+    &[req("device", FieldType::String).pattern(r"\S"), opt("location", FieldType::String).nullable()];
+
+/// A request its field list refuses: `400 INVALID_PAYLOAD` naming the field.
+fn refuse(invalid: catalog::Invalid) -> Response {
+    SeedError::invalid(&invalid.field, "", invalid.reason).into_response()
 }
 
 /// The seed-002 routes with their state applied; other methods on these paths get
 /// `405 METHOD_NOT_ALLOWED` in the seed's error shape.
 pub fn router(state: BarcodeState) -> Router {
-    catalog::build_router(routes(), method_not_allowed)
+    catalog::build_router(routes(), method_not_allowed, refuse)
         .layer(axum::extract::DefaultBodyLimit::max(crate::JSON_BODY_LIMIT))
         .with_state(state)
 }
@@ -387,6 +411,20 @@ async fn delete_one(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_documented_type_pattern_is_what_symbology_parse_takes() {
+        let pattern = regex::Regex::new(SYMBOLOGY).unwrap();
+        let names =
+            ["QR", "qr", "QR_CODE", "Qr Code", "EAN13", "ean-13", "EAN 8", "UPC", "upc-a", "Code 128", "_EAN8_"];
+        for name in names {
+            assert!(Symbology::parse(name).is_ok(), "{name}");
+            assert!(pattern.is_match(name), "{name}");
+        }
+        for name in ["", "PDF417", "EAN12", "QRR", "CODE-12-8x", "UPCAA", "ean 1 4"] {
+            assert_eq!(Symbology::parse(name).is_ok(), pattern.is_match(name), "{name}");
+        }
+    }
 
     #[test]
     fn page_parameters_are_checked() {

@@ -7,14 +7,13 @@
 //! | [`otp_login`] | 003, e-mail OTP login | `/apis/auth/` | `{code, message, data}`, numeric codes, always HTTP 200 |
 //! | [`cabinets`] | 001, cabinets, orders, devices | `/api/…/` (trailing slashes) | `{code, message, data}`, code = HTTP status |
 //!
-//! Each module lists its routes once ([`catalog`]) and exposes `router(state)`, a `Router`
+//! Each module lists its routes once ([`crate::catalog`]) and exposes `router(state)`, a `Router`
 //! with its state applied, to merge into [`crate::app`]; [`router`] builds all three from
 //! one [`SeedParts`]. The states are built over the locker service: its one database serves
 //! them all through [`SeedStore`] (the core's `Database`).
 
 pub mod barcodes;
 pub mod cabinets;
-pub mod catalog;
 pub mod otp_login;
 
 use std::sync::Arc;

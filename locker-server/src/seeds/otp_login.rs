@@ -38,7 +38,7 @@ use locker_core::{Error, ErrorCode};
 use serde_json::{Map, Value, json};
 
 use super::BodyError;
-use super::catalog::{self, FieldType, SeedRoute, opt, req, seed_route};
+use crate::catalog::{self, FieldType, Route, opt, req, route};
 
 /// Access-token lifetime (seed 003: 24 hours).
 pub const ACCESS_LIFETIME_SECS: i64 = 24 * 3600;
@@ -177,25 +177,42 @@ impl OtpLoginState {
 }
 
 /// Every seed-003 route, as served and documented.
-pub fn routes() -> Vec<SeedRoute<OtpLoginState>> {
+pub fn routes() -> Vec<Route<OtpLoginState>> {
     use FieldType::String;
     vec![
-        seed_route!(OtpLogin POST "/apis/auth/request-otp", Public, "E-mail a 6-digit code (creates the account on first use)", request_otp)
-            .body(&[req("email", String), opt("lang", String)]),
-        seed_route!(OtpLogin POST "/apis/auth/verify-otp", Public, "Trade the code for tokens (revokes older ones)", verify_otp)
+        route!(OtpLogin POST "/apis/auth/request-otp", Public, "E-mail a 6-digit code (creates the account on first use)", request_otp)
+            .body(&[req("email", String), opt("lang", FieldType::Enum(&["vi", "en", "lo"])).nullable()]),
+        route!(OtpLogin POST "/apis/auth/verify-otp", Public, "Trade the code for tokens (revokes older ones)", verify_otp)
             .body(&[req("email", String), req("otpCode", String)]),
     ]
 }
 
 /// The seed-003 routes with their state applied; other methods get the seed's envelope.
 pub fn router(state: OtpLoginState) -> Router {
-    catalog::build_router(routes(), method_not_allowed)
+    catalog::build_router(routes(), method_not_allowed, refuse)
         .layer(axum::extract::DefaultBodyLimit::max(crate::JSON_BODY_LIMIT))
         .with_state(state)
 }
 
-async fn method_not_allowed() -> Reply {
-    Reply::err(OtpCode::Error, "Method not allowed; use POST")
+/// `405` with the seed's envelope (code -1): the one answer of this surface that is not HTTP
+/// 200, since the method, not the request, is wrong (and a client must not read it as done).
+/// A request its field list refuses, with the code the handler gives the same fault (HTTP
+/// 200, as every answer of this seed): `email` -801 missing or -304, `otpCode` -200 missing
+/// or -201, anything else -1.
+fn refuse(invalid: catalog::Invalid) -> Response {
+    let code = match (invalid.field.as_str(), invalid.missing) {
+        ("email", true) => OtpCode::RequiredFieldMissing,
+        ("email", false) => OtpCode::InvalidEmail,
+        ("otpCode", true) => OtpCode::OtpRequired,
+        ("otpCode", false) => OtpCode::OtpInvalid,
+        _ => OtpCode::Error,
+    };
+    Reply::err(code, format!("{}: {}", invalid.field, invalid.reason)).into_response()
+}
+
+async fn method_not_allowed() -> Response {
+    let reply = Reply::err(OtpCode::Error, "Method not allowed; use POST");
+    (StatusCode::METHOD_NOT_ALLOWED, [(axum::http::header::ALLOW, "POST")], reply).into_response()
 }
 
 /// The body as a JSON object, or the answer that says why not.

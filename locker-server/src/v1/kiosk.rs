@@ -217,7 +217,14 @@ pub async fn hardware_error(
 /// `GET /ws`: the client sends its access token as the first message (the bare token or
 /// `{"token": "..."}`), then receives every `locker_status_changed`, `security_alert` and
 /// `session_updated` event as `{event, data}`.
-pub async fn ws(State(state): State<AppState>, upgrade: WebSocketUpgrade) -> Result<Response, ApiError> {
+///
+/// A request that is not a WebSocket upgrade is `400 VALIDATION_ERROR` (in the envelope).
+pub async fn ws(
+    State(state): State<AppState>,
+    upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
+) -> Result<Response, ApiError> {
+    let upgrade =
+        upgrade.map_err(|e| ApiError::validation("upgrade", format!("a WebSocket upgrade is expected: {e}")))?;
     let service = state.service.clone();
     Ok(upgrade.on_upgrade(move |socket| events(state, service, socket)))
 }

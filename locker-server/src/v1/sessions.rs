@@ -27,6 +27,11 @@ pub enum SessionStatus {
 }
 
 impl SessionStatus {
+    /// The wire spelling of every value (the `status` query parameter's choices).
+    pub const NAMES: &'static [&'static str] = &["active", "completed", "cancelled"];
+}
+
+impl SessionStatus {
     /// The rental states a seed status covers.
     pub fn states(self) -> Vec<RentalState> {
         match self {

@@ -9,10 +9,12 @@ mod smtp_support;
 mod support;
 
 mod api;
+mod contract;
 mod flows;
 mod health;
 mod hostile;
 mod lockers_list;
+mod layout;
 mod matrix;
 mod openapi_seeds;
 mod revocation;

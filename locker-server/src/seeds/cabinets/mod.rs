@@ -34,6 +34,7 @@ mod views;
 use std::sync::Arc;
 
 use axum::Router;
+use locker_core::domain::LockerSize;
 use locker_core::ports::Clock;
 use locker_core::service::{HttpBoards, LockerService, OrderDesk, Statistics};
 use locker_core::token::jwt::{AccessTokens, JwtKeys, MAX_LEEWAY_SECS};
@@ -41,7 +42,7 @@ use locker_core::token::password::Passwords;
 use locker_core::token::pickup::PickupCodes;
 
 use super::SeedStore;
-use super::catalog::{self, FieldType, SeedRoute, opt, req, seed_route};
+use crate::catalog::{self, FieldType, Route, opt, req, route};
 use envelope::Fail;
 use payment::{NoProvider, PaymentProvider};
 
@@ -130,87 +131,116 @@ where
     locker_core::ports::all_pages(list).await.map_err(Fail::core)
 }
 
+/// Text that is not blank (the seed's "this field is required").
+const NOT_BLANK: &str = r"\S";
+/// A cabinet code as `NewLocker::validate` takes it: 1 to 32 letters, digits, `-` or `_`.
+const CABINET_CODE: &str = r"^\s*[A-Za-z0-9_-]{1,32}\s*$";
+/// Order statuses as the seed names them.
+const ORDER_STATUSES: &[&str] = &["pending", "paid", "in_use", "completed", "cancelled"];
+/// Payment methods.
+const PAYMENT_METHODS: &[&str] = &["wechat", "alipay", "balance"];
+
 /// Every seed-001 route, as served and documented.
-pub fn routes() -> Vec<SeedRoute<CabinetsState>> {
-    use FieldType::{Boolean, Date, Decimal, Integer, Object, String};
+pub fn routes() -> Vec<Route<CabinetsState>> {
+    use FieldType::{Boolean, Date, Enum, Hours, Integer, Money, String};
+    let text = |name| req(name, String).pattern(NOT_BLANK);
     vec![
         // auth
-        seed_route!(Cabinets POST "/api/auth/register/", Public, "Register; the user and a token pair", auth::register)
-            .body(&[req("username", String), req("phone", String), req("password", String), req("password2", String), opt("email", String)]),
-        seed_route!(Cabinets POST "/api/auth/login/", Public, "Log in by phone; the user and a token pair", auth::login)
-            .body(&[req("phone", String), req("password", String)]),
-        seed_route!(Cabinets POST "/api/auth/token/", Public, "Token pair by username (DRF-style, bare)", auth::token)
-            .body(&[req("username", String), req("password", String)])
-            .answers(200, "Seed001TokenPair"),
-        seed_route!(Cabinets POST "/api/auth/token/refresh/", Public, "Rotate a refresh token (DRF-style, bare)", auth::token_refresh)
-            .body(&[req("refresh", String)])
-            .answers(200, "Seed001TokenPair"),
-        seed_route!(Cabinets GET "/api/auth/me/", User, "The signed-in user", auth::me),
-        seed_route!(Cabinets GET "/api/auth/{id}/", User, "A user by number", auth::user_by_id),
-        // cabinets
-        seed_route!(Cabinets GET "/api/cabinets/", Public, "Cabinets, filtered", cabinets::list)
-            .query(&[opt("station", String), opt("size", String), opt("status", String), opt("available", String)]),
-        seed_route!(Cabinets GET "/api/cabinets/available/", Public, "Free cabinets", cabinets::available)
-            .query(&[opt("station", String), opt("size", String)]),
-        seed_route!(Cabinets POST "/api/cabinets/create/", Admin, "Create a cabinet", cabinets::create).body(&[
-            req("cabinet_id", String),
-            req("size", String),
-            req("location", String),
-            req("station", String),
-            req("price_per_hour", Decimal),
-            opt("device_id", String),
-            opt("channel", Integer),
+        route!(Cabinets POST "/api/auth/register/", Public, "Register; the user and a token pair", auth::register).body(&[
+            req("username", String).pattern(r"^\s*\S([\s\S]{0,148}\S)?\s*$"),
+            req("phone", String).pattern(r"^\s*1[0-9]{10}\s*$"),
+            req("password", String).at_least(6).pattern(NOT_BLANK),
+            req("password2", String).pattern(NOT_BLANK),
+            opt("email", String).nullable().pattern(r"^\s*$|@").range(0, 254),
         ]),
-        seed_route!(Cabinets GET "/api/cabinets/{cabinet_id}/", Public, "One cabinet", cabinets::detail),
-        seed_route!(Cabinets GET "/api/cabinets/{cabinet_id}/status/", Public, "A cabinet's live status", cabinets::status),
+        route!(Cabinets POST "/api/auth/login/", Public, "Log in by phone; the user and a token pair", auth::login)
+            .body(&[text("phone"), text("password")]),
+        route!(Cabinets POST "/api/auth/token/", Public, "Token pair by username (DRF-style, bare)", auth::token)
+            .body(&[text("username"), text("password")])
+            .answers(200, "Seed001TokenPair"),
+        route!(Cabinets POST "/api/auth/token/refresh/", Public, "Rotate a refresh token (DRF-style, bare)", auth::token_refresh)
+            .body(&[text("refresh")])
+            .answers(200, "Seed001TokenPair"),
+        route!(Cabinets GET "/api/auth/me/", Customer, "The signed-in user", auth::me),
+        route!(Cabinets GET "/api/auth/{id}/", Customer, "A user by number", auth::user_by_id),
+        // cabinets
+        route!(Cabinets GET "/api/cabinets/", Public, "Cabinets, filtered", cabinets::list).query(&[
+            opt("station", String),
+            opt("size", Enum(LockerSize::NAMES)),
+            opt("status", Enum(&["available", "in_use", "maintenance"])),
+            opt("available", Enum(&["true", "false"])),
+        ]),
+        route!(Cabinets GET "/api/cabinets/available/", Public, "Free cabinets", cabinets::available)
+            .query(&[opt("station", String), opt("size", Enum(LockerSize::NAMES))]),
+        route!(Cabinets POST "/api/cabinets/create/", Admin, "Create a cabinet", cabinets::create).body(&[
+            req("cabinet_id", String).pattern(CABINET_CODE),
+            req("size", Enum(LockerSize::NAMES)),
+            text("location"),
+            text("station"),
+            req("price_per_hour", Money),
+            opt("device_id", String).nullable(),
+            opt("channel", Integer).nullable().range(1, u16::MAX as i64),
+        ])
+        .answers(201, "Seed001Envelope"),
+        route!(Cabinets GET "/api/cabinets/{cabinet_id}/", Public, "One cabinet", cabinets::detail),
+        route!(Cabinets GET "/api/cabinets/{cabinet_id}/status/", Public, "A cabinet's live status", cabinets::status),
         // orders
-        seed_route!(Cabinets POST "/api/orders/create/", User, "Book a cabinet (pending until paid)", orders::create)
-            .body(&[req("cabinet_id", String), req("duration_hours", Decimal)]),
-        seed_route!(Cabinets GET "/api/orders/my/", User, "My orders", orders::my).query(&[opt("status", String)]),
-        seed_route!(Cabinets GET "/api/orders/{order_id}/", User, "One order", orders::detail),
-        seed_route!(Cabinets POST "/api/orders/{order_id}/pay/", User, "Pay; issues the pickup code", orders::pay)
-            .body(&[req("payment_method", String)]),
-        seed_route!(Cabinets POST "/api/orders/{order_id}/extend/", User, "Add time to a paid order", orders::extend)
-            .body(&[req("additional_hours", Decimal), opt("payment_method", String)]),
-        seed_route!(Cabinets POST "/api/orders/{order_id}/cancel/", User, "Cancel a pending order", orders::cancel),
+        route!(Cabinets POST "/api/orders/create/", Customer, "Book a cabinet (pending until paid)", orders::create)
+            .body(&[text("cabinet_id"), req("duration_hours", Hours)])
+            .answers(201, "Seed001Envelope"),
+        route!(Cabinets GET "/api/orders/my/", Customer, "My orders", orders::my).query(&[opt("status", Enum(ORDER_STATUSES))]),
+        route!(Cabinets GET "/api/orders/{order_id}/", Customer, "One order", orders::detail),
+        route!(Cabinets POST "/api/orders/{order_id}/pay/", Customer, "Pay; issues the pickup code", orders::pay)
+            .body(&[req("payment_method", Enum(PAYMENT_METHODS))]),
+        route!(Cabinets POST "/api/orders/{order_id}/extend/", Customer, "Add time to a paid order", orders::extend)
+            .body(&[req("additional_hours", Hours), opt("payment_method", Enum(PAYMENT_METHODS)).nullable()]),
+        route!(Cabinets POST "/api/orders/{order_id}/cancel/", Customer, "Cancel a pending order", orders::cancel),
         // devices
-        seed_route!(Cabinets POST "/api/devices/heartbeat/", DeviceKey, "Device heartbeat", devices::heartbeat)
-            .body(&[opt("battery_level", Integer)]),
-        seed_route!(Cabinets POST "/api/devices/status/", DeviceKey, "Door map (true = closed) and battery", devices::status)
-            .body(&[opt("cabinet_status", Object), opt("battery_level", Integer)]),
-        seed_route!(Cabinets POST "/api/devices/open/by-code/", User, "Open a cabinet by pickup code", devices::open_by_code)
-            .body(&[req("cabinet_id", String), req("pickup_code", String)]),
-        seed_route!(Cabinets GET "/api/devices/{device_id}/open/", DeviceKey, "Poll for the next unlock (delivered once)", devices::poll),
-        seed_route!(Cabinets GET "/api/devices/{device_id}/logs/", Admin, "A device's log", devices::logs),
+        route!(Cabinets POST "/api/devices/heartbeat/", Controller, "Device heartbeat", devices::heartbeat)
+            .body(&[opt("battery_level", Integer).range(0, 100)]),
+        route!(Cabinets POST "/api/devices/status/", Controller, "Door map (true = closed) and battery", devices::status)
+            .body(&[opt("cabinet_status", FieldType::Flags), opt("battery_level", Integer).range(0, 100)])
+            .answers(200, "Seed001Message"),
+        route!(Cabinets POST "/api/devices/open/by-code/", Customer, "Open a cabinet by pickup code", devices::open_by_code)
+            .body(&[text("cabinet_id"), text("pickup_code")]),
+        route!(Cabinets GET "/api/devices/{device_id}/open/", Controller, "Poll for the next unlock (delivered once)", devices::poll),
+        route!(Cabinets GET "/api/devices/{device_id}/logs/", Admin, "A device's log", devices::logs),
         // admin
-        seed_route!(Cabinets GET "/api/admin/stats/", Admin, "Dashboard figures", admin::stats).query(&[opt("days", Integer)]),
-        seed_route!(Cabinets GET "/api/admin/revenue/", Admin, "Revenue per day and station", admin::revenue)
-            .query(&[opt("days", Integer)]),
-        seed_route!(Cabinets GET "/api/admin/orders/", Admin, "Every order, filtered and paged", admin::orders).query(&[
-            opt("status", String),
+        route!(Cabinets GET "/api/admin/stats/", Admin, "Dashboard figures", admin::stats)
+            .query(&[opt("days", Integer).range(1, 366)]),
+        route!(Cabinets GET "/api/admin/revenue/", Admin, "Revenue per day and station", admin::revenue)
+            .query(&[opt("days", Integer).range(1, 366)]),
+        route!(Cabinets GET "/api/admin/orders/", Admin, "Every order, filtered and paged", admin::orders).query(&[
+            opt("status", Enum(ORDER_STATUSES)),
             opt("station", String),
             opt("from", Date),
             opt("to", Date),
-            opt("page", Integer),
-            opt("page_size", Integer),
+            opt("page", Integer).range(1, u32::MAX as i64),
+            opt("page_size", Integer).range(1, 100),
         ]),
-        seed_route!(Cabinets GET "/api/admin/cabinets/", Admin, "Every cabinet", admin::cabinets),
-        seed_route!(Cabinets PUT "/api/admin/cabinets/", Admin, "Update a cabinet", admin::update_cabinet).body(&[
-            req("cabinet_id", String),
-            opt("status", String),
-            opt("price_per_hour", Decimal),
-            opt("location", String),
+        route!(Cabinets GET "/api/admin/cabinets/", Admin, "Every cabinet", admin::cabinets),
+        route!(Cabinets PUT "/api/admin/cabinets/", Admin, "Update a cabinet", admin::update_cabinet).body(&[
+            text("cabinet_id"),
+            opt("status", Enum(&["available", "maintenance"])).nullable(),
+            opt("price_per_hour", Money).nullable(),
+            opt("location", String).nullable(),
         ]),
-        seed_route!(Cabinets GET "/api/admin/devices/", Admin, "Every device", admin::devices),
-        seed_route!(Cabinets PUT "/api/admin/devices/", Admin, "Update a device", admin::update_device).body(&[
-            req("device_id", String),
-            opt("name", String),
-            opt("station", String),
-            opt("location", String),
-            opt("is_active", Boolean),
+        route!(Cabinets GET "/api/admin/devices/", Admin, "Every device", admin::devices),
+        route!(Cabinets PUT "/api/admin/devices/", Admin, "Update a device", admin::update_device).body(&[
+            text("device_id"),
+            opt("name", String).nullable(),
+            opt("station", String).nullable(),
+            opt("location", String).nullable(),
+            opt("is_active", Boolean).nullable(),
         ]),
-        seed_route!(Cabinets GET "/api/admin/alerts/", Admin, "Open alerts", admin::alerts),
+        route!(Cabinets GET "/api/admin/alerts/", Admin, "Open alerts", admin::alerts),
     ]
+}
+
+/// A request its field list refuses: `400 参数错误` naming the field.
+fn refuse(invalid: catalog::Invalid) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    Fail::invalid(&invalid.field, invalid.reason).into_response()
 }
 
 /// Every seed-001 route, with its state applied; other methods on these paths get `405` in
@@ -221,7 +251,7 @@ pub fn router(state: CabinetsState) -> Router {
     let routes = routes();
     let bare: std::collections::BTreeSet<&'static str> =
         routes.iter().filter_map(|r| r.op.path.strip_suffix('/')).collect();
-    let mut router = catalog::build_router(routes, || async { Fail::method_not_allowed() });
+    let mut router = catalog::build_router(routes, || async { Fail::method_not_allowed() }, refuse);
     for path in bare {
         router = router.route(path, axum::routing::any(append_slash));
     }
