@@ -233,7 +233,7 @@ impl Field {
         };
         if !format_ok {
             return Err(match self.ty {
-                FieldType::Date => "must be a date, YYYY-MM-DD".into(),
+                FieldType::Date => "must be a date, YYYY-MM-DD, from 1970-01-01 to 9999-12-31".into(),
                 FieldType::DateTime => "must be an RFC 3339 date and time".into(),
                 FieldType::DateOrTime => "expected a date (YYYY-MM-DD) or an RFC 3339 time".into(),
                 FieldType::Uuid => "must be an id (UUID)".into(),
