@@ -11,9 +11,12 @@
 //! - [`http`]: envelopes, the error mapping table, extractors, the guard (auth and rate
 //!   limits), idempotency keys.
 //! - [`v1`]: the handlers, one module per resource.
+//! - [`credentials`]: sign-in protection shared by every surface (address bucket, account
+//!   lockout, password hashing off the async workers).
 //! - [`state`]: [`AppState`] and its parts.
 #![deny(missing_docs)]
 
+pub mod credentials;
 pub mod http;
 pub mod openapi;
 pub mod routes;

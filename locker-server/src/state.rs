@@ -2,8 +2,8 @@
 //!
 //! Build it with [`AppState::from_service`] over a [`LockerService`] (opened with
 //! `LockerService::builder`): the state shares the service's database pool, QR keys and
-//! clock, and adds what only HTTP needs (access-token keys, password hashing, limits,
-//! idempotency). [`AppState::new`] makes a state with no service, over a database alone.
+//! clock, and adds what only HTTP needs (access-token keys, sign-in protection, limits).
+//! [`AppState::new`] makes a state with no service, over a database alone.
 //! Optional parts come with the `with_*` methods. `locker serve` and the tests build it the
 //! same way.
 
@@ -13,14 +13,15 @@ use locker_core::face::FaceEngine;
 use locker_core::face::template::TemplateKey;
 use locker_core::ports::FaceTemplateStore;
 use locker_core::ports::{Clock, Database, Store, SystemClock};
-use locker_core::ports::{RevocationStore, TokenStore};
+use locker_core::ports::{IdempotencyStore, RevocationStore, TokenStore};
 use locker_core::service::{FaceEnrolment, LockerService, Statistics};
 use locker_core::token::jwt::AccessTokens;
+use locker_core::token::lockout::LockoutPolicy;
 use locker_core::token::password::Passwords;
 use locker_core::token::qr::QrKeyring;
 use locker_core::token::ratelimit::{KeyedLimiter, Quota};
 
-use crate::http::idempotency::IdempotencyCache;
+use crate::credentials::{Credentials, Lockouts, PasswordPool};
 
 /// Requests per window for each route class; see [`Limits::seed`] for the seed's values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,18 +32,26 @@ pub struct LimitConfig {
     pub general_per_minute: u32,
     /// Hardware routes: requests per second per device key.
     pub hardware_per_second: u32,
-    /// Failed logins per account per 15 minutes.
+    /// Failed logins per account per 15 minutes before the account is locked
+    /// ([`LockoutPolicy::threshold`]).
     pub login_failures_per_15_min: u32,
+    /// Face attempts per minute per client IP (check-in, reopen, check-out by face).
+    pub face_per_minute: u32,
+    /// Face attempts per session per 15 minutes (reopen and check-out of one session).
+    pub face_per_session_per_15_min: u32,
 }
 
 impl LimitConfig {
     /// The seed's values: auth 5/min, general 100/min, hardware 10/s; 10 failed logins per
-    /// account per 15 minutes.
+    /// account per 15 minutes; ours for faces: 10 per minute per client, 5 per session per
+    /// 15 minutes.
     pub const SEED: LimitConfig = LimitConfig {
         auth_per_minute: 5,
         general_per_minute: 100,
         hardware_per_second: 10,
         login_failures_per_15_min: 10,
+        face_per_minute: 10,
+        face_per_session_per_15_min: 5,
     };
 }
 
@@ -52,17 +61,20 @@ impl Default for LimitConfig {
     }
 }
 
-/// The rate limiters of the route classes.
+/// The rate limiters of the route classes (in memory, per process: shields against bursts).
+/// Failed logins are counted in the database instead ([`Credentials`]).
 #[derive(Debug)]
 pub struct Limits {
-    /// Auth routes, keyed by client IP.
+    /// Auth routes of every surface, keyed by client IP.
     pub auth: KeyedLimiter<String>,
-    /// Failed logins, keyed by account e-mail.
-    pub login_failures: KeyedLimiter<String>,
     /// General routes, keyed by client IP.
     pub general: KeyedLimiter<String>,
     /// Hardware routes, keyed by device (controller id) or admin user id.
     pub hardware: KeyedLimiter<String>,
+    /// Face attempts, keyed by client IP.
+    pub face_per_address: KeyedLimiter<String>,
+    /// Face attempts, keyed by session id.
+    pub face_per_session: KeyedLimiter<String>,
 }
 
 fn nz(n: u32) -> std::num::NonZeroU32 {
@@ -72,16 +84,17 @@ fn nz(n: u32) -> std::num::NonZeroU32 {
 impl Limits {
     /// Limiters with `config`'s quotas.
     pub fn new(config: LimitConfig) -> Self {
-        let per_15_min = std::time::Duration::from_secs(15 * 60) / config.login_failures_per_15_min.max(1);
+        let per_session = std::time::Duration::from_secs(15 * 60) / config.face_per_session_per_15_min.max(1);
         Self {
             auth: KeyedLimiter::new(Quota::per_minute(nz(config.auth_per_minute))),
-            login_failures: KeyedLimiter::new(
-                Quota::with_period(per_15_min)
-                    .unwrap_or(Quota::per_minute(nz(1)))
-                    .allow_burst(nz(config.login_failures_per_15_min)),
-            ),
             general: KeyedLimiter::new(Quota::per_minute(nz(config.general_per_minute))),
             hardware: KeyedLimiter::new(Quota::per_second(nz(config.hardware_per_second))),
+            face_per_address: KeyedLimiter::new(Quota::per_minute(nz(config.face_per_minute))),
+            face_per_session: KeyedLimiter::new(
+                Quota::with_period(per_session)
+                    .unwrap_or(Quota::per_minute(nz(1)))
+                    .allow_burst(nz(config.face_per_session_per_15_min)),
+            ),
         }
     }
 }
@@ -124,8 +137,9 @@ pub struct AppState {
     pub faces: Arc<dyn FaceTemplateStore>,
     /// Access-token keys.
     pub access: Arc<AccessTokens>,
-    /// Password hashing.
-    pub passwords: Arc<Passwords>,
+    /// Sign-in protection shared with the seed surfaces: password hashing off the async
+    /// workers, the per-address auth bucket, the per-account lockout.
+    pub credentials: Credentials,
     /// QR signing and verifying keys.
     pub qr: Arc<QrKeyring>,
     /// Face engine and template keys for a state with no service of its own (a service
@@ -140,8 +154,8 @@ pub struct AppState {
     /// Logins in the database: the bearer check, logout, "log out everywhere"
     /// (`locker_core::token::revocation`), shared by every surface and process.
     pub revocations: Arc<dyn RevocationStore>,
-    /// `Idempotency-Key` records for unlock and force-open.
-    pub idempotency: Arc<IdempotencyCache>,
+    /// `Idempotency-Key` records for unlock and force-open (in the database).
+    pub idempotency: Arc<dyn IdempotencyStore>,
     /// The locker flows (check-in, check-out, force-open, hardware reports), when a lock
     /// controller service runs.
     pub service: Option<Arc<locker_core::service::LockerService>>,
@@ -166,20 +180,23 @@ impl AppState {
     /// that it is not configured), with access-token and QR keys, seed rate limits, no face
     /// engine and the system clock.
     pub fn new(database: Arc<dyn Database>, access: AccessTokens, qr: QrKeyring, passwords: Passwords) -> Self {
+        let limits = Arc::new(Limits::new(LimitConfig::SEED));
+        let lockouts = Lockouts { store: database.clone(), policy: LockoutPolicy::default() };
+        let credentials = Credentials { passwords: PasswordPool::new(passwords), lockouts, limits: limits.clone() };
         Self {
             store: database.clone(),
             tokens: database.clone(),
             revocations: database.clone(),
             faces: database.clone(),
+            idempotency: database.clone(),
             database,
             access: Arc::new(access),
-            passwords: Arc::new(passwords),
+            credentials,
             qr: Arc::new(qr),
             face: None,
-            limits: Arc::new(Limits::new(LimitConfig::SEED)),
+            limits,
             body_limits: BodyLimits::default(),
             clock: Arc::new(SystemClock),
-            idempotency: Arc::new(IdempotencyCache::default()),
             service: None,
         }
     }
@@ -196,9 +213,17 @@ impl AppState {
         self
     }
 
-    /// Replaces the rate limits.
+    /// Replaces the rate limits (and the lockout threshold, `login_failures_per_15_min`).
     pub fn with_limits(mut self, config: LimitConfig) -> Self {
         self.limits = Arc::new(Limits::new(config));
+        self.credentials.limits = self.limits.clone();
+        self.credentials.lockouts.policy.threshold = config.login_failures_per_15_min;
+        self
+    }
+
+    /// Replaces the lockout policy (its threshold included).
+    pub fn with_lockout(mut self, policy: LockoutPolicy) -> Self {
+        self.credentials.lockouts.policy = policy;
         self
     }
 

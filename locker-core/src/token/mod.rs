@@ -17,12 +17,14 @@
 //! | [`qr`] | the compact signed QR token, key ring, rendering |
 //! | [`apikey`] | device API keys |
 //! | [`ratelimit`] | keyed GCRA limits (governor) with `X-RateLimit-*` values |
+//! | [`lockout`] | account lockout after repeated wrong passwords, with backoff |
 //! | [`keyfile`] | the on-disk form of signing keys |
 //! | [`store`] | [`TokenStore`](crate::ports::TokenStore), what the rules need persisted |
 
 pub mod apikey;
 pub mod jwt;
 pub mod keyfile;
+pub mod lockout;
 pub mod otp;
 pub mod password;
 pub mod pickup;
@@ -57,11 +59,16 @@ pub enum TokenError {
     /// A one-time password was refused.
     #[error(transparent)]
     Otp(#[from] OtpError),
-    /// Too many requests; try again after the given number of seconds.
+    /// Too many requests; try again after the given number of seconds. The fields describe
+    /// the limit that fired (`Retry-After`, `X-RateLimit-Limit`, `X-RateLimit-Reset`).
     #[error("too many requests, retry after {retry_after_secs} s")]
     RateLimited {
         /// Seconds until a retry can succeed.
         retry_after_secs: u64,
+        /// The limit's size (requests or failures per its period).
+        limit: u32,
+        /// Unix seconds when the limit is fully available again.
+        reset: i64,
     },
     /// The token was revoked (logout, or its family was revoked).
     #[error("token revoked")]
@@ -252,7 +259,7 @@ mod tests {
             TokenError::QrUsed,
             TokenError::QrExpired,
             TokenError::Otp(OtpError::SendFailed),
-            TokenError::RateLimited { retry_after_secs: 1 },
+            TokenError::RateLimited { retry_after_secs: 1, limit: 5, reset: 0 },
             TokenError::Revoked,
             TokenError::Reused,
             TokenError::PickupCodeInvalid,

@@ -7,3 +7,4 @@ pub mod guard;
 pub mod health;
 pub mod idempotency;
 pub mod multipart;
+pub mod throttle;

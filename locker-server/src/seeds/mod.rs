@@ -42,6 +42,9 @@ pub struct SeedParts {
     pub clock: Arc<dyn locker_core::ports::Clock>,
     /// Opens seed-001 cabinets (the locker service; without it they cannot be opened).
     pub service: Option<Arc<locker_core::service::LockerService>>,
+    /// The server's sign-in protection ([`crate::AppState::credentials`]): one address
+    /// bucket and one account lockout for every surface.
+    pub credentials: crate::credentials::Credentials,
 }
 
 impl std::fmt::Debug for SeedParts {
@@ -54,14 +57,14 @@ impl std::fmt::Debug for SeedParts {
 /// into [`crate::app`]. With a locker service, a board is attached to it for every device
 /// that polls over HTTP ([`locker_core::service::HttpBoards::attach_all`]).
 pub async fn router(parts: SeedParts) -> locker_core::Result<axum::Router> {
-    let SeedParts { store, jwt, otp_pepper, pickup_pepper, notifier, clock, service } = parts;
+    let SeedParts { store, jwt, otp_pepper, pickup_pepper, notifier, clock, service, credentials } = parts;
     let access = Arc::new(locker_core::token::jwt::AccessTokens::new(jwt.clone()));
     let barcodes = barcodes::BarcodeState::new(store.clone(), store.clone(), access, clock.clone());
     let otp = locker_core::token::otp::Otp::new(otp_pepper, Default::default());
-    let otp_login = otp_login::OtpLoginState::new(store.clone(), jwt.clone(), otp, notifier, clock.clone());
+    let otp_login = otp_login::OtpLoginState::new(store.clone(), jwt.clone(), otp, notifier, clock.clone())
+        .with_limits(credentials.limits.clone());
     let pickup = locker_core::token::pickup::PickupCodes::new(pickup_pepper);
-    let passwords = locker_core::token::password::Passwords::new()?;
-    let mut cabinets = cabinets::CabinetsState::new(store, jwt, passwords, pickup, clock);
+    let mut cabinets = cabinets::CabinetsState::new(store, jwt, credentials, pickup, clock);
     if let Some(service) = service {
         cabinets = cabinets.with_service(service);
     }

@@ -9,6 +9,7 @@ mod smtp_support;
 mod support;
 
 mod api;
+mod brute_force;
 mod flows;
 mod health;
 mod matrix;

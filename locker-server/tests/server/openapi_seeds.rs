@@ -22,6 +22,8 @@ use serde_json::{Value, json};
 async fn start(dir: &tempfile::TempDir) -> (String, seeds_support::TestDb) {
     let db = backends().await.into_iter().next().unwrap();
     let jwt = JwtKeys::generate_ed25519().unwrap();
+    let qr = QrKeyring::with_key(KeyId(1), QrKey::generate_ed25519().unwrap());
+    let state = AppState::new(db.store.clone(), AccessTokens::new(jwt.clone()), qr, Passwords::new().unwrap());
     let parts = SeedParts {
         store: db.store.clone(),
         jwt: jwt.clone(),
@@ -30,9 +32,8 @@ async fn start(dir: &tempfile::TempDir) -> (String, seeds_support::TestDb) {
         notifier: Arc::new(FileOutbox::new(dir.path().join("outbox.jsonl"))),
         clock: Arc::new(locker_core::ports::SystemClock),
         service: None,
+        credentials: state.credentials.clone(),
     };
-    let qr = QrKeyring::with_key(KeyId(1), QrKey::generate_ed25519().unwrap());
-    let state = AppState::new(db.store.clone(), AccessTokens::new(jwt), qr, Passwords::new().unwrap());
     let app = locker_server::app(state).merge(router(parts).await.unwrap());
     (serve(app).await, db)
 }

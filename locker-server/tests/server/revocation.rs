@@ -33,6 +33,9 @@ impl Process {
         let dir = tempfile::tempdir().unwrap();
         let outbox_path = dir.path().join("outbox.jsonl");
         let store = locker_core::store::open(url).await.unwrap();
+        let qr = QrKeyring::with_key(KeyId(1), QrKey::generate_ed25519().unwrap());
+        let state = AppState::new(store.clone(), AccessTokens::new(jwt.clone()), qr, Passwords::new().unwrap())
+            .with_limits(crate::support::GENEROUS);
         let parts = SeedParts {
             store: store.clone(),
             jwt: jwt.clone(),
@@ -41,10 +44,8 @@ impl Process {
             notifier: Arc::new(FileOutbox::new(outbox_path.clone())),
             clock: Arc::new(locker_core::ports::SystemClock),
             service: None,
+            credentials: state.credentials.clone(),
         };
-        let qr = QrKeyring::with_key(KeyId(1), QrKey::generate_ed25519().unwrap());
-        let state = AppState::new(store, AccessTokens::new(jwt.clone()), qr, Passwords::new().unwrap())
-            .with_limits(crate::support::GENEROUS);
         let app = locker_server::app(state).merge(router(parts).await.unwrap());
         Self { base: serve(app).await, http: client(), outbox: FileOutbox::new(outbox_path), _dir: dir }
     }

@@ -48,7 +48,9 @@ impl Fixture {
         let clock = ManualClock::new();
         let keys = JwtKeys::generate_ed25519().unwrap();
         let otp = Otp::new(Pepper::generate().unwrap(), OtpPolicy::default());
-        let login = OtpLoginState::new(db.store.clone(), keys.clone(), otp, notifier, clock.clone());
+        let generous = Arc::new(locker_server::state::Limits::new(crate::support::GENEROUS));
+        let login =
+            OtpLoginState::new(db.store.clone(), keys.clone(), otp, notifier, clock.clone()).with_limits(generous);
         // The seed-002 surface on the same core, to see which tokens still work.
         let scans = BarcodeState::new(
             db.store.clone(),

@@ -37,11 +37,11 @@ use axum::Router;
 use locker_core::ports::Clock;
 use locker_core::service::{HttpBoards, LockerService, OrderDesk, Statistics};
 use locker_core::token::jwt::{AccessTokens, JwtKeys, MAX_LEEWAY_SECS};
-use locker_core::token::password::Passwords;
 use locker_core::token::pickup::PickupCodes;
 
 use super::SeedStore;
 use super::catalog::{self, FieldType, SeedRoute, opt, req, seed_route};
+use crate::credentials::Credentials;
 use envelope::Fail;
 use payment::{NoProvider, PaymentProvider};
 
@@ -55,8 +55,9 @@ pub struct CabinetsState {
     pub store: Arc<dyn SeedStore>,
     /// Issues and verifies access tokens (24 h).
     pub access: Arc<AccessTokens>,
-    /// Password hashing.
-    pub passwords: Arc<Passwords>,
+    /// Sign-in protection shared with the other surfaces (address bucket, account lockout,
+    /// password hashing off the async workers).
+    pub credentials: Credentials,
     /// Pickup codes (hashed at rest with the pepper).
     pub pickup: Arc<PickupCodes>,
     /// WeChat Pay and Alipay ([`NoProvider`] until one is configured).
@@ -78,12 +79,13 @@ impl std::fmt::Debug for CabinetsState {
 
 impl CabinetsState {
     /// A state over one database: access tokens signed with `keys` (issuer and audience
-    /// `locker`, so the other surfaces verify them with the same keys), pickup codes hashed
+    /// `locker`, so the other surfaces verify them with the same keys), sign-in protection
+    /// `credentials` (the server's, [`crate::AppState::credentials`]), pickup codes hashed
     /// with `pickup`, no payment provider.
     pub fn new(
         store: Arc<dyn SeedStore>,
         keys: JwtKeys,
-        passwords: Passwords,
+        credentials: Credentials,
         pickup: PickupCodes,
         clock: Arc<dyn Clock>,
     ) -> Self {
@@ -91,7 +93,7 @@ impl CabinetsState {
         Self {
             store,
             access: Arc::new(access),
-            passwords: Arc::new(passwords),
+            credentials,
             pickup: Arc::new(pickup),
             payments: Arc::new(NoProvider),
             clock,

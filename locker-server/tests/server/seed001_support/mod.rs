@@ -14,8 +14,8 @@ use locker_core::token::jwt::{AccessTokens, JwtKeys};
 use locker_core::token::password::Passwords;
 use locker_core::token::pickup::PickupCodes;
 use locker_core::token::qr::{KeyId, QrKey, QrKeyring};
+use locker_server::AppState;
 use locker_server::seeds::cabinets::{self, CabinetsState};
-use locker_server::{AppState, LimitConfig};
 use serde_json::{Value, json};
 
 use crate::seeds_support::{ManualClock, TestDb, client, keys};
@@ -78,9 +78,13 @@ impl Fx {
         let clock = ManualClock::new();
         let keys = JwtKeys::generate_ed25519().unwrap();
         let pickup = PickupCodes::new(Pepper::generate().unwrap());
-        let state =
-            CabinetsState::new(db.store.clone(), keys.clone(), Passwords::new().unwrap(), pickup, clock.clone());
         let qr = QrKeyring::with_key(KeyId(1), QrKey::generate_ed25519().unwrap());
+        let app_state =
+            AppState::new(db.store.clone(), AccessTokens::new(keys.clone()), qr.clone(), Passwords::new().unwrap())
+                .with_limits(crate::support::GENEROUS)
+                .with_clock(clock.clone());
+        let state =
+            CabinetsState::new(db.store.clone(), keys.clone(), app_state.credentials.clone(), pickup, clock.clone());
         let parts = ServiceParts {
             stores: locker_core::store::tokens::Stores::new(db.store.clone()),
             qr: qr.clone(),
@@ -107,15 +111,6 @@ impl Fx {
         }
         // `ESP32_001` is registered after the start: its board is attached when first met.
         let state = state.with_service(service.clone());
-        let limits = LimitConfig {
-            auth_per_minute: 100_000,
-            general_per_minute: 100_000,
-            hardware_per_second: 100_000,
-            login_failures_per_15_min: 100_000,
-        };
-        let app_state = AppState::new(db.store.clone(), AccessTokens::new(keys), qr, Passwords::new().unwrap())
-            .with_limits(limits)
-            .with_clock(clock.clone());
         let app = locker_server::app(app_state).merge(cabinets::router(state.clone()));
         let base = crate::seeds_support::serve(app).await;
         let now = clock.now();

@@ -48,6 +48,8 @@ pub const GENEROUS: LimitConfig = LimitConfig {
     general_per_minute: 100_000,
     hardware_per_second: 100_000,
     login_failures_per_15_min: 100_000,
+    face_per_minute: 100_000,
+    face_per_session_per_15_min: 100_000,
 };
 
 /// How to start a server.
@@ -255,7 +257,7 @@ impl TestServer {
     /// Creates an admin directly in the store and logs in.
     pub async fn admin(&self) -> Login {
         let email = format!("admin-{}@example.com", uuid::Uuid::new_v4().simple());
-        let hash = self.state.passwords.hash("adminPassword123").unwrap();
+        let hash = self.state.credentials.passwords.hash("adminPassword123".into()).await.unwrap();
         let new = NewUser {
             email: Some(email.clone()),
             phone: None,
