@@ -3,7 +3,7 @@
 #![cfg(all(feature = "test-utils", feature = "sqlite", feature = "postgres"))]
 
 use chrono::TimeDelta;
-use locker_core::ports::{IdempotencyClaim, IdempotencyStore as _, LoginFailureStore as _, StoredResponse};
+use locker_core::ports::{IdempotencyClaim, StoredResponse};
 use locker_core::token::lockout::{LockoutPolicy, Standing};
 
 fn t0() -> locker_core::domain::Timestamp {
