@@ -14,6 +14,8 @@
 //!   limits), idempotency keys.
 //! - [`v1`]: seed 000's surface, one module per resource, its routes in [`v1::routes`].
 //! - [`seeds`]: the surfaces of seeds 001, 002 and 003.
+//! - [`credentials`]: sign-in protection shared by every surface (address bucket, account
+//!   lockout, password hashing off the async workers).
 //! - [`state`]: [`AppState`] and its parts.
 //! - [`mod@serve`]: the serve loop (timeouts, connection caps, body guard, panic catcher).
 #![deny(missing_docs)]
@@ -22,6 +24,7 @@
 #![recursion_limit = "512"]
 
 pub mod catalog;
+pub mod credentials;
 pub mod http;
 pub mod openapi;
 pub mod seeds;

@@ -3,21 +3,22 @@
 //! Build it with [`AppState::new`] over a [`LockerService`] opened with
 //! `LockerService::builder`: the service owns every flow and the one database pool,
 //! password hasher, QR key ring and clock (read them through the accessors here); the state
-//! adds only what HTTP needs: access-token keys, rate and body limits, idempotency records.
+//! adds only what HTTP needs: access-token keys, sign-in protection, rate and body limits, idempotency records.
 //! `locker serve` and the tests build it the same way.
 
 use std::sync::Arc;
 
 use locker_core::ports::FaceTemplateStore;
 use locker_core::ports::{Clock, Database, Store};
-use locker_core::ports::{RevocationStore, TokenStore};
+use locker_core::ports::{IdempotencyStore, RevocationStore, TokenStore};
 use locker_core::service::{FaceEnrolment, LockerService, Statistics};
 use locker_core::token::jwt::AccessTokens;
+use locker_core::token::lockout::LockoutPolicy;
 use locker_core::token::password::Passwords;
 use locker_core::token::qr::QrKeyring;
 use locker_core::token::ratelimit::{KeyedLimiter, Quota};
 
-use crate::http::idempotency::IdempotencyCache;
+use crate::credentials::{Credentials, Lockouts, PasswordPool};
 
 /// Requests per window for each route class; see [`Limits::seed`] for the seed's values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,18 +29,26 @@ pub struct LimitConfig {
     pub general_per_minute: u32,
     /// Hardware routes: requests per second per device key.
     pub hardware_per_second: u32,
-    /// Failed logins per account per 15 minutes.
+    /// Failed logins per account per 15 minutes before the account is locked
+    /// ([`LockoutPolicy::threshold`]).
     pub login_failures_per_15_min: u32,
+    /// Face attempts per minute per client IP (check-in, reopen, check-out by face).
+    pub face_per_minute: u32,
+    /// Face attempts per session per 15 minutes (reopen and check-out of one session).
+    pub face_per_session_per_15_min: u32,
 }
 
 impl LimitConfig {
     /// The seed's values: auth 5/min, general 100/min, hardware 10/s; 10 failed logins per
-    /// account per 15 minutes.
+    /// account per 15 minutes; ours for faces: 10 per minute per client, 5 per session per
+    /// 15 minutes.
     pub const SEED: LimitConfig = LimitConfig {
         auth_per_minute: 5,
         general_per_minute: 100,
         hardware_per_second: 10,
         login_failures_per_15_min: 10,
+        face_per_minute: 10,
+        face_per_session_per_15_min: 5,
     };
 }
 
@@ -49,17 +58,20 @@ impl Default for LimitConfig {
     }
 }
 
-/// The rate limiters of the route classes.
+/// The rate limiters of the route classes (in memory, per process: shields against bursts).
+/// Failed logins are counted in the database instead ([`Credentials`]).
 #[derive(Debug)]
 pub struct Limits {
-    /// Auth routes, keyed by client IP.
+    /// Auth routes of every surface, keyed by client IP.
     pub auth: KeyedLimiter<String>,
-    /// Failed logins, keyed by account e-mail.
-    pub login_failures: KeyedLimiter<String>,
     /// General routes, keyed by client IP.
     pub general: KeyedLimiter<String>,
     /// Hardware routes, keyed by device (controller id) or admin user id.
     pub hardware: KeyedLimiter<String>,
+    /// Face attempts, keyed by client IP.
+    pub face_per_address: KeyedLimiter<String>,
+    /// Face attempts, keyed by session id.
+    pub face_per_session: KeyedLimiter<String>,
 }
 
 fn nz(n: u32) -> std::num::NonZeroU32 {
@@ -69,16 +81,17 @@ fn nz(n: u32) -> std::num::NonZeroU32 {
 impl Limits {
     /// Limiters with `config`'s quotas.
     pub fn new(config: LimitConfig) -> Self {
-        let per_15_min = std::time::Duration::from_secs(15 * 60) / config.login_failures_per_15_min.max(1);
+        let per_session = std::time::Duration::from_secs(15 * 60) / config.face_per_session_per_15_min.max(1);
         Self {
             auth: KeyedLimiter::new(Quota::per_minute(nz(config.auth_per_minute))),
-            login_failures: KeyedLimiter::new(
-                Quota::with_period(per_15_min)
-                    .unwrap_or(Quota::per_minute(nz(1)))
-                    .allow_burst(nz(config.login_failures_per_15_min)),
-            ),
             general: KeyedLimiter::new(Quota::per_minute(nz(config.general_per_minute))),
             hardware: KeyedLimiter::new(Quota::per_second(nz(config.hardware_per_second))),
+            face_per_address: KeyedLimiter::new(Quota::per_minute(nz(config.face_per_minute))),
+            face_per_session: KeyedLimiter::new(
+                Quota::with_period(per_session)
+                    .unwrap_or(Quota::per_minute(nz(1)))
+                    .allow_burst(nz(config.face_per_session_per_15_min)),
+            ),
         }
     }
 }
@@ -106,12 +119,15 @@ pub struct AppState {
     pub service: Arc<LockerService>,
     /// Access-token keys (the bearer check of every surface).
     pub access: Arc<AccessTokens>,
+    /// Sign-in protection shared with the seed surfaces: password hashing off the async
+    /// workers (the service's hasher), the per-address auth bucket, the per-account lockout.
+    pub credentials: Credentials,
     /// Rate limiters.
     pub limits: Arc<Limits>,
     /// Body size limits.
     pub body_limits: BodyLimits,
-    /// `Idempotency-Key` records for unlock and force-open.
-    pub idempotency: Arc<IdempotencyCache>,
+    /// `Idempotency-Key` records for unlock and force-open (in the database).
+    pub idempotency: Arc<dyn IdempotencyStore>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -122,20 +138,34 @@ impl std::fmt::Debug for AppState {
 
 impl AppState {
     /// A state over `service` (open it with `LockerService::builder`), with `access` keys,
-    /// seed rate limits and default body limits.
+    /// seed rate limits, the default lockout policy and default body limits.
     pub fn new(service: Arc<LockerService>, access: AccessTokens) -> Self {
+        let limits = Arc::new(Limits::new(LimitConfig::SEED));
+        let database = service.database().clone();
+        let lockouts = Lockouts { store: database.clone(), policy: LockoutPolicy::default() };
+        let passwords = PasswordPool::new(service.passwords().clone());
+        let credentials = Credentials { passwords, lockouts, limits: limits.clone() };
         Self {
             service,
             access: Arc::new(access),
-            limits: Arc::new(Limits::new(LimitConfig::SEED)),
+            credentials,
+            limits,
             body_limits: BodyLimits::default(),
-            idempotency: Arc::new(IdempotencyCache::default()),
+            idempotency: database,
         }
     }
 
-    /// Replaces the rate limits.
+    /// Replaces the rate limits (and the lockout threshold, `login_failures_per_15_min`).
     pub fn with_limits(mut self, config: LimitConfig) -> Self {
         self.limits = Arc::new(Limits::new(config));
+        self.credentials.limits = self.limits.clone();
+        self.credentials.lockouts.policy.threshold = config.login_failures_per_15_min;
+        self
+    }
+
+    /// Replaces the lockout policy (its threshold included).
+    pub fn with_lockout(mut self, policy: LockoutPolicy) -> Self {
+        self.credentials.lockouts.policy = policy;
         self
     }
 

@@ -18,6 +18,7 @@ use locker_core::domain::{NewUser, Role};
 use locker_core::ports::Store;
 use locker_core::service::{LockerService, ServiceConfig, ServiceKeys};
 use locker_core::token::jwt::AccessTokens;
+use locker_core::token::lockout::LockoutPolicy;
 use locker_core::token::password::Passwords;
 use locker_server::{ConnectionLimits, LimitConfig};
 
@@ -93,6 +94,29 @@ pub struct Args {
     #[arg(long, value_name = "PER_MINUTE", default_value_t = LimitConfig::SEED.general_per_minute,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub rate_limit: u32,
+    /// Requests per minute per client IP on every sign-in and code route (`/api/v1/auth/*`,
+    /// `/api/auth/*`, `/apis/auth/*`, one bucket for all); the seed's limit is 5.
+    #[arg(long, value_name = "PER_MINUTE", default_value_t = LimitConfig::SEED.auth_per_minute,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub auth_rate_limit: u32,
+    /// Wrong passwords per account within 15 minutes that lock the account.
+    #[arg(long, value_name = "COUNT", default_value_t = LimitConfig::SEED.login_failures_per_15_min,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub login_failures: u32,
+    /// The first lockout's length in seconds; each further lockout doubles it.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300, value_parser = clap::value_parser!(u32).range(1..))]
+    pub lockout_secs: u32,
+    /// The longest lockout, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 3600, value_parser = clap::value_parser!(u32).range(1..))]
+    pub lockout_max_secs: u32,
+    /// Face attempts per minute per client IP (check-in, reopen, check-out by face).
+    #[arg(long, value_name = "PER_MINUTE", default_value_t = LimitConfig::SEED.face_per_minute,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub face_rate_limit: u32,
+    /// Face attempts per session within 15 minutes (reopen, check-out).
+    #[arg(long, value_name = "COUNT", default_value_t = LimitConfig::SEED.face_per_session_per_15_min,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub face_session_limit: u32,
     #[command(flatten)]
     pub connections: ConnectionArgs,
 }
@@ -138,6 +162,30 @@ impl ConnectionArgs {
             max_connections: self.max_connections,
             max_per_address: self.max_connections_per_address,
             ..ConnectionLimits::DEFAULT
+        }
+    }
+}
+
+impl Args {
+    /// The rate limits the flags ask for.
+    fn limits(&self) -> LimitConfig {
+        LimitConfig {
+            general_per_minute: self.rate_limit,
+            auth_per_minute: self.auth_rate_limit,
+            login_failures_per_15_min: self.login_failures,
+            face_per_minute: self.face_rate_limit,
+            face_per_session_per_15_min: self.face_session_limit,
+            ..LimitConfig::SEED
+        }
+    }
+
+    /// The account lockout the flags ask for.
+    fn lockout(&self) -> LockoutPolicy {
+        LockoutPolicy {
+            threshold: self.login_failures,
+            first_lockout: chrono::TimeDelta::seconds(i64::from(self.lockout_secs)),
+            max_lockout: chrono::TimeDelta::seconds(i64::from(self.lockout_max_secs.max(self.lockout_secs))),
+            ..LockoutPolicy::default()
         }
     }
 }
@@ -205,9 +253,10 @@ async fn serve(global: &Global, args: Args) -> anyhow::Result<()> {
     }
     tokio::spawn(service.clone().run_timers());
 
-    let seeds = seed_routers(&args, jwt.clone(), seed_keys, service.clone()).await?;
-    let state = locker_server::AppState::new(service.clone(), AccessTokens::new(jwt))
-        .with_limits(LimitConfig { general_per_minute: args.rate_limit, ..LimitConfig::SEED });
+    let state = locker_server::AppState::new(service.clone(), AccessTokens::new(jwt.clone()))
+        .with_limits(args.limits())
+        .with_lockout(args.lockout());
+    let seeds = seed_routers(&args, jwt, seed_keys, service.clone(), state.credentials.clone()).await?;
     // Said before "listening": scripts (and the tests) may stop reading at that line.
     let limits = connection_limits(&args.connections)?;
     let listener = tokio::net::TcpListener::bind(args.listen)
@@ -255,9 +304,10 @@ async fn seed_routers(
     jwt: locker_core::token::jwt::JwtKeys,
     (otp_pepper, pickup_pepper): (locker_core::token::Pepper, locker_core::token::Pepper),
     service: Arc<LockerService>,
+    credentials: locker_server::credentials::Credentials,
 ) -> anyhow::Result<axum::Router> {
     use locker_server::seeds::{SeedParts, router};
-    let parts = SeedParts { service, jwt, otp_pepper, pickup_pepper, notifier: otp_notifier(args)? };
+    let parts = SeedParts { service, jwt, otp_pepper, pickup_pepper, notifier: otp_notifier(args)?, credentials };
     Ok(router(parts).await?)
 }
 

@@ -17,6 +17,15 @@ pub enum Command {
     Add(AddArgs),
     /// List accounts.
     List(ListArgs),
+    /// Lift an account's lockout after repeated wrong passwords (and forget its backoff).
+    Unlock(UnlockArgs),
+}
+
+/// Arguments of `locker users unlock`.
+#[derive(Debug, clap::Args)]
+pub struct UnlockArgs {
+    /// The account's e-mail, phone or username.
+    pub login: String,
 }
 
 /// Arguments of `locker users add`.
@@ -64,7 +73,34 @@ pub fn run(global: &Global, command: Command) -> anyhow::Result<()> {
     match command {
         Command::Add(args) => add(global, args),
         Command::List(args) => list(global, &args),
+        Command::Unlock(args) => unlock(global, &args),
     }
+}
+
+/// Finds the account by e-mail, then phone, then username, and clears its failures.
+fn unlock(global: &Global, args: &UnlockArgs) -> anyhow::Result<()> {
+    let (user, had) = global.block_on(async {
+        let store = locker_core::store::open(&global.db).await.context("Cannot open the database")?;
+        let login = args.login.trim();
+        let mut found = store.get_user_by_email(&login.to_lowercase()).await;
+        if matches!(found, Err(locker_core::Error::NotFound { .. })) {
+            found = store.get_user_by_phone(login).await;
+        }
+        if matches!(found, Err(locker_core::Error::NotFound { .. })) {
+            found = store.get_user_by_username(login).await;
+        }
+        let user = found.with_context(|| format!("No account {login:?}"))?;
+        let had = locker_server::credentials::unlock(store.as_ref(), user.id).await?;
+        anyhow::Ok((user, had))
+    })?;
+    if global.json {
+        return global.print_json(&serde_json::json!({ "id": user.id, "unlocked": had }));
+    }
+    match had {
+        true => println!("unlocked {} ({})", user.id, login_name(&user)),
+        false => println!("{} ({}) had no failed logins on record", user.id, login_name(&user)),
+    }
+    Ok(())
 }
 
 fn read_password(args: &AddArgs) -> anyhow::Result<String> {

@@ -7,6 +7,8 @@
 //! | [`Store`] | lockers, users, rentals, alerts, the transaction log | `store::{sqlite, postgres}` |
 //! | [`TokenStore`] | refresh families, OTPs, used QR ids, pickup codes, API keys | the SQL stores, `token::memory::MemoryTokenStore` |
 //! | [`AccountStore`] | seed user numbers | the SQL stores |
+//! | [`LoginFailureStore`] | per-account failed-login records (lockouts) | the SQL stores |
+//! | [`IdempotencyStore`] | `Idempotency-Key` claims and stored answers | the SQL stores |
 //! | [`RevocationStore`] | logins (refresh families): the bearer check, logout, "log out everywhere" | the SQL stores |
 //! | [`OrderStore`] | seed-001 orders, payments, queued board commands | the SQL stores |
 //! | [`PaymentProvider`] | WeChat Pay, Alipay: money taken outside the balance | the server's providers |
@@ -21,7 +23,9 @@ mod barcodes;
 mod clock;
 #[cfg(feature = "face")]
 mod faces;
+mod idempotency;
 mod lock_controller;
+mod login_failures;
 mod notifier;
 mod orders;
 mod payments;
@@ -35,7 +39,9 @@ pub use barcodes::BarcodeStore;
 pub use clock::{Clock, SystemClock};
 #[cfg(feature = "face")]
 pub use faces::FaceTemplateStore;
+pub use idempotency::{IdempotencyClaim, IdempotencyStore, StoredResponse};
 pub use lock_controller::LockController;
+pub use login_failures::LoginFailureStore;
 pub use notifier::Notifier;
 pub use orders::OrderStore;
 pub use payments::{PaymentProvider, PaymentRefused};
@@ -52,12 +58,30 @@ pub use tokens::{SendCheck, TokenStore};
 /// (`Arc<dyn Store>`, `Arc<dyn TokenStore>`, ...) where only that one is needed.
 #[cfg(feature = "face")]
 pub trait Database:
-    Store + TokenStore + RevocationStore + AccountStore + OrderStore + BarcodeStore + StatsStore + FaceTemplateStore
+    Store
+    + TokenStore
+    + RevocationStore
+    + LoginFailureStore
+    + IdempotencyStore
+    + AccountStore
+    + OrderStore
+    + BarcodeStore
+    + StatsStore
+    + FaceTemplateStore
 {
 }
 #[cfg(feature = "face")]
 impl<
-    T: Store + TokenStore + RevocationStore + AccountStore + OrderStore + BarcodeStore + StatsStore + FaceTemplateStore,
+    T: Store
+        + TokenStore
+        + RevocationStore
+        + LoginFailureStore
+        + IdempotencyStore
+        + AccountStore
+        + OrderStore
+        + BarcodeStore
+        + StatsStore
+        + FaceTemplateStore,
 > Database for T
 {
 }
@@ -68,8 +92,28 @@ impl<
 /// (`Arc<dyn Store>`, `Arc<dyn TokenStore>`, ...) where only that one is needed.
 #[cfg(not(feature = "face"))]
 pub trait Database:
-    Store + TokenStore + RevocationStore + AccountStore + OrderStore + BarcodeStore + StatsStore
+    Store
+    + TokenStore
+    + RevocationStore
+    + LoginFailureStore
+    + IdempotencyStore
+    + AccountStore
+    + OrderStore
+    + BarcodeStore
+    + StatsStore
 {
 }
 #[cfg(not(feature = "face"))]
-impl<T: Store + TokenStore + RevocationStore + AccountStore + OrderStore + BarcodeStore + StatsStore> Database for T {}
+impl<
+    T: Store
+        + TokenStore
+        + RevocationStore
+        + LoginFailureStore
+        + IdempotencyStore
+        + AccountStore
+        + OrderStore
+        + BarcodeStore
+        + StatsStore,
+> Database for T
+{
+}

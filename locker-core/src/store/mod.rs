@@ -17,6 +17,8 @@ mod domain_store;
 #[cfg(all(feature = "face", any(feature = "sqlite", feature = "postgres")))]
 mod face_templates;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod guards;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod orders;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod revocations;

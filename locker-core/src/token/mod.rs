@@ -17,6 +17,7 @@
 //! | [`qr`] | the compact signed QR token, key ring, rendering |
 //! | [`apikey`] | device API keys |
 //! | [`ratelimit`] | keyed GCRA limits (governor) with `X-RateLimit-*` values |
+//! | [`lockout`] | account lockout after repeated wrong passwords, with backoff |
 //! | [`keyfile`] | the on-disk form of signing keys |
 //! | `memory` | `MemoryTokenStore`: an in-memory [`TokenStore`](crate::ports::TokenStore) for the rules' unit tests (feature `test-utils`) |
 //! | `verified` | the bounded cache of verified access tokens behind [`jwt::AccessTokens::verify`] |
@@ -24,6 +25,7 @@
 pub mod apikey;
 pub mod jwt;
 pub mod keyfile;
+pub mod lockout;
 #[cfg(any(test, feature = "test-utils"))]
 pub mod memory;
 pub mod otp;
@@ -60,11 +62,16 @@ pub enum TokenError {
     /// A one-time password was refused.
     #[error(transparent)]
     Otp(#[from] OtpError),
-    /// Too many requests; try again after the given number of seconds.
+    /// Too many requests; try again after the given number of seconds. The fields describe
+    /// the limit that fired (`Retry-After`, `X-RateLimit-Limit`, `X-RateLimit-Reset`).
     #[error("too many requests, retry after {retry_after_secs} s")]
     RateLimited {
         /// Seconds until a retry can succeed.
         retry_after_secs: u64,
+        /// The limit's size (requests or failures per its period).
+        limit: u32,
+        /// Unix seconds when the limit is fully available again.
+        reset: i64,
     },
     /// The token was revoked (logout, or its family was revoked).
     #[error("token revoked")]
@@ -255,7 +262,7 @@ mod tests {
             TokenError::QrUsed,
             TokenError::QrExpired,
             TokenError::Otp(OtpError::SendFailed),
-            TokenError::RateLimited { retry_after_secs: 1 },
+            TokenError::RateLimited { retry_after_secs: 1, limit: 5, reset: 0 },
             TokenError::Revoked,
             TokenError::Reused,
             TokenError::PickupCodeInvalid,

@@ -9,7 +9,7 @@
 //!   from [`super::ratelimit`]), so guessing across all live codes of a cabinet stays
 //!   hopeless: with 20 live codes and 30 tries an hour, one guess in ~1 700 hours.
 
-use super::ratelimit::{Decision, KeyedLimiter, Quota};
+use super::ratelimit::{KeyedLimiter, Quota};
 use super::{Pepper, TokenError, hmac_sha256, random_digits};
 use crate::domain::{Id, Timestamp, new_id};
 use crate::error::{Error, Result};
@@ -151,8 +151,8 @@ impl PickupCodes {
     /// Over the cabinet's hourly budget: [`TokenError::RateLimited`]; wrong, used or expired:
     /// [`TokenError::PickupCodeInvalid`] (never says which).
     pub async fn redeem(&self, store: &dyn TokenStore, cabinet: &str, code: &str, now: Timestamp) -> Result<Id> {
-        if let Decision::Denied { retry_after_secs, .. } = self.tries.check(&cabinet.to_owned(), now) {
-            return Err(TokenError::RateLimited { retry_after_secs }.into());
+        if let Some(refusal) = self.tries.check(&cabinet.to_owned(), now).refusal() {
+            return Err(refusal.into());
         }
         if code.len() != PICKUP_DIGITS as usize || !code.bytes().all(|b| b.is_ascii_digit()) {
             return Err(TokenError::PickupCodeInvalid.into());
@@ -216,7 +216,7 @@ mod tests {
         }
         // Even the right code is refused until the budget refills.
         assert!(
-            matches!(err(codes.redeem(&store, "CAB-1", &code, at(T0)).await), TokenError::RateLimited { retry_after_secs } if retry_after_secs > 0)
+            matches!(err(codes.redeem(&store, "CAB-1", &code, at(T0)).await), TokenError::RateLimited { retry_after_secs, .. } if retry_after_secs > 0)
         );
         // Another cabinet is unaffected; after two minutes one try is back.
         assert_eq!(err(codes.redeem(&store, "CAB-2", wrong, at(T0)).await), TokenError::PickupCodeInvalid);

@@ -79,6 +79,16 @@ impl Decision {
     pub fn is_allowed(&self) -> bool {
         matches!(self, Decision::Allowed { .. })
     }
+
+    /// The error a denial answers with ([`super::TokenError::RateLimited`]); `None` if allowed.
+    pub fn refusal(self) -> Option<super::TokenError> {
+        match self {
+            Decision::Allowed { .. } => None,
+            Decision::Denied { limit, reset, retry_after_secs } => {
+                Some(super::TokenError::RateLimited { retry_after_secs, limit, reset })
+            }
+        }
+    }
 }
 
 type Inner<K> = governor::RateLimiter<K, DefaultKeyedStateStore<K>, PassedClock, StateInformationMiddleware>;

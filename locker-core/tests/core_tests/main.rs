@@ -16,6 +16,7 @@ mod face_accuracy;
 #[cfg(feature = "face")]
 mod face_inputs;
 mod face_store;
+mod guards_store;
 mod layout;
 mod module_graph;
 mod orders_service;

@@ -6,6 +6,7 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use locker_core::token::ratelimit::Decision;
 use locker_core::{Error, ErrorCode};
 use serde_json::{Value, json};
 
@@ -137,12 +138,17 @@ impl From<Error> for ApiError {
         let details = match &err {
             Error::Validation { field, .. } => Some(json!({ "field": field })),
             Error::AlreadyExists { field, .. } => Some(json!({ "field": field })),
-            Error::Token(locker_core::token::TokenError::RateLimited { retry_after_secs }) => {
-                Some(json!({ "retry_after_seconds": retry_after_secs }))
+            Error::Token(t @ locker_core::token::TokenError::RateLimited { .. }) => {
+                super::throttle::denial_of(t).map(super::throttle::describe)
             }
             Error::Token(locker_core::token::TokenError::Revoked) => Some(json!({ "reason": "revoked" })),
             Error::Token(locker_core::token::TokenError::Reused) => Some(json!({ "reason": "reused" })),
-            Error::Face(locker_core::face::FaceError::Mismatch { score }) => Some(json!({ "score": score })),
+            // The score stays in the log: to a caller it is an oracle for hill-climbing a
+            // forged image.
+            Error::Face(locker_core::face::FaceError::Mismatch { score }) => {
+                tracing::info!(score, "face mismatch");
+                None
+            }
             _ => None,
         };
         // The message with its causes (the OS error of a failing port, the image decoder's
@@ -151,13 +157,31 @@ impl From<Error> for ApiError {
     }
 }
 
+impl ApiError {
+    /// `429 RATE_LIMITED` for `denial`, with `message`; its answer carries `Retry-After` and
+    /// the `X-RateLimit-*` headers of that limit.
+    pub fn throttled(denial: Decision, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED", message)
+            .with_details(super::throttle::describe(denial))
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let denial = self
+            .details
+            .as_ref()
+            .filter(|_| self.status == StatusCode::TOO_MANY_REQUESTS)
+            .and_then(super::throttle::denial_in);
         let mut error = json!({ "code": self.code, "message": self.message });
         if let Some(details) = self.details {
             error["details"] = details;
         }
-        (self.status, Json(json!({ "success": false, "error": error }))).into_response()
+        let mut res = (self.status, Json(json!({ "success": false, "error": error }))).into_response();
+        if let Some(denial) = denial {
+            super::throttle::put_headers(res.headers_mut(), denial);
+        }
+        res
     }
 }
 
@@ -198,6 +222,23 @@ mod tests {
         let unmapped: Vec<ErrorCode> =
             ErrorCode::ALL.iter().copied().filter(|&c| status_and_code_of(c).is_none()).collect();
         assert!(unmapped.is_empty(), "codes without an HTTP status: {unmapped:?}");
+    }
+
+    #[test]
+    fn a_face_mismatch_tells_no_score() {
+        let e = ApiError::from(Error::Face(locker_core::face::FaceError::Mismatch { score: -0.1186 }));
+        assert_eq!((e.status, e.code), (StatusCode::UNAUTHORIZED, "FACE_MISMATCH"));
+        assert_eq!(e.details, None, "the score is an oracle for forging a face");
+    }
+
+    #[test]
+    fn a_rate_limit_answer_carries_the_headers_of_the_limit() {
+        let e = Error::Token(locker_core::token::TokenError::RateLimited { retry_after_secs: 7, limit: 3, reset: 99 });
+        let res = ApiError::from(e).into_response();
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+        let h = |n: &str| res.headers()[n].to_str().unwrap().to_owned();
+        let got = (h("retry-after"), h("x-ratelimit-limit"), h("x-ratelimit-remaining"), h("x-ratelimit-reset"));
+        assert_eq!(got, ("7".into(), "3".into(), "0".into(), "99".into()));
     }
 
     #[test]

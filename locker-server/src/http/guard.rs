@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use locker_core::domain::{Id, Role};
@@ -17,6 +17,7 @@ use locker_core::token::ratelimit::Decision;
 use serde::Serialize;
 
 use super::error::ApiError;
+use super::throttle::{described, put_headers};
 use crate::AppState;
 
 /// Who may call a route.
@@ -226,33 +227,19 @@ fn limit(state: &AppState, class: RateClass, key: &str) -> Option<Decision> {
     Some(limiter.check(&key.to_owned(), state.now()))
 }
 
-fn put_headers(headers: &mut HeaderMap, decision: Decision) {
-    let (limit, remaining, reset) = match decision {
-        Decision::Allowed { limit, remaining, reset } => (limit, remaining, reset),
-        Decision::Denied { limit, reset, retry_after_secs } => {
-            headers.insert("retry-after", HeaderValue::from(retry_after_secs));
-            (limit, 0, reset)
-        }
-    };
-    headers.insert("x-ratelimit-limit", HeaderValue::from(limit));
-    headers.insert("x-ratelimit-remaining", HeaderValue::from(remaining));
-    headers.insert("x-ratelimit-reset", HeaderValue::from(reset));
-}
-
 fn too_many(decision: Decision) -> Response {
-    let Decision::Denied { retry_after_secs, .. } = decision else {
-        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-    };
-    let mut res = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED", "Too many requests; try again later")
-        .with_details(serde_json::json!({ "retry_after_seconds": retry_after_secs }))
-        .into_response();
-    put_headers(res.headers_mut(), decision);
-    res
+    ApiError::throttled(decision, "Too many requests; try again later").into_response()
 }
 
 /// The client's IP: the TCP peer (proxies are not trusted).
 pub fn client_ip(req: &Request) -> String {
-    req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_else(|| "local".into())
+    address_of(req.extensions())
+}
+
+/// The client's IP from a request's extensions (`local` when the server was not started
+/// with connect info).
+pub fn address_of(extensions: &axum::http::Extensions) -> String {
+    extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_else(|| "local".into())
 }
 
 /// The middleware: limit (by IP, or by device after authentication on hardware routes),
@@ -281,7 +268,8 @@ pub async fn guard(State(cfg): State<GuardConfig>, mut req: Request, next: Next)
     }
     req.extensions_mut().insert(caller);
     let mut res = next.run(req).await;
-    if let Some(d) = decision {
+    // A handler's own limit (an account lockout, face attempts) describes itself.
+    if let Some(d) = decision.filter(|_| !described(res.headers())) {
         put_headers(res.headers_mut(), d);
     }
     res

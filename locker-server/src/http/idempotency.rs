@@ -2,17 +2,19 @@
 //! with the same key and the same payload gets the stored answer (the relay is not fired
 //! again); the same key while the first is still running is `409 IDEMPOTENCY_IN_FLIGHT`;
 //! the same key with a different payload is `422 IDEMPOTENCY_KEY_REUSED`. Keys are scoped to
-//! the caller and kept 24 hours, in this process.
+//! the caller and the path and kept 24 hours in the database
+//! ([`locker_core::ports::IdempotencyStore`]), so a retry after a restart, or on another
+//! server process, replays the answer too. A claim whose process died before answering
+//! stays in flight (`409`) until it expires: whether its relay fired is unknown, so it is
+//! never fired again under that key; check the door and send a new key to force again.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use locker_core::domain::Timestamp;
+use locker_core::ports::{IdempotencyClaim, IdempotencyStore, StoredResponse};
+use std::sync::Arc;
 
 use super::error::ApiError;
 use super::guard::Caller;
@@ -23,68 +25,22 @@ pub const KEEP: chrono::TimeDelta = chrono::TimeDelta::hours(24);
 /// Longest key accepted.
 pub const MAX_KEY_LEN: usize = 255;
 
-#[derive(Debug, Clone)]
-enum Outcome {
-    InFlight,
-    Done { status: StatusCode, content_type: Option<HeaderValue>, body: Bytes },
+/// Releases a claim if the request is dropped before its answer was recorded (the client
+/// went away), so a retry with the key runs instead of waiting out the 24 hours.
+struct Release {
+    store: Arc<dyn IdempotencyStore>,
+    key: String,
+    armed: bool,
 }
 
-#[derive(Debug, Clone)]
-struct Entry {
-    fingerprint: [u8; 32],
-    created: Timestamp,
-    outcome: Outcome,
-}
-
-/// The remembered keys.
-#[derive(Debug, Default)]
-pub struct IdempotencyCache(Mutex<HashMap<String, Entry>>);
-
-/// What to do with a request carrying a key.
-#[derive(Debug)]
-pub enum Begin {
-    /// Run it, then [`IdempotencyCache::finish`] (or [`IdempotencyCache::abandon`]).
-    Run,
-    /// Answer with the stored response.
-    Replay(StatusCode, Option<HeaderValue>, Bytes),
-    /// The first request with this key is still running.
-    InFlight,
-    /// This key was used with a different payload.
-    Mismatch,
-}
-
-impl IdempotencyCache {
-    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Claims `key` for a request with `fingerprint` at `now`.
-    pub fn begin(&self, key: &str, fingerprint: [u8; 32], now: Timestamp) -> Begin {
-        let mut map = self.map();
-        map.retain(|_, e| now - e.created < KEEP);
-        match map.get(key) {
-            Some(e) if !locker_core::token::ct_eq(&e.fingerprint, &fingerprint) => Begin::Mismatch,
-            Some(Entry { outcome: Outcome::InFlight, .. }) => Begin::InFlight,
-            Some(Entry { outcome: Outcome::Done { status, content_type, body }, .. }) => {
-                Begin::Replay(*status, content_type.clone(), body.clone())
-            }
-            None => {
-                map.insert(key.to_owned(), Entry { fingerprint, created: now, outcome: Outcome::InFlight });
-                Begin::Run
+impl Drop for Release {
+    fn drop(&mut self) {
+        if self.armed {
+            let (store, key) = (self.store.clone(), std::mem::take(&mut self.key));
+            if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                rt.spawn(async move { store.release_idempotency_key(&key).await });
             }
         }
-    }
-
-    /// Stores the answer of the request that claimed `key`.
-    pub fn finish(&self, key: &str, status: StatusCode, content_type: Option<HeaderValue>, body: Bytes) {
-        if let Some(e) = self.map().get_mut(key) {
-            e.outcome = Outcome::Done { status, content_type, body };
-        }
-    }
-
-    /// Forgets `key` (the request failed before doing anything, e.g. bad input).
-    pub fn abandon(&self, key: &str) {
-        self.map().remove(key);
     }
 }
 
@@ -103,78 +59,68 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
     };
     let caller = req.extensions().get::<Caller>().map(Caller::scope).unwrap_or_default();
     let scoped = format!("{caller}|{}|{key}", req.uri().path());
+    let scoped = hex::encode(locker_core::token::sha256(scoped.as_bytes()));
     let (parts, body) = req.into_parts();
     let bytes = match axum::body::to_bytes(body, state.body_limits.image).await {
         Ok(b) => b,
         Err(_) => return ApiError::too_large("request body too large").into_response(),
     };
     let fingerprint = locker_core::token::sha256(&[parts.method.as_str().as_bytes(), b" ", &bytes].concat());
-    let cache: Arc<IdempotencyCache> = state.idempotency.clone();
-    match cache.begin(&scoped, fingerprint, state.now()) {
-        Begin::Replay(status, ct, body) => {
-            let mut res = (status, body).into_response();
-            if let Some(ct) = ct {
-                res.headers_mut().insert(axum::http::header::CONTENT_TYPE, ct);
-            }
-            res.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
-            res
-        }
-        Begin::InFlight => ApiError::new(
+    let store = state.idempotency.clone();
+    let now = state.now();
+    let claim = match store.claim_idempotency_key(&scoped, &fingerprint, now, now - KEEP).await {
+        Ok(claim) => claim,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    match claim {
+        IdempotencyClaim::Done(stored) => replay(stored),
+        IdempotencyClaim::InFlight => ApiError::new(
             StatusCode::CONFLICT,
             "IDEMPOTENCY_IN_FLIGHT",
             "A request with this Idempotency-Key is still being processed",
         )
         .into_response(),
-        Begin::Mismatch => ApiError::new(
+        IdempotencyClaim::Mismatch => ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "IDEMPOTENCY_KEY_REUSED",
             "This Idempotency-Key was used with a different request body",
         )
         .into_response(),
-        Begin::Run => {
-            // If the handler's future is dropped (client gone), the key is released.
-            struct Release(Arc<IdempotencyCache>, String, bool);
-            impl Drop for Release {
-                fn drop(&mut self) {
-                    if !self.2 {
-                        self.0.abandon(&self.1);
-                    }
-                }
-            }
-            let mut release = Release(cache.clone(), scoped.clone(), false);
+        IdempotencyClaim::Claimed => {
+            let mut release = Release { store: store.clone(), key: scoped.clone(), armed: true };
             let res = next.run(Request::from_parts(parts, Body::from(bytes))).await;
             let (parts, body) = res.into_parts();
             let body = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
-            if parts.status.is_client_error() {
-                // Bad input did nothing: the key may be used again with a corrected body.
-                cache.abandon(&scoped);
+            release.armed = false;
+            // Bad input did nothing: the key may be used again with a corrected body. Any
+            // other answer is kept; if keeping it fails, the claim stays in flight (the
+            // relay may have fired) and the error is logged.
+            let kept = if parts.status.is_client_error() {
+                store.release_idempotency_key(&scoped).await
             } else {
-                cache.finish(
-                    &scoped,
-                    parts.status,
-                    parts.headers.get(axum::http::header::CONTENT_TYPE).cloned(),
-                    body.clone(),
-                );
+                let content_type = parts.headers.get(axum::http::header::CONTENT_TYPE);
+                let stored = StoredResponse {
+                    status: parts.status.as_u16(),
+                    content_type: content_type.and_then(|v| v.to_str().ok()).map(str::to_owned),
+                    body: body.to_vec(),
+                };
+                store.finish_idempotency_key(&scoped, &stored).await
+            };
+            if let Err(e) = kept {
+                tracing::error!(error = ?e, "recording an idempotent answer");
             }
-            release.2 = true;
             Response::from_parts(parts, Body::from(body))
         }
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn same_key_same_payload_replays_other_payload_is_refused() {
-        let c = IdempotencyCache::default();
-        let now = chrono::Utc::now();
-        assert!(matches!(c.begin("k", [1; 32], now), Begin::Run));
-        assert!(matches!(c.begin("k", [1; 32], now), Begin::InFlight));
-        assert!(matches!(c.begin("k", [2; 32], now), Begin::Mismatch));
-        c.finish("k", StatusCode::OK, None, Bytes::from_static(b"{}"));
-        assert!(matches!(c.begin("k", [1; 32], now), Begin::Replay(StatusCode::OK, _, _)));
-        assert!(matches!(c.begin("k", [1; 32], now + KEEP), Begin::Run), "forgotten after 24 h");
+/// The stored answer, marked `Idempotent-Replayed: true`.
+fn replay(stored: StoredResponse) -> Response {
+    let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
+    let mut res = (status, stored.body).into_response();
+    if let Some(ct) = stored.content_type.and_then(|ct| HeaderValue::from_str(&ct).ok()) {
+        res.headers_mut().insert(axum::http::header::CONTENT_TYPE, ct);
     }
+    res.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+    res
 }

@@ -9,3 +9,4 @@ pub mod health;
 pub mod idempotency;
 pub mod multipart;
 pub mod surface;
+pub mod throttle;

@@ -38,6 +38,9 @@ pub struct SeedParts {
     pub pickup_pepper: locker_core::token::Pepper,
     /// Where seed-003 login codes go (the outbox file, or SMTP).
     pub notifier: Arc<dyn locker_core::ports::Notifier>,
+    /// The server's sign-in protection ([`crate::AppState::credentials`]): one address
+    /// bucket and one account lockout for every surface.
+    pub credentials: crate::credentials::Credentials,
 }
 
 impl std::fmt::Debug for SeedParts {
@@ -50,13 +53,14 @@ impl std::fmt::Debug for SeedParts {
 /// into [`crate::app`]. A board is attached to the service for every device that polls
 /// over HTTP ([`locker_core::service::HttpBoards::attach_all`]).
 pub async fn router(parts: SeedParts) -> locker_core::Result<axum::Router> {
-    let SeedParts { service, jwt, otp_pepper, pickup_pepper, notifier } = parts;
+    let SeedParts { service, jwt, otp_pepper, pickup_pepper, notifier, credentials } = parts;
     let access = Arc::new(locker_core::token::jwt::AccessTokens::new(jwt.clone()));
     let barcodes = barcodes::BarcodeState::new(&service, access);
     let otp = locker_core::token::otp::Otp::new(otp_pepper, Default::default());
-    let otp_login = otp_login::OtpLoginState::new(&service, jwt.clone(), otp, notifier);
+    let otp_login = otp_login::OtpLoginState::new(&service, jwt.clone(), otp, notifier)
+        .with_limits(credentials.limits.clone());
     let pickup = locker_core::token::pickup::PickupCodes::new(pickup_pepper);
-    let cabinets = cabinets::CabinetsState::new(service, jwt, pickup);
+    let cabinets = cabinets::CabinetsState::new(service, jwt, credentials, pickup);
     cabinets.boards.attach_all().await?;
     Ok(barcodes::router(barcodes).merge(otp_login::router(otp_login)).merge(cabinets::router(cabinets)))
 }

@@ -14,6 +14,8 @@
 //!   success every older login of the user is ended on every surface
 //!   ([`locker_core::token::revocation`]); a new access token (JWT, 24 h) and
 //!   refresh token (30 days) are issued; `userId` is the user's integer number.
+//! - Both routes count against the server's per-address auth bucket (5/min by default,
+//!   shared with every surface); over it: -206 with `Retry-After` and `X-RateLimit-*`.
 //! - Anything unexpected is -6 and logged; the cause is not returned.
 
 use std::sync::Arc;
@@ -21,8 +23,9 @@ use std::sync::Arc;
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use locker_core::domain::{NewUser, Role, User};
@@ -39,6 +42,7 @@ use serde_json::{Map, Value, json};
 
 use super::BodyError;
 use crate::catalog::{self, FieldType, Route, opt, req, route};
+use crate::credentials::Admitted;
 
 /// Access-token lifetime (seed 003: 24 hours).
 pub const ACCESS_LIFETIME_SECS: i64 = 24 * 3600;
@@ -154,6 +158,9 @@ pub struct OtpLoginState {
     pub notifier: Arc<dyn Notifier>,
     /// Now.
     pub clock: Arc<dyn Clock>,
+    /// The rate limiters; `auth` is the per-address bucket both routes count against
+    /// (the server's, shared with every surface: [`OtpLoginState::with_limits`]).
+    pub limits: Arc<crate::state::Limits>,
 }
 
 impl OtpLoginState {
@@ -172,7 +179,32 @@ impl OtpLoginState {
             otp: Arc::new(otp),
             notifier,
             clock,
+            limits: Arc::new(crate::state::Limits::new(crate::LimitConfig::SEED)),
         }
+    }
+
+    /// Counts both routes against `limits.auth` (the server's, so one bucket serves every
+    /// surface).
+    pub fn with_limits(mut self, limits: Arc<crate::state::Limits>) -> Self {
+        self.limits = limits;
+        self
+    }
+}
+
+impl FromRequestParts<OtpLoginState> for Admitted {
+    type Rejection = Response;
+
+    /// Counts the request against the per-address auth bucket; a refusal is the seed's
+    /// `-206` (HTTP 200, as every seed-003 answer) with `Retry-After` and `X-RateLimit-*`.
+    async fn from_request_parts(parts: &mut Parts, state: &OtpLoginState) -> Result<Self, Self::Rejection> {
+        let address = crate::http::guard::address_of(&parts.extensions);
+        crate::credentials::admit(&state.limits, &address, state.clock.now()).map_err(|refusal| {
+            let mut res = Reply::err(OtpCode::OtpTooManyRequests, "Too many requests; try again later").into_response();
+            if let Some(denial) = crate::http::throttle::denial_of(&refusal) {
+                crate::http::throttle::put_headers(res.headers_mut(), denial);
+            }
+            res
+        })
     }
 }
 
@@ -275,6 +307,7 @@ fn email_request(
 /// `POST /apis/auth/request-otp`.
 async fn request_otp(
     State(state): State<OtpLoginState>,
+    _: Admitted,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Reply {
@@ -310,6 +343,7 @@ async fn request_otp(
 /// `POST /apis/auth/verify-otp`.
 async fn verify_otp(
     State(state): State<OtpLoginState>,
+    _: Admitted,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Reply {

@@ -25,6 +25,29 @@ fn proof(body: FaceOrQr) -> Proof {
     }
 }
 
+/// Counts a face attempt against the per-address limit and, for a named session, the
+/// per-session limit (a face is guessable: a stranger's photos could be tried until one
+/// passes). QR tokens are signed and single-use, so they are not counted here.
+fn count_face_attempt(state: &AppState, caller: &Caller, session: Option<Id>) -> Result<(), ApiError> {
+    let now = state.now();
+    let by_address = state.limits.face_per_address.check(&caller.ip, now);
+    let by_session = session.map(|id| state.limits.face_per_session.check(&id.to_string(), now));
+    for decision in std::iter::once(by_address).chain(by_session) {
+        if !decision.is_allowed() {
+            return Err(ApiError::throttled(decision, "Too many face attempts; try again later"));
+        }
+    }
+    Ok(())
+}
+
+/// [`count_face_attempt`] when the proof is a face.
+fn count_if_face(state: &AppState, caller: &Caller, session: Id, body: &FaceOrQr) -> Result<(), ApiError> {
+    match body {
+        FaceOrQr::Face(_) => count_face_attempt(state, caller, Some(session)),
+        FaceOrQr::Qr(_) => Ok(()),
+    }
+}
+
 fn check_in_body(done: &CheckIn) -> Value {
     json!({
         "session_id": done.rental.id,
@@ -40,6 +63,7 @@ pub async fn check_in_face(
     caller: Caller,
     FaceImage(photo): FaceImage,
 ) -> Result<Success<Value>, ApiError> {
+    count_face_attempt(&state, &caller, None)?;
     let request = CheckInRequest { proof: Proof::Face(photo.to_vec()), user: caller.user.map(|u| u.id), size: None };
     let done = state.service.check_in(request).await?;
     Ok(Success::data(check_in_body(&done)).with_message("Check-in successful"))
@@ -69,6 +93,7 @@ pub async fn update(
     ApiPath(id): ApiPath<Id>,
     body: FaceOrQr,
 ) -> Result<Success<Value>, ApiError> {
+    count_if_face(&state, &caller, id, &body)?;
     let done = state.service.reopen(id, proof(body), caller.user.map(|u| u.id)).await?;
     Ok(Success::data(json!({
         "session_id": done.rental.id,
@@ -99,6 +124,7 @@ pub async fn check_out(
     ApiPath(id): ApiPath<Id>,
     body: FaceOrQr,
 ) -> Result<Success<Value>, ApiError> {
+    count_if_face(&state, &caller, id, &body)?;
     let done = state.service.check_out(id, proof(body), caller.user.map(|u| u.id)).await?;
     Ok(Success::data(checked_out_body(&done)).with_message("Check-out successful"))
 }
@@ -106,8 +132,10 @@ pub async fn check_out(
 /// `POST /sessions/check-out/face`: the face alone finds the session among the active ones.
 pub async fn check_out_face(
     State(state): State<AppState>,
+    caller: Caller,
     FaceImage(photo): FaceImage,
 ) -> Result<Success<Value>, ApiError> {
+    count_face_attempt(&state, &caller, None)?;
     let done = state.service.check_out_by_face(photo.to_vec()).await?;
     Ok(Success::data(checked_out_body(&done)).with_message("Check-out successful"))
 }

@@ -4,7 +4,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use locker_core::domain::{Id, Locker, LockerSize, LockerStatus, Money, NewLocker};
+use locker_core::domain::{Id, Locker, LockerSize, LockerStatus, Money, NewLocker, Role};
 use locker_core::ports::{LockerFilter, Page, RentalFilter, StatusCounts, Store, all_pages};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -14,7 +14,7 @@ use crate::AppState;
 use crate::http::envelope::Success;
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::http::guard::AdminUser;
+use crate::http::guard::{AdminUser, AuthUser};
 
 /// Station of lockers created without a controller.
 pub const DEFAULT_STATION: &str = "default";
@@ -101,18 +101,29 @@ pub async fn current_rental(store: &dyn Store, locker: Id) -> Result<Option<lock
 }
 
 /// One locker with its current session.
-pub async fn detail(State(state): State<AppState>, ApiPath(id): ApiPath<Id>) -> Result<Success<Value>, ApiError> {
+/// The session's `id` and `user_id` are shown to admins and to the renter only: to anyone
+/// else they would name another customer's rental.
+pub async fn detail(
+    State(state): State<AppState>,
+    AuthUser(caller): AuthUser,
+    ApiPath(id): ApiPath<Id>,
+) -> Result<Success<Value>, ApiError> {
     let l = state.store().get_locker(id).await?;
     let names = views::controller_names(state.store().as_ref()).await?;
     let mut body = views::locker(&l, &names);
     body["current_session"] = match current_rental(state.store().as_ref(), id).await? {
-        Some(r) => json!({
-            "id": r.id,
-            "user_id": r.user_id,
-            "check_in_at": opt_ts(r.started_at.or(Some(r.created_at))),
-            "auth_method": r.auth_method,
-            "status": r.state.session_status(),
-        }),
+        Some(r) => {
+            let mut session = json!({
+                "check_in_at": opt_ts(r.started_at.or(Some(r.created_at))),
+                "auth_method": r.auth_method,
+                "status": r.state.session_status(),
+            });
+            if caller.role == Role::Admin || r.user_id == Some(caller.id) {
+                session["id"] = json!(r.id);
+                session["user_id"] = json!(r.user_id);
+            }
+            session
+        }
         None => Value::Null,
     };
     body["created_at"] = json!(ts(l.created_at));

@@ -34,6 +34,8 @@ const RAISED: LimitConfig = LimitConfig {
     general_per_minute: 1_000_000,
     hardware_per_second: 1_000_000,
     login_failures_per_15_min: 1_000_000,
+    face_per_minute: 1_000_000,
+    face_per_session_per_15_min: 1_000_000,
 };
 
 /// The `st` command, or `None` (with a message) when Schemathesis is not installed.
@@ -113,15 +115,16 @@ async fn live(outbox: PathBuf) -> Live {
     };
     store.create_user(admin, now).await.unwrap();
 
+    let state = AppState::new(service.clone(), AccessTokens::new(jwt.clone())).with_limits(RAISED);
     let parts = SeedParts {
         service: service.clone(),
         jwt: jwt.clone(),
         otp_pepper,
         pickup_pepper,
         notifier: Arc::new(FileOutbox::new(outbox)),
+        credentials: state.credentials.clone(),
     };
     let seeds = router(parts).await.unwrap();
-    let state = AppState::new(service, AccessTokens::new(jwt)).with_limits(RAISED);
     let app = locker_server::app(state).merge(seeds);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

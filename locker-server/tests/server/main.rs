@@ -9,6 +9,7 @@ mod smtp_support;
 mod support;
 
 mod api;
+mod brute_force;
 mod contract;
 mod flows;
 mod health;

@@ -26,14 +26,15 @@ fn seed_operations() -> Vec<Operation> {
 async fn start(dir: &tempfile::TempDir) -> (String, seeds_support::TestDb) {
     let db = backends().await.into_iter().next().unwrap();
     let (service, jwt) = seeds_support::service_on(&db.store, Arc::new(locker_core::ports::SystemClock)).await;
+    let state = AppState::new(service.clone(), AccessTokens::new(jwt.clone()));
     let parts = SeedParts {
         service: service.clone(),
         jwt: jwt.clone(),
         otp_pepper: Pepper::generate().unwrap(),
         pickup_pepper: Pepper::generate().unwrap(),
         notifier: Arc::new(FileOutbox::new(dir.path().join("outbox.jsonl"))),
+        credentials: state.credentials.clone(),
     };
-    let state = AppState::new(service, AccessTokens::new(jwt));
     let app = locker_server::app(state).merge(router(parts).await.unwrap());
     (serve(app).await, db)
 }

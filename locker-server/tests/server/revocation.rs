@@ -36,14 +36,15 @@ impl Process {
         // balancer would have.
         let keys = ServiceKeys { jwt: jwt.clone(), ..ServiceKeys::generate().unwrap() };
         let service = LockerService::builder_on(store).keys(keys).open().await.unwrap().service;
+        let state = AppState::new(service.clone(), AccessTokens::new(jwt.clone())).with_limits(crate::support::GENEROUS);
         let parts = SeedParts {
             service: service.clone(),
             jwt: jwt.clone(),
             otp_pepper: Pepper::new([7; 32]),
             pickup_pepper: Pepper::new([8; 32]),
             notifier: Arc::new(FileOutbox::new(outbox_path.clone())),
+            credentials: state.credentials.clone(),
         };
-        let state = AppState::new(service, AccessTokens::new(jwt.clone())).with_limits(crate::support::GENEROUS);
         let app = locker_server::app(state).merge(router(parts).await.unwrap());
         Self { base: serve(app).await, http: client(), outbox: FileOutbox::new(outbox_path), _dir: dir }
     }

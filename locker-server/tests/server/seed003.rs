@@ -48,7 +48,8 @@ impl Fixture {
         let clock = ManualClock::new();
         let (service, keys) = service_on(&db.store, clock.clone()).await;
         let otp = Otp::new(Pepper::generate().unwrap(), OtpPolicy::default());
-        let login = OtpLoginState::new(&service, keys.clone(), otp, notifier);
+        let generous = Arc::new(locker_server::state::Limits::new(crate::support::GENEROUS));
+        let login = OtpLoginState::new(&service, keys.clone(), otp, notifier).with_limits(generous);
         // The seed-002 surface on the same core, to see which tokens still work.
         let scans = BarcodeState::new(&service, Arc::new(AccessTokens::new(keys.clone())));
         let base = serve(otp_login::router(login).merge(barcodes::router(scans))).await;

@@ -136,6 +136,7 @@ mod accounts;
 mod barcodes;
 #[cfg(feature = "face")]
 mod face;
+mod guards;
 mod orders;
 mod revocations;
 mod stats;

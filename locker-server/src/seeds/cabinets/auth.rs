@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 use super::CabinetsState;
 use super::envelope::{Body, Entity, Fail, PathText, Reply, optional_str, required_str};
 use super::views::local_time;
+use crate::credentials::{AccountName, Admitted};
 use crate::seeds::BearerError;
 
 /// The signed-in user of a request (active, token current).
@@ -131,10 +132,23 @@ fn new_account(body: &serde_json::Map<String, Value>) -> Result<(NewUser, String
     Ok((new, password.to_owned()))
 }
 
-/// `POST /api/auth/register/`: `201 注册成功` with `{user, access, refresh}`.
-pub async fn register(State(state): State<CabinetsState>, Body(body): Body) -> Result<Reply, Fail> {
+impl FromRequestParts<CabinetsState> for Admitted {
+    type Rejection = Fail;
+
+    /// Counts the request against the per-address auth bucket shared with every surface.
+    async fn from_request_parts(parts: &mut Parts, state: &CabinetsState) -> Result<Self, Self::Rejection> {
+        let address = crate::http::guard::address_of(&parts.extensions);
+        state.credentials.admit(&address, state.now()).map_err(|e| Fail::core(e.into()))
+    }
+}
+
+/// `POST /api/auth/register/`: `201 注册成功` with `{user, access, refresh}`. The seed logs
+/// the new user in, so a taken phone, username or e-mail cannot be hidden: it is refused
+/// naming the field, under the address bucket like every credential route.
+pub async fn register(State(state): State<CabinetsState>, _: Admitted, Body(body): Body) -> Result<Reply, Fail> {
     let (mut new, password) = new_account(&body)?;
-    new.password_hash = state.passwords.hash(&password).map_err(|e| Fail::from_core(e, Entity::User))?;
+    new.password_hash =
+        state.credentials.passwords.hash(password).await.map_err(|e| Fail::from_core(e, Entity::User))?;
     let user = state.store.create_user(new, state.now()).await.map_err(|e| match e {
         Error::AlreadyExists { field, value, .. } => Fail {
             data: json!({ "field": field, "detail": format!("{field} {value} is already registered") }),
@@ -147,26 +161,30 @@ pub async fn register(State(state): State<CabinetsState>, Body(body): Body) -> R
     Ok(Reply::created("注册成功", json!({ "user": user, "access": access, "refresh": refresh })))
 }
 
-/// Checks `password` against the account found by `lookup` (unknown accounts cost the
-/// same as wrong passwords); a disabled account is refused the same way.
-async fn authenticate(state: &CabinetsState, found: locker_core::Result<User>, password: &str) -> Result<User, Fail> {
-    let user = match found {
-        Ok(user) => Some(user),
-        Err(Error::NotFound { .. }) => None,
-        Err(e) => return Err(Fail::core(e)),
-    };
-    let checked = state.passwords.verify(password, user.as_ref().map(|u| u.password_hash.as_str()));
-    match (checked, user) {
-        (Ok(()), Some(user)) if user.active => Ok(user),
-        _ => Err(Fail::refused("登录失败", "wrong credentials or disabled account")),
+/// Checks `password` against the account `found` by `name`, under the account lockout
+/// ([`crate::credentials::Credentials::sign_in`]); a disabled account is refused like a
+/// wrong password, a locked one with `429`.
+async fn authenticate(
+    state: &CabinetsState,
+    admitted: &Admitted,
+    found: locker_core::Result<User>,
+    name: AccountName<'_>,
+    password: &str,
+) -> Result<User, Fail> {
+    let refused = || Fail::refused("登录失败", "wrong credentials or disabled account");
+    match state.credentials.sign_in(admitted, found, name, password.to_owned(), state.now()).await {
+        Ok(user) if user.active => Ok(user),
+        Ok(_) | Err(Error::Token(TokenError::InvalidCredentials)) => Err(refused()),
+        Err(e) => Err(Fail::core(e)),
     }
 }
 
 /// `POST /api/auth/login/` by phone: `登录成功` with `{user, access, refresh}`.
-pub async fn login(State(state): State<CabinetsState>, Body(body): Body) -> Result<Reply, Fail> {
+pub async fn login(State(state): State<CabinetsState>, admitted: Admitted, Body(body): Body) -> Result<Reply, Fail> {
     let phone = required_str(&body, "phone")?.trim();
     let password = required_str(&body, "password")?;
-    let user = authenticate(&state, state.store.get_user_by_phone(phone).await, password).await?;
+    let found = state.store.get_user_by_phone(phone).await;
+    let user = authenticate(&state, &admitted, found, AccountName::Phone(phone), password).await?;
     let (access, refresh) = issue(&state, &user).await?;
     let user = user_json(&state, &user, false).await?;
     Ok(Reply::ok("登录成功", json!({ "user": user, "access": access, "refresh": refresh })))
@@ -178,16 +196,21 @@ fn pair(access: String, refresh: String) -> Response {
 }
 
 /// `POST /api/auth/token/` by username: bare `{access, refresh}`.
-pub async fn token(State(state): State<CabinetsState>, Body(body): Body) -> Result<Response, Fail> {
+pub async fn token(State(state): State<CabinetsState>, admitted: Admitted, Body(body): Body) -> Result<Response, Fail> {
     let username = required_str(&body, "username")?.trim();
     let password = required_str(&body, "password")?;
-    let user = authenticate(&state, state.store.get_user_by_username(username).await, password).await?;
+    let found = state.store.get_user_by_username(username).await;
+    let user = authenticate(&state, &admitted, found, AccountName::Username(username), password).await?;
     let (access, refresh) = issue(&state, &user).await?;
     Ok(pair(access, refresh))
 }
 
 /// `POST /api/auth/token/refresh/`: rotates the refresh token; bare `{access, refresh}`.
-pub async fn token_refresh(State(state): State<CabinetsState>, Body(body): Body) -> Result<Response, Fail> {
+pub async fn token_refresh(
+    State(state): State<CabinetsState>,
+    _: Admitted,
+    Body(body): Body,
+) -> Result<Response, Fail> {
     let presented = required_str(&body, "refresh")?;
     let now = state.now();
     let next = refresh::refresh(state.store.as_ref(), presented, now, refresh::DEFAULT_REFRESH_LIFETIME_SECS)

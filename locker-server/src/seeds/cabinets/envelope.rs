@@ -13,6 +13,7 @@ use locker_core::Error;
 use locker_core::domain::{HalfHours, Money};
 use serde_json::{Map, Value, json};
 
+use crate::http::throttle;
 use crate::seeds::BodyError;
 
 /// A success: HTTP 200 (or 201), `{code: 0, message, data}`; `data` is left out when `None`
@@ -138,11 +139,11 @@ impl Fail {
             Error::Token(TokenError::PickupCodeInvalid) => {
                 Self::refused("无效的取件码或订单已过期", "wrong, used or expired pickup code for this cabinet")
             }
-            Error::Token(TokenError::RateLimited { retry_after_secs }) => Fail {
-                status: StatusCode::TOO_MANY_REQUESTS,
-                message: "请求过于频繁",
-                data: json!({ "detail": "too many pickup-code tries at this cabinet", "retry_after_seconds": retry_after_secs }),
-            },
+            Error::Token(ref t @ TokenError::RateLimited { .. }) => {
+                let mut data = throttle::denial_of(t).map(throttle::describe).unwrap_or_else(|| json!({}));
+                data["detail"] = json!("too many tries; wait before trying again");
+                Fail { status: StatusCode::TOO_MANY_REQUESTS, message: "请求过于频繁", data }
+            }
             other => Self::internal(&other),
         }
     }
@@ -157,6 +158,10 @@ impl IntoResponse for Fail {
     fn into_response(self) -> Response {
         let body = json!({ "code": self.status.as_u16(), "message": self.message, "data": self.data });
         let mut res = (self.status, Json(body)).into_response();
+        let denial = (self.status == StatusCode::TOO_MANY_REQUESTS).then(|| throttle::denial_in(&self.data)).flatten();
+        if let Some(denial) = denial {
+            throttle::put_headers(res.headers_mut(), denial);
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             res.headers_mut()
                 .insert(axum::http::header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer"));

@@ -38,11 +38,11 @@ use locker_core::domain::LockerSize;
 use locker_core::ports::Clock;
 use locker_core::service::{HttpBoards, LockerService, OrderDesk, Statistics};
 use locker_core::token::jwt::{AccessTokens, JwtKeys, MAX_LEEWAY_SECS};
-use locker_core::token::password::Passwords;
 use locker_core::token::pickup::PickupCodes;
 
 use super::SeedStore;
 use crate::catalog::{self, FieldType, Route, opt, req, route};
+use crate::credentials::Credentials;
 use envelope::Fail;
 use payment::{NoProvider, PaymentProvider};
 
@@ -57,8 +57,9 @@ pub struct CabinetsState {
     pub store: Arc<dyn SeedStore>,
     /// Issues and verifies access tokens (24 h).
     pub access: Arc<AccessTokens>,
-    /// The service's password hasher.
-    pub passwords: Arc<Passwords>,
+    /// Sign-in protection shared with the other surfaces (address bucket, account lockout,
+    /// password hashing off the async workers).
+    pub credentials: Credentials,
     /// Pickup codes (hashed at rest with the pepper).
     pub pickup: Arc<PickupCodes>,
     /// WeChat Pay and Alipay ([`NoProvider`] until one is configured).
@@ -80,18 +81,19 @@ impl std::fmt::Debug for CabinetsState {
 
 impl CabinetsState {
     /// A state over `service`: access tokens signed with `keys` (issuer and audience
-    /// `locker`, so the other surfaces verify them with the same keys), pickup codes hashed
+    /// `locker`, so the other surfaces verify them with the same keys), sign-in protection
+    /// `credentials` (the server's, [`crate::AppState::credentials`]), pickup codes hashed
     /// with `pickup`, no payment provider. Controllers the service has no driver for poll
     /// over HTTP, and get a board attached to the service ([`HttpBoards`]) the first time
     /// they are met.
-    pub fn new(service: Arc<LockerService>, keys: JwtKeys, pickup: PickupCodes) -> Self {
+    pub fn new(service: Arc<LockerService>, keys: JwtKeys, credentials: Credentials, pickup: PickupCodes) -> Self {
         let access = AccessTokens::with_config(keys, "locker", "locker", ACCESS_LIFETIME_SECS, MAX_LEEWAY_SECS);
         let store = service.database().clone();
         let queue: Arc<dyn locker_core::ports::OrderStore> = store.clone();
         Self {
             store,
             access: Arc::new(access),
-            passwords: service.passwords().clone(),
+            credentials,
             pickup: Arc::new(pickup),
             payments: Arc::new(NoProvider),
             clock: service.clock().clone(),

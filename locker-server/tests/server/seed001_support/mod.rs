@@ -12,8 +12,8 @@ use locker_core::service::LockerService;
 use locker_core::token::Pepper;
 use locker_core::token::jwt::AccessTokens;
 use locker_core::token::pickup::PickupCodes;
+use locker_server::AppState;
 use locker_server::seeds::cabinets::{self, CabinetsState};
-use locker_server::{AppState, LimitConfig};
 use serde_json::{Value, json};
 
 use crate::seeds_support::{ManualClock, TestDb, client, keys};
@@ -76,7 +76,8 @@ impl Fx {
         let clock = ManualClock::new();
         let (service, keys) = crate::seeds_support::service_on(&db.store, clock.clone()).await;
         let pickup = PickupCodes::new(Pepper::generate().unwrap());
-        let state = CabinetsState::new(service.clone(), keys.clone(), pickup);
+        let app_state = AppState::new(service.clone(), AccessTokens::new(keys.clone())).with_limits(crate::support::GENEROUS);
+        let state = CabinetsState::new(service.clone(), keys.clone(), app_state.credentials.clone(), pickup);
         if let Some(driver) = uart {
             let sim = NewController { name: "SIM_001".into(), station: STATION.into(), api_key_hash: None };
             let sim = db.store.create_controller(sim, clock.now()).await.unwrap();
@@ -94,13 +95,6 @@ impl Fx {
             service.attach_controller(sim.id, driver);
         }
         // `ESP32_001` is registered after the start: its board is attached when first met.
-        let limits = LimitConfig {
-            auth_per_minute: 100_000,
-            general_per_minute: 100_000,
-            hardware_per_second: 100_000,
-            login_failures_per_15_min: 100_000,
-        };
-        let app_state = AppState::new(service.clone(), AccessTokens::new(keys)).with_limits(limits);
         let app = locker_server::app(app_state).merge(cabinets::router(state.clone()));
         let base = crate::seeds_support::serve(app).await;
         let now = clock.now();

@@ -48,6 +48,8 @@ pub const GENEROUS: LimitConfig = LimitConfig {
     general_per_minute: 100_000,
     hardware_per_second: 100_000,
     login_failures_per_15_min: 100_000,
+    face_per_minute: 100_000,
+    face_per_session_per_15_min: 100_000,
 };
 
 /// How to start a server.
