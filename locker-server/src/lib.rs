@@ -16,6 +16,7 @@
 //! - [`seeds`]: the surfaces of seeds 001, 002 and 003.
 //! - [`credentials`]: sign-in protection shared by every surface (address bucket, account
 //!   lockout, password hashing off the async workers).
+//! - [`limits`]: the in-memory rate limits of the route classes.
 //! - [`state`]: [`AppState`] and its parts.
 //! - [`mod@serve`]: the serve loop (timeouts, connection caps, body guard, panic catcher).
 #![deny(missing_docs)]
@@ -26,6 +27,7 @@
 pub mod catalog;
 pub mod credentials;
 pub mod http;
+pub mod limits;
 pub mod openapi;
 pub mod seeds;
 pub mod serve;

@@ -24,7 +24,7 @@ use locker_core::token::lockout::{LockoutPolicy, Standing};
 
 pub use hashing::PasswordPool;
 
-use crate::state::Limits;
+use crate::limits::Limits;
 
 /// Proof that a request passed the per-address auth bucket.
 #[derive(Debug, Clone)]

@@ -57,8 +57,8 @@ pub async fn router(parts: SeedParts) -> locker_core::Result<axum::Router> {
     let access = Arc::new(locker_core::token::jwt::AccessTokens::new(jwt.clone()));
     let barcodes = barcodes::BarcodeState::new(&service, access);
     let otp = locker_core::token::otp::Otp::new(otp_pepper, Default::default());
-    let otp_login = otp_login::OtpLoginState::new(&service, jwt.clone(), otp, notifier)
-        .with_limits(credentials.limits.clone());
+    let otp_login =
+        otp_login::OtpLoginState::new(&service, jwt.clone(), otp, notifier).with_limits(credentials.limits.clone());
     let pickup = locker_core::token::pickup::PickupCodes::new(pickup_pepper);
     let cabinets = cabinets::CabinetsState::new(service, jwt, credentials, pickup);
     cabinets.boards.attach_all().await?;

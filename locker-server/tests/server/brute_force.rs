@@ -133,9 +133,7 @@ async fn every_credential_route_counts_against_one_address_bucket() {
     let url = sqlite_url(&dir);
     let limits = LimitConfig { auth_per_minute: 4, ..GENEROUS };
     let clock: Arc<dyn Clock> = ManualClock::new();
-    let p =
-        Process::start(Setup { url: &url, jwt: &JwtKeys::generate_ed25519().unwrap(), limits, clock })
-            .await;
+    let p = Process::start(Setup { url: &url, jwt: &JwtKeys::generate_ed25519().unwrap(), limits, clock }).await;
     p.account("admin@example.com", "13800000000", "admin", Role::Admin, "admin123456").await;
     let wrong = [
         ("/api/v1/auth/login", json!({ "email": "admin@example.com", "password": "guess-0001" }), 401),
@@ -461,9 +459,7 @@ async fn only_admins_and_the_renter_see_who_rents_a_locker() {
     for db in locker_core::testing::databases().await {
         let clock: Arc<dyn Clock> = Arc::new(locker_core::ports::SystemClock);
         let jwt = JwtKeys::generate_ed25519().unwrap();
-        let p =
-            Process::start(Setup { url: &db.url, jwt: &jwt, limits: GENEROUS, clock: clock.clone() })
-                .await;
+        let p = Process::start(Setup { url: &db.url, jwt: &jwt, limits: GENEROUS, clock: clock.clone() }).await;
         p.account("boss@example.com", "13800000010", "boss", Role::Admin, "admin123456").await;
         let renter_id = p.account("renter@example.com", "13800000011", "renter", Role::Customer, "renter-pass").await;
         p.account("other@example.com", "13800000012", "other", Role::Customer, "other-pass1").await;

@@ -36,7 +36,8 @@ impl Process {
         // balancer would have.
         let keys = ServiceKeys { jwt: jwt.clone(), ..ServiceKeys::generate().unwrap() };
         let service = LockerService::builder_on(store).keys(keys).open().await.unwrap().service;
-        let state = AppState::new(service.clone(), AccessTokens::new(jwt.clone())).with_limits(crate::support::GENEROUS);
+        let state =
+            AppState::new(service.clone(), AccessTokens::new(jwt.clone())).with_limits(crate::support::GENEROUS);
         let parts = SeedParts {
             service: service.clone(),
             jwt: jwt.clone(),

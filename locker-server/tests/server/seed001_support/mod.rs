@@ -76,7 +76,8 @@ impl Fx {
         let clock = ManualClock::new();
         let (service, keys) = crate::seeds_support::service_on(&db.store, clock.clone()).await;
         let pickup = PickupCodes::new(Pepper::generate().unwrap());
-        let app_state = AppState::new(service.clone(), AccessTokens::new(keys.clone())).with_limits(crate::support::GENEROUS);
+        let app_state =
+            AppState::new(service.clone(), AccessTokens::new(keys.clone())).with_limits(crate::support::GENEROUS);
         let state = CabinetsState::new(service.clone(), keys.clone(), app_state.credentials.clone(), pickup);
         if let Some(driver) = uart {
             let sim = NewController { name: "SIM_001".into(), station: STATION.into(), api_key_hash: None };

@@ -1,0 +1,81 @@
+//! The in-memory rate limits of the route classes: [`LimitConfig`] (requests per window)
+//! and [`Limits`] (the keyed limiters built from it), shared by [`crate::AppState`] and
+//! [`crate::credentials`].
+
+use locker_core::token::ratelimit::{KeyedLimiter, Quota};
+
+/// Requests per window for each route class; see [`LimitConfig::SEED`] for the seed's values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LimitConfig {
+    /// Auth routes: requests per minute per client IP.
+    pub auth_per_minute: u32,
+    /// Every other route: requests per minute per client IP (or user).
+    pub general_per_minute: u32,
+    /// Hardware routes: requests per second per device key.
+    pub hardware_per_second: u32,
+    /// Failed logins per account per 15 minutes before the account is locked
+    /// ([`LockoutPolicy::threshold`]).
+    pub login_failures_per_15_min: u32,
+    /// Face attempts per minute per client IP (check-in, reopen, check-out by face).
+    pub face_per_minute: u32,
+    /// Face attempts per session per 15 minutes (reopen and check-out of one session).
+    pub face_per_session_per_15_min: u32,
+}
+
+impl LimitConfig {
+    /// The seed's values: auth 5/min, general 100/min, hardware 10/s; 10 failed logins per
+    /// account per 15 minutes; ours for faces: 10 per minute per client, 5 per session per
+    /// 15 minutes.
+    pub const SEED: LimitConfig = LimitConfig {
+        auth_per_minute: 5,
+        general_per_minute: 100,
+        hardware_per_second: 10,
+        login_failures_per_15_min: 10,
+        face_per_minute: 10,
+        face_per_session_per_15_min: 5,
+    };
+}
+
+impl Default for LimitConfig {
+    fn default() -> Self {
+        Self::SEED
+    }
+}
+
+/// The rate limiters of the route classes (in memory, per process: shields against bursts).
+/// Failed logins are counted in the database instead ([`crate::credentials::Credentials`]).
+#[derive(Debug)]
+pub struct Limits {
+    /// Auth routes of every surface, keyed by client IP.
+    pub auth: KeyedLimiter<String>,
+    /// General routes, keyed by client IP.
+    pub general: KeyedLimiter<String>,
+    /// Hardware routes, keyed by device (controller id) or admin user id.
+    pub hardware: KeyedLimiter<String>,
+    /// Face attempts, keyed by client IP.
+    pub face_per_address: KeyedLimiter<String>,
+    /// Face attempts, keyed by session id.
+    pub face_per_session: KeyedLimiter<String>,
+}
+
+fn nz(n: u32) -> std::num::NonZeroU32 {
+    std::num::NonZeroU32::new(n).unwrap_or(std::num::NonZeroU32::MIN)
+}
+
+impl Limits {
+    /// Limiters with `config`'s quotas.
+    pub fn new(config: LimitConfig) -> Self {
+        let per_session = std::time::Duration::from_secs(15 * 60) / config.face_per_session_per_15_min.max(1);
+        Self {
+            auth: KeyedLimiter::new(Quota::per_minute(nz(config.auth_per_minute))),
+            general: KeyedLimiter::new(Quota::per_minute(nz(config.general_per_minute))),
+            hardware: KeyedLimiter::new(Quota::per_second(nz(config.hardware_per_second))),
+            face_per_address: KeyedLimiter::new(Quota::per_minute(nz(config.face_per_minute))),
+            face_per_session: KeyedLimiter::new(
+                Quota::with_period(per_session)
+                    .unwrap_or(Quota::per_minute(nz(1)))
+                    .allow_burst(nz(config.face_per_session_per_15_min)),
+            ),
+        }
+    }
+}
