@@ -3,7 +3,8 @@
 //! Build it with [`AppState::new`] over a [`LockerService`] opened with
 //! `LockerService::builder`: the service owns every flow and the one database pool,
 //! password hasher, QR key ring and clock (read them through the accessors here); the state
-//! adds only what HTTP needs: access-token keys, sign-in protection, rate and body limits, idempotency records.
+//! adds only what HTTP needs: access-token keys, sign-in protection, rate and body limits
+//! (idempotency records are a view of the database, like the stores).
 //! `locker serve` and the tests build it the same way.
 
 use std::sync::Arc;
@@ -14,7 +15,6 @@ use locker_core::ports::{IdempotencyStore, RevocationStore, TokenStore};
 use locker_core::service::{FaceEnrolment, LockerService, Statistics};
 use locker_core::token::jwt::AccessTokens;
 use locker_core::token::lockout::LockoutPolicy;
-use locker_core::token::password::Passwords;
 use locker_core::token::qr::QrKeyring;
 
 use crate::credentials::{Credentials, Lockouts, PasswordPool};
@@ -51,8 +51,6 @@ pub struct AppState {
     pub limits: Arc<Limits>,
     /// Body size limits.
     pub body_limits: BodyLimits,
-    /// `Idempotency-Key` records for unlock and force-open (in the database).
-    pub idempotency: Arc<dyn IdempotencyStore>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -66,18 +64,10 @@ impl AppState {
     /// seed rate limits, the default lockout policy and default body limits.
     pub fn new(service: Arc<LockerService>, access: AccessTokens) -> Self {
         let limits = Arc::new(Limits::new(LimitConfig::SEED));
-        let database = service.database().clone();
-        let lockouts = Lockouts { store: database.clone(), policy: LockoutPolicy::default() };
+        let lockouts = Lockouts { store: service.database().clone(), policy: LockoutPolicy::default() };
         let passwords = PasswordPool::new(service.passwords().clone());
         let credentials = Credentials { passwords, lockouts, limits: limits.clone() };
-        Self {
-            service,
-            access: Arc::new(access),
-            credentials,
-            limits,
-            body_limits: BodyLimits::default(),
-            idempotency: database,
-        }
+        Self { service, access: Arc::new(access), credentials, limits, body_limits: BodyLimits::default() }
     }
 
     /// Replaces the rate limits (and the lockout threshold, `login_failures_per_15_min`).
@@ -126,9 +116,9 @@ impl AppState {
         &self.service.stores().revocations
     }
 
-    /// Password hashing.
-    pub fn passwords(&self) -> &Arc<Passwords> {
-        self.service.passwords()
+    /// `Idempotency-Key` records for unlock and force-open (a view of the database).
+    pub fn idempotency(&self) -> Arc<dyn IdempotencyStore> {
+        self.service.database().clone()
     }
 
     /// QR signing and verifying keys.

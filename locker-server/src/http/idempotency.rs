@@ -66,7 +66,7 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
         Err(_) => return ApiError::too_large("request body too large").into_response(),
     };
     let fingerprint = locker_core::token::sha256(&[parts.method.as_str().as_bytes(), b" ", &bytes].concat());
-    let store = state.idempotency.clone();
+    let store = state.idempotency();
     let now = state.now();
     let claim = match store.claim_idempotency_key(&scoped, &fingerprint, now, now - KEEP).await {
         Ok(claim) => claim,

@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 use locker_core::controller::sim::{self, Device, SimConfig};
 use locker_core::domain::{Id, LockerSize, Money, NewController, NewLocker, NewUser, Role};
 use locker_core::ports::{Clock, Database};
-use locker_core::service::{LockerService, ServiceKeys};
 use locker_core::token::Pepper;
 use locker_core::token::jwt::{AccessTokens, JwtKeys};
 use locker_core::token::otp::FileOutbox;
@@ -50,8 +49,7 @@ impl Process {
         let dir = tempfile::tempdir().unwrap();
         let database = locker_core::store::open(setup.url).await.unwrap();
         // Each process its own keys but the access-token key, as after a restart.
-        let keys = ServiceKeys { jwt: setup.jwt.clone(), ..ServiceKeys::generate().unwrap() };
-        let service = LockerService::builder_on(database).keys(keys).clock(setup.clock).open().await.unwrap().service;
+        let service = crate::seeds_support::service_signing_with(database, setup.clock, setup.jwt).await;
         let state = AppState::new(service.clone(), AccessTokens::new(setup.jwt.clone())).with_limits(setup.limits);
         let parts = SeedParts {
             service,

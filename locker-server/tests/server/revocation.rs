@@ -10,7 +10,6 @@ use crate::seeds_support;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use locker_core::service::{LockerService, ServiceKeys};
 use locker_core::token::Pepper;
 use locker_core::token::jwt::{AccessTokens, JwtKeys};
 use locker_core::token::otp::FileOutbox;
@@ -32,10 +31,8 @@ impl Process {
         let dir = tempfile::tempdir().unwrap();
         let outbox_path = dir.path().join("outbox.jsonl");
         let store = locker_core::store::open(url).await.unwrap();
-        // Each process its own keys but the access-token key, as servers behind one load
-        // balancer would have.
-        let keys = ServiceKeys { jwt: jwt.clone(), ..ServiceKeys::generate().unwrap() };
-        let service = LockerService::builder_on(store).keys(keys).open().await.unwrap().service;
+        let clock = Arc::new(locker_core::ports::SystemClock);
+        let service = seeds_support::service_signing_with(store, clock, jwt).await;
         let state =
             AppState::new(service.clone(), AccessTokens::new(jwt.clone())).with_limits(crate::support::GENEROUS);
         let parts = SeedParts {

@@ -39,15 +39,23 @@ pub async fn service_on(
     store: &Arc<dyn SeedStore>,
     clock: Arc<dyn Clock>,
 ) -> (Arc<locker_core::service::LockerService>, locker_core::token::jwt::JwtKeys) {
-    let keys = locker_core::service::ServiceKeys::generate().unwrap();
-    let jwt = keys.jwt.clone();
-    let opened = locker_core::service::LockerService::builder_on(store.clone())
-        .keys(keys)
-        .clock(clock)
-        .open()
-        .await
-        .expect("open the service");
-    (opened.service, jwt)
+    let jwt = locker_core::token::jwt::JwtKeys::generate_ed25519().unwrap();
+    (service_signing_with(store.clone(), clock, &jwt).await, jwt)
+}
+
+/// A locker service on `store` whose access-token key is `jwt` and whose other keys are
+/// fresh: another server process on the same database, as behind one load balancer.
+pub async fn service_signing_with(
+    store: Arc<dyn SeedStore>,
+    clock: Arc<dyn Clock>,
+    jwt: &locker_core::token::jwt::JwtKeys,
+) -> Arc<locker_core::service::LockerService> {
+    let keys = locker_core::service::ServiceKeys {
+        jwt: jwt.clone(),
+        ..locker_core::service::ServiceKeys::generate().unwrap()
+    };
+    let opened = locker_core::service::LockerService::builder_on(store).keys(keys).clock(clock).open().await;
+    opened.expect("open the service").service
 }
 
 /// A clock the test sets; starts at the real time (whole seconds).

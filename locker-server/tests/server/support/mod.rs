@@ -263,7 +263,7 @@ impl TestServer {
     /// Creates an admin directly in the store and logs in.
     pub async fn admin(&self) -> Login {
         let email = format!("admin-{}@example.com", uuid::Uuid::new_v4().simple());
-        let hash = self.state.passwords().hash("adminPassword123").unwrap();
+        let hash = self.state.credentials.passwords.hash("adminPassword123".into()).await.unwrap();
         let new = NewUser {
             email: Some(email.clone()),
             phone: None,
