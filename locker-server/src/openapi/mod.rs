@@ -8,6 +8,7 @@ use serde_json::{Map, Value, json};
 
 use crate::catalog::{BodyKind, Operation, Surface, object_schema};
 
+mod seed_answers;
 mod v1_answers;
 use crate::http::guard::Access;
 
@@ -171,6 +172,7 @@ pub fn build(operations: &[Operation]) -> Value {
     let mut schemas = seed_schemas();
     schemas.extend(seed_000_schemas());
     schemas.extend(v1_answers::schemas());
+    schemas.extend(seed_answers::schemas());
     json!({
         "openapi": "3.1.0",
         "info": { "title": "locker", "version": env!("CARGO_PKG_VERSION"),

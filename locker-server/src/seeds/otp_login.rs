@@ -213,9 +213,11 @@ pub fn routes() -> Vec<Route<OtpLoginState>> {
     use FieldType::String;
     vec![
         route!(OtpLogin POST "/apis/auth/request-otp", Public, "E-mail a 6-digit code (creates the account on first use)", request_otp)
-            .body(&[req("email", String), opt("lang", FieldType::Enum(&["vi", "en", "lo"])).nullable()]),
+            .body(&[req("email", String), opt("lang", FieldType::Enum(&["vi", "en", "lo"])).nullable()])
+            .answers(200, "Seed003OtpSent"),
         route!(OtpLogin POST "/apis/auth/verify-otp", Public, "Trade the code for tokens (revokes older ones)", verify_otp)
-            .body(&[req("email", String), req("otpCode", String)]),
+            .body(&[req("email", String), req("otpCode", String)])
+            .answers(200, "Seed003LoggedIn"),
     ]
 }
 

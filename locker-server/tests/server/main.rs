@@ -3,6 +3,7 @@
 //! `cargo test -p locker-server --test server seed001::` runs what `--test seed001` ran.
 //! The harnesses are declared once, here, and used by the modules as `crate::support` etc.
 
+mod schema_check;
 mod seed001_support;
 mod seeds_support;
 mod smtp_support;
@@ -24,3 +25,4 @@ mod seed001_boards;
 mod seed001_flows;
 mod seed002;
 mod seed003;
+mod seed_answers;

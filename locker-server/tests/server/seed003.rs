@@ -62,6 +62,9 @@ impl Fixture {
         assert_eq!(status, 200, "seed 003 answers every outcome with HTTP 200: {body}");
         assert_eq!(keys(&body), ["code", "data", "message"], "{body}");
         assert!(body["code"].is_i64() && body["message"].is_string() && body["data"].is_object(), "{body}");
+        // Every answer, success or error, is one the OpenAPI document describes.
+        let doc = crate::schema_check::document();
+        crate::schema_check::assert_answer(&doc, "POST", &format!("/apis/auth/{path}"), 200, &body);
         body
     }
 

@@ -154,26 +154,32 @@ pub fn routes() -> Vec<Route<CabinetsState>> {
             req("password", String).at_least(6).pattern(NOT_BLANK),
             req("password2", String).pattern(NOT_BLANK),
             opt("email", String).nullable().pattern(r"^\s*$|@").range(0, 254),
-        ]),
+        ])
+            .answers(201, "Seed001Registered"),
         route!(Cabinets POST "/api/auth/login/", Public, "Log in by phone; the user and a token pair", auth::login)
-            .body(&[text("phone"), text("password")]),
+            .body(&[text("phone"), text("password")])
+            .answers(200, "Seed001SignedIn"),
         route!(Cabinets POST "/api/auth/token/", Public, "Token pair by username (DRF-style, bare)", auth::token)
             .body(&[text("username"), text("password")])
             .answers(200, "Seed001TokenPair"),
         route!(Cabinets POST "/api/auth/token/refresh/", Public, "Rotate a refresh token (DRF-style, bare)", auth::token_refresh)
             .body(&[text("refresh")])
             .answers(200, "Seed001TokenPair"),
-        route!(Cabinets GET "/api/auth/me/", Customer, "The signed-in user", auth::me),
-        route!(Cabinets GET "/api/auth/{id}/", Customer, "A user by number", auth::user_by_id),
+        route!(Cabinets GET "/api/auth/me/", Customer, "The signed-in user", auth::me)
+            .answers(200, "Seed001Me"),
+        route!(Cabinets GET "/api/auth/{id}/", Customer, "A user by number", auth::user_by_id)
+            .answers(200, "Seed001User"),
         // cabinets
         route!(Cabinets GET "/api/cabinets/", Public, "Cabinets, filtered", cabinets::list).query(&[
             opt("station", String),
             opt("size", Enum(LockerSize::NAMES)),
             opt("status", Enum(&["available", "in_use", "maintenance"])),
             opt("available", Enum(&["true", "false"])),
-        ]),
+        ])
+            .answers(200, "Seed001Cabinets"),
         route!(Cabinets GET "/api/cabinets/available/", Public, "Free cabinets", cabinets::available)
-            .query(&[opt("station", String), opt("size", Enum(LockerSize::NAMES))]),
+            .query(&[opt("station", String), opt("size", Enum(LockerSize::NAMES))])
+            .answers(200, "Seed001Cabinets"),
         route!(Cabinets POST "/api/cabinets/create/", Admin, "Create a cabinet", cabinets::create).body(&[
             req("cabinet_id", String).pattern(CABINET_CODE),
             req("size", Enum(LockerSize::NAMES)),
@@ -183,35 +189,48 @@ pub fn routes() -> Vec<Route<CabinetsState>> {
             opt("device_id", String).nullable(),
             opt("channel", Integer).nullable().range(1, u16::MAX as i64),
         ])
-        .answers(201, "Seed001Envelope"),
-        route!(Cabinets GET "/api/cabinets/{cabinet_id}/", Public, "One cabinet", cabinets::detail),
-        route!(Cabinets GET "/api/cabinets/{cabinet_id}/status/", Public, "A cabinet's live status", cabinets::status),
+        .answers(201, "Seed001CabinetCreated"),
+        route!(Cabinets GET "/api/cabinets/{cabinet_id}/", Public, "One cabinet", cabinets::detail)
+            .answers(200, "Seed001Cabinet"),
+        route!(Cabinets GET "/api/cabinets/{cabinet_id}/status/", Public, "A cabinet's live status", cabinets::status)
+            .answers(200, "Seed001CabinetStatus"),
         // orders
         route!(Cabinets POST "/api/orders/create/", Customer, "Book a cabinet (pending until paid)", orders::create)
             .body(&[text("cabinet_id"), req("duration_hours", Hours)])
-            .answers(201, "Seed001Envelope"),
-        route!(Cabinets GET "/api/orders/my/", Customer, "My orders", orders::my).query(&[opt("status", Enum(ORDER_STATUSES))]),
-        route!(Cabinets GET "/api/orders/{order_id}/", Customer, "One order", orders::detail),
+            .answers(201, "Seed001OrderBooked"),
+        route!(Cabinets GET "/api/orders/my/", Customer, "My orders", orders::my).query(&[opt("status", Enum(ORDER_STATUSES))])
+            .answers(200, "Seed001Orders"),
+        route!(Cabinets GET "/api/orders/{order_id}/", Customer, "One order", orders::detail)
+            .answers(200, "Seed001Order"),
         route!(Cabinets POST "/api/orders/{order_id}/pay/", Customer, "Pay; issues the pickup code", orders::pay)
-            .body(&[req("payment_method", Enum(PAYMENT_METHODS))]),
+            .body(&[req("payment_method", Enum(PAYMENT_METHODS))])
+            .answers(200, "Seed001OrderPaid"),
         route!(Cabinets POST "/api/orders/{order_id}/extend/", Customer, "Add time to a paid order", orders::extend)
-            .body(&[req("additional_hours", Hours), opt("payment_method", Enum(PAYMENT_METHODS)).nullable()]),
-        route!(Cabinets POST "/api/orders/{order_id}/cancel/", Customer, "Cancel a pending order", orders::cancel),
+            .body(&[req("additional_hours", Hours), opt("payment_method", Enum(PAYMENT_METHODS)).nullable()])
+            .answers(200, "Seed001OrderExtended"),
+        route!(Cabinets POST "/api/orders/{order_id}/cancel/", Customer, "Cancel a pending order", orders::cancel)
+            .answers(200, "Seed001OrderCancelled"),
         // devices
         route!(Cabinets POST "/api/devices/heartbeat/", Controller, "Device heartbeat", devices::heartbeat)
-            .body(&[opt("battery_level", Integer).range(0, 100)]),
+            .body(&[opt("battery_level", Integer).range(0, 100)])
+            .answers(200, "Seed001Heartbeat"),
         route!(Cabinets POST "/api/devices/status/", Controller, "Door map (true = closed) and battery", devices::status)
             .body(&[opt("cabinet_status", FieldType::Flags), opt("battery_level", Integer).range(0, 100)])
             .answers(200, "Seed001Message"),
         route!(Cabinets POST "/api/devices/open/by-code/", Customer, "Open a cabinet by pickup code", devices::open_by_code)
-            .body(&[text("cabinet_id"), text("pickup_code")]),
-        route!(Cabinets GET "/api/devices/{device_id}/open/", Controller, "Poll for the next unlock (delivered once)", devices::poll),
-        route!(Cabinets GET "/api/devices/{device_id}/logs/", Admin, "A device's log", devices::logs),
+            .body(&[text("cabinet_id"), text("pickup_code")])
+            .answers(200, "Seed001Opened"),
+        route!(Cabinets GET "/api/devices/{device_id}/open/", Controller, "Poll for the next unlock (delivered once)", devices::poll)
+            .answers(200, "Seed001Poll"),
+        route!(Cabinets GET "/api/devices/{device_id}/logs/", Admin, "A device's log", devices::logs)
+            .answers(200, "Seed001DeviceLogs"),
         // admin
         route!(Cabinets GET "/api/admin/stats/", Admin, "Dashboard figures", admin::stats)
-            .query(&[opt("days", Integer).range(1, 366)]),
+            .query(&[opt("days", Integer).range(1, 366)])
+            .answers(200, "Seed001Stats"),
         route!(Cabinets GET "/api/admin/revenue/", Admin, "Revenue per day and station", admin::revenue)
-            .query(&[opt("days", Integer).range(1, 366)]),
+            .query(&[opt("days", Integer).range(1, 366)])
+            .answers(200, "Seed001Revenue"),
         route!(Cabinets GET "/api/admin/orders/", Admin, "Every order, filtered and paged", admin::orders).query(&[
             opt("status", Enum(ORDER_STATUSES)),
             opt("station", String),
@@ -219,23 +238,29 @@ pub fn routes() -> Vec<Route<CabinetsState>> {
             opt("to", Date),
             opt("page", Integer).range(1, u32::MAX as i64),
             opt("page_size", Integer).range(1, 100),
-        ]),
-        route!(Cabinets GET "/api/admin/cabinets/", Admin, "Every cabinet", admin::cabinets),
+        ])
+            .answers(200, "Seed001AdminOrders"),
+        route!(Cabinets GET "/api/admin/cabinets/", Admin, "Every cabinet", admin::cabinets)
+            .answers(200, "Seed001Cabinets"),
         route!(Cabinets PUT "/api/admin/cabinets/", Admin, "Update a cabinet", admin::update_cabinet).body(&[
             text("cabinet_id"),
             opt("status", Enum(&["available", "maintenance"])).nullable(),
             opt("price_per_hour", Money).nullable(),
             opt("location", String).nullable(),
-        ]),
-        route!(Cabinets GET "/api/admin/devices/", Admin, "Every device", admin::devices),
+        ])
+            .answers(200, "Seed001CabinetUpdated"),
+        route!(Cabinets GET "/api/admin/devices/", Admin, "Every device", admin::devices)
+            .answers(200, "Seed001Devices"),
         route!(Cabinets PUT "/api/admin/devices/", Admin, "Update a device", admin::update_device).body(&[
             text("device_id"),
             opt("name", String).nullable(),
             opt("station", String).nullable(),
             opt("location", String).nullable(),
             opt("is_active", Boolean).nullable(),
-        ]),
-        route!(Cabinets GET "/api/admin/alerts/", Admin, "Open alerts", admin::alerts),
+        ])
+            .answers(200, "Seed001Device"),
+        route!(Cabinets GET "/api/admin/alerts/", Admin, "Open alerts", admin::alerts)
+            .answers(200, "Seed001Alerts"),
     ]
 }
 
