@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{FromRequestParts, RawPathParams, Request, State};
+use axum::http::StatusCode;
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -18,6 +19,7 @@ use serde_json::Value;
 
 use super::fields::{check_object, integers_as_integers};
 use super::{BodyKind, Field, Invalid, Operation};
+use crate::http::surface::Surface as ErrorShape;
 
 /// The checks of one route, and how its surface answers a refusal.
 #[derive(Clone)]
@@ -126,12 +128,21 @@ pub async fn gate(State(gate): State<Arc<Gate>>, request: Request, next: Next) -
     if let Err(e) = gate.check_query(request.uri().query()).and_then(|()| gate.check_headers(request.headers())) {
         return (gate.reject)(e);
     }
-    if gate.body.is_none() || !is_json(&request) {
+    if gate.body.is_none() {
         return next.run(request).await;
     }
-    // A body announced as too large is left to the handler's limit (413 in the surface's shape).
-    let announced = request.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    // A body announced larger than the route takes is refused before a byte of it is read
+    // (413 in the surface's shape), so a client cannot hold the handler with it.
+    let announced = request.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.trim().parse::<usize>().ok());
     if announced.is_some_and(|n| n > gate.limit) {
+        let message = format!("the request body is larger than this route's {} bytes", gate.limit);
+        return ErrorShape::of(request.uri().path()).error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "PAYLOAD_TOO_LARGE",
+            &message,
+        );
+    }
+    if !is_json(&request) {
         return next.run(request).await;
     }
     let (mut parts, body) = request.into_parts();

@@ -55,12 +55,22 @@ impl Surface {
         let body: Value = match self {
             Surface::V1 => json!({ "success": false, "error": { "code": code, "message": message } }),
             Surface::Cabinets => json!({ "code": status.as_u16(), "message": message, "data": { "detail": code } }),
-            Surface::Barcodes => json!({ "error": { "code": code, "message": message, "details": {} } }),
+            Surface::Barcodes => json!({ "error": { "code": seed_002_code(code), "message": message, "details": {} } }),
             Surface::OtpLogin => json!({ "code": -6, "message": message, "data": {} }),
         };
         let mut res = (status, Json(body)).into_response();
         res.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
         res
+    }
+}
+
+/// Seed 002 has a closed list of codes: a too-large body is its `INVALID_PAYLOAD` and a
+/// timeout its `API_TIMEOUT` (the HTTP status still says which).
+fn seed_002_code(code: &str) -> &str {
+    match code {
+        "PAYLOAD_TOO_LARGE" => "INVALID_PAYLOAD",
+        "REQUEST_TIMEOUT" => "API_TIMEOUT",
+        other => other,
     }
 }
 

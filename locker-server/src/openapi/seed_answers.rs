@@ -59,7 +59,9 @@ pub fn schemas() -> Map<String, Value> {
     let cabinet_status = json!({ "type": "string", "enum": ["available", "in_use", "maintenance"] });
     let order_status = json!({ "type": "string", "enum": ["pending", "paid", "in_use", "completed", "cancelled"] });
 
-    let user = all_of(json!({ "id": number, "username": text, "phone": text, "balance": money_text, "created_at": local_time }));
+    let user = all_of(
+        json!({ "id": number, "username": text, "phone": text, "balance": money_text, "created_at": local_time }),
+    );
     let user_with_email = with(&user, json!({ "email": text }));
     let signed_in = |user: &Value| all_of(json!({ "user": user, "access": text, "refresh": text }));
 
@@ -81,9 +83,12 @@ pub fn schemas() -> Map<String, Value> {
         "id": number, "order_no": text, "cabinet_id": text, "cabinet_size": size, "status": order_status,
         "status_display": text, "duration_hours": hours, "price_per_hour": money_text, "total_amount": money_text,
     }));
-    let order_detail = with(&booking, json!({
-        "user_phone": or_null(text.clone()), "pickup_code": or_null(text.clone()), "end_time": or_null(naive_time.clone()),
-    }));
+    let order_detail = with(
+        &booking,
+        json!({
+            "user_phone": or_null(text.clone()), "pickup_code": or_null(text.clone()), "end_time": or_null(naive_time.clone()),
+        }),
+    );
     let order_item = all_of(json!({
         "id": number, "order_no": text, "cabinet_id": text, "status": order_status, "status_display": text,
         "duration_hours": hours, "total_amount": money_text, "created_at": naive_time, "end_time": or_null(naive_time.clone()),

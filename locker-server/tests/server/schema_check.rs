@@ -25,7 +25,11 @@ pub fn answer_schema<'d>(doc: &'d Value, method: &str, path: &str, status: u16) 
 pub fn assert_answer(doc: &Value, method: &str, path: &str, status: u16, body: &Value) {
     let schema = answer_schema(doc, method, path, status);
     let found = violations(doc, schema, body, "$");
-    assert!(found.is_empty(), "{method} {path} {status}: the answer does not match its schema:\n{}\n{body}", found.join("\n"));
+    assert!(
+        found.is_empty(),
+        "{method} {path} {status}: the answer does not match its schema:\n{}\n{body}",
+        found.join("\n")
+    );
 }
 
 /// Every way `value` (at `at`) breaks `schema`.
@@ -42,7 +46,10 @@ pub fn violations(doc: &Value, schema: &Value, value: &Value, at: &str) -> Vec<S
     if let Some(options) = schema["anyOf"].as_array() {
         let all: Vec<Vec<String>> = options.iter().map(|o| violations(doc, o, value, at)).collect();
         if all.iter().all(|v| !v.is_empty()) {
-            out.push(format!("{at}: matches none of anyOf: [{}]", all.iter().map(|v| v.join("; ")).collect::<Vec<_>>().join(" | ")));
+            out.push(format!(
+                "{at}: matches none of anyOf: [{}]",
+                all.iter().map(|v| v.join("; ")).collect::<Vec<_>>().join(" | ")
+            ));
         }
     }
     if let Some(expected) = schema.get("type") {

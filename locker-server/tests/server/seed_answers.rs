@@ -12,7 +12,15 @@ use crate::seeds_support::backends;
 
 /// Calls `method path` (the route's template is `route`) and checks the answer's status and
 /// schema; the answer's `data`.
-async fn checked(fx: &Fx, doc: &Value, (method, route): (&str, &str), path: &str, auth: Auth<'_>, body: Option<Value>, status: u16) -> Value {
+async fn checked(
+    fx: &Fx,
+    doc: &Value,
+    (method, route): (&str, &str),
+    path: &str,
+    auth: Auth<'_>,
+    body: Option<Value>,
+    status: u16,
+) -> Value {
     let (got, answer) = fx.call(method, path, auth, body.as_ref()).await;
     assert_eq!(got, status, "{method} {path}: {answer}");
     assert_answer(doc, method, route, status, &answer);
@@ -30,24 +38,47 @@ async fn every_seed_001_answer_matches_its_schema() {
         // A customer.
         let reg = json!({ "username": "walker", "phone": "13911112222", "password": "test123456",
             "password2": "test123456", "email": "walker@example.com" });
-        let data = checked(&fx, &doc, ("POST", "/api/auth/register/"), "/api/auth/register/", Auth::None, Some(reg), 201).await;
+        let data =
+            checked(&fx, &doc, ("POST", "/api/auth/register/"), "/api/auth/register/", Auth::None, Some(reg), 201)
+                .await;
         let number = data["user"]["id"].as_i64().unwrap();
         let login = json!({ "phone": "13911112222", "password": "test123456" });
-        let data = checked(&fx, &doc, ("POST", "/api/auth/login/"), "/api/auth/login/", Auth::None, Some(login), 200).await;
+        let data =
+            checked(&fx, &doc, ("POST", "/api/auth/login/"), "/api/auth/login/", Auth::None, Some(login), 200).await;
         let token = data["access"].as_str().unwrap().to_owned();
         let me = Auth::Bearer(&token);
         checked(&fx, &doc, ("GET", "/api/auth/me/"), "/api/auth/me/", me, None, 200).await;
         checked(&fx, &doc, ("GET", "/api/auth/{id}/"), &format!("/api/auth/{number}/"), me, None, 200).await;
         let pair = json!({ "username": "walker", "password": "test123456" });
-        let pair = checked(&fx, &doc, ("POST", "/api/auth/token/"), "/api/auth/token/", Auth::None, Some(pair), 200).await;
+        let pair =
+            checked(&fx, &doc, ("POST", "/api/auth/token/"), "/api/auth/token/", Auth::None, Some(pair), 200).await;
         let refresh = json!({ "refresh": pair["refresh"] });
-        checked(&fx, &doc, ("POST", "/api/auth/token/refresh/"), "/api/auth/token/refresh/", Auth::None, Some(refresh), 200).await;
+        checked(
+            &fx,
+            &doc,
+            ("POST", "/api/auth/token/refresh/"),
+            "/api/auth/token/refresh/",
+            Auth::None,
+            Some(refresh),
+            200,
+        )
+        .await;
 
         // Cabinets, read by anyone; one created by the admin.
         checked(&fx, &doc, ("GET", "/api/cabinets/"), "/api/cabinets/?size=small", Auth::None, None, 200).await;
-        checked(&fx, &doc, ("GET", "/api/cabinets/available/"), "/api/cabinets/available/", Auth::None, None, 200).await;
+        checked(&fx, &doc, ("GET", "/api/cabinets/available/"), "/api/cabinets/available/", Auth::None, None, 200)
+            .await;
         checked(&fx, &doc, ("GET", "/api/cabinets/{cabinet_id}/"), "/api/cabinets/A001/", Auth::None, None, 200).await;
-        checked(&fx, &doc, ("GET", "/api/cabinets/{cabinet_id}/status/"), "/api/cabinets/A001/status/", Auth::None, None, 200).await;
+        checked(
+            &fx,
+            &doc,
+            ("GET", "/api/cabinets/{cabinet_id}/status/"),
+            "/api/cabinets/A001/status/",
+            Auth::None,
+            None,
+            200,
+        )
+        .await;
         let new = json!({ "cabinet_id": "D001", "size": "large", "location": "出站口", "station": "火车站",
             "price_per_hour": "5.00", "device_id": "ESP32_001", "channel": 9 });
         checked(&fx, &doc, ("POST", "/api/cabinets/create/"), "/api/cabinets/create/", admin, Some(new), 201).await;
@@ -55,20 +86,30 @@ async fn every_seed_001_answer_matches_its_schema() {
         // Orders: book, pay, read, extend; a second one cancelled.
         fx.set_balance("13911112222", 10_000).await;
         let book = json!({ "cabinet_id": "A001", "duration_hours": 2 });
-        let order = checked(&fx, &doc, ("POST", "/api/orders/create/"), "/api/orders/create/", me, Some(book), 201).await;
+        let order =
+            checked(&fx, &doc, ("POST", "/api/orders/create/"), "/api/orders/create/", me, Some(book), 201).await;
         let id = order["id"].as_i64().unwrap();
         let detail = ("GET", "/api/orders/{order_id}/");
         checked(&fx, &doc, detail, &format!("/api/orders/{id}/"), me, None, 200).await;
         let pay = json!({ "payment_method": "balance" });
-        let paid =
-            checked(&fx, &doc, ("POST", "/api/orders/{order_id}/pay/"), &format!("/api/orders/{id}/pay/"), me, Some(pay), 200).await;
+        let paid = checked(
+            &fx,
+            &doc,
+            ("POST", "/api/orders/{order_id}/pay/"),
+            &format!("/api/orders/{id}/pay/"),
+            me,
+            Some(pay),
+            200,
+        )
+        .await;
         let code = paid["pickup_code"].as_str().unwrap().to_owned();
         checked(&fx, &doc, detail, &format!("/api/orders/{id}/"), me, None, 200).await;
         let more = json!({ "additional_hours": 1 });
         let extend = ("POST", "/api/orders/{order_id}/extend/");
         checked(&fx, &doc, extend, &format!("/api/orders/{id}/extend/"), me, Some(more), 200).await;
         let book = json!({ "cabinet_id": "A002", "duration_hours": 0.5 });
-        let other = checked(&fx, &doc, ("POST", "/api/orders/create/"), "/api/orders/create/", me, Some(book), 201).await;
+        let other =
+            checked(&fx, &doc, ("POST", "/api/orders/create/"), "/api/orders/create/", me, Some(book), 201).await;
         let other = other["id"].as_i64().unwrap();
         let cancel = ("POST", "/api/orders/{order_id}/cancel/");
         checked(&fx, &doc, cancel, &format!("/api/orders/{other}/cancel/"), me, None, 200).await;
@@ -77,11 +118,13 @@ async fn every_seed_001_answer_matches_its_schema() {
         // The device: a beat, an empty poll, the opening by code, the poll that takes it.
         let poll = ("GET", "/api/devices/{device_id}/open/");
         let beat = json!({ "battery_level": 15 });
-        checked(&fx, &doc, ("POST", "/api/devices/heartbeat/"), "/api/devices/heartbeat/", device, Some(beat), 200).await;
+        checked(&fx, &doc, ("POST", "/api/devices/heartbeat/"), "/api/devices/heartbeat/", device, Some(beat), 200)
+            .await;
         let none = checked(&fx, &doc, poll, "/api/devices/ESP32_001/open/", device, None, 200).await;
         assert_eq!(none["command"], "none");
         let open = json!({ "cabinet_id": "A001", "pickup_code": code });
-        checked(&fx, &doc, ("POST", "/api/devices/open/by-code/"), "/api/devices/open/by-code/", me, Some(open), 200).await;
+        checked(&fx, &doc, ("POST", "/api/devices/open/by-code/"), "/api/devices/open/by-code/", me, Some(open), 200)
+            .await;
         let taken = checked(&fx, &doc, poll, "/api/devices/ESP32_001/open/", device, None, 200).await;
         assert_eq!(taken["cabinet_id"], "A001", "{taken}");
         let report = json!({ "cabinet_status": { "A001": true }, "battery_level": 14 });
@@ -92,7 +135,8 @@ async fn every_seed_001_answer_matches_its_schema() {
 
         // The admin.
         let maintenance = json!({ "cabinet_id": "C001", "status": "maintenance", "price_per_hour": "6.00" });
-        checked(&fx, &doc, ("PUT", "/api/admin/cabinets/"), "/api/admin/cabinets/", admin, Some(maintenance), 200).await;
+        checked(&fx, &doc, ("PUT", "/api/admin/cabinets/"), "/api/admin/cabinets/", admin, Some(maintenance), 200)
+            .await;
         let named = json!({ "device_id": "ESP32_001", "name": "东侧柜组", "location": "站厅东侧" });
         checked(&fx, &doc, ("PUT", "/api/admin/devices/"), "/api/admin/devices/", admin, Some(named), 200).await;
         checked(&fx, &doc, ("GET", "/api/admin/stats/"), "/api/admin/stats/", admin, None, 200).await;
