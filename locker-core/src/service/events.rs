@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use crate::domain::{Alert, AlertKind, DoorState, Id, Locker, LockerStatus, Rental, Severity, TxAction};
 
 /// Something a dashboard or kiosk screen wants to know as it happens.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "event", content = "data", rename_all = "snake_case", try_from = "EventJson")]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "event", content = "data", rename_all = "snake_case")]
 pub enum ServiceEvent {
     /// A locker's status or door changed.
     LockerStatusChanged {
@@ -107,6 +107,12 @@ enum EventJson {
         message: String,
     },
     SessionUpdated { session_id: Id, action: TxAction, locker_code: String, status: String },
+}
+
+impl<'de> Deserialize<'de> for ServiceEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        EventJson::deserialize(d)?.try_into().map_err(serde::de::Error::custom)
+    }
 }
 
 impl TryFrom<EventJson> for ServiceEvent {

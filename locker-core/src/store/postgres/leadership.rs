@@ -20,15 +20,18 @@ use crate::store::{redact, storage_error};
 const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Leaders among the processes on one PostgreSQL database.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct PgLeadership {
     url: String,
+    /// Connections of attempts that lost, reused by the next attempts (a follower retries
+    /// every few seconds per task; this keeps it from reconnecting each time).
+    spare: tokio::sync::Mutex<Vec<PgConnection>>,
 }
 
 impl PgLeadership {
-    /// Leadership on the database at `url`; connections are made per attempt.
+    /// Leadership on the database at `url`; each lease gets a connection of its own.
     pub fn new(url: &str) -> Self {
-        Self { url: url.to_owned() }
+        Self { url: url.to_owned(), spare: tokio::sync::Mutex::new(Vec::new()) }
     }
 
     /// The advisory lock key of `task`: the first 8 bytes of SHA-256(`locker:leader:TASK`).
@@ -43,9 +46,14 @@ impl PgLeadership {
 #[async_trait::async_trait]
 impl Leadership for PgLeadership {
     async fn try_lead(&self, task: &str) -> Result<Option<Box<dyn Lease>>> {
-        let mut conn = PgConnection::connect(&self.url)
-            .await
-            .map_err(|e| storage_error(e, &format!("connecting for leadership to {}", redact(&self.url))))?;
+        let spare = self.spare.lock().await.pop();
+        let mut conn = match spare {
+            Some(conn) => conn,
+            None => PgConnection::connect(&self.url)
+                .await
+                .map_err(|e| storage_error(e, &format!("connecting for leadership to {}", redact(&self.url))))?,
+        };
+        // A spare that died since is dropped with the error; the next attempt connects afresh.
         let won: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
             .bind(Self::lock_key(task))
             .fetch_one(&mut conn)
@@ -54,8 +62,8 @@ impl Leadership for PgLeadership {
         if won {
             Ok(Some(Box::new(PgLease { conn: Some(conn) })))
         } else {
-            // Closing the connection frees it; nothing is held.
-            let _ = conn.close().await;
+            // It holds nothing: kept for the next attempt.
+            self.spare.lock().await.push(conn);
             Ok(None)
         }
     }
