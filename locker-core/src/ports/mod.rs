@@ -45,7 +45,7 @@ pub use event_log::{EventLog, EventWakeups, LoggedEvent};
 #[cfg(feature = "face")]
 pub use faces::FaceTemplateStore;
 pub use idempotency::{IdempotencyClaim, IdempotencyStore, StoredResponse};
-pub use leadership::{Lease, Leadership};
+pub use leadership::{Leadership, Lease};
 pub use lock_controller::LockController;
 pub use login_failures::LoginFailureStore;
 pub use notifier::Notifier;

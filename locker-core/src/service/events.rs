@@ -97,7 +97,12 @@ impl ServiceEvent {
 #[derive(Deserialize)]
 #[serde(tag = "event", content = "data", rename_all = "snake_case")]
 enum EventJson {
-    LockerStatusChanged { locker_id: Id, locker_code: String, status: LockerStatus, door_state: DoorState },
+    LockerStatusChanged {
+        locker_id: Id,
+        locker_code: String,
+        status: LockerStatus,
+        door_state: DoorState,
+    },
     SecurityAlert {
         alert_id: Id,
         locker_id: Option<Id>,
@@ -106,7 +111,12 @@ enum EventJson {
         severity: Severity,
         message: String,
     },
-    SessionUpdated { session_id: Id, action: TxAction, locker_code: String, status: String },
+    SessionUpdated {
+        session_id: Id,
+        action: TxAction,
+        locker_code: String,
+        status: String,
+    },
 }
 
 impl<'de> Deserialize<'de> for ServiceEvent {

@@ -46,9 +46,7 @@ impl LockerService {
         let start = log.head().await?;
         let wakeups = log.listen().await?;
         let (outbox, raised) = mpsc::unbounded_channel();
-        self.shared_events
-            .set(outbox)
-            .map_err(|_| crate::Error::config("this service's events are already shared"))?;
+        self.shared_events.set(outbox).map_err(|_| crate::Error::config("this service's events are already shared"))?;
         let origin = self.origin;
         let publish = publish(log.clone(), origin, self.clone(), raised);
         let deliver = deliver(self.clone(), log, start, wakeups);

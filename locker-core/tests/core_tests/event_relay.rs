@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use locker_core::Result;
 use locker_core::domain::{AlertKind, Id, NewController, Timestamp};
-use locker_core::ports::{EventLog, EventWakeups, Lease, Leadership, LoggedEvent};
+use locker_core::ports::{EventLog, EventWakeups, Leadership, Lease, LoggedEvent};
 use locker_core::service::{LockerService, ServiceEvent, ServiceKeys, TimerTask};
 use tokio::sync::broadcast;
 
@@ -145,7 +145,10 @@ async fn shared_events_reach_every_service_once_in_one_order() {
     assert!(all[0].share_events(log.clone()).await.is_err(), "shared once only");
     let controller = all[0]
         .store()
-        .create_controller(NewController { name: "ESP32_R".into(), station: "S".into(), api_key_hash: None }, all[0].now())
+        .create_controller(
+            NewController { name: "ESP32_R".into(), station: "S".into(), api_key_hash: None },
+            all[0].now(),
+        )
         .await
         .unwrap();
     let mut rxs: Vec<_> = all.iter().map(|s| s.subscribe()).collect();
@@ -173,7 +176,10 @@ async fn without_shared_events_a_service_delivers_at_once() {
     let service = services(&db.url, 1).await.remove(0);
     let controller = service
         .store()
-        .create_controller(NewController { name: "ESP32_L".into(), station: "S".into(), api_key_hash: None }, service.now())
+        .create_controller(
+            NewController { name: "ESP32_L".into(), station: "S".into(), api_key_hash: None },
+            service.now(),
+        )
         .await
         .unwrap();
     let mut rx = service.subscribe();
@@ -189,10 +195,10 @@ fn leaders(all: &[Arc<LockerService>], task: TimerTask) -> Vec<usize> {
 async fn one_leader(all: &[Arc<LockerService>], task: TimerTask, except: Option<usize>) -> usize {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
-        if let [one] = leaders(all, task)[..] {
-            if Some(one) != except {
-                return one;
-            }
+        if let [one] = leaders(all, task)[..]
+            && Some(one) != except
+        {
+            return one;
         }
         assert!(Instant::now() < deadline, "no single leader of {task:?}: {:?}", leaders(all, task));
         tokio::time::sleep(Duration::from_millis(5)).await;

@@ -32,7 +32,8 @@ async fn status_changes(ws: &mut Ws, n: usize) -> (Vec<(String, String)>, Vec<Va
         };
         if event["event"] == "locker_status_changed" {
             let data = &event["data"];
-            changes.push((data["locker_code"].as_str().unwrap().to_owned(), data["status"].as_str().unwrap().to_owned()));
+            changes
+                .push((data["locker_code"].as_str().unwrap().to_owned(), data["status"].as_str().unwrap().to_owned()));
         }
         all.push(event);
     }

@@ -13,7 +13,7 @@ use sqlx::Connection as _;
 use sqlx::postgres::PgConnection;
 
 use crate::Result;
-use crate::ports::{Lease, Leadership};
+use crate::ports::{Leadership, Lease};
 use crate::store::{redact, storage_error};
 
 /// How long a liveness check of a leader's connection may take before it counts as dead.

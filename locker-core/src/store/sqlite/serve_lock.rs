@@ -36,8 +36,8 @@ impl ServeLock {
         if url.contains(":memory:") {
             return Ok(None);
         }
-        let opts =
-            SqliteConnectOptions::from_str(url).map_err(|e| Error::config_from(format!("bad SQLite URL {url:?}"), e))?;
+        let opts = SqliteConnectOptions::from_str(url)
+            .map_err(|e| Error::config_from(format!("bad SQLite URL {url:?}"), e))?;
         Self::acquire_file(opts.get_filename()).map(Some)
     }
 

@@ -51,8 +51,7 @@ impl Process {
         let mut tasks = vec![tokio::spawn(service.share_events(Arc::new(log)).await.expect("share events"))];
         tasks.push(tokio::spawn(service.lead_timers(Arc::new(PgLeadership::new(url)), LEADER_RETRY)));
         tasks.push(tokio::spawn(service.clone().run_timers()));
-        let state =
-            AppState::new(service, AccessTokens::new(jwt.clone())).with_limits(crate::support::GENEROUS);
+        let state = AppState::new(service, AccessTokens::new(jwt.clone())).with_limits(crate::support::GENEROUS);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let app = locker_server::app(state.clone());
