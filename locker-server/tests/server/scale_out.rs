@@ -199,6 +199,7 @@ async fn a_leader_whose_database_connection_is_cut_steps_down_and_another_takes_
     let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&site.url).await.unwrap();
     let cut: Vec<bool> = sqlx::query_scalar(
         "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted \
+         AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
          AND objsubid = 1 AND ((classid::bigint << 32) | objid::bigint) = $1",
     )
     .bind(key)
