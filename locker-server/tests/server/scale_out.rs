@@ -95,6 +95,17 @@ async fn a_ws_client_on_each_process_sees_every_event_in_one_order() {
         }
         assert_eq!(extra, None, "a status change delivered twice");
     }
+
+    // A figure: from a change answered on process 0 to its event on process 2's socket.
+    let path = format!("/api/v1/lockers/{}/status", ids[0]);
+    let asked = Instant::now();
+    let (code, body) =
+        site.processes[0].call("PATCH", &path, Some(&admin), Some(json!({ "status": "maintenance" }))).await;
+    assert_eq!(code, 200, "{body}");
+    let answered = asked.elapsed();
+    let (changes, _) = status_changes(&mut sockets[2], 1).await;
+    assert_eq!(changes, [("S0".to_owned(), "maintenance".to_owned())]);
+    eprintln!("status change: answered in {answered:?}, on another process's /ws after {:?}", asked.elapsed());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
