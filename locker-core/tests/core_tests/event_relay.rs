@@ -236,3 +236,55 @@ async fn each_timer_task_has_one_leader_and_another_takes_over() {
     one_leader(&all, TimerTask::Overdue, None).await;
     drop(elections);
 }
+
+/// The PostgreSQL log: a reader taking "the rows after the last id I saw" while appenders
+/// on several connections commit at once misses none (ids follow commit order), and a
+/// notification wakes a listener.
+#[cfg(feature = "postgres")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_postgres_log_hands_every_row_to_a_reader_racing_the_appenders() {
+    use locker_core::store::postgres::PgEventLog;
+    let Some(db) = locker_core::testing::postgres().await else { return };
+    drop(locker_core::store::open(&db.url).await.unwrap());
+    let log = Arc::new(PgEventLog::connect(&db.url).await.unwrap());
+    let mut wakeups = log.listen().await.unwrap();
+    assert_eq!(log.head().await.unwrap(), 0);
+
+    const APPENDERS: usize = 4;
+    const EACH: usize = 40;
+    let mut appenders = Vec::new();
+    for a in 0..APPENDERS {
+        // A log (and pool) per appender: separate connections, as separate processes.
+        let log = PgEventLog::connect(&db.url).await.unwrap();
+        appenders.push(tokio::spawn(async move {
+            let origin = Id::now_v7();
+            for i in 0..EACH {
+                log.append(origin, &serde_json::json!({ "a": a, "i": i }), chrono::Utc::now()).await.unwrap();
+            }
+        }));
+    }
+    assert!(wakeups.wait(Duration::from_secs(5)).await.unwrap(), "a notification came");
+    let (mut seen, mut last) = (Vec::new(), 0);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while seen.len() < APPENDERS * EACH {
+        assert!(Instant::now() < deadline, "only {} rows read", seen.len());
+        for row in log.read_after(last, 7).await.unwrap() {
+            last = row.id;
+            seen.push(row);
+        }
+    }
+    for a in appenders {
+        a.await.unwrap();
+    }
+    let all = log.read_after(0, 10_000).await.unwrap();
+    assert_eq!(all.len(), APPENDERS * EACH);
+    assert_eq!(seen, all, "the racing reader saw every row, in id order");
+    // Each appender's rows in the order it appended them.
+    for a in 0..APPENDERS {
+        let order: Vec<u64> =
+            all.iter().filter(|r| r.payload["a"] == a).map(|r| r.payload["i"].as_u64().unwrap()).collect();
+        assert_eq!(order, (0..EACH as u64).collect::<Vec<_>>());
+    }
+    assert_eq!(log.prune(chrono::Utc::now() + chrono::TimeDelta::seconds(1)).await.unwrap(), (APPENDERS * EACH) as u64);
+    assert!(log.read_after(0, 10).await.unwrap().is_empty());
+}
