@@ -202,3 +202,44 @@ fn serve_logs_one_json_object_a_line_with_log_format_json() {
     assert_eq!(answered["level"], "INFO", "{answered}");
     assert!(lines.iter().any(|l| l["fields"]["message"] == "open-file limit raised"), "{text}");
 }
+
+/// Issue 19 item 5: two `locker serve` processes on one SQLite file would drift apart
+/// silently (door machines, timers, events in each one's memory): the second is refused at
+/// start, naming the file and pointing to PostgreSQL, while admin commands still write to
+/// the file the first one serves.
+#[test]
+fn a_second_server_on_one_sqlite_file_is_refused_and_admin_commands_still_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let (first, _, addr) = start_demo(dir.path(), &[]);
+
+    let started = Instant::now();
+    let second = Command::new(env!("CARGO_BIN_EXE_locker"))
+        .current_dir(dir.path())
+        .args(["--db", "sqlite:demo.db", "serve", "--listen", "127.0.0.1:0", "--controller", "SIM_002"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!second.status.success(), "the second server must not start");
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(stderr.contains("demo.db"), "the message names the file: {stderr}");
+    assert!(stderr.contains("PostgreSQL"), "the message points to PostgreSQL: {stderr}");
+    assert!(stderr.contains(&first.0.id().to_string()), "the message names the serving process: {stderr}");
+    assert!(!String::from_utf8_lossy(&second.stdout).contains("listening"), "it never listened");
+    assert!(started.elapsed() < Duration::from_secs(30), "refused at start, not after a timeout");
+
+    // An admin command writes to the file while the first server serves it...
+    let add = Command::new(env!("CARGO_BIN_EXE_locker"))
+        .current_dir(dir.path())
+        .args(["--db", "sqlite:demo.db", "controllers", "add", "ESP32_ADMIN"])
+        .output()
+        .unwrap();
+    assert!(add.status.success(), "{}", String::from_utf8_lossy(&add.stderr));
+    // ...and the server, still up, sees the row.
+    assert_eq!(call(&addr, "GET", "/health", None, None).0, 200);
+    let list = Command::new(env!("CARGO_BIN_EXE_locker"))
+        .current_dir(dir.path())
+        .args(["--db", "sqlite:demo.db", "--json", "controllers", "list"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&list.stdout).contains("ESP32_ADMIN"), "{list:?}");
+}

@@ -36,6 +36,29 @@ impl LimitConfig {
     };
 }
 
+impl LimitConfig {
+    /// This process's share when `processes` server processes share the load: every
+    /// in-memory per-client limit divided by `processes`, rounded up (never below 1), so a
+    /// client spread over every process by the load balancer gets about the configured
+    /// limit in all. `login_failures_per_15_min` is not divided: failed logins and lockouts
+    /// are counted in the database, shared by every process.
+    ///
+    /// Why not shared counters: a database write on every request would add a round trip
+    /// and one hot row per client to the hot path, for limits that are burst shields; the
+    /// counters that guard secrets (failed logins, lockouts, OTP sends and tries) are shared.
+    pub fn per_process(self, processes: u32) -> LimitConfig {
+        let share = |limit: u32| limit.div_ceil(processes.max(1)).max(1);
+        LimitConfig {
+            auth_per_minute: share(self.auth_per_minute),
+            general_per_minute: share(self.general_per_minute),
+            hardware_per_second: share(self.hardware_per_second),
+            login_failures_per_15_min: self.login_failures_per_15_min,
+            face_per_minute: share(self.face_per_minute),
+            face_per_session_per_15_min: share(self.face_per_session_per_15_min),
+        }
+    }
+}
+
 impl Default for LimitConfig {
     fn default() -> Self {
         Self::SEED
@@ -77,5 +100,24 @@ impl Limits {
                     .allow_burst(nz(config.face_per_session_per_15_min)),
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_process_enforces_its_share_of_the_memory_limits() {
+        let one = LimitConfig::SEED.per_process(1);
+        assert_eq!(one, LimitConfig::SEED);
+        let three = LimitConfig::SEED.per_process(3);
+        assert_eq!(three.general_per_minute, 34, "100 / 3 rounded up");
+        assert_eq!(three.auth_per_minute, 2, "5 / 3 rounded up");
+        assert_eq!(three.hardware_per_second, 4);
+        assert_eq!(three.face_per_minute, 4);
+        assert_eq!(three.face_per_session_per_15_min, 2);
+        assert_eq!(three.login_failures_per_15_min, 10, "shared in the database, not divided");
+        assert_eq!(LimitConfig::SEED.per_process(50).auth_per_minute, 1, "never below 1");
     }
 }

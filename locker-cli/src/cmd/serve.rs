@@ -117,6 +117,14 @@ pub struct Args {
     #[arg(long, value_name = "COUNT", default_value_t = LimitConfig::SEED.face_per_session_per_15_min,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub face_session_limit: u32,
+    /// How many server processes share the load behind one load balancer (one PostgreSQL
+    /// database). The per-client request limits (--rate-limit, --auth-rate-limit,
+    /// --face-rate-limit, --face-session-limit, the hardware limit) are counted in each
+    /// process's memory, so each process enforces its share: the limit divided by N, rounded
+    /// up. Failed logins, lockouts and OTP send caps are counted in the database and are not
+    /// divided.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub processes: u32,
     #[command(flatten)]
     pub connections: ConnectionArgs,
 }
@@ -177,6 +185,7 @@ impl Args {
             face_per_session_per_15_min: self.face_session_limit,
             ..LimitConfig::SEED
         }
+        .per_process(self.processes)
     }
 
     /// The account lockout the flags ask for.
@@ -207,6 +216,8 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<()> {
 }
 
 async fn serve(global: &Global, args: Args) -> anyhow::Result<()> {
+    // Held for the server's life: a second server on one SQLite file is refused.
+    let _serve_lock = sqlite_serve_lock(&global.db)?;
     let database = locker_core::store::open(&global.db)
         .await
         .with_context(|| format!("Cannot open database {}", locker_core::store::redact(&global.db)))?;
@@ -251,6 +262,7 @@ async fn serve(global: &Global, args: Args) -> anyhow::Result<()> {
             settled.activated, settled.adopted, settled.doors_read, settled.unreachable
         ))?;
     }
+    share_with_other_processes(&global.db, &service).await?;
     tokio::spawn(service.clone().run_timers());
 
     let state = locker_server::AppState::new(service.clone(), AccessTokens::new(jwt.clone()))
@@ -385,3 +397,30 @@ async fn seed_demo(store: &dyn Store, passwords: &Passwords) -> anyhow::Result<(
     super::db::say(format!("demo lockers: {created} created (24 in all), controller {}", super::demo::CONTROLLER))?;
     Ok(())
 }
+
+/// On SQLite: the lock that makes this the file's one server (see
+/// [`locker_core::store::sqlite::ServeLock`]); `None` for other databases.
+fn sqlite_serve_lock(url: &str) -> anyhow::Result<Option<locker_core::store::sqlite::ServeLock>> {
+    if locker_core::store::Backend::from_url(url)? != locker_core::store::Backend::Sqlite {
+        return Ok(None);
+    }
+    Ok(locker_core::store::sqlite::ServeLock::acquire(url)?)
+}
+
+/// On PostgreSQL, where several server processes may share the database: the service's
+/// events go through the database to every process's `/ws` subscribers, and the site-wide
+/// timer tasks run in one elected process (README "Scaling out").
+async fn share_with_other_processes(url: &str, service: &Arc<LockerService>) -> anyhow::Result<()> {
+    use locker_core::store::postgres::{PgEventLog, PgLeadership};
+    if locker_core::store::Backend::from_url(url)? != locker_core::store::Backend::Postgres {
+        return Ok(());
+    }
+    let log = PgEventLog::connect(url).await.context("Cannot open the shared event log")?;
+    let relay = service.share_events(Arc::new(log)).await.context("Cannot share events with other processes")?;
+    tokio::spawn(relay);
+    tokio::spawn(service.lead_timers(Arc::new(PgLeadership::new(url)), LEADER_RETRY));
+    Ok(())
+}
+
+/// How often a follower tries to take over a timer task, and a leader checks its lease.
+const LEADER_RETRY: Duration = Duration::from_secs(3);

@@ -17,13 +17,17 @@
 //! | `FaceTemplateStore` (feature `face`) | sealed face templates | the SQL stores |
 //! | [`LockController`] | relays and door sensors | [`crate::controller::io::ThreadController`] |
 //! | [`Notifier`] | delivery of one-time codes | SMTP (`token::otp::smtp`), test captures |
+//! | [`EventLog`] | the service's events shared by every server process | `store::postgres::PgEventLog` |
+//! | [`Leadership`] | one leader per timer task among the server processes | `store::postgres::PgLeadership` |
 
 mod accounts;
 mod barcodes;
 mod clock;
+mod event_log;
 #[cfg(feature = "face")]
 mod faces;
 mod idempotency;
+mod leadership;
 mod lock_controller;
 mod login_failures;
 mod notifier;
@@ -37,9 +41,11 @@ mod tokens;
 pub use accounts::AccountStore;
 pub use barcodes::BarcodeStore;
 pub use clock::{Clock, SystemClock};
+pub use event_log::{EventLog, EventWakeups, LoggedEvent};
 #[cfg(feature = "face")]
 pub use faces::FaceTemplateStore;
 pub use idempotency::{IdempotencyClaim, IdempotencyStore, StoredResponse};
+pub use leadership::{Leadership, Lease};
 pub use lock_controller::LockController;
 pub use login_failures::LoginFailureStore;
 pub use notifier::Notifier;

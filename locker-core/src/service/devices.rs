@@ -13,7 +13,7 @@ use crate::ports::{LockController, LockerFilter, RentalFilter, all_pages};
 use crate::{Error, Result};
 
 use super::backlog::SharedBacklog;
-use super::{LockerService, ServiceEvent, lock};
+use super::{LockerService, ServiceEvent, TimerTask, lock};
 
 /// Battery level under which a `low_battery` alert is raised.
 pub const LOW_BATTERY_PERCENT: u8 = 20;
@@ -302,7 +302,8 @@ impl LockerService {
     /// reading the door), every [`door_poll_every`](super::ServiceConfig::door_poll_every)
     /// a read of the doors mid-cycle and of rentals left in `Opening`, and, every
     /// [`housekeeping_every`](super::ServiceConfig::housekeeping_every), a ping of each
-    /// attached controller, offline detection, overdue rentals and the expiry of orders
+    /// attached controller and, for each task this process leads ([`TimerTask`]; all of
+    /// them without elections), offline detection, overdue rentals and the expiry of orders
     /// left unpaid past [`PAYMENT_WINDOW`](crate::orders::PAYMENT_WINDOW).
     pub async fn on_tick(&self, now: Timestamp) -> Result<()> {
         self.tick_doors(now).await?;
@@ -317,9 +318,16 @@ impl LockerService {
         }
         if due {
             self.ping_controllers().await;
-            self.detect_offline(now).await?;
-            self.detect_overdue(now).await?;
-            self.expire_unpaid_orders(now).await?;
+            // Site-wide tasks: one process of many runs them (see `super::leader`).
+            if self.leads(TimerTask::Offline) {
+                self.detect_offline(now).await?;
+            }
+            if self.leads(TimerTask::Overdue) {
+                self.detect_overdue(now).await?;
+            }
+            if self.leads(TimerTask::OrderExpiry) {
+                self.expire_unpaid_orders(now).await?;
+            }
         }
         Ok(())
     }

@@ -1,7 +1,8 @@
 //! Domain events on the service's broadcast channel, shaped as seed 000's WebSocket messages:
-//! `{"event": "locker_status_changed", "data": {...}}`.
+//! `{"event": "locker_status_changed", "data": {...}}`. They read back from that JSON too
+//! (the shared event log of several server processes stores them so).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::domain::{Alert, AlertKind, DoorState, Id, Locker, LockerStatus, Rental, Severity, TxAction};
 
@@ -88,5 +89,100 @@ impl ServiceEvent {
             ServiceEvent::SecurityAlert { .. } => "security_alert",
             ServiceEvent::SessionUpdated { .. } => "session_updated",
         }
+    }
+}
+
+/// [`ServiceEvent`] as read from JSON: the same shape with the session status owned, then
+/// checked against the statuses a session can have.
+#[derive(Deserialize)]
+#[serde(tag = "event", content = "data", rename_all = "snake_case")]
+enum EventJson {
+    LockerStatusChanged {
+        locker_id: Id,
+        locker_code: String,
+        status: LockerStatus,
+        door_state: DoorState,
+    },
+    SecurityAlert {
+        alert_id: Id,
+        locker_id: Option<Id>,
+        locker_code: Option<String>,
+        alert_type: AlertKind,
+        severity: Severity,
+        message: String,
+    },
+    SessionUpdated {
+        session_id: Id,
+        action: TxAction,
+        locker_code: String,
+        status: String,
+    },
+}
+
+impl<'de> Deserialize<'de> for ServiceEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        EventJson::deserialize(d)?.try_into().map_err(serde::de::Error::custom)
+    }
+}
+
+impl TryFrom<EventJson> for ServiceEvent {
+    type Error = String;
+
+    fn try_from(json: EventJson) -> Result<Self, String> {
+        Ok(match json {
+            EventJson::LockerStatusChanged { locker_id, locker_code, status, door_state } => {
+                ServiceEvent::LockerStatusChanged { locker_id, locker_code, status, door_state }
+            }
+            EventJson::SecurityAlert { alert_id, locker_id, locker_code, alert_type, severity, message } => {
+                ServiceEvent::SecurityAlert { alert_id, locker_id, locker_code, alert_type, severity, message }
+            }
+            EventJson::SessionUpdated { session_id, action, locker_code, status } => {
+                let status = match status.as_str() {
+                    "active" => "active",
+                    "completed" => "completed",
+                    "cancelled" => "cancelled",
+                    other => return Err(format!("unknown session status {other:?}")),
+                };
+                ServiceEvent::SessionUpdated { session_id, action, locker_code, status }
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_read_back_from_their_json() {
+        let events = [
+            ServiceEvent::LockerStatusChanged {
+                locker_id: Id::nil(),
+                locker_code: "A01".into(),
+                status: LockerStatus::Maintenance,
+                door_state: DoorState::Closed,
+            },
+            ServiceEvent::SecurityAlert {
+                alert_id: Id::nil(),
+                locker_id: None,
+                locker_code: None,
+                alert_type: AlertKind::DeviceOffline,
+                severity: Severity::High,
+                message: "silent".into(),
+            },
+            ServiceEvent::SessionUpdated {
+                session_id: Id::nil(),
+                action: TxAction::CheckOut,
+                locker_code: "B02".into(),
+                status: "completed",
+            },
+        ];
+        for event in events {
+            let json = serde_json::to_value(&event).unwrap();
+            assert_eq!(serde_json::from_value::<ServiceEvent>(json).unwrap(), event);
+        }
+        let odd = serde_json::json!({"event": "session_updated", "data": {"session_id": Id::nil(),
+            "action": "check_in", "locker_code": "A01", "status": "melted"}});
+        assert!(serde_json::from_value::<ServiceEvent>(odd).unwrap_err().to_string().contains("melted"));
     }
 }

@@ -33,6 +33,10 @@
 //!
 //! Everything observable is also sent as a [`ServiceEvent`] on a broadcast channel
 //! ([`LockerService::subscribe`]).
+//!
+//! Several server processes on one PostgreSQL database (issue 19): the shell shares the
+//! events through the database ([`LockerService::share_events`], module `relay`) and elects
+//! one leader per site-wide timer task ([`LockerService::lead_timers`], [`TimerTask`]).
 
 mod backlog;
 mod builder;
@@ -45,8 +49,10 @@ mod faces;
 mod http_boards;
 mod keyed_locks;
 mod keys;
+mod leader;
 mod orders;
 mod reconcile;
+mod relay;
 mod rentals;
 mod stats;
 mod transition;
@@ -65,6 +71,7 @@ pub use events::ServiceEvent;
 pub use faces::FaceEnrolment;
 pub use http_boards::HttpBoards;
 pub use keys::ServiceKeys;
+pub use leader::TimerTask;
 pub use orders::{ONLINE, OPEN_BY_CODE, Order, OrderDesk, PaidOrder};
 pub use reconcile::Reconciled;
 pub use rentals::{CheckIn, CheckInRequest, CheckedOut, ForceOpened, Reopened};
@@ -191,6 +198,12 @@ pub struct LockerService {
     /// The boards polling over HTTP that this service serves, if any: a controller met
     /// with no driver gets its board from them.
     http_boards: RwLock<std::sync::Weak<HttpBoards>>,
+    /// This process's id in the shared event log.
+    origin: Id,
+    /// Where events go once shared with other processes ([`LockerService::share_events`]).
+    shared_events: std::sync::OnceLock<tokio::sync::mpsc::UnboundedSender<ServiceEvent>>,
+    /// Which timer tasks this process leads.
+    leading: leader::Leading,
 }
 
 impl std::fmt::Debug for LockerService {
@@ -224,6 +237,9 @@ impl LockerService {
             heartbeats: tokio::sync::Mutex::new(()),
             order_locks: keyed_locks::KeyedLocks::pruned(),
             http_boards: RwLock::new(std::sync::Weak::new()),
+            origin: Id::now_v7(),
+            shared_events: std::sync::OnceLock::new(),
+            leading: leader::Leading::default(),
         })
     }
 
@@ -289,7 +305,17 @@ impl LockerService {
         self.events.subscribe()
     }
 
+    /// Sends `event` to the subscribers: through the shared log when events are shared
+    /// (every process delivers it from there), else straight to this process's channel.
     fn emit(&self, event: ServiceEvent) {
+        let event = match self.shared_events.get() {
+            Some(outbox) => match outbox.send(event) {
+                Ok(()) => return,
+                // The relay is gone: deliver here rather than lose it.
+                Err(unsent) => unsent.0,
+            },
+            None => event,
+        };
         // No subscriber is not an error.
         let _ = self.events.send(event);
     }

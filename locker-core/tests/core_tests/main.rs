@@ -10,6 +10,7 @@ mod face_support;
 mod cabinet;
 mod door_cycles;
 mod error_sources;
+mod event_relay;
 
 #[cfg(feature = "face")]
 mod face_accuracy;

@@ -3,6 +3,7 @@
 //! `cargo test -p locker-server --test server seed001::` runs what `--test seed001` ran.
 //! The harnesses are declared once, here, and used by the modules as `crate::support` etc.
 
+mod scale_out_support;
 mod schema_check;
 mod seed001_support;
 mod seeds_support;
@@ -20,6 +21,7 @@ mod lockers_list;
 mod matrix;
 mod openapi_seeds;
 mod revocation;
+mod scale_out;
 mod seed001;
 mod seed001_boards;
 mod seed001_flows;

@@ -131,13 +131,18 @@ impl RowRead for PgRow {
 
 mod accounts;
 mod barcodes;
+mod events;
 #[cfg(feature = "face")]
 mod face;
 mod guards;
+mod leadership;
 mod orders;
 mod revocations;
 mod stats;
 mod tokens;
+
+pub use events::PgEventLog;
+pub use leadership::PgLeadership;
 
 mod store_impl {
     use super::PgStore;

@@ -139,8 +139,11 @@ mod face;
 mod guards;
 mod orders;
 mod revocations;
+mod serve_lock;
 mod stats;
 mod tokens;
+
+pub use serve_lock::ServeLock;
 
 mod store_impl {
     use super::SqliteStore;
