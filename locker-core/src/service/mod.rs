@@ -47,6 +47,7 @@ mod keyed_locks;
 mod keys;
 mod orders;
 mod reconcile;
+mod remote;
 mod rentals;
 mod stats;
 mod transition;
@@ -67,6 +68,7 @@ pub use http_boards::HttpBoards;
 pub use keys::ServiceKeys;
 pub use orders::{ONLINE, OPEN_BY_CODE, Order, OrderDesk, PaidOrder};
 pub use reconcile::Reconciled;
+pub use remote::{CommandRelay, RelayConfig};
 pub use rentals::{CheckIn, CheckInRequest, CheckedOut, ForceOpened, Reopened};
 pub use stats::{DailyUsage, OrderFigures, Revenue, Statistics, UsageOverview};
 
@@ -191,6 +193,8 @@ pub struct LockerService {
     /// The boards polling over HTTP that this service serves, if any: a controller met
     /// with no driver gets its board from them.
     http_boards: RwLock<std::sync::Weak<HttpBoards>>,
+    /// The relay of commands to controllers driven by other processes, if any (issue 19).
+    relay: RwLock<std::sync::Weak<CommandRelay>>,
 }
 
 impl std::fmt::Debug for LockerService {
@@ -224,6 +228,7 @@ impl LockerService {
             heartbeats: tokio::sync::Mutex::new(()),
             order_locks: keyed_locks::KeyedLocks::pruned(),
             http_boards: RwLock::new(std::sync::Weak::new()),
+            relay: RwLock::new(std::sync::Weak::new()),
         })
     }
 

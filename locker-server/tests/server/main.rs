@@ -19,6 +19,7 @@ mod lockers_list;
 mod matrix;
 mod openapi_seeds;
 mod revocation;
+mod scale_out_commands;
 mod seed001;
 mod seed001_boards;
 mod seed001_flows;
