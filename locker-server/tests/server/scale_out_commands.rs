@@ -185,7 +185,7 @@ async fn check_ins_spread_over_three_processes_fire_each_relay_once() {
     while let Some(done) = tasks.join_next().await {
         let (at, answer) = done.unwrap();
         match answer.status {
-            200 => given.push((at, answer.body["data"]["locker_code"].as_str().unwrap().to_owned())),
+            200 => given.push((at, answer.body["data"]["locker"]["locker_code"].as_str().unwrap().to_owned())),
             503 if answer.code() == "NO_AVAILABLE_LOCKER" => refusals += 1,
             _ => panic!("unexpected answer at process {at}: {} {:?}", answer.status, answer.body),
         }
