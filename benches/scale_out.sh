@@ -13,7 +13,8 @@
 #
 # Besides cycles/s and latencies, each case records where the time goes: the CPU seconds of
 # the server processes and of PostgreSQL's backends over the run (utime+stime from /proc),
-# and the database's commits (pg_stat_database.xact_commit) per cycle.
+# the database's commits (pg_stat_database.xact_commit) per cycle, and how often its backends
+# wait on a row lock (pg_stat_activity.wait_event_type = 'Lock', sampled every 200 ms).
 #
 # Needs psql and a build of `locker` and `http_cycles` in $LOCKER_BIN_DIR (default
 # $CARGO_TARGET_DIR/debug: `cargo build --workspace --all-features --bins`; a release build
@@ -97,18 +98,27 @@ for n in $processes_list; do
   cpu_servers=$(cpu_ticks "${servers[@]}")
   cpu_pg=$(cpu_ticks "${backends[@]}")
   commits_before=$(commits "$db")
+  # Row-lock waits: every 200 ms, how many of the database's backends wait on a lock.
+  ( while :; do
+      psql "$pg_url" -Atq -c "SELECT count(*) FILTER (WHERE wait_event_type = 'Lock') FROM pg_stat_activity WHERE datname = '$db'"
+      sleep 0.2
+    done > "$work/locks-$n.txt" 2>/dev/null ) &
+  sampler=$!
+  pids+=("$sampler")
   out=$(LOCKER_BENCH_PASSWORD=$password "$bin/http_cycles" "${apis[@]}" --email admin@locker.local \
     --concurrency "$workers" --seconds "$seconds")
+  kill "$sampler" 2>/dev/null || true
   mapfile -t backends_after < <(pg_backends "$db")
   cpu_servers=$(( $(cpu_ticks "${servers[@]}") - cpu_servers ))
   # Backends opened during the run count from zero.
   cpu_pg=$(( $(cpu_ticks "${backends_after[@]}") - cpu_pg ))
   commits_run=$(( $(commits "$db") - commits_before ))
   remote=$(psql "${url}" -Atq -c "SELECT count(*) FROM controller_commands WHERE command = 'unlock' AND outcome = 'fired'")
-  python3 - "$out" "$n" "$cpu_servers" "$cpu_pg" "$hz" "$commits_run" "$remote" <<'EOF'
+  python3 - "$out" "$work/locks-$n.txt" "$n" "$cpu_servers" "$cpu_pg" "$hz" "$commits_run" "$remote" <<'EOF'
 import json, sys
 d = json.loads(sys.argv[1])
-n, cpu_s, cpu_pg, hz, commits, remote = (int(x) for x in sys.argv[2:])
+waits = [int(x) for x in open(sys.argv[2]).read().split() if x.isdigit()]
+n, cpu_s, cpu_pg, hz, commits, remote = (int(x) for x in sys.argv[3:])
 cycles = max(d["cycles"], 1)
 d.update({
     "case": f"scale_out/{n}_processes",
@@ -119,6 +129,9 @@ d.update({
     "commits_per_cycle": commits / cycles,
     "commits_per_s": commits / d["seconds"],
     "unlocks_relayed": remote,
+    "lock_samples": len(waits),
+    "share_of_samples_with_a_lock_wait": sum(1 for w in waits if w) / max(len(waits), 1),
+    "mean_backends_waiting_on_locks": sum(waits) / max(len(waits), 1),
 })
 print(json.dumps(d))
 EOF

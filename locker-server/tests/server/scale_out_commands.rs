@@ -301,3 +301,59 @@ async fn a_requester_times_out_clearly_when_the_owner_is_gone() {
     assert_eq!(left, 0, "no command left to fire late");
     pool.close().await;
 }
+
+/// Polls `rental` until it is in `state` (10 s at most).
+async fn wait_for_rental(db: &dyn Database, rental: Id, state: locker_core::domain::RentalState) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let now = db.get_rental(rental).await.unwrap().state;
+        if now == state {
+            return;
+        }
+        assert!(Instant::now() < deadline, "rental {rental} still {now:?}, expected {state:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_door_cycle_crosses_processes_with_one_door_machine() {
+    let Some(db) = locker_core::testing::postgres().await else { return };
+    let records = locker_core::store::open(&db.url).await.unwrap();
+    cabinet(records.as_ref(), "SIM_A", "A", 1).await;
+    let user = customers(records.as_ref(), 1).await[0];
+    let qr = qr_ring();
+    let (driver, device) = sim::spawn_controller(SimConfig::new(1)).unwrap();
+    let front = process(&db.url, &qr, None, RelayConfig::default()).await;
+    let _owner = process(&db.url, &qr, Some(("SIM_A", Arc::new(driver))), RelayConfig::default()).await;
+    let back = process(&db.url, &qr, None, RelayConfig::default()).await;
+    let client = reqwest::Client::new();
+
+    // Check-in at one process; the owner fires the relay and its machine serves the rental.
+    let answer = check_in(&client, &front.base, &qr, user).await;
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    let rental: Id = answer.body["data"]["session_id"].as_str().unwrap().parse().unwrap();
+    assert_eq!(pulsed_channels(&device), [1]);
+    // The customer opens and shuts the door: the events reach the owner, whose machine knew
+    // of the unlock (no unauthorized open) and finishes the rental.
+    device.lock().unwrap().open_door(Instant::now(), 1);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    device.lock().unwrap().close_door(Instant::now(), 1);
+    wait_for_rental(records.as_ref(), rental, locker_core::domain::RentalState::Active).await;
+
+    // Check-out at a third process: a holder's unlock, fired once by the owner.
+    let token = qr.issue(QrAction::CheckOut, user, Some(rental), Utc::now()).unwrap().token;
+    let res =
+        client.post(format!("{}/api/v1/sessions/{rental}/check-out", back.base)).json(&json!({ "qr_token": token }));
+    let answer = support::answer(res.send().await.unwrap()).await;
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    assert_eq!(pulsed_channels(&device), [1, 1], "one pulse per unlock asked");
+    assert_eq!(device.lock().unwrap().pulses_while_open, 0);
+    wait_for_rental(records.as_ref(), rental, locker_core::domain::RentalState::Completed).await;
+
+    let alerts = records
+        .list_alerts(&locker_core::ports::AlertFilter::default(), locker_core::ports::Page::new(1, 50).unwrap())
+        .await
+        .unwrap();
+    let kinds: Vec<_> = alerts.items.iter().map(|a| a.kind).collect();
+    assert!(kinds.is_empty(), "no door alert from a cycle that crossed processes: {kinds:?}");
+}
