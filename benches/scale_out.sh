@@ -99,8 +99,9 @@ for n in $processes_list; do
   cpu_pg=$(cpu_ticks "${backends[@]}")
   commits_before=$(commits "$db")
   # Row-lock waits: every 200 ms, how many of the database's backends wait on a lock.
+  # One line per sample: the number of waiting backends, then the statements they wait in.
   ( while :; do
-      psql "$pg_url" -Atq -c "SELECT count(*) FILTER (WHERE wait_event_type = 'Lock') FROM pg_stat_activity WHERE datname = '$db'"
+      psql "$pg_url" -Atq -F '|' -c "SELECT count(*) FILTER (WHERE wait_event_type = 'Lock'), string_agg(left(regexp_replace(query, '\s+', ' ', 'g'), 70), '|') FILTER (WHERE wait_event_type = 'Lock') FROM pg_stat_activity WHERE datname = '$db'"
       sleep 0.2
     done > "$work/locks-$n.txt" 2>/dev/null ) &
   sampler=$!
@@ -117,7 +118,10 @@ for n in $processes_list; do
   python3 - "$out" "$work/locks-$n.txt" "$n" "$cpu_servers" "$cpu_pg" "$hz" "$commits_run" "$remote" <<'EOF'
 import json, sys
 d = json.loads(sys.argv[1])
-waits = [int(x) for x in open(sys.argv[2]).read().split() if x.isdigit()]
+import collections
+samples = [line.split("|") for line in open(sys.argv[2]).read().splitlines() if line[:1].isdigit()]
+waits = [int(s[0]) for s in samples]
+waiting_in = collections.Counter(q for s in samples for q in s[1:] if q)
 n, cpu_s, cpu_pg, hz, commits, remote = (int(x) for x in sys.argv[3:])
 cycles = max(d["cycles"], 1)
 d.update({
@@ -132,6 +136,7 @@ d.update({
     "lock_samples": len(waits),
     "share_of_samples_with_a_lock_wait": sum(1 for w in waits if w) / max(len(waits), 1),
     "mean_backends_waiting_on_locks": sum(waits) / max(len(waits), 1),
+    "statements_waiting_on_locks": waiting_in.most_common(3),
 })
 print(json.dumps(d))
 EOF
