@@ -18,9 +18,11 @@ use serde_json::{Value, json};
 /// Options.
 #[derive(Debug, Parser)]
 struct Args {
-    /// Base URL of `/api/v1`, e.g. `http://127.0.0.1:3000/api/v1`.
-    #[arg(long)]
-    api: String,
+    /// Base URL of `/api/v1`, e.g. `http://127.0.0.1:3000/api/v1`. Repeat it for several
+    /// server processes on one database (sharing their keys, `benches/scale_out.sh`): worker
+    /// `i` talks to the `i mod n`-th, as behind a round-robin load balancer.
+    #[arg(long, required = true)]
+    api: Vec<String>,
     /// Account to sign in with (the demo admin).
     #[arg(long)]
     email: String,
@@ -150,19 +152,19 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let http = reqwest::Client::builder().pool_max_idle_per_host(args.concurrency).build()?;
     let login: Value = http
-        .post(format!("{}/auth/login", args.api))
+        .post(format!("{}/auth/login", args.api[0]))
         .json(&json!({ "email": args.email, "password": args.password }))
         .send()
         .await?
         .json()
         .await?;
     let token = login["data"]["access_token"].as_str().with_context(|| format!("login refused: {login}"))?;
-    let api = Api { http, base: args.api.clone(), token: token.to_owned() };
+    let api = Api { http, base: args.api[0].clone(), token: token.to_owned() };
 
     let run_for = Duration::from_secs(args.seconds);
     let mut workers = Vec::new();
-    for _ in 0..args.concurrency {
-        let api = api.clone();
+    for worker in 0..args.concurrency {
+        let api = Api { base: args.api[worker % args.api.len()].clone(), ..api.clone() };
         workers.push(tokio::spawn(async move {
             let _ = api.cycle().await; // warm-up
             let (mut cycles, mut failures) = (Vec::new(), Vec::new());

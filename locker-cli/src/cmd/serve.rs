@@ -264,6 +264,7 @@ async fn serve(global: &Global, args: Args) -> anyhow::Result<()> {
     }
     share_with_other_processes(&global.db, &service).await?;
     tokio::spawn(service.clone().run_timers());
+    let relay = command_relay(&global.db, &service, controller.id).await?;
 
     let state = locker_server::AppState::new(service.clone(), AccessTokens::new(jwt.clone()))
         .with_limits(args.limits())
@@ -282,7 +283,34 @@ async fn serve(global: &Global, args: Args) -> anyhow::Result<()> {
     })
     .await
     .context("The server stopped")?;
+    if let Some(relay) = relay {
+        relay.detach_all().await.context("Cannot detach the controller from the database")?;
+    }
     Ok(())
+}
+
+/// On PostgreSQL, several `locker serve` processes may share the database (issue 19): the
+/// command relay queues unlocks for controllers driven by another process and carries out
+/// this process's (its controller registered, the relay running on this runtime). `None` on
+/// SQLite (one process). A controller another live process already drives is not taken
+/// over (warned): unlocks asked here still fire on this process's own driver.
+async fn command_relay(
+    url: &str,
+    service: &Arc<LockerService>,
+    controller: locker_core::domain::Id,
+) -> anyhow::Result<Option<Arc<locker_core::service::CommandRelay>>> {
+    if !matches!(locker_core::store::Backend::from_url(url)?, locker_core::store::Backend::Postgres) {
+        return Ok(None);
+    }
+    let queue = locker_core::store::postgres::PgCommands::connect(url, 4)
+        .await
+        .context("Cannot open the controller command queue")?;
+    let relay = locker_core::service::CommandRelay::new(service, Arc::new(queue), Default::default());
+    if let Err(e) = relay.attach(controller).await {
+        eprintln!("warning: {}", locker_core::error::report(&e));
+    }
+    tokio::spawn(relay.clone().run());
+    Ok(Some(relay))
 }
 
 /// Raises the open-file limit to the hard limit (saying so) and fits the connection limits

@@ -5,7 +5,7 @@
 //!
 //! - **An unlock is a queued command.** [`unlock`](LockController::unlock) writes an
 //!   `open_cabinet` command for the locker wired to that relay channel into the
-//!   `device_commands` queue ([`OrderStore::queue_command`]), which the board takes with
+//!   `controller_commands` queue ([`OrderStore::queue_command`]), which the board takes with
 //!   `GET /api/devices/<device_id>/open/` ([`OrderStore::take_command`]). For this board
 //!   [`UnlockOutcome::Pulsed`] means "queued for the board's next poll", not "the relay
 //!   fired": the door machine's unlock window runs from the queueing, so it includes the

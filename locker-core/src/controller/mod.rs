@@ -8,6 +8,8 @@
 //! - `serial` (feature `serial`): the serial-port byte port.
 //! - [`command_queue`] (features `sqlite`/`postgres`): a board that polls the server over
 //!   HTTP for its commands (seed 001), driven through the database's command queue.
+//! - [`relay`]: commands across processes (issue 19) — an unlock queued in the database
+//!   for the process that drives the controller.
 //! - [`sim`]: a simulated controller — the sans-IO device, line faults, a virtual-time
 //!   pair, the in-process harness and (feature `serial`) a pseudo-terminal server.
 //!
@@ -18,6 +20,7 @@
 pub mod command_queue;
 pub mod io;
 pub mod link;
+pub mod relay;
 #[cfg(feature = "serial")]
 pub mod serial;
 pub mod sim;

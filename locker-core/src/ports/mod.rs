@@ -15,6 +15,7 @@
 //! | [`BarcodeStore`] | seed-002 scanner records | the SQL stores |
 //! | [`StatsStore`] | statistics: rentals and payments counted and summed by the database | the SQL stores |
 //! | `FaceTemplateStore` (feature `face`) | sealed face templates | the SQL stores |
+//! | [`ControllerCommands`] | unlocks queued for the process driving a controller, and who drives which | `store::postgres::PgCommands` |
 //! | [`LockController`] | relays and door sensors | [`crate::controller::io::ThreadController`] |
 //! | [`Notifier`] | delivery of one-time codes | SMTP (`token::otp::smtp`), test captures |
 //! | [`EventLog`] | the service's events shared by every server process | `store::postgres::PgEventLog` |
@@ -24,6 +25,7 @@ mod accounts;
 mod barcodes;
 mod clock;
 mod event_log;
+mod controller_commands;
 #[cfg(feature = "face")]
 mod faces;
 mod idempotency;
@@ -42,6 +44,7 @@ pub use accounts::AccountStore;
 pub use barcodes::BarcodeStore;
 pub use clock::{Clock, SystemClock};
 pub use event_log::{EventLog, EventWakeups, LoggedEvent};
+pub use controller_commands::ControllerCommands;
 #[cfg(feature = "face")]
 pub use faces::FaceTemplateStore;
 pub use idempotency::{IdempotencyClaim, IdempotencyStore, StoredResponse};

@@ -20,9 +20,14 @@
 //!   acts; if the cycle still runs after that, they join it (the door is already unlocked
 //!   or open for them) rather than fire a second pulse.
 //! - **Events are hints; the controller is the truth.** See [`super::reconcile`].
+//! - **A door's machine lives with its controller's line.** A locker whose controller is
+//!   driven by another process sharing the database is unlocked there, through that
+//!   process's door machine (each unlock step asks [`LockerService::remote_route`] first;
+//!   see [`super::remote`]); this process keeps no cycle for it.
 
 use std::sync::Arc;
 
+use crate::controller::relay::UnlockPurpose;
 use crate::controller::wire::UnlockOutcome;
 use crate::domain::{
     AlertKind, Door, DoorAction, DoorEvent, DoorState, Id, Locker, LockerStatus, NewAlert, RentalEvent, RentalState,
@@ -135,6 +140,9 @@ impl LockerService {
     /// Unlocks `locker` for a new renter whose rental `rental` waits in `Opening`: only a
     /// door at rest is fired; a door mid-cycle answers [`Unlock::Busy`].
     pub(super) async fn unlock_for_new_renter(&self, locker: &Locker, rental: Id) -> Result<Unlock> {
+        if let Some(relay) = self.remote_route(locker).await? {
+            return relay.request(locker, UnlockPurpose::NewRenter, Some(rental)).await;
+        }
         let _cycle = self.cycle(locker.id).await;
         if !self.slot(locker).door.is_at_rest() {
             return Ok(Unlock::Busy);
@@ -146,6 +154,9 @@ impl LockerService {
     /// `holder_wait`), then the relay fires; a cycle still running after the wait is joined.
     /// `serving` is the holder's rental when it waits in `Opening` for the door to close.
     pub(super) async fn unlock_for_holder(&self, locker: &Locker, serving: Option<Id>) -> Result<Unlock> {
+        if let Some(relay) = self.remote_route(locker).await? {
+            return relay.request(locker, UnlockPurpose::Holder, serving).await;
+        }
         let deadline = tokio::time::Instant::now() + self.config.holder_wait;
         loop {
             let moved = self.door_moved.notified();
@@ -173,6 +184,9 @@ impl LockerService {
 
     /// Staff's unlock: fires unless an unlock is already in flight (no double pulse).
     pub(super) async fn unlock_for_staff(&self, locker: &Locker) -> Result<()> {
+        if let Some(relay) = self.remote_route(locker).await? {
+            return relay.request(locker, UnlockPurpose::Staff, None).await.map(|_| ());
+        }
         let _cycle = self.cycle(locker.id).await;
         if matches!(self.slot(locker).door.phase, crate::domain::DoorPhase::Unlocking { .. }) {
             return Err(unlock_in_progress(locker));

@@ -53,6 +53,7 @@ mod leader;
 mod orders;
 mod reconcile;
 mod relay;
+mod remote;
 mod rentals;
 mod stats;
 mod transition;
@@ -74,6 +75,7 @@ pub use keys::ServiceKeys;
 pub use leader::TimerTask;
 pub use orders::{ONLINE, OPEN_BY_CODE, Order, OrderDesk, PaidOrder};
 pub use reconcile::Reconciled;
+pub use remote::{CommandRelay, RelayConfig};
 pub use rentals::{CheckIn, CheckInRequest, CheckedOut, ForceOpened, Reopened};
 pub use stats::{DailyUsage, OrderFigures, Revenue, Statistics, UsageOverview};
 
@@ -204,6 +206,8 @@ pub struct LockerService {
     shared_events: std::sync::OnceLock<tokio::sync::mpsc::UnboundedSender<ServiceEvent>>,
     /// Which timer tasks this process leads.
     leading: leader::Leading,
+    /// The relay of commands to controllers driven by other processes, if any (issue 19).
+    relay: RwLock<std::sync::Weak<CommandRelay>>,
 }
 
 impl std::fmt::Debug for LockerService {
@@ -240,6 +244,7 @@ impl LockerService {
             origin: Id::now_v7(),
             shared_events: std::sync::OnceLock::new(),
             leading: leader::Leading::default(),
+            relay: RwLock::new(std::sync::Weak::new()),
         })
     }
 

@@ -55,6 +55,10 @@ impl LockerService {
     /// Reads the door of `locker` from its controller; `None` when it has none attached
     /// (an HTTP-polling board) or does not answer (then `device_offline` is raised once).
     pub(super) async fn read_door(&self, locker: &Locker) -> Option<DoorState> {
+        if self.door_is_remote(locker).await {
+            // Its process reads and settles it (issue 19): no second door machine here.
+            return None;
+        }
         let driver = self.driver_of(locker).ok()?;
         match driver.door(locker.sensor_channel).await {
             Ok(state) => Some(state),

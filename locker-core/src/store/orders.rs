@@ -1,7 +1,10 @@
 //! [`crate::ports::OrderStore`] for both backends, expanded per backend by
 //! [`impl_order_store!`]. SQL is shared (`$N` placeholders) except the command dequeue,
 //! which takes a row lock on PostgreSQL (`TAKE_COMMAND`, a backend constant; SQLite's
-//! `BEGIN IMMEDIATE` already serialises writers). Tables in `migrations/*/0006_orders.sql`.
+//! `BEGIN IMMEDIATE` already serialises writers). Tables in `migrations/*/0006_orders.sql`; the
+//! board commands' queue is `controller_commands` (`0010_controller_commands.sql`, issue 19:
+//! one queue for boards polling over HTTP and for processes driving a line), whose
+//! `open_cabinet` rows a board's poll moves from `queued` to `done`.
 //! `change_order` reuses the store's own rental transition (`transition_in`) inside its
 //! transaction, so the compare-and-set, locker status and hash-chained log row are the
 //! same code as [`crate::ports::Store::transition_rental`].
@@ -17,13 +20,13 @@ pub(crate) const DEBIT: &str =
     "UPDATE users SET balance = balance - $2, updated_at = $3 WHERE id = $1 AND balance >= $2";
 pub(crate) const INSERT_PAYMENT: &str = "INSERT INTO payments (id, rental_id, user_id, method, purpose, amount, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
 pub(crate) const LIST_PAYMENTS: &str = "SELECT p.id, p.rental_id, p.user_id, p.method, p.purpose, p.amount, p.created_at, l.station FROM payments p JOIN rentals r ON r.id = p.rental_id JOIN lockers l ON l.id = r.locker_id WHERE p.created_at >= $1 AND p.created_at < $2 ORDER BY p.created_at, p.id";
-pub(crate) const INSERT_COMMAND: &str = "INSERT INTO device_commands (id, controller_id, command, locker_code, rental_id, created_at) VALUES ($1, $2, 'open_cabinet', $3, $4, $5)";
+pub(crate) const INSERT_COMMAND: &str = "INSERT INTO controller_commands (id, controller_id, command, locker_code, rental_id, state, created_at) VALUES ($1, $2, 'open_cabinet', $3, $4, 'queued', $5)";
 /// [`INSERT_COMMAND`] unless an undelivered command for the same locker of the same
 /// controller is waiting.
-pub(crate) const QUEUE_COMMAND: &str = "INSERT INTO device_commands (id, controller_id, command, locker_code, rental_id, created_at) SELECT $1, $2, 'open_cabinet', $3, $4, $5 WHERE NOT EXISTS (SELECT 1 FROM device_commands WHERE controller_id = $2 AND locker_code = $3 AND delivered_at IS NULL)";
-/// The dequeue without row locks (SQLite); `delivered_at IS NULL` is checked again on the
+pub(crate) const QUEUE_COMMAND: &str = "INSERT INTO controller_commands (id, controller_id, command, locker_code, rental_id, state, created_at) SELECT $1, $2, 'open_cabinet', $3, $4, 'queued', $5 WHERE NOT EXISTS (SELECT 1 FROM controller_commands WHERE controller_id = $2 AND locker_code = $3 AND command = 'open_cabinet' AND state = 'queued')";
+/// The dequeue without row locks (SQLite); `state = 'queued'` is checked again on the
 /// row updated, so a command is never taken twice.
-pub(crate) const TAKE_COMMAND: &str = "UPDATE device_commands SET delivered_at = $2 WHERE delivered_at IS NULL AND id = (SELECT id FROM device_commands WHERE controller_id = $1 AND delivered_at IS NULL ORDER BY created_at, id LIMIT 1) RETURNING id, controller_id, command, locker_code, rental_id, created_at, delivered_at";
+pub(crate) const TAKE_COMMAND: &str = "UPDATE controller_commands SET state = 'done', claimed_at = $2, finished_at = $2, outcome = 'delivered' WHERE state = 'queued' AND id = (SELECT id FROM controller_commands WHERE controller_id = $1 AND command = 'open_cabinet' AND state = 'queued' ORDER BY created_at, id LIMIT 1) RETURNING id, controller_id, command, locker_code, rental_id, created_at, claimed_at AS delivered_at";
 pub(crate) const INSERT_DEVICE_LOG: &str = "INSERT INTO device_logs (controller_id, log_type, message, data, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING number";
 pub(crate) const DEVICE_LOGS: &str = "SELECT number, controller_id, log_type, message, data, created_at FROM device_logs WHERE controller_id = $1 ORDER BY number DESC LIMIT $2";
 pub(crate) const DEVICE_PROFILES: &str = "SELECT controller_id, display_name, location FROM device_profiles";

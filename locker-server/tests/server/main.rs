@@ -22,6 +22,7 @@ mod matrix;
 mod openapi_seeds;
 mod revocation;
 mod scale_out;
+mod scale_out_commands;
 mod seed001;
 mod seed001_boards;
 mod seed001_flows;

@@ -90,6 +90,30 @@ pub enum UartError {
     /// A board that polls over HTTP: its command could not be queued (the database failed).
     #[error("the command could not be queued for the board")]
     CommandQueue(#[source] Cause),
+    /// The process that drives the controller (issue 19) fired nothing: its controller
+    /// failed, or the command was never taken.
+    #[error("the process driving the lock controller reported: {0}")]
+    Remote(String),
+    /// The process that drives the controller gave no outcome within the requester's
+    /// deadline. `claimed`: it had taken the command (the door is then settled from its
+    /// sensor, never by a second pulse); otherwise the command was withdrawn unfired.
+    #[error("no outcome from the process driving controller {controller} within {waited_ms} ms ({})", timeout_note(.claimed))]
+    RemoteTimeout {
+        /// The controller's name or id.
+        controller: String,
+        /// How long the requester waited.
+        waited_ms: u64,
+        /// Whether the owner had claimed the command.
+        claimed: bool,
+    },
+    /// The controller is attached to another process whose heartbeat stopped.
+    #[error("controller {controller} is attached to process {instance}, which has stopped answering")]
+    OwnerGone {
+        /// The controller's name or id.
+        controller: String,
+        /// The owning process's instance id.
+        instance: String,
+    },
 }
 
 impl UartError {
@@ -112,7 +136,19 @@ impl UartError {
             UartError::BadConfig(_) => ErrorCode::Config,
             UartError::Unsupported(_) => ErrorCode::UartUnsupported,
             UartError::CommandQueue(_) => ErrorCode::Storage,
+            UartError::Remote(_) => ErrorCode::ControllerFault,
+            UartError::RemoteTimeout { .. } => ErrorCode::UartTimeout,
+            UartError::OwnerGone { .. } => ErrorCode::ControllerNotAttached,
         }
+    }
+}
+
+/// What became of a command whose requester timed out ([`UartError::RemoteTimeout`]).
+fn timeout_note(claimed: &bool) -> &'static str {
+    if *claimed {
+        "it took the command; the door will be read, not fired again"
+    } else {
+        "the command was withdrawn unfired"
     }
 }
 

@@ -75,6 +75,8 @@ impl PgStore {
     }
 }
 
+pub use commands::{FINISHED_CHANNEL, PgCommands, QUEUED_CHANNEL};
+
 type PgQuery = sqlx::query::Query<'static, sqlx::Postgres, sqlx::postgres::PgArguments>;
 
 impl Binds for PgQuery {
@@ -132,6 +134,7 @@ impl RowRead for PgRow {
 mod accounts;
 mod barcodes;
 mod events;
+mod commands;
 #[cfg(feature = "face")]
 mod face;
 mod guards;
