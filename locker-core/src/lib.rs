@@ -57,6 +57,7 @@ pub mod ports;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub mod service;
 pub mod store;
+pub mod telemetry;
 #[cfg(all(feature = "test-utils", any(feature = "sqlite", feature = "postgres")))]
 pub mod testing;
 pub mod token;

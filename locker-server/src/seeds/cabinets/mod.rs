@@ -226,6 +226,8 @@ pub fn routes() -> Vec<Route<CabinetsState>> {
             opt("status", Enum(&["available", "maintenance"])).nullable(),
             opt("price_per_hour", Money).nullable(),
             opt("location", String).nullable(),
+            opt("device_id", String).nullable(),
+            opt("channel", Integer).nullable().range(1, u16::MAX as i64),
         ]),
         route!(Cabinets GET "/api/admin/devices/", Admin, "Every device", admin::devices),
         route!(Cabinets PUT "/api/admin/devices/", Admin, "Update a device", admin::update_device).body(&[
