@@ -227,6 +227,7 @@ pub async fn update_cabinet(
     let price = money(&body, "price_per_hour")?;
     let location = optional_str(&body, "location")?.map(str::trim).filter(|l| !l.is_empty());
     let (device, channel) = super::cabinets::wiring(&state, &body).await?;
+    let wiring_asked = device.is_some() || channel.is_some();
     let mut locker = state.store.get_locker_by_code(code).await.map_err(|e| Fail::from_core(e, Entity::Cabinet))?;
     let status = status.filter(|s| *s != locker.status);
     let device = device.or(locker.controller_id);
@@ -248,19 +249,19 @@ pub async fn update_cabinet(
         let log = NewTxLog::status_change(&locker, status, "PUT /api/admin/cabinets/", now).by_admin(admin.id);
         locker = state.store.set_locker_status(locker.id, status, log, now).await.map_err(Fail::core)?;
     }
-    let device_name = match locker.controller_id {
-        Some(id) => Some(state.store.get_controller(id).await.map_err(Fail::core)?.name),
-        None => None,
-    };
-    Ok(Reply::ok(
-        "更新成功",
-        json!({
-            "cabinet_id": locker.code,
-            "price_per_hour": locker.price_per_hour.to_string(),
-            "status": cabinet_status(locker.status),
-            "device_id": device_name,
-        }),
-    ))
+    let mut data = json!({
+        "cabinet_id": locker.code,
+        "price_per_hour": locker.price_per_hour.to_string(),
+        "status": cabinet_status(locker.status),
+    });
+    // The seed's answer, plus the wiring when the request asked for one.
+    if wiring_asked {
+        data["device_id"] = match locker.controller_id {
+            Some(id) => json!(state.store.get_controller(id).await.map_err(Fail::core)?.name),
+            None => Value::Null,
+        };
+    }
+    Ok(Reply::ok("更新成功", data))
 }
 
 /// A device as the admin sees it.
