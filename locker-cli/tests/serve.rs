@@ -247,8 +247,7 @@ fn serve_demo_pays_seed_001_orders_through_the_labelled_simulated_provider() {
 #[test]
 fn serve_puts_metrics_on_their_own_listener_or_behind_the_admin_token() {
     let dir = tempfile::tempdir().unwrap();
-    let (server, printed, addr) =
-        start_demo_printing(dir.path(), &["--metrics-listen", "127.0.0.1:0"], Stdio::null());
+    let (server, printed, addr) = start_demo_printing(dir.path(), &["--metrics-listen", "127.0.0.1:0"], Stdio::null());
     let metrics = printed
         .iter()
         .find_map(|l| l.split("metrics on http://").nth(1))
@@ -258,7 +257,10 @@ fn serve_puts_metrics_on_their_own_listener_or_behind_the_admin_token() {
     call(&addr, "GET", "/api/v1/lockers", None, None);
     let (status, _, text) = exchange(&metrics, "GET", "/metrics", None, None);
     assert_eq!(status, 200, "{text}");
-    assert!(text.contains("locker_http_requests_total{method=\"GET\",route=\"/api/v1/lockers\",status=\"401\"}"), "{text}");
+    assert!(
+        text.contains("locker_http_requests_total{method=\"GET\",route=\"/api/v1/lockers\",status=\"401\"}"),
+        "{text}"
+    );
     assert!(text.contains("locker_db_pool_connections"), "{text}");
     assert_eq!(exchange(&addr, "GET", "/metrics", None, None).0, 404, "not on the main listener");
     drop(server);

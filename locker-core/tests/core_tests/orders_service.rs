@@ -301,7 +301,10 @@ async fn a_cabinet_nobody_can_open_is_refused_before_any_money_moves() {
         };
         let bare = s.database.create_locker(bare, Utc::now()).await.unwrap();
         let err = s.service.create_order(s.customer.id, "N01", HalfHours(2)).await.unwrap_err();
-        assert!(matches!(&err, Error::NotOpenable(why) if why.contains("N01") && why.contains("no device")), "{backend}: {err}");
+        assert!(
+            matches!(&err, Error::NotOpenable(why) if why.contains("N01") && why.contains("no device")),
+            "{backend}: {err}"
+        );
         assert_eq!(err.code(), ErrorCode::Config);
         assert_eq!(s.status(&bare).await, LockerStatus::Available, "{backend}");
 
@@ -313,7 +316,10 @@ async fn a_cabinet_nobody_can_open_is_refused_before_any_money_moves() {
         s.database.update_controller(&device).await.unwrap();
         for method in [PaymentMethod::Balance, PaymentMethod::Wechat] {
             let err = s.service.pay_order(&s.desk, &order, s.customer.id, method).await.unwrap_err();
-            assert!(matches!(&err, Error::NotOpenable(why) if why.contains("deactivated")), "{backend} {method}: {err}");
+            assert!(
+                matches!(&err, Error::NotOpenable(why) if why.contains("deactivated")),
+                "{backend} {method}: {err}"
+            );
         }
         assert_eq!(s.balance(&s.customer).await, 1_000, "{backend}: the balance is untouched");
         assert!(s.provider.calls().is_empty(), "{backend}: the provider was not called");

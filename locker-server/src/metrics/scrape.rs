@@ -39,7 +39,8 @@ pub fn open_router(service: Arc<LockerService>) -> Router {
 }
 
 async fn admin_scrape(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let token = crate::http::guard::bearer(&headers)?.ok_or_else(|| ApiError::token_invalid("missing", "A bearer token is required"))?;
+    let token = crate::http::guard::bearer(&headers)?
+        .ok_or_else(|| ApiError::token_invalid("missing", "A bearer token is required"))?;
     let user = crate::http::guard::verify_bearer(&state, token).await?;
     if user.role != Role::Admin {
         return Err(ApiError::forbidden());

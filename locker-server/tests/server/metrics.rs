@@ -86,7 +86,8 @@ async fn a_check_in_and_its_door_cycle_show_in_the_scrape() {
         let checked_in = [("method", "POST"), ("route", "/api/v1/sessions/check-in/qr"), ("status", "200")];
         let sent = [("outcome", "sent")];
 
-        let qr = server.post("/api/v1/qr-tokens/generate", Some(&customer.access), json!({ "action": "check_in" })).await;
+        let qr =
+            server.post("/api/v1/qr-tokens/generate", Some(&customer.access), json!({ "action": "check_in" })).await;
         assert_eq!(qr.status, 200, "{:?}", qr.body);
         let token = qr.body["data"]["token"].as_str().unwrap();
         let a = server.post("/api/v1/sessions/check-in/qr", None, json!({ "qr_token": token })).await;
@@ -116,7 +117,11 @@ async fn a_check_in_and_its_door_cycle_show_in_the_scrape() {
         // Sampled at the scrape: this test's controller and the database pool.
         assert!(has(&after, "locker_controllers", &[("state", "online")]), "{after}");
         let age = value(&after, "locker_controller_heartbeat_age_seconds", &[("controller", &name)]);
-        assert!((0.0..60.0).contains(&age) && has(&after, "locker_controller_heartbeat_age_seconds", &[("controller", &name)]), "{after}");
+        assert!(
+            (0.0..60.0).contains(&age)
+                && has(&after, "locker_controller_heartbeat_age_seconds", &[("controller", &name)]),
+            "{after}"
+        );
         assert!(value(&after, "locker_db_pool_connections", &[("state", "max")]) >= 1.0, "{after}");
         assert!(after.contains("# HELP locker_unlocks_total"), "described");
     }

@@ -44,8 +44,16 @@ async fn a_cabinet_without_a_device_is_not_sold_until_the_admin_attaches_one() {
 
         // The admin attaches a device (an unknown one is refused), then it is sold and opens.
         let wire = |device: &str| json!({ "cabinet_id": "D001", "device_id": device, "channel": 9 });
-        fail(&fx.call("PUT", "/api/admin/cabinets/", Auth::Bearer(&fx.admin), Some(&wire("ESP32_404"))).await, 404, "设备不存在");
-        fail(&fx.call("PUT", "/api/admin/cabinets/", Auth::Bearer(&token), Some(&wire("ESP32_001"))).await, 403, "无权限访问");
+        fail(
+            &fx.call("PUT", "/api/admin/cabinets/", Auth::Bearer(&fx.admin), Some(&wire("ESP32_404"))).await,
+            404,
+            "设备不存在",
+        );
+        fail(
+            &fx.call("PUT", "/api/admin/cabinets/", Auth::Bearer(&token), Some(&wire("ESP32_001"))).await,
+            403,
+            "无权限访问",
+        );
         let got = fx.call("PUT", "/api/admin/cabinets/", Auth::Bearer(&fx.admin), Some(&wire("ESP32_001"))).await;
         assert_eq!(ok(&got, 200, "更新成功")["device_id"], "ESP32_001");
         assert_eq!(ok(&fx.get("/api/cabinets/D001/", Auth::None).await, 200, "success")["device_id"], "ESP32_001");
@@ -55,7 +63,14 @@ async fn a_cabinet_without_a_device_is_not_sold_until_the_admin_attaches_one() {
         ok(&fx.open(&token, "D001", &code).await, 200, "开柜成功");
         assert_eq!(fx.poll().await.as_deref(), Some("D001"));
         // Its wiring does not change while the order holds it.
-        let got = fx.call("PUT", "/api/admin/cabinets/", Auth::Bearer(&fx.admin), Some(&json!({ "cabinet_id": "D001", "channel": 10 }))).await;
+        let got = fx
+            .call(
+                "PUT",
+                "/api/admin/cabinets/",
+                Auth::Bearer(&fx.admin),
+                Some(&json!({ "cabinet_id": "D001", "channel": 10 })),
+            )
+            .await;
         fail(&got, 400, "柜子不可用");
     }
 }

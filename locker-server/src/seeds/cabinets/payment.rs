@@ -52,7 +52,13 @@ impl SimulatedPayments {
 
 #[async_trait::async_trait]
 impl PaymentProvider for SimulatedPayments {
-    async fn charge(&self, method: PaymentMethod, order_no: &str, key: &str, amount: Money) -> Result<(), PaymentRefused> {
+    async fn charge(
+        &self,
+        method: PaymentMethod,
+        order_no: &str,
+        key: &str,
+        amount: Money,
+    ) -> Result<(), PaymentRefused> {
         if amount.minor() <= 0 {
             return Err(PaymentRefused::Declined(format!("simulated {method}: the amount {amount} is not positive")));
         }
