@@ -18,8 +18,13 @@ use support::{Options, TestServer, backends, start_with};
 /// A server whose base URL is the router as `locker serve` composes it with `/metrics` on
 /// the main listener (the harness's plain router keeps running beside it, unused).
 async fn instrumented(backend: support::Backend) -> TestServer {
+    instrumented_with(Options::new(backend)).await
+}
+
+/// [`instrumented`] with `opts`.
+async fn instrumented_with(opts: Options) -> TestServer {
     Metrics::global();
-    let mut server = start_with(Options::new(backend)).await;
+    let mut server = start_with(opts).await;
     let state = server.state.clone();
     let app = instrument(locker_server::app(state.clone()).merge(admin_route(state)));
     server.base = crate::seeds_support::serve(app).await;
@@ -153,5 +158,46 @@ async fn metrics_on_the_main_listener_need_an_admin_and_the_separate_listener_se
         assert!(text.contains("locker_http_requests_total"), "{text}");
         let other = server.client.get(format!("{separate}/api/v1/lockers")).send().await.unwrap();
         assert_eq!(other.status(), 404);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_jammed_lock_counts_a_retry_and_a_jam() {
+    for backend in backends() {
+        let mut opts = Options::new(backend);
+        opts.service.door =
+            locker_core::domain::DoorConfig { open_window: chrono::TimeDelta::milliseconds(300), ..Default::default() };
+        let server = instrumented_with(opts).await;
+        let admin = server.admin().await;
+        let customer = server.customer("jammed@example.com").await;
+        let name = format!("JAM_{}", uuid::Uuid::new_v4().simple());
+        let (controller, _key) = server.controller(&name).await;
+        server.lockers(&admin.access, 1, Some(&name)).await;
+        let mut config = SimConfig::new(1);
+        config.jammed.insert(1);
+        let (driver, _device) = sim::spawn_controller(config).unwrap();
+        server.state.service.attach_controller(controller.parse().unwrap(), Arc::new(driver));
+        let (_, before) = scrape(&server, &server.base, Some(&admin.access)).await;
+
+        let qr =
+            server.post("/api/v1/qr-tokens/generate", Some(&customer.access), json!({ "action": "check_in" })).await;
+        let token = qr.body["data"]["token"].as_str().unwrap();
+        let a = server.post("/api/v1/sessions/check-in/qr", None, json!({ "qr_token": token })).await;
+        assert_eq!(a.status, 200, "{:?}", a.body);
+
+        // The relay fires, the door stays shut: a second pulse, then the jam.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let after = loop {
+            let (_, text) = scrape(&server, &server.base, Some(&admin.access)).await;
+            if value(&text, "locker_lock_jams_total", &[]) > value(&before, "locker_lock_jams_total", &[]) {
+                break text;
+            }
+            assert!(Instant::now() < deadline, "no jam counted:\n{text}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        let grew = |name: &str, labels: &[(&str, &str)]| value(&after, name, labels) - value(&before, name, labels);
+        assert!(grew("locker_unlock_retries_total", &[]) >= 1.0, "{after}");
+        assert!(grew("locker_unlocks_total", &[("outcome", "sent")]) >= 2.0, "{after}");
+        assert!(grew("locker_alerts_total", &[("kind", "lock_jam")]) >= 1.0, "{after}");
     }
 }
