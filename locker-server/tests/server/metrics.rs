@@ -201,3 +201,51 @@ async fn a_jammed_lock_counts_a_retry_and_a_jam() {
         assert!(grew("locker_alerts_total", &[("kind", "lock_jam")]) >= 1.0, "{after}");
     }
 }
+
+/// Face verification at check-out is timed (real models; skipped, saying so, without them).
+/// One backend: the figure does not depend on the database, and inference is slow here.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_face_check_out_is_timed() {
+    if support::face_engine().is_none() {
+        eprintln!("skipped: no face models");
+        return;
+    }
+    let mut opts = Options::new(support::Backend::Sqlite);
+    opts.face = true;
+    let server = instrumented_with(opts).await;
+    let admin = server.admin().await;
+    let name = format!("FACE_{}", uuid::Uuid::new_v4().simple());
+    let (controller, _key) = server.controller(&name).await;
+    server.lockers(&admin.access, 1, Some(&name)).await;
+    let person = Person { open_after: Duration::from_millis(30), hold_open: Duration::from_millis(80) };
+    let (driver, _device) = sim::spawn_controller(SimConfig { person: Some(person), ..SimConfig::new(1) }).unwrap();
+    server.state.service.attach_controller(controller.parse().unwrap(), Arc::new(driver));
+    let verify = [("mode", "verify")];
+    let (_, before) = scrape(&server, &server.base, Some(&admin.access)).await;
+
+    let a = post_face(&server, "/api/v1/sessions/check-in/face", support::photo("Al_Sharpton/1.jpg")).await;
+    assert_eq!(a.status, 200, "{:?}", a.body);
+    let session = a.body["data"]["session_id"].as_str().unwrap().to_owned();
+    let id: Id = session.parse().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while server.state.store().get_rental(id).await.unwrap().state != locker_core::domain::RentalState::Active {
+        assert!(Instant::now() < deadline, "never active");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let out =
+        post_face(&server, &format!("/api/v1/sessions/{session}/check-out"), support::photo("Al_Sharpton/2.jpg")).await;
+    assert_eq!(out.status, 200, "{:?}", out.body);
+
+    let (_, after) = scrape(&server, &server.base, Some(&admin.access)).await;
+    let count = |text: &str| value(text, "locker_face_match_seconds_count", &verify);
+    assert!(count(&after) - count(&before) >= 1.0, "{after}");
+    assert!(value(&after, "locker_face_match_seconds_sum", &verify) > 0.0, "{after}");
+}
+
+/// Posts `photo` as multipart `face_image` to `path`.
+async fn post_face(server: &TestServer, path: &str, photo: Vec<u8>) -> support::Answer {
+    let part = reqwest::multipart::Part::bytes(photo).file_name("face.jpg").mime_str("image/jpeg").unwrap();
+    let form = reqwest::multipart::Form::new().part("face_image", part);
+    let res = server.client.post(format!("{}{path}", server.base)).multipart(form).send().await.unwrap();
+    support::answer(res).await
+}
