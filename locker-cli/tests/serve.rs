@@ -24,6 +24,18 @@ impl Drop for Server {
 
 /// One HTTP/1.1 request with `Connection: close`; returns the status and the JSON body.
 fn call(addr: &str, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
+    let (status, head, rest) = exchange(addr, method, path, token, body);
+    // Small answers may come chunked: take the JSON between the first '{' and the last '}'.
+    let json_text = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        &rest[rest.find('{').unwrap()..=rest.rfind('}').unwrap()]
+    } else {
+        &rest
+    };
+    (status, serde_json::from_str(json_text).unwrap_or(Value::Null))
+}
+
+/// One HTTP/1.1 request with `Connection: close`: the status, the head and the raw body.
+fn exchange(addr: &str, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, String, String) {
     let mut stream = TcpStream::connect(addr).unwrap();
     stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
     let body = body.map(|b| b.to_string()).unwrap_or_default();
@@ -37,13 +49,7 @@ fn call(addr: &str, method: &str, path: &str, token: Option<&str>, body: Option<
     stream.read_to_string(&mut raw).unwrap();
     let status = raw.split(' ').nth(1).unwrap().parse().unwrap();
     let (head, rest) = raw.split_once("\r\n\r\n").unwrap();
-    // Small answers may come chunked: take the JSON between the first '{' and the last '}'.
-    let json_text = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
-        &rest[rest.find('{').unwrap()..=rest.rfind('}').unwrap()]
-    } else {
-        rest
-    };
-    (status, serde_json::from_str(json_text).unwrap_or(Value::Null))
+    (status, head.to_owned(), rest.to_owned())
 }
 
 /// `locker serve --demo` on a SQLite file in `dir` with `extra` arguments: the running
@@ -54,6 +60,13 @@ fn start_demo(dir: &std::path::Path, extra: &[&str]) -> (Server, Option<String>,
 
 /// [`start_demo`] with the server's stderr (its log) going to `log`.
 fn start_demo_logging_to(dir: &std::path::Path, extra: &[&str], log: Stdio) -> (Server, Option<String>, String) {
+    let (server, printed, addr) = start_demo_printing(dir, extra, log);
+    let password = printed.iter().find_map(|line| line.split("(shown once): ").nth(1)).map(|p| p.trim().to_owned());
+    (server, password, addr)
+}
+
+/// [`start_demo_logging_to`], returning the lines printed up to the listening address.
+fn start_demo_printing(dir: &std::path::Path, extra: &[&str], log: Stdio) -> (Server, Vec<String>, String) {
     let models = std::env::var("LOCKER_MODELS_DIR").unwrap_or_else(|_| "../../shared/models".into());
     let child = Command::new(env!("CARGO_BIN_EXE_locker"))
         .current_dir(dir)
@@ -66,19 +79,17 @@ fn start_demo_logging_to(dir: &std::path::Path, extra: &[&str], log: Stdio) -> (
         .unwrap();
     let mut server = Server(child);
     let mut lines = BufReader::new(server.0.stdout.take().unwrap()).lines();
-    let (mut password, mut addr) = (None, None);
+    let (mut printed, mut addr) = (Vec::new(), None);
     let deadline = Instant::now() + Duration::from_secs(60);
     while addr.is_none() {
         assert!(Instant::now() < deadline, "the server did not start");
         let line = lines.next().expect("server output").unwrap();
-        if let Some(p) = line.split("(shown once): ").nth(1) {
-            password = Some(p.trim().to_owned());
-        }
         if let Some(rest) = line.split("listening on http://").nth(1) {
             addr = Some(rest.split_whitespace().next().unwrap().to_owned());
         }
+        printed.push(line);
     }
-    (server, password, addr.unwrap())
+    (server, printed, addr.unwrap())
 }
 
 #[test]
@@ -242,4 +253,67 @@ fn a_second_server_on_one_sqlite_file_is_refused_and_admin_commands_still_work()
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&list.stdout).contains("ESP32_ADMIN"), "{list:?}");
+}
+
+/// The seed-001 walk-through in the demo (issue 17): register, book a cabinet, pay by
+/// WeChat Pay through the simulated provider (said at start and in the answer), open it
+/// by the pickup code; the balance is not touched.
+#[test]
+fn serve_demo_pays_seed_001_orders_through_the_labelled_simulated_provider() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, printed, addr) = start_demo_printing(dir.path(), &[], Stdio::null());
+    assert!(printed.iter().any(|l| l.contains("SIMULATED provider")), "{printed:?}");
+    let body = json!({ "username": "demo", "phone": "13900139000", "password": "secret123", "password2": "secret123" });
+    let (status, registered) = call(&addr, "POST", "/api/auth/register/", None, Some(body));
+    assert_eq!(status, 201, "{registered}");
+    let token = registered["data"]["access"].as_str().expect("an access token").to_owned();
+    let order = json!({ "cabinet_id": "A01", "duration_hours": 1 });
+    let (status, created) = call(&addr, "POST", "/api/orders/create/", Some(&token), Some(order));
+    assert_eq!(status, 201, "{created}");
+    let id = created["data"]["id"].as_i64().unwrap();
+    let pay = json!({ "payment_method": "wechat" });
+    let (status, paid) = call(&addr, "POST", &format!("/api/orders/{id}/pay/"), Some(&token), Some(pay));
+    assert_eq!((status, &paid["message"]), (200, &json!("支付成功")), "{paid}");
+    assert_eq!(paid["data"]["simulated_payment"], true, "{paid}");
+    let code = paid["data"]["pickup_code"].as_str().unwrap();
+    let open = json!({ "cabinet_id": "A01", "pickup_code": code });
+    let (status, opened) = call(&addr, "POST", "/api/devices/open/by-code/", Some(&token), Some(open));
+    assert_eq!((status, &opened["message"]), (200, &json!("开柜成功")), "{opened}");
+    let (_, me) = call(&addr, "GET", "/api/auth/me/", Some(&token), None);
+    assert_eq!(me["data"]["balance"], "0.00", "{me}");
+}
+
+/// `--metrics-listen`: metrics alone on their own listener with no authentication; the
+/// main listener then has no `/metrics`. Without it, `/metrics` needs an admin token.
+#[test]
+fn serve_puts_metrics_on_their_own_listener_or_behind_the_admin_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, printed, addr) = start_demo_printing(dir.path(), &["--metrics-listen", "127.0.0.1:0"], Stdio::null());
+    let metrics = printed
+        .iter()
+        .find_map(|l| l.split("metrics on http://").nth(1))
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("the metrics address is printed: {printed:?}"))
+        .to_owned();
+    call(&addr, "GET", "/api/v1/lockers", None, None);
+    let (status, _, text) = exchange(&metrics, "GET", "/metrics", None, None);
+    assert_eq!(status, 200, "{text}");
+    assert!(
+        text.contains("locker_http_requests_total{method=\"GET\",route=\"/api/v1/lockers\",status=\"401\"}"),
+        "{text}"
+    );
+    assert!(text.contains("locker_db_pool_connections"), "{text}");
+    assert_eq!(exchange(&addr, "GET", "/metrics", None, None).0, 404, "not on the main listener");
+    drop(server);
+
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, password, addr) = start_demo(dir.path(), &[]);
+    let (status, refused) = call(&addr, "GET", "/metrics", None, None);
+    assert_eq!((status, &refused["success"]), (401, &json!(false)), "{refused}");
+    let login = json!({ "email": "admin@locker.local", "password": password.unwrap() });
+    let (_, login) = call(&addr, "POST", "/api/v1/auth/login", None, Some(login));
+    let token = login["data"]["access_token"].as_str().unwrap();
+    let (status, _, text) = exchange(&addr, "GET", "/metrics", Some(token), None);
+    assert_eq!(status, 200, "{text}");
+    assert!(text.contains("# TYPE locker_http_requests_total counter"), "{text}");
 }

@@ -54,6 +54,10 @@ pub enum Error {
     /// The locker is held by a rental, so it cannot be changed that way now.
     #[error("locker {0} is in use")]
     LockerInUse(String),
+    /// Nothing can open the locker's door (no controller wired to it, or its controller is
+    /// deactivated), so it is not sold; the text says which and what to do.
+    #[error("{0}")]
+    NotOpenable(String),
     /// The user's balance is less than the amount to debit; nothing was taken.
     #[error("insufficient balance")]
     InsufficientBalance,
@@ -133,7 +137,7 @@ impl Error {
             Error::Payment(e) => e.code(),
             Error::Transition(_) => ErrorCode::InvalidTransition,
             Error::Storage { .. } => ErrorCode::Storage,
-            Error::Config { .. } => ErrorCode::Config,
+            Error::Config { .. } | Error::NotOpenable(_) => ErrorCode::Config,
             Error::Token(e) => e.code(),
             #[cfg(feature = "face")]
             Error::Face(e) => e.code(),

@@ -22,6 +22,7 @@
 //! | | [`token`] | passwords, access and refresh tokens and their revocation, OTP, pickup codes, QR tokens, API keys |
 //! | | [`orders`], [`accounts`], [`barcode`] | the seed surfaces' records: paid orders and payments (seed 001), user numbers (seed 001/003), scanner records (seed 002) |
 //! | errors | [`error`], [`error_code`], [`cause`] | the one [`Error`] with its nested enums, the stable [`ErrorCode`]s every shell maps through one table ([`ErrorCode::ALL`] lists them), and the cause chain: library errors stay `#[source]`s, [`error::report`] prints a chain on one line |
+//! | observability | [`telemetry`] | operational metrics recorded through the `metrics` facade (unlocks, door cycles, jams, stranded rentals, face latency, controller and pool gauges); no exporter: a shell installs one |
 //! | facades | `kiosk` (feature `kiosk`) | blocking wrappers (one runtime, a controller, the service) for the C and Python bindings |
 //!
 //! Dependencies point inward: `service` uses `ports`, `domain`, `token` and `alloc`;
@@ -57,6 +58,7 @@ pub mod ports;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub mod service;
 pub mod store;
+pub mod telemetry;
 #[cfg(all(feature = "test-utils", any(feature = "sqlite", feature = "postgres")))]
 pub mod testing;
 pub mod token;

@@ -19,6 +19,7 @@
 //! - [`limits`]: the in-memory rate limits of the route classes.
 //! - [`state`]: [`AppState`] and its parts.
 //! - [`mod@serve`]: the serve loop (timeouts, connection caps, body guard, panic catcher).
+//! - [`metrics`]: Prometheus metrics (HTTP by route template, the core's figures) at `/metrics`.
 #![deny(missing_docs)]
 // The OpenAPI component schemas are written as `serde_json::json!` literals, deeper than the
 // default limit lets the macro expand.
@@ -28,6 +29,7 @@ pub mod catalog;
 pub mod credentials;
 pub mod http;
 pub mod limits;
+pub mod metrics;
 pub mod openapi;
 pub mod seeds;
 pub mod serve;

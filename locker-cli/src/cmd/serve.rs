@@ -86,9 +86,15 @@ pub struct Args {
     /// The `From:` of the OTP e-mails.
     #[arg(long, env = "LOCKER_SMTP_FROM", default_value = "locker <no-reply@locker.local>")]
     pub smtp_from: String,
-    /// Seed an admin account, the controller SIM_001 and 24 demo lockers (idempotent).
+    /// Seed an admin account, the controller SIM_001 and 24 demo lockers (idempotent), and
+    /// take WeChat Pay and Alipay through a SIMULATED provider that moves no money.
     #[arg(long)]
     pub demo: bool,
+    /// Serve Prometheus metrics at `/metrics` on this address of their own, with no
+    /// authentication (keep it on a private network). Without it, `/metrics` is on the main
+    /// listener and needs an admin access token (`Authorization: Bearer ...`).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_listen: Option<SocketAddr>,
     /// Requests per minute per client (signed-in user, else IP) on the general routes; the
     /// seed's limit is 100. Raise it behind a proxy that limits on its own, or for load tests.
     #[arg(long, value_name = "PER_MINUTE", default_value_t = LimitConfig::SEED.general_per_minute,
@@ -272,12 +278,19 @@ async fn serve(global: &Global, args: Args) -> anyhow::Result<()> {
     let seeds = seed_routers(&args, jwt, seed_keys, service.clone(), state.credentials.clone()).await?;
     // Said before "listening": scripts (and the tests) may stop reading at that line.
     let limits = connection_limits(&args.connections)?;
+    let metrics = locker_server::metrics::Metrics::global();
+    metrics.spawn_upkeep();
+    let mut app = locker_server::app(state.clone()).merge(seeds);
+    match args.metrics_listen {
+        None => app = app.merge(locker_server::metrics::admin_route(state)),
+        Some(addr) => serve_metrics(addr, service.clone(), limits).await?,
+    }
+    let app = locker_server::metrics::instrument(app);
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("Cannot listen on {}", args.listen))?;
     let bound = listener.local_addr().context("Cannot read the listening address")?;
     super::db::say(format!("locker-server listening on http://{bound} (controller {})", controller.name))?;
-    let app = locker_server::app(state).merge(seeds);
     locker_server::serve(listener, app, limits, async {
         let _ = tokio::signal::ctrl_c().await;
     })
@@ -313,6 +326,21 @@ async fn command_relay(
     Ok(Some(relay))
 }
 
+/// Serves `/metrics` alone on `addr`, with no authentication, beside the main listener.
+async fn serve_metrics(addr: SocketAddr, service: Arc<LockerService>, limits: ConnectionLimits) -> anyhow::Result<()> {
+    let listener =
+        tokio::net::TcpListener::bind(addr).await.with_context(|| format!("Cannot listen for metrics on {addr}"))?;
+    let bound = listener.local_addr().context("Cannot read the metrics address")?;
+    super::db::say(format!("metrics on http://{bound}/metrics (no authentication: keep it on a private network)"))?;
+    let router = locker_server::metrics::open_router(service);
+    tokio::spawn(async move {
+        if let Err(e) = locker_server::serve(listener, router, limits, std::future::pending()).await {
+            tracing::error!(error = %e, "the metrics listener stopped");
+        }
+    });
+    Ok(())
+}
+
 /// Raises the open-file limit to the hard limit (saying so) and fits the connection limits
 /// of the flags into it.
 fn connection_limits(args: &ConnectionArgs) -> anyhow::Result<ConnectionLimits> {
@@ -346,9 +374,17 @@ async fn seed_routers(
     service: Arc<LockerService>,
     credentials: locker_server::credentials::Credentials,
 ) -> anyhow::Result<axum::Router> {
-    use locker_server::seeds::{SeedParts, router};
+    use locker_server::seeds::cabinets::payment::{NoProvider, PaymentProvider, SimulatedPayments};
+    use locker_server::seeds::{SeedParts, router_paying};
     let parts = SeedParts { service, jwt, otp_pepper, pickup_pepper, notifier: otp_notifier(args)?, credentials };
-    Ok(router(parts).await?)
+    let payments: Arc<dyn PaymentProvider> = if args.demo {
+        super::db::say("payments: WeChat Pay and Alipay go through a SIMULATED provider (demo): no money moves")?;
+        tracing::warn!("SIMULATED payment provider in use (--demo): WeChat Pay and Alipay move no money");
+        Arc::new(SimulatedPayments::new())
+    } else {
+        Arc::new(NoProvider)
+    };
+    Ok(router_paying(parts, payments).await?)
 }
 
 /// Where OTP e-mails go: the SMTP server of `--smtp-host`, else the `--otp-outbox` file.

@@ -24,8 +24,8 @@
 mod accounts;
 mod barcodes;
 mod clock;
-mod event_log;
 mod controller_commands;
+mod event_log;
 #[cfg(feature = "face")]
 mod faces;
 mod idempotency;
@@ -43,8 +43,8 @@ mod tokens;
 pub use accounts::AccountStore;
 pub use barcodes::BarcodeStore;
 pub use clock::{Clock, SystemClock};
-pub use event_log::{EventLog, EventWakeups, LoggedEvent};
 pub use controller_commands::ControllerCommands;
+pub use event_log::{EventLog, EventWakeups, LoggedEvent};
 #[cfg(feature = "face")]
 pub use faces::FaceTemplateStore;
 pub use idempotency::{IdempotencyClaim, IdempotencyStore, StoredResponse};

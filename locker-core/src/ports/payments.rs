@@ -52,4 +52,10 @@ pub trait PaymentProvider: Send + Sync {
         key: &str,
         amount: Money,
     ) -> Result<(), PaymentRefused>;
+
+    /// Whether this provider only pretends (a demo): no money really moves. Shells say so in
+    /// their answers. Real providers keep the default, `false`.
+    fn is_simulated(&self) -> bool {
+        false
+    }
 }

@@ -329,6 +329,10 @@ pub trait Store: Send + Sync {
     async fn migrate(&self) -> Result<()>;
     /// Backend, migrations and row counts.
     async fn status(&self) -> Result<StoreStatus>;
+    /// The connection pool's use now, when the store has a pool (sampled for metrics).
+    fn pool_use(&self) -> Option<crate::telemetry::PoolUse> {
+        None
+    }
 
     /// Creates a locker (door `closed`, status `available`).
     async fn create_locker(&self, new: NewLocker, now: Timestamp) -> Result<Locker>;

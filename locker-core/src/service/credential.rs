@@ -85,11 +85,13 @@ impl LockerService {
             }
             #[cfg(feature = "face")]
             Proof::Face(bytes) => {
+                let started = std::time::Instant::now();
                 let probe = self.embed(bytes.clone()).await?;
                 let template = self.rental_template(rental).await?;
                 let threshold = self.face_engine()?.config().thresholds.verify;
-                let score = crate::face::gallery::check(&probe, &template, threshold)?;
-                Ok(Checked { user_id: rental.user_id, score: Some(score) })
+                let score = crate::face::gallery::check(&probe, &template, threshold);
+                crate::telemetry::face_match("verify", started.elapsed());
+                Ok(Checked { user_id: rental.user_id, score: Some(score?) })
             }
         }
     }

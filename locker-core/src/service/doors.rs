@@ -109,9 +109,22 @@ impl LockerService {
     /// Fires the relay of `locker` once. An unconfirmed pulse is not repeated; the door
     /// state read afterwards is returned instead.
     async fn pulse(&self, locker: &Locker) -> Result<Option<DoorState>> {
-        match self.driver_of(locker)?.unlock(locker.relay_channel).await? {
-            UnlockOutcome::Pulsed => Ok(None),
-            UnlockOutcome::Unconfirmed { door } => {
+        use crate::telemetry::{self, UnlockOutcome as Counted};
+        let outcome = match self.driver_of(locker) {
+            Ok(driver) => driver.unlock(locker.relay_channel).await.map_err(Error::from),
+            Err(e) => Err(e),
+        };
+        match outcome {
+            Err(e) => {
+                telemetry::unlock(Counted::Failed);
+                Err(e)
+            }
+            Ok(UnlockOutcome::Pulsed) => {
+                telemetry::unlock(Counted::Sent);
+                Ok(None)
+            }
+            Ok(UnlockOutcome::Unconfirmed { door }) => {
+                telemetry::unlock(Counted::Unconfirmed);
                 tracing::warn!(locker = %locker.code, %door, "unlock not confirmed; not firing again");
                 Ok(Some(door))
             }
@@ -271,6 +284,7 @@ impl LockerService {
                 }
                 DoorAction::RetryUnlock => {
                     tracing::warn!(locker = %locker.code, "door did not open; firing the relay once more");
+                    crate::telemetry::unlock_retry();
                     match self.pulse(&locker).await {
                         Ok(Some(DoorState::Open)) => {
                             Box::pin(self.feed(locker.clone(), DoorEvent::StatusObserved(DoorState::Open))).await?;
@@ -291,6 +305,7 @@ impl LockerService {
                 }
                 DoorAction::Opened => {}
                 DoorAction::Closed => {
+                    crate::telemetry::door_cycle();
                     if let Some(rental) = served {
                         self.door_closed(rental, &locker).await?;
                     }

@@ -46,6 +46,7 @@ mod doors;
 mod events;
 #[cfg(feature = "face")]
 mod faces;
+mod gauges;
 mod http_boards;
 mod keyed_locks;
 mod keys;
@@ -328,6 +329,7 @@ impl LockerService {
     /// Raises an alert, logs it, and sends the `security_alert` event.
     async fn raise(&self, new: NewAlert, locker: Option<&Locker>) -> Result<Alert> {
         let alert = self.store().create_alert(new, self.now()).await?;
+        crate::telemetry::alert(alert.kind);
         tracing::warn!(kind = %alert.kind, severity = %alert.severity, locker = ?locker.map(|l| &l.code), "{}", alert.message);
         self.emit(ServiceEvent::alert(&alert, locker));
         Ok(alert)

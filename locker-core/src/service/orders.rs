@@ -16,9 +16,10 @@
 //! | the cabinet's door still closes after the previous customer, or the cabinet is taken | [`Error::Conflict`], [`Error::NoAvailableLocker`] |
 //! | pay or cancel an order that is not pending; the order moved meanwhile | [`Error::Conflict`] |
 //! | extend an order that is neither paid nor in use | [`Error::Transition`] (event `extend`, the rental's state) |
+//! | create, pay or extend: nothing can open the cabinet (no controller, or a deactivated one), checked before any money moves | [`Error::NotOpenable`] |
 //! | the balance does not cover the amount | [`Error::InsufficientBalance`] |
 //! | the provider did not take the money | [`Error::Payment`] |
-//! | open by code: the cabinet has no controller | [`Error::Config`] |
+//! | open by code: the cabinet has no controller | [`Error::NotOpenable`] |
 //! | open by code: the order is opening, or no longer live | [`Error::Transition`] (event [`OPEN_BY_CODE`], the rental's state) |
 //! | open by code: the door is busy, or the order moved meanwhile | [`Error::Conflict`] |
 //! | an order someone else holds (and the viewer is not an admin) | [`Error::NotFound`] |
@@ -118,8 +119,10 @@ impl LockerService {
     /// that locker, the order (`PendingPayment`) and its log row in one transaction. An
     /// order on it left unpaid past the window is expired first; a locker whose door is
     /// still finishing the previous customer's cycle is refused ([`Error::Conflict`]).
+    /// A cabinet nothing can open is refused ([`Error::NotOpenable`]) before the order exists.
     pub async fn create_order(&self, user: Id, cabinet: &str, half_hours: HalfHours) -> Result<Order> {
         let locker = self.store().get_locker_by_code(cabinet).await?;
+        self.ensure_openable(&locker).await?;
         if let Some(held) = self.live_rental(locker.id).await? {
             self.expire_if_unpaid_by(held, self.now(), ONLINE).await?;
         }
@@ -280,9 +283,7 @@ impl LockerService {
     /// a live order issues it again too.
     pub async fn open_order_by_code(&self, desk: &OrderDesk, cabinet: &str, code: &str, actor: Id) -> Result<Order> {
         let locker = self.store().get_locker_by_code(cabinet).await?;
-        if locker.controller_id.is_none() {
-            return Err(Error::config(format!("cabinet {} has no controller to open it", locker.code)));
-        }
+        self.ensure_openable(&locker).await?;
         let rental_id = desk.pickup.redeem(self.tokens().as_ref(), &locker.code, code, self.now()).await?;
         let order = self.order_of(self.store().get_rental(rental_id).await?).await?;
         let opened = match order.rental.state {
@@ -317,6 +318,26 @@ impl LockerService {
         Ok(code)
     }
 
+    /// Refuses `locker` when nothing can open its door: no controller wired to it, or a
+    /// controller deactivated by staff. Checked before an order is made and before money
+    /// is taken for one, so no one pays for a door nobody can open.
+    pub async fn ensure_openable(&self, locker: &Locker) -> Result<()> {
+        let Some(controller) = locker.controller_id else {
+            return Err(Error::NotOpenable(format!(
+                "cabinet {} has no device (controller) to open it; an admin must attach one first",
+                locker.code
+            )));
+        };
+        let controller = self.store().get_controller(controller).await?;
+        if !controller.active {
+            return Err(Error::NotOpenable(format!(
+                "the device {} of cabinet {} is deactivated; an admin must reactivate it first",
+                controller.name, locker.code
+            )));
+        }
+        Ok(())
+    }
+
     /// `order` as stored now (another caller may have moved it while this one waited).
     async fn reread(&self, order: &Order) -> Result<Order> {
         let rental =
@@ -326,7 +347,8 @@ impl LockerService {
 
     /// Applies `event` to `order` as `payer`, taking the money it adds by `method`: a
     /// provider is charged first (nothing is written if it refuses); the balance is debited
-    /// by the store in the change itself.
+    /// by the store in the change itself. A cabinet nothing can open (as stored now) is
+    /// refused before either.
     async fn charge_event(
         &self,
         desk: &OrderDesk,
@@ -336,6 +358,7 @@ impl LockerService {
         method: PaymentMethod,
         purpose: PaymentPurpose,
     ) -> Result<Rental> {
+        self.ensure_openable(&self.store().get_locker(order.locker.id).await?).await?;
         let now = self.now();
         let (next, actions) = order.rental.apply(event, now)?;
         let amount = Money(next.amount.minor() - order.rental.amount.minor());

@@ -206,6 +206,7 @@ impl LockerService {
             if slot.serving != Some(rental.id) {
                 self.set_slot(locker.id, DoorSlot { serving: Some(rental.id), ..slot });
                 done.adopted += 1;
+                crate::telemetry::stranded_rental("adopted");
             }
             return Ok(());
         }
@@ -217,13 +218,18 @@ impl LockerService {
                 tracing::info!(locker = %locker.code, rental = %rental.id, "door read closed: rental settled");
                 self.door_closed(rental.id, &locker).await?;
                 done.activated += 1;
+                crate::telemetry::stranded_rental("activated");
             }
             Some(DoorState::Open) => {
                 // Its close ends the cycle and finishes the rental.
                 self.restart_from_reading(locker, DoorState::Open, Some(rental.id)).await?;
                 done.adopted += 1;
+                crate::telemetry::stranded_rental("adopted");
             }
-            Some(DoorState::Unknown) | None => done.unreachable += 1,
+            Some(DoorState::Unknown) | None => {
+                done.unreachable += 1;
+                crate::telemetry::stranded_rental("unreachable");
+            }
         }
         Ok(())
     }

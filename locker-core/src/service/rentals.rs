@@ -260,6 +260,7 @@ impl LockerService {
     pub async fn check_out_by_face(&self, photo: Vec<u8>) -> Result<CheckedOut> {
         use crate::face::store::rental_context;
         use crate::face::{FaceError, Gallery, template};
+        let started = std::time::Instant::now();
         let probe = self.embed(photo).await?;
         let threshold = self.face_engine()?.config().thresholds.identify;
         let filter = crate::ports::RentalFilter { live_only: true, ..Default::default() };
@@ -272,6 +273,7 @@ impl LockerService {
             }
         }
         let best = gallery.top_k(&probe, 1).into_iter().next();
+        crate::telemetry::face_match("identify", started.elapsed());
         let best_score = best.as_ref().map_or(0.0, |m| m.score);
         let Some(best) = best.filter(|m| m.score >= threshold) else {
             return Err(FaceError::Mismatch { score: best_score }.into());

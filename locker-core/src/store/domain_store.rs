@@ -246,6 +246,11 @@ macro_rules! impl_store {
 
         #[async_trait::async_trait]
         impl $crate::ports::Store for $store {
+            fn pool_use(&self) -> Option<$crate::telemetry::PoolUse> {
+                let max = self.pool.options().get_max_connections();
+                Some($crate::telemetry::PoolUse { size: self.pool.size(), idle: self.pool.num_idle() as u32, max })
+            }
+
             async fn migrate(&self) -> Result<()> {
                 Self::MIGRATOR.run(&self.pool).await.map_err(|e| Error::Storage {
                     message: format!("applying {} migrations: {e}", Self::BACKEND),

@@ -281,6 +281,60 @@ async fn refusals_are_typed_and_change_nothing() {
     }
 }
 
+/// Seed 001's money safety (issue 17): a cabinet nothing can open is not sold, and money is
+/// never taken for it, by balance or by provider; the refusal comes before anything moves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cabinet_nobody_can_open_is_refused_before_any_money_moves() {
+    for db in databases().await {
+        let s = shop(db, 2).await;
+        let backend = s._db.backend;
+        // A cabinet made with no device: no order, the cabinet stays free.
+        let bare = NewLocker {
+            code: "N01".into(),
+            station: "S1".into(),
+            location: "Floor 1".into(),
+            size: LockerSize::Small,
+            controller_id: None,
+            relay_channel: 1,
+            sensor_channel: 1,
+            price_per_hour: Money(200),
+        };
+        let bare = s.database.create_locker(bare, Utc::now()).await.unwrap();
+        let err = s.service.create_order(s.customer.id, "N01", HalfHours(2)).await.unwrap_err();
+        assert!(
+            matches!(&err, Error::NotOpenable(why) if why.contains("N01") && why.contains("no device")),
+            "{backend}: {err}"
+        );
+        assert_eq!(err.code(), ErrorCode::Config);
+        assert_eq!(s.status(&bare).await, LockerStatus::Available, "{backend}");
+
+        // An order booked while its device worked, the device deactivated before payment:
+        // neither the balance nor the provider is charged, the order stays pending.
+        let order = s.book().await;
+        let mut device = s.database.get_controller(s.lockers[0].controller_id.unwrap()).await.unwrap();
+        device.active = false;
+        s.database.update_controller(&device).await.unwrap();
+        for method in [PaymentMethod::Balance, PaymentMethod::Wechat] {
+            let err = s.service.pay_order(&s.desk, &order, s.customer.id, method).await.unwrap_err();
+            assert!(
+                matches!(&err, Error::NotOpenable(why) if why.contains("deactivated")),
+                "{backend} {method}: {err}"
+            );
+        }
+        assert_eq!(s.balance(&s.customer).await, 1_000, "{backend}: the balance is untouched");
+        assert!(s.provider.calls().is_empty(), "{backend}: the provider was not called");
+        assert_eq!(s.payments().await, 0, "{backend}: no payment recorded");
+        assert_eq!(s.rental(&order).await.state, RentalState::PendingPayment, "{backend}");
+
+        // Reactivated, the same order is paid, once.
+        device.active = true;
+        s.database.update_controller(&device).await.unwrap();
+        let paid = s.service.pay_order(&s.desk, &order, s.customer.id, PaymentMethod::Balance).await.unwrap();
+        assert_eq!(s.balance(&s.customer).await, 1_000 - paid.order.rental.amount.minor(), "{backend}");
+        assert_eq!(s.payments().await, 1, "{backend}");
+    }
+}
+
 /// No provider: every charge refused as not configured.
 struct Unconfigured;
 

@@ -169,7 +169,8 @@ pub async fn verify_bearer(state: &AppState, token: &str) -> Result<UserCtx, Api
     Ok(UserCtx { id: ok.user, role: ok.role, jti: ok.claims.jti, exp: ok.claims.exp, login: ok.login })
 }
 
-fn bearer(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
+/// The bearer token of `Authorization`, if one is sent; a malformed header is refused.
+pub(crate) fn bearer(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
     let Some(value) = headers.get(axum::http::header::AUTHORIZATION) else {
         return Ok(None);
     };

@@ -31,6 +31,15 @@ fn with(schema: &Value, properties: Value) -> Value {
     out
 }
 
+/// `schema` with more `properties` that may be absent.
+fn optional(schema: Value, properties: Value) -> Value {
+    let mut out = schema;
+    for (name, property) in properties.as_object().into_iter().flatten() {
+        out["properties"][name] = property.clone();
+    }
+    out
+}
+
 /// Seed 001's success envelope around `data`: `{code: 0, message, data}`.
 fn seed_001(data: Value) -> Value {
     json!({ "type": "object", "required": ["code", "message", "data"], "properties": {
@@ -130,6 +139,9 @@ pub fn schemas() -> Map<String, Value> {
         all_of(json!({ "command": { "const": "open_cabinet" }, "cabinet_id": text, "timestamp": { "type": "string", "format": "date-time" } })),
     ] });
 
+    // Only on a payment through the demo's simulated provider.
+    let simulated = json!({ "simulated_payment": { "const": true }, "payment_note": text });
+
     let schemas = json!({
         "Seed001Registered": seed_001(signed_in(&user_with_email)),
         "Seed001SignedIn": seed_001(signed_in(&user)),
@@ -139,14 +151,20 @@ pub fn schemas() -> Map<String, Value> {
         "Seed001CabinetCreated": seed_001(cabinet_created),
         "Seed001Cabinet": seed_001(cabinet_detail),
         "Seed001CabinetStatus": seed_001(cabinet_live),
-        "Seed001CabinetUpdated": seed_001(all_of(json!({ "cabinet_id": text, "price_per_hour": money_text, "status": cabinet_status }))),
+        "Seed001CabinetUpdated": seed_001(optional(
+            all_of(json!({ "cabinet_id": text, "price_per_hour": money_text, "status": cabinet_status })),
+            // Only when the request rewired the cabinet.
+            json!({ "device_id": or_null(text.clone()) }),
+        )),
         "Seed001OrderBooked": seed_001(booking),
         "Seed001Orders": seed_001(list(order_item)),
         "Seed001Order": seed_001(order_detail),
-        "Seed001OrderPaid": seed_001(all_of(json!({
-            "id": number, "order_no": text, "status": order_status, "status_display": text, "pickup_code": text }))),
-        "Seed001OrderExtended": seed_001(all_of(json!({
-            "id": number, "duration_hours": hours, "total_amount": money_text, "end_time": or_null(naive_time.clone()) }))),
+        "Seed001OrderPaid": seed_001(optional(all_of(json!({
+            "id": number, "order_no": text, "status": order_status, "status_display": text, "pickup_code": text })),
+            simulated.clone())),
+        "Seed001OrderExtended": seed_001(optional(all_of(json!({
+            "id": number, "duration_hours": hours, "total_amount": money_text, "end_time": or_null(naive_time.clone()) })),
+            simulated)),
         "Seed001OrderCancelled": seed_001(all_of(json!({ "id": number, "status": order_status, "status_display": text }))),
         "Seed001Heartbeat": seed_001(all_of(json!({ "device_id": text, "status": { "const": "online" } }))),
         "Seed001Opened": seed_001(all_of(json!({ "cabinet_id": text, "action": { "const": "open" }, "order_id": number }))),

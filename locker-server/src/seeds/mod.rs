@@ -53,6 +53,15 @@ impl std::fmt::Debug for SeedParts {
 /// into [`crate::app`]. A board is attached to the service for every device that polls
 /// over HTTP ([`locker_core::service::HttpBoards::attach_all`]).
 pub async fn router(parts: SeedParts) -> locker_core::Result<axum::Router> {
+    router_paying(parts, Arc::new(cabinets::payment::NoProvider)).await
+}
+
+/// [`router`] with `payments` taking seed 001's WeChat Pay and Alipay payments (`locker
+/// serve --demo` passes [`cabinets::payment::SimulatedPayments`]).
+pub async fn router_paying(
+    parts: SeedParts,
+    payments: Arc<dyn cabinets::payment::PaymentProvider>,
+) -> locker_core::Result<axum::Router> {
     let SeedParts { service, jwt, otp_pepper, pickup_pepper, notifier, credentials } = parts;
     let access = Arc::new(locker_core::token::jwt::AccessTokens::new(jwt.clone()));
     let barcodes = barcodes::BarcodeState::new(&service, access);
@@ -60,7 +69,7 @@ pub async fn router(parts: SeedParts) -> locker_core::Result<axum::Router> {
     let otp_login =
         otp_login::OtpLoginState::new(&service, jwt.clone(), otp, notifier).with_limits(credentials.limits.clone());
     let pickup = locker_core::token::pickup::PickupCodes::new(pickup_pepper);
-    let cabinets = cabinets::CabinetsState::new(service, jwt, credentials, pickup);
+    let cabinets = cabinets::CabinetsState::new(service, jwt, credentials, pickup).with_payments(payments);
     cabinets.boards.attach_all().await?;
     Ok(barcodes::router(barcodes).merge(otp_login::router(otp_login)).merge(cabinets::router(cabinets)))
 }

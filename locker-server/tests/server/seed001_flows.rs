@@ -120,13 +120,15 @@ async fn concurrent_polls_receive_each_unlock_exactly_once() {
 async fn hundred_concurrent_payments_by_one_user_never_overdraw() {
     for db in backends().await {
         let fx = Fx::new(db).await;
+        // Wired to the fixture's device: a cabinet with none is not sold (issue 17).
+        let device = fx.db.store.get_controller_by_name("ESP32_001").await.unwrap();
         let lockers: Vec<NewLocker> = (0..100)
             .map(|i| NewLocker {
                 code: format!("P{i:03}"),
                 station: STATION.into(),
                 location: "站台".into(),
                 size: LockerSize::Small,
-                controller_id: None,
+                controller_id: Some(device.id),
                 relay_channel: 1,
                 sensor_channel: 1,
                 price_per_hour: Money(300),

@@ -137,6 +137,11 @@ async fn every_seed_001_answer_matches_its_schema() {
         let maintenance = json!({ "cabinet_id": "C001", "status": "maintenance", "price_per_hour": "6.00" });
         checked(&fx, &doc, ("PUT", "/api/admin/cabinets/"), "/api/admin/cabinets/", admin, Some(maintenance), 200)
             .await;
+        let rewired = json!({ "cabinet_id": "D001", "device_id": "ESP32_001", "channel": 10 });
+        let data =
+            checked(&fx, &doc, ("PUT", "/api/admin/cabinets/"), "/api/admin/cabinets/", admin, Some(rewired), 200)
+                .await;
+        assert_eq!(data["device_id"], "ESP32_001", "{data}");
         let named = json!({ "device_id": "ESP32_001", "name": "东侧柜组", "location": "站厅东侧" });
         checked(&fx, &doc, ("PUT", "/api/admin/devices/"), "/api/admin/devices/", admin, Some(named), 200).await;
         checked(&fx, &doc, ("GET", "/api/admin/stats/"), "/api/admin/stats/", admin, None, 200).await;

@@ -133,8 +133,8 @@ impl RowRead for PgRow {
 
 mod accounts;
 mod barcodes;
-mod events;
 mod commands;
+mod events;
 #[cfg(feature = "face")]
 mod face;
 mod guards;

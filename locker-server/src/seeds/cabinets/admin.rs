@@ -208,7 +208,9 @@ pub async fn cabinets(
     Ok(Reply::success(ListQuery::parse(q.as_deref())?.run(&state).await?))
 }
 
-/// `PUT /api/admin/cabinets/`: status, price, location; `更新成功`.
+/// `PUT /api/admin/cabinets/`: status, price, location, and the wiring (`device_id`,
+/// `channel`: attach a device to a cabinet made without one); `更新成功`. The status and
+/// the wiring of a cabinet held by an order or session do not change.
 pub async fn update_cabinet(
     State(state): State<CabinetsState>,
     AdminCaller(admin): AdminCaller,
@@ -224,15 +226,22 @@ pub async fn update_cabinet(
     };
     let price = money(&body, "price_per_hour")?;
     let location = optional_str(&body, "location")?.map(str::trim).filter(|l| !l.is_empty());
+    let (device, channel) = super::cabinets::wiring(&state, &body).await?;
+    let wiring_asked = device.is_some() || channel.is_some();
     let mut locker = state.store.get_locker_by_code(code).await.map_err(|e| Fail::from_core(e, Entity::Cabinet))?;
     let status = status.filter(|s| *s != locker.status);
-    if status.is_some() && matches!(locker.status, LockerStatus::Reserved | LockerStatus::InUse) {
+    let device = device.or(locker.controller_id);
+    let channel = channel.map_or((locker.relay_channel, locker.sensor_channel), |c| (c, c));
+    let rewired = device != locker.controller_id || channel != (locker.relay_channel, locker.sensor_channel);
+    if (status.is_some() || rewired) && matches!(locker.status, LockerStatus::Reserved | LockerStatus::InUse) {
         return Err(Fail::refused("柜子不可用", format!("cabinet {code} is held by an order or session")));
     }
     let now = state.now();
-    if price.is_some() || location.is_some() {
+    if price.is_some() || location.is_some() || rewired {
         locker.price_per_hour = price.unwrap_or(locker.price_per_hour);
         locker.location = location.map_or(locker.location, str::to_owned);
+        locker.controller_id = device;
+        (locker.relay_channel, locker.sensor_channel) = channel;
         locker.updated_at = now;
         locker = state.store.update_locker(&locker).await.map_err(Fail::core)?;
     }
@@ -240,10 +249,19 @@ pub async fn update_cabinet(
         let log = NewTxLog::status_change(&locker, status, "PUT /api/admin/cabinets/", now).by_admin(admin.id);
         locker = state.store.set_locker_status(locker.id, status, log, now).await.map_err(Fail::core)?;
     }
-    Ok(Reply::ok(
-        "更新成功",
-        json!({ "cabinet_id": locker.code, "price_per_hour": locker.price_per_hour.to_string(), "status": cabinet_status(locker.status) }),
-    ))
+    let mut data = json!({
+        "cabinet_id": locker.code,
+        "price_per_hour": locker.price_per_hour.to_string(),
+        "status": cabinet_status(locker.status),
+    });
+    // The seed's answer, plus the wiring when the request asked for one.
+    if wiring_asked {
+        data["device_id"] = match locker.controller_id {
+            Some(id) => json!(state.store.get_controller(id).await.map_err(Fail::core)?.name),
+            None => Value::Null,
+        };
+    }
+    Ok(Reply::ok("更新成功", data))
 }
 
 /// A device as the admin sees it.

@@ -4,7 +4,9 @@
 //! `id` is the locker's integer number, `cabinet_id` its code, `status` the seed's
 //! `available/in_use/maintenance` (a locker held by a pending or paid order is `in_use`).
 //! Create takes the seed's fields plus, optionally, `device_id` (the controller's name) and
-//! `channel` (its relay and sensor channel, default 1), so a cabinet can be wired at once.
+//! `channel` (its relay and sensor channel, default 1), so a cabinet can be wired at once;
+//! `PUT /api/admin/cabinets/` takes the same two to wire it later. A cabinet with no device
+//! cannot be ordered (`400 柜子不可用`): nobody could open it.
 
 use std::collections::HashMap;
 
@@ -117,6 +119,27 @@ pub async fn number_of(state: &CabinetsState, locker: &Locker) -> Result<i64, Fa
     numbers.get(&locker.id).copied().ok_or_else(|| Fail::not_found(Entity::Cabinet, &locker.code))
 }
 
+/// The optional wiring of a cabinet in a body: `device_id` (a registered device's name,
+/// `404 设备不存在` otherwise) and `channel` (its relay and sensor channel, 1 to 65535).
+pub async fn wiring(state: &CabinetsState, body: &Map<String, Value>) -> Result<(Option<Id>, Option<u16>), Fail> {
+    let controller_id = match super::envelope::optional_str(body, "device_id")? {
+        None => None,
+        Some(name) => {
+            Some(state.store.get_controller_by_name(name).await.map_err(|e| Fail::from_core(e, Entity::Device))?.id)
+        }
+    };
+    let channel = match body.get("channel") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(
+            v.as_u64()
+                .and_then(|c| u16::try_from(c).ok())
+                .filter(|c| *c >= 1)
+                .ok_or_else(|| Fail::invalid("channel", "an integer from 1 to 65535"))?,
+        ),
+    };
+    Ok((controller_id, channel))
+}
+
 /// Parses a cabinet creation.
 async fn new_cabinet(state: &CabinetsState, body: &Map<String, Value>) -> Result<NewLocker, Fail> {
     let code = required_str(body, "cabinet_id")?.trim().to_owned();
@@ -127,20 +150,8 @@ async fn new_cabinet(state: &CabinetsState, body: &Map<String, Value>) -> Result
     let station = required_str(body, "station")?.trim().to_owned();
     let price =
         money(body, "price_per_hour")?.ok_or_else(|| Fail::invalid("price_per_hour", "this field is required"))?;
-    let controller_id = match super::envelope::optional_str(body, "device_id")? {
-        None => None,
-        Some(name) => {
-            Some(state.store.get_controller_by_name(name).await.map_err(|e| Fail::from_core(e, Entity::Device))?.id)
-        }
-    };
-    let channel = match body.get("channel") {
-        None | Some(Value::Null) => 1,
-        Some(v) => v
-            .as_u64()
-            .and_then(|c| u16::try_from(c).ok())
-            .filter(|c| *c >= 1)
-            .ok_or_else(|| Fail::invalid("channel", "an integer from 1 to 65535"))?,
-    };
+    let (controller_id, channel) = wiring(state, body).await?;
+    let channel = channel.unwrap_or(1);
     let new = NewLocker {
         code,
         station,

@@ -183,7 +183,7 @@ pub async fn open_by_code(
 /// A refused opening by code, in the seed's words.
 fn open_refused(err: Error) -> Fail {
     match err {
-        Error::Config { message, .. } => Fail::refused("柜子不可用", message),
+        Error::NotOpenable(why) => Fail::refused("柜子不可用", why),
         Error::Transition(t) if t.event == OPEN_BY_CODE && t.state == RentalState::Opening.as_str() => {
             Fail::refused("柜子不可用", "the door has not been closed since it was last opened")
         }

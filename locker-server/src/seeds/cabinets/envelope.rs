@@ -135,6 +135,7 @@ impl Fail {
             Error::InsufficientBalance => Self::refused("余额不足", "the balance does not cover the amount"),
             Error::Conflict(why) | Error::LockerInUse(why) => Self::refused("柜子不可用", why),
             Error::NoAvailableLocker => Self::refused("柜子不可用", "no cabinet is free"),
+            Error::NotOpenable(why) => Self::refused("柜子不可用", why),
             Error::Transition(t) => Self::refused("订单状态不允许此操作", t.to_string()),
             Error::Token(TokenError::PickupCodeInvalid) => {
                 Self::refused("无效的取件码或订单已过期", "wrong, used or expired pickup code for this cabinet")

@@ -247,8 +247,10 @@ pub fn routes() -> Vec<Route<CabinetsState>> {
             opt("status", Enum(&["available", "maintenance"])).nullable(),
             opt("price_per_hour", Money).nullable(),
             opt("location", String).nullable(),
+            opt("device_id", String).nullable(),
+            opt("channel", Integer).nullable().range(1, u16::MAX as i64),
         ])
-            .answers(200, "Seed001CabinetUpdated"),
+        .answers(200, "Seed001CabinetUpdated"),
         route!(Cabinets GET "/api/admin/devices/", Admin, "Every device", admin::devices)
             .answers(200, "Seed001Devices"),
         route!(Cabinets PUT "/api/admin/devices/", Admin, "Update a device", admin::update_device).body(&[

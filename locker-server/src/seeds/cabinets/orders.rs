@@ -195,16 +195,24 @@ pub async fn pay(
     })?;
     let order = Order(paid.order);
     let (status, display) = order.status();
-    Ok(Reply::ok(
-        "支付成功",
-        json!({
-            "id": order.number,
-            "order_no": order_no(&order.rental),
-            "status": status,
-            "status_display": display,
-            "pickup_code": paid.pickup_code,
-        }),
-    ))
+    let mut data = json!({
+        "id": order.number,
+        "order_no": order_no(&order.rental),
+        "status": status,
+        "status_display": display,
+        "pickup_code": paid.pickup_code,
+    });
+    label_simulated(&state, method, &mut data);
+    Ok(Reply::ok("支付成功", data))
+}
+
+/// Marks an answer whose money went through a simulated provider (the demo's), so no one
+/// takes it for a real payment: `simulated_payment: true` and a note saying no money moved.
+fn label_simulated(state: &CabinetsState, method: PaymentMethod, data: &mut Value) {
+    if method != PaymentMethod::Balance && state.payments.is_simulated() {
+        data["simulated_payment"] = json!(true);
+        data["payment_note"] = json!(super::payment::SIMULATED_NOTE);
+    }
 }
 
 /// `POST /api/orders/<order_id>/extend/`: `续费成功`; paid and in-use orders only.
@@ -228,15 +236,14 @@ pub async fn extend(
             other => Fail::from_core(other, Entity::Order),
         })?;
     let rental = &extended.rental;
-    Ok(Reply::ok(
-        "续费成功",
-        json!({
-            "id": extended.number,
-            "duration_hours": hours_text(rental.half_hours),
-            "total_amount": total_amount(rental).to_string(),
-            "end_time": rental.paid_until.map(naive_time),
-        }),
-    ))
+    let mut data = json!({
+        "id": extended.number,
+        "duration_hours": hours_text(rental.half_hours),
+        "total_amount": total_amount(rental).to_string(),
+        "end_time": rental.paid_until.map(naive_time),
+    });
+    label_simulated(&state, method, &mut data);
+    Ok(Reply::ok("续费成功", data))
 }
 
 /// `POST /api/orders/<order_id>/cancel/`: `订单已取消`; pending orders only.
