@@ -15,7 +15,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::{SinkExt as _, StreamExt as _};
-use locker_core::domain::{NewUser, Role};
 use locker_core::service::{LockerService, ServiceConfig, ServiceKeys, TimerTask};
 use locker_core::store::postgres::{PgEventLog, PgLeadership};
 use locker_core::token::jwt::{AccessTokens, JwtKeys};
@@ -82,16 +81,8 @@ impl Process {
 
     /// `method path` with an optional bearer token and JSON body: status and JSON body.
     pub async fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
-        let mut req = self.http.request(method.parse().unwrap(), format!("{}{path}", self.base));
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let res = req.send().await.unwrap();
-        let status = res.status().as_u16();
-        (status, res.json().await.unwrap_or(Value::Null))
+        crate::support::call_json(&self.http, method.parse().unwrap(), format!("{}{path}", self.base), token, body)
+            .await
     }
 
     /// Logs `email` in with `password`: the access token.
@@ -168,18 +159,8 @@ impl Site {
     /// An admin account (made in the database) and its access token from process 0.
     pub async fn admin(&self) -> String {
         let first = &self.processes[0];
-        let email = format!("admin-{}@example.com", uuid::Uuid::new_v4().simple());
-        let hash = first.state.credentials.passwords.hash("adminPassword123".into()).await.unwrap();
-        let new = NewUser {
-            email: Some(email.clone()),
-            phone: None,
-            username: None,
-            full_name: "Admin".into(),
-            role: Role::Admin,
-            password_hash: hash,
-        };
-        first.state.store().create_user(new, chrono::Utc::now()).await.unwrap();
-        first.login(&email, "adminPassword123").await
+        let email = crate::support::new_admin(&first.state).await;
+        first.login(&email, crate::support::ADMIN_PASSWORD).await
     }
 
     /// The living processes leading `task`, by index.

@@ -262,18 +262,8 @@ impl TestServer {
 
     /// Creates an admin directly in the store and logs in.
     pub async fn admin(&self) -> Login {
-        let email = format!("admin-{}@example.com", uuid::Uuid::new_v4().simple());
-        let hash = self.state.credentials.passwords.hash("adminPassword123".into()).await.unwrap();
-        let new = NewUser {
-            email: Some(email.clone()),
-            phone: None,
-            username: None,
-            full_name: "Admin".into(),
-            role: Role::Admin,
-            password_hash: hash,
-        };
-        self.state.store().create_user(new, chrono::Utc::now()).await.unwrap();
-        self.login(&email, "adminPassword123").await
+        let email = new_admin(&self.state).await;
+        self.login(&email, ADMIN_PASSWORD).await
     }
 
     /// Registers a controller and returns its name and API key.
@@ -312,3 +302,43 @@ impl TestServer {
 
 /// Keeps `Arc` in scope for users of the harness.
 pub type Shared<T> = Arc<T>;
+
+/// The password of the admins [`new_admin`] makes.
+pub const ADMIN_PASSWORD: &str = "adminPassword123";
+
+/// Makes an admin (a fresh e-mail, [`ADMIN_PASSWORD`]) directly in `state`'s store; its e-mail.
+pub async fn new_admin(state: &AppState) -> String {
+    let email = format!("admin-{}@example.com", uuid::Uuid::new_v4().simple());
+    let hash = state.credentials.passwords.hash(ADMIN_PASSWORD.into()).await.unwrap();
+    let new = NewUser {
+        email: Some(email.clone()),
+        phone: None,
+        username: None,
+        full_name: "Admin".into(),
+        role: Role::Admin,
+        password_hash: hash,
+    };
+    state.store().create_user(new, chrono::Utc::now()).await.unwrap();
+    email
+}
+
+/// `method url` with an optional bearer token and JSON body: the status and the JSON body
+/// (`null` when there is none).
+pub async fn call_json(
+    http: &reqwest::Client,
+    method: reqwest::Method,
+    url: String,
+    token: Option<&str>,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let mut req = http.request(method, url);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(serde_json::Value::Null))
+}
