@@ -24,3 +24,4 @@ mod seed001_boards;
 mod seed001_flows;
 mod seed002;
 mod seed003;
+mod browser_kiosk;
