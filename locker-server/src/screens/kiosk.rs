@@ -39,7 +39,7 @@ struct Asset {
 }
 
 macro_rules! asset {
-    ($path:literal, $mime:literal) => {
+    ($path:literal, $mime:expr) => {
         Asset { path: $path, mime: $mime, body: include_bytes!(concat!("../../assets/kiosk/", $path)) }
     };
 }
