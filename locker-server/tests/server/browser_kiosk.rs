@@ -127,6 +127,42 @@ async fn the_kiosk_checks_a_customer_in_by_face_and_follows_the_door() {
     assert!(server.state.faces().get_guest_template(rental.id).await.unwrap().is_some());
 }
 
+/// A customer shows the app's check-in QR code to the kiosk camera: the page decodes it
+/// (vendored jsQR), checks it, checks in with it, and follows the door to the end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_kiosk_checks_a_customer_in_by_qr_code() {
+    let Some(server) = kiosk_server().await else { return };
+    server.customer("kiosk@example.com").await;
+    let customer = server.customer("app-user@example.com").await;
+    let issued = server
+        .post("/api/v1/qr-tokens/generate", Some(&customer.access), serde_json::json!({ "action": "check_in" }))
+        .await;
+    assert_eq!(issued.status, 200, "{:?}", issued.body);
+    let token = issued.body["data"]["token"].as_str().unwrap();
+    let video = target_dir().join("kiosk-camera").join("check-in-qr.y4m");
+    y4m_from_photo(&locker_core::token::qr::render::png(token).unwrap(), &video);
+    let Some(browser) = Browser::launch(&video).await else { return };
+    sign_in(&browser, &server, "kiosk@example.com", None).await;
+
+    browser.click("#go-checkin-qr").await;
+    browser.wait_for_screen("camera").await;
+    browser.screenshot("kiosk-09-scan-qr").await;
+    browser.wait_for_screen("door").await;
+    let code = browser.text("#door-locker").await;
+    browser
+        .wait_for("the door cycled", "return document.getElementById('door-step').dataset.phase === 'done'")
+        .await;
+    browser.close().await;
+
+    // The QR token named the customer: the rental is theirs, by QR, on the locker shown.
+    let live = live_rentals(&server).await;
+    assert_eq!(live.len(), 1, "{live:?}");
+    let locker = server.state.store().get_locker(live[0].locker_id).await.unwrap();
+    assert_eq!(locker.code, code);
+    assert_eq!(live[0].auth_method, AuthMethod::QrCode);
+    assert_eq!(live[0].user_id.map(|id| id.to_string()), Some(customer.id));
+}
+
 /// Someone else than the renter tries to check out by face: the kiosk says, in a
 /// customer's words, that it does not recognise them, and no door opens.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
