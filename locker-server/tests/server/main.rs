@@ -31,3 +31,4 @@ mod seed001_money;
 mod seed002;
 mod seed003;
 mod seed_answers;
+mod browser_kiosk;
