@@ -18,6 +18,7 @@
 //!   lockout, password hashing off the async workers).
 //! - [`limits`]: the in-memory rate limits of the route classes.
 //! - [`state`]: [`AppState`] and its parts.
+//! - [`screens`]: the web screens (the operator's console at `/`), embedded in the binary.
 //! - [`mod@serve`]: the serve loop (timeouts, connection caps, body guard, panic catcher).
 #![deny(missing_docs)]
 // The OpenAPI component schemas are written as `serde_json::json!` literals, deeper than the
@@ -29,6 +30,7 @@ pub mod credentials;
 pub mod http;
 pub mod limits;
 pub mod openapi;
+pub mod screens;
 pub mod seeds;
 pub mod serve;
 pub mod state;
@@ -90,6 +92,7 @@ pub fn app(state: AppState) -> Router {
     let request_id = HeaderName::from_static(REQUEST_ID);
     let routes = server_routes().into_iter().chain(v1::routes::routes()).collect();
     v1::routes::router(state, routes)
+        .merge(screens::console::router())
         .fallback(http::error::not_found_route)
         .method_not_allowed_fallback(http::error::method_not_allowed)
         .layer(

@@ -3,14 +3,17 @@
 //! `cargo test -p locker-server --test server seed001::` runs what `--test seed001` ran.
 //! The harnesses are declared once, here, and used by the modules as `crate::support` etc.
 
+mod browser_support;
 mod seed001_support;
 mod seeds_support;
 mod smtp_support;
 mod support;
 
 mod api;
+mod browser_console;
 mod brute_force;
 mod contract;
+mod controllers_api;
 mod flows;
 mod health;
 mod hostile;
