@@ -32,7 +32,7 @@ function toast(message, kind = "info") {
   clearTimeout(toastTimer);
   toastTimer = setTimeout(() => { el.hidden = true; }, 4000);
 }
-const fail = (e) => toast(t("error", { message: describe(e) }), "bad");
+const fail = (e) => toast(t("error", { message: describe(e) }), "error");
 
 /** An ApiError in words: its message, and the field the server named. */
 function describe(e) {
@@ -409,7 +409,7 @@ async function allLogs(from) {
 
 async function loadStats() {
   const now = Date.now();
-  const since = new Date(now - 24 * 3600e3).toISOString();
+  const since = new Date(now - 24 * 3600e3).toISOString().replace(/\.\d{3}Z$/, "Z");
   const [lockers, logs, daily, revenue] = await Promise.all([
     loadLockerList(),
     allLogs(since),

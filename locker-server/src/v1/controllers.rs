@@ -66,10 +66,10 @@ pub struct Register {
     station: Option<String>,
 }
 
-/// A board name as the core takes it: trimmed, 1 to 64 characters.
+/// A board name as the core takes it: trimmed, 1 to 64 bytes.
 fn board_name(name: &str) -> Result<String, ApiError> {
     let new = NewController { name: name.trim().to_owned(), station: String::new(), api_key_hash: None };
-    new.validate().map_err(|_| ApiError::validation("esp32_id", "1 to 64 characters"))?;
+    new.validate().map_err(|_| ApiError::validation("esp32_id", "1 to 64 bytes once trimmed"))?;
     Ok(new.name)
 }
 

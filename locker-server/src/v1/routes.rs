@@ -41,6 +41,9 @@ const LOCKER_CODE: &str = r"^\s*[A-Za-z0-9_-]{1,32}\s*$";
 const LOCATION: &str = r"^\s*\S([\s\S]{0,198}\S)?\s*$";
 /// A controller name (`esp32_id`): 1 to 64 characters once trimmed (`NewController::validate`).
 const BOARD_NAME: &str = r"^\s*\S([\s\S]{0,62}\S)?\s*$";
+/// The name of a board registered by `POST /controllers`: 1 to 64 letters, digits, `_`,
+/// `-`, `.` or `:` once trimmed (within the core's 64-byte limit).
+const NEW_BOARD_NAME: &str = r"^\s*[A-Za-z0-9_.:-]{1,64}\s*$";
 /// Text that is not blank.
 const NOT_BLANK: &str = r"\S";
 
@@ -106,7 +109,7 @@ pub fn routes() -> Vec<Route<AppState>> {
         route!(V1 GET "/api/v1/controllers", Admin, "List controllers with online state, heartbeat and battery", v1::controllers::list)
             .query(&[PAGE, LIMIT]).answers(200, "V1ControllerList"),
         route!(V1 POST "/api/v1/controllers", Admin, "Register a controller; its API key is returned once", v1::controllers::register).body(&[
-            req("esp32_id", String).pattern(BOARD_NAME),
+            req("esp32_id", String).pattern(NEW_BOARD_NAME),
             opt("station", String).nullable().pattern(r"^\s*[\s\S]{0,64}\s*$"),
         ]).closed().answers(201, "V1ControllerKey"),
         route!(V1 POST "/api/v1/controllers/{controller_id}/key", Admin, "Issue or rotate a controller's API key (returned once)", v1::controllers::issue_key)

