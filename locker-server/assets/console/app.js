@@ -256,7 +256,7 @@ async function loadControllers() {
   await loadBoards();
   const rows = [...state.boards.values()].map((c) => h("tr", { dataset: { board: c.esp32_id } },
     h("td", { class: "mono" }, c.esp32_id), h("td", {}, c.station),
-    h("td", {}, h("span", { class: `dot ${c.is_online ? "online" : "offline"}` }), c.is_online ? t("live") : t("offline")),
+    h("td", {}, h("span", { class: `dot ${c.is_online ? "online" : "offline"}` }), c.is_online ? t("online") : t("offline")),
     h("td", {}, c.battery_level === null ? "—" : `${c.battery_level}%`), h("td", {}, c.firmware_version || "—"),
     h("td", {}, c.last_heartbeat_at ? when(c.last_heartbeat_at) : t("never")),
     h("td", {}, h("button", { type: "button", class: "rotate", onclick: () => rotateKey(c) }, t("rotate_key")))));
