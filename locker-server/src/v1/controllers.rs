@@ -112,10 +112,10 @@ fn with_key(c: &Controller, key: &str, now: Timestamp) -> Success<Value> {
 /// Names the seed's `esp32_id` where the core says `name`.
 fn esp32_field(e: locker_core::Error) -> ApiError {
     let mut api = ApiError::from(e);
-    if let Some(details) = api.details.as_mut() {
-        if details["field"] == "name" {
-            details["field"] = json!("esp32_id");
-        }
+    if let Some(details) = api.details.as_mut()
+        && details["field"] == "name"
+    {
+        details["field"] = json!("esp32_id");
     }
     api
 }

@@ -104,17 +104,32 @@ async fn admin_signs_in_and_sees_24_lockers_on_every_screen() {
     b.screenshot("console-grid").await;
 
     // Languages: Vietnamese and Chinese words replace the English ones.
-    b.js("const s = document.querySelector('#lang'); s.value = 'vi'; s.dispatchEvent(new Event('change'))", vec![]).await;
-    b.wait_for("Vietnamese tiles", "return document.querySelector('#grid .tile .status').textContent === 'trống'", WAIT).await;
+    b.js("const s = document.querySelector('#lang'); s.value = 'vi'; s.dispatchEvent(new Event('change'))", vec![])
+        .await;
+    b.wait_for(
+        "Vietnamese tiles",
+        "return document.querySelector('#grid .tile .status').textContent === 'trống'",
+        WAIT,
+    )
+    .await;
     b.screenshot("console-grid-vi").await;
-    b.js("const s = document.querySelector('#lang'); s.value = 'zh'; s.dispatchEvent(new Event('change'))", vec![]).await;
-    b.wait_for("Chinese tiles", "return document.querySelector('#grid .tile .status').textContent === '空闲'", WAIT).await;
-    b.js("const s = document.querySelector('#lang'); s.value = 'en'; s.dispatchEvent(new Event('change'))", vec![]).await;
-    b.wait_for("English tiles", "return document.querySelector('#grid .tile .status').textContent === 'available'", WAIT).await;
+    b.js("const s = document.querySelector('#lang'); s.value = 'zh'; s.dispatchEvent(new Event('change'))", vec![])
+        .await;
+    b.wait_for("Chinese tiles", "return document.querySelector('#grid .tile .status').textContent === '空闲'", WAIT)
+        .await;
+    b.js("const s = document.querySelector('#lang'); s.value = 'en'; s.dispatchEvent(new Event('change'))", vec![])
+        .await;
+    b.wait_for(
+        "English tiles",
+        "return document.querySelector('#grid .tile .status').textContent === 'available'",
+        WAIT,
+    )
+    .await;
 
     // Every other screen loads without an error and is photographed.
     let path = format!("/api/v1/lockers/{}/status", c.lockers[4]);
-    let m = c.server.call("PATCH", &path, Some(&c.admin), Some(json!({ "status": "maintenance", "reason": "seal" }))).await;
+    let m =
+        c.server.call("PATCH", &path, Some(&c.admin), Some(json!({ "status": "maintenance", "reason": "seal" }))).await;
     assert_eq!(m.status, 200, "{:?}", m.body);
     for view in ["sessions", "alerts", "controllers", "lockers", "stats"] {
         open_tab(&b, view).await;
@@ -212,7 +227,8 @@ async fn a_controller_registered_in_the_console_has_its_key_shown_once() {
     let key = b.wait_for("the key", "return document.querySelector('#key-once-value').textContent", WAIT).await;
     let key = key.as_str().unwrap().to_owned();
     assert!(key.starts_with("lk_"), "{key}");
-    b.wait_for("the new row", "return document.querySelector('#controllers-table tr[data-board=ESP32_777]')", WAIT).await;
+    b.wait_for("the new row", "return document.querySelector('#controllers-table tr[data-board=ESP32_777]')", WAIT)
+        .await;
     b.screenshot("console-controller-key").await;
 
     // The key shown is the board's real key.
@@ -233,7 +249,12 @@ async fn a_controller_registered_in_the_console_has_its_key_shown_once() {
     b.client.refresh().await.unwrap();
     b.wait_for("the grid after reload", "return document.querySelectorAll('#grid .tile').length === 24", WAIT).await;
     open_tab(&b, "controllers").await;
-    b.wait_for("ESP32_777 listed", "return document.querySelector('#controllers-table tr[data-board=ESP32_777]')", WAIT).await;
+    b.wait_for(
+        "ESP32_777 listed",
+        "return document.querySelector('#controllers-table tr[data-board=ESP32_777]')",
+        WAIT,
+    )
+    .await;
     assert!(!html(&b).await.contains(&key), "the key is shown once");
     let list: Value = c.server.get("/api/v1/controllers", Some(&c.admin)).await.body;
     assert!(!list.to_string().contains(&key));

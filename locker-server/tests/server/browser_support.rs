@@ -74,17 +74,21 @@ impl Browser {
                 std::env::var("LOCKER_REQUIRE_BROWSER").as_deref() != Ok("1"),
                 "LOCKER_REQUIRE_BROWSER=1 but chromium or chromedriver is missing (apt-get install chromium chromium-driver)"
             );
-            eprintln!("SKIPPED: chromium and chromedriver are needed for the browser tests (apt-get install chromium chromium-driver)");
+            eprintln!(
+                "SKIPPED: chromium and chromedriver are needed for the browser tests (apt-get install chromium chromium-driver)"
+            );
             return None;
         };
         let port = free_port();
-        let child = Driver(Command::new(&driver)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .process_group(0)
-            .spawn()
-            .unwrap_or_else(|e| panic!("starting {}: {e}", driver.display())));
+        let child = Driver(
+            Command::new(&driver)
+                .arg(format!("--port={port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .process_group(0)
+                .spawn()
+                .unwrap_or_else(|e| panic!("starting {}: {e}", driver.display())),
+        );
         let url = format!("http://127.0.0.1:{port}");
         wait_ready(&url).await;
         let mut caps = serde_json::Map::new();
@@ -177,12 +181,11 @@ async fn wait_ready(url: &str) {
     let client = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        if let Ok(res) = client.get(format!("{url}/status")).send().await {
-            if let Ok(v) = res.json::<Value>().await {
-                if v["value"]["ready"] == true {
-                    return;
-                }
-            }
+        if let Ok(res) = client.get(format!("{url}/status")).send().await
+            && let Ok(v) = res.json::<Value>().await
+            && v["value"]["ready"] == true
+        {
+            return;
         }
         assert!(Instant::now() < deadline, "chromedriver at {url} did not get ready");
         tokio::time::sleep(Duration::from_millis(50)).await;

@@ -62,7 +62,9 @@ async fn register_shows_the_key_once_and_rotation_replaces_it() {
     for backend in backends() {
         let s = start(backend).await;
         let admin = s.admin().await;
-        let a = s.post("/api/v1/controllers", Some(&admin.access), json!({ "esp32_id": "ESP32_010", "station": "S9" })).await;
+        let a = s
+            .post("/api/v1/controllers", Some(&admin.access), json!({ "esp32_id": "ESP32_010", "station": "S9" }))
+            .await;
         assert_eq!(a.status, 201, "{:?}", a.body);
         let d = &a.body["data"];
         assert_eq!((d["esp32_id"].as_str(), d["station"].as_str()), (Some("ESP32_010"), Some("S9")));
@@ -102,8 +104,13 @@ async fn bad_input_and_callers_get_typed_errors() {
         let a = s.post("/api/v1/controllers", Some(&customer.access), json!({ "esp32_id": "X" })).await;
         assert_eq!(a.status, 403, "{:?}", a.body);
         assert_eq!(s.get("/api/v1/controllers", None).await.status, 401);
-        for bad in [json!({ "esp32_id": "  " }), json!({ "esp32_id": "x".repeat(65) }), json!({}), json!({ "esp32_id": 5 }),
-                    json!({ "esp32_id": "A", "extra": 1 })] {
+        for bad in [
+            json!({ "esp32_id": "  " }),
+            json!({ "esp32_id": "x".repeat(65) }),
+            json!({}),
+            json!({ "esp32_id": 5 }),
+            json!({ "esp32_id": "A", "extra": 1 }),
+        ] {
             let a = s.post("/api/v1/controllers", Some(&admin.access), bad.clone()).await;
             assert_eq!((a.status, a.code()), (400, "VALIDATION_ERROR"), "{bad}: {:?}", a.body);
         }

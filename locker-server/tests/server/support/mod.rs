@@ -152,8 +152,11 @@ pub async fn state_and_keys(url: &str, face: bool, config: ServiceConfig) -> (Ap
     let database = locker_core::store::open(url).await.expect("open the database");
     let keys = ServiceKeys::generate().unwrap();
     let access = AccessTokens::new(keys.jwt.clone());
-    let seed_keys =
-        SeedKeys { jwt: keys.jwt.clone(), otp_pepper: keys.otp_pepper.clone(), pickup_pepper: keys.pickup_pepper.clone() };
+    let seed_keys = SeedKeys {
+        jwt: keys.jwt.clone(),
+        otp_pepper: keys.otp_pepper.clone(),
+        pickup_pepper: keys.pickup_pepper.clone(),
+    };
     let mut builder = LockerService::builder_on(database).config(config).keys(keys);
     if face {
         if let Some(engine) = face_engine() {
