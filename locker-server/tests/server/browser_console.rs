@@ -140,6 +140,27 @@ async fn admin_signs_in_and_sees_24_lockers_on_every_screen() {
     }
     let rows = b.js("return document.querySelectorAll('#lockers-table tbody tr').length", vec![]).await;
     assert_eq!(rows, json!(24));
+
+    // CSV import: the browser reads the file and posts each row; each line is reported
+    // (A25 on a board nobody registered is created, the board registered keyless).
+    open_tab(&b, "lockers").await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("lockers.csv");
+    let text = "code,station,location,size,controller,relay_channel,sensor_channel,price\n\
+                A25,S1,\"Tầng 2, Khu D\",large,ESP32_002,1,1,3.50\n\
+                A26,S1,Tầng 2,huge,ESP32_002,2,2,1.00\n";
+    std::fs::write(&file, text).unwrap();
+    let input = b.client.find(fantoccini::Locator::Css("#csv-file")).await.unwrap();
+    input.send_keys(file.to_str().unwrap()).await.unwrap();
+    let report =
+        b.wait_for("the import report", "return document.querySelector('#csv-report .total')?.textContent", WAIT).await;
+    assert_eq!(report, json!("1 imported, 1 refused."));
+    let lines = b.js("return [...document.querySelectorAll('#csv-report li')].map(l => l.textContent)", vec![]).await;
+    assert!(lines[1].as_str().unwrap().starts_with("line 2: A25 created"), "{lines}");
+    assert!(lines[2].as_str().unwrap().starts_with("line 3: VALIDATION_ERROR"), "{lines}");
+    b.wait_for("25 rows", "return document.querySelectorAll('#lockers-table tbody tr').length === 25", WAIT).await;
+    let boards = c.server.get("/api/v1/controllers", Some(&c.admin)).await;
+    assert!(boards.body.to_string().contains("ESP32_002"), "{:?}", boards.body);
     open_tab(&b, "alerts").await;
     let alerts = b.js("return document.querySelectorAll('#alerts-table tbody tr[data-alert-id]').length", vec![]).await;
     assert!(alerts.as_u64().unwrap() >= 1, "the maintenance alert is listed");
@@ -264,4 +285,25 @@ async fn a_controller_registered_in_the_console_has_its_key_shown_once() {
 /// The page's HTML as it is now.
 async fn html(b: &Browser) -> String {
     b.js("return document.documentElement.outerHTML", vec![]).await.as_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_files_carry_their_type_cache_policy_and_csp() {
+    let c = console().await;
+    for (path, kind) in
+        [("/", "text/html"), ("/console/app.js", "text/javascript"), ("/console/console.css", "text/css")]
+    {
+        let res = c.server.client.get(c.server.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+        let h = res.headers();
+        assert!(h["content-type"].to_str().unwrap().starts_with(kind), "{path}: {:?}", h["content-type"]);
+        assert_eq!(h["cache-control"], "no-cache", "{path}");
+        let csp = h["content-security-policy"].to_str().unwrap();
+        for rule in ["default-src 'none'", "script-src 'self'", "connect-src 'self'", "frame-ancestors 'none'"] {
+            assert!(csp.contains(rule), "{path}: {csp}");
+        }
+        assert!(!csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"), "{csp}");
+    }
+    let missing = c.server.get("/console/nope.js", None).await;
+    assert_eq!((missing.status, missing.code()), (404, "NOT_FOUND"), "{:?}", missing.body);
 }
