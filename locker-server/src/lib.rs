@@ -18,7 +18,7 @@
 //!   lockout, password hashing off the async workers).
 //! - [`limits`]: the in-memory rate limits of the route classes.
 //! - [`state`]: [`AppState`] and its parts.
-//! - [`screens`]: the browser screens (the kiosk at `/kiosk`), embedded in the binary.
+//! - [`screens`]: the web screens (the operator's console at `/`, the kiosk at `/kiosk`), embedded in the binary.
 //! - [`mod@serve`]: the serve loop (timeouts, connection caps, body guard, panic catcher).
 //! - [`metrics`]: Prometheus metrics (HTTP by route template, the core's figures) at `/metrics`.
 #![deny(missing_docs)]
@@ -32,6 +32,7 @@ pub mod http;
 pub mod limits;
 pub mod metrics;
 pub mod openapi;
+pub mod screens;
 pub mod seeds;
 pub mod screens;
 pub mod serve;
@@ -95,6 +96,7 @@ pub fn app(state: AppState) -> Router {
     let routes = server_routes().into_iter().chain(v1::routes::routes()).collect();
     v1::routes::router(state, routes)
         .merge(screens::kiosk::router())
+        .merge(screens::console::router())
         .fallback(http::error::not_found_route)
         .method_not_allowed_fallback(http::error::method_not_allowed)
         .layer(

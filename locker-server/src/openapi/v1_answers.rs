@@ -71,6 +71,13 @@ pub fn schemas() -> Map<String, Value> {
         "created_at": time,
     }));
     let user_short = all_of(json!({ "id": id, "email": or_null(text.clone()), "full_name": text, "role": role }));
+    let controller = json!({
+        "id": id, "esp32_id": text, "station": text, "is_online": { "type": "boolean" },
+        "last_heartbeat_at": or_null(time.clone()), "battery_level": or_null(json!({ "type": "integer", "minimum": 0, "maximum": 100 })),
+        "firmware_version": or_null(text.clone()), "is_active": { "type": "boolean" }, "created_at": time,
+    });
+    let mut controller_key = controller.clone();
+    controller_key["api_key"] = json!({ "type": "string", "pattern": "^lk_" });
     let schemas = json!({
         "V1Message": { "type": "object", "required": ["success", "message"], "properties": {
             "success": { "const": true }, "message": { "type": "string" } } },
@@ -95,6 +102,9 @@ pub fn schemas() -> Map<String, Value> {
             "summary": all_of(json!({ "total": count, "available": count, "in_use": count, "reserved": count,
                 "maintenance": count })) }))),
         "V1Locker": success(locker),
+        "V1ControllerList": success(all_of(json!({ "controllers": { "type": "array", "items": all_of(controller) },
+            "pagination": pagination, "summary": all_of(json!({ "total": count, "online_on_page": count })) }))),
+        "V1ControllerKey": success(all_of(controller_key)),
         "V1LockerDetail": success(detail),
         "V1LockerUpdated": success(all_of(json!({ "id": id, "locker_code": text }))),
         "V1LockerStatus": success(all_of(json!({ "id": id, "locker_code": text, "status": names(LockerStatus::NAMES) }))),

@@ -9,6 +9,7 @@ use locker_core::ports::{LockerFilter, Page, RentalFilter, StatusCounts, Store, 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::controllers::controller_for_locker;
 use super::views::{self, LockerRow, Paging, opt_ts, pagination, ts};
 use crate::AppState;
 use crate::http::envelope::Success;
@@ -147,17 +148,6 @@ pub struct CreateLocker {
     price_per_hour: Option<i64>,
 }
 
-/// The controller named `esp32_id`, as a validation error on that field when unknown.
-async fn controller_by_name(store: &dyn Store, name: &str) -> Result<locker_core::domain::Controller, ApiError> {
-    match store.get_controller_by_name(name.trim()).await {
-        Ok(c) => Ok(c),
-        Err(locker_core::Error::NotFound { .. }) => {
-            Err(ApiError::validation("esp32_id", format!("no controller named {name:?}; register it first")))
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
 fn check_location(location: &str) -> Result<String, ApiError> {
     let location = location.trim();
     if location.is_empty() || location.chars().count() > 200 {
@@ -187,8 +177,10 @@ pub async fn create(
     ApiJson(body): ApiJson<CreateLocker>,
 ) -> Result<Success<Value>, ApiError> {
     let location = check_location(&body.location)?;
+    // An unknown board is registered keyless (`v1::controllers`): seed 000 adds a locker on
+    // `ESP32_002` without registering it first.
     let controller = match body.esp32_id.as_deref() {
-        Some(name) => Some(controller_by_name(state.store().as_ref(), name).await?),
+        Some(name) => Some(controller_for_locker(state.store().as_ref(), name, state.now()).await?),
         None => None,
     };
     let price = body.price_per_hour.unwrap_or(0);
@@ -259,7 +251,7 @@ pub async fn update(
         l.size = size;
     }
     if let Some(name) = body.esp32_id.as_deref() {
-        let c = controller_by_name(state.store().as_ref(), name).await?;
+        let c = controller_for_locker(state.store().as_ref(), name, state.now()).await?;
         l.controller_id = Some(c.id);
         l.station = c.station;
     }

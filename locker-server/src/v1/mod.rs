@@ -3,6 +3,7 @@
 
 pub mod alerts;
 pub mod auth;
+pub mod controllers;
 pub mod kiosk;
 pub mod lockers;
 pub mod logs;

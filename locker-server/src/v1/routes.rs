@@ -39,6 +39,11 @@ const EMAIL: &str = r"^\s*[^@\s]+@\S*\.\S*\s*$";
 const LOCKER_CODE: &str = r"^\s*[A-Za-z0-9_-]{1,32}\s*$";
 /// A location: 1 to 200 characters once trimmed.
 const LOCATION: &str = r"^\s*\S([\s\S]{0,198}\S)?\s*$";
+/// A controller name (`esp32_id`): 1 to 64 characters once trimmed (`NewController::validate`).
+const BOARD_NAME: &str = r"^\s*\S([\s\S]{0,62}\S)?\s*$";
+/// The name of a board registered by `POST /controllers`: 1 to 64 letters, digits, `_`,
+/// `-`, `.` or `:` once trimmed (within the core's 64-byte limit).
+const NEW_BOARD_NAME: &str = r"^\s*[A-Za-z0-9_.:-]{1,64}\s*$";
 /// Text that is not blank.
 const NOT_BLANK: &str = r"\S";
 
@@ -80,7 +85,7 @@ pub fn routes() -> Vec<Route<AppState>> {
             req("locker_code", String).pattern(LOCKER_CODE),
             req("location", String).pattern(LOCATION),
             req("size", Enum(LockerSize::NAMES)),
-            opt("esp32_id", String).nullable(),
+            opt("esp32_id", String).nullable().pattern(BOARD_NAME),
             pin("relay_pin"),
             pin("sensor_pin"),
             opt("price_per_hour", Integer).nullable().range(0, i64::MAX),
@@ -90,7 +95,7 @@ pub fn routes() -> Vec<Route<AppState>> {
             opt("locker_code", String).nullable().pattern(LOCKER_CODE),
             opt("location", String).nullable().pattern(LOCATION),
             opt("size", Enum(LockerSize::NAMES)).nullable(),
-            opt("esp32_id", String).nullable(),
+            opt("esp32_id", String).nullable().pattern(BOARD_NAME),
             opt("relay_pin", PIN).nullable().range(PIN_RANGE.0, PIN_RANGE.1),
             opt("sensor_pin", PIN).nullable().range(PIN_RANGE.0, PIN_RANGE.1),
             opt("price_per_hour", Integer).nullable().range(0, i64::MAX),
@@ -100,6 +105,15 @@ pub fn routes() -> Vec<Route<AppState>> {
             req("status", Enum(&["available", "maintenance"])),
             opt("reason", String).nullable().pattern(r"^\s*(\S([\s\S]{0,998}\S)?)?\s*$"),
         ]).closed().answers(200, "V1LockerStatus"),
+        // controllers (boards): a key is shown once, in the answer that makes it
+        route!(V1 GET "/api/v1/controllers", Admin, "List controllers with online state, heartbeat and battery", v1::controllers::list)
+            .query(&[PAGE, LIMIT]).answers(200, "V1ControllerList"),
+        route!(V1 POST "/api/v1/controllers", Admin, "Register a controller; its API key is returned once", v1::controllers::register).body(&[
+            req("esp32_id", String).pattern(NEW_BOARD_NAME),
+            opt("station", String).nullable().pattern(r"^\s*[\s\S]{0,64}\s*$"),
+        ]).closed().answers(201, "V1ControllerKey"),
+        route!(V1 POST "/api/v1/controllers/{controller_id}/key", Admin, "Issue or rotate a controller's API key (returned once)", v1::controllers::issue_key)
+            .answers(200, "V1ControllerKey"),
         // sessions
         route!(V1 GET "/api/v1/sessions/my-sessions", Customer, "My sessions", v1::sessions::my_sessions)
             .query(&[opt("status", Enum(v1::sessions::SessionStatus::NAMES)), PAGE, LIMIT]).answers(200, "V1SessionList"),

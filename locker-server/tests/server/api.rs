@@ -144,8 +144,9 @@ async fn admin_manages_lockers_and_customers_see_them() {
             .await;
         assert_eq!((dup.status, dup.code()), (409, "ALREADY_EXISTS"));
         assert_eq!(dup.body["error"]["details"]["field"], "locker_code");
+        // An unknown board is registered on first reference (controllers_api.rs); a blank name is refused.
         let unknown_ctrl = s
-            .post("/api/v1/lockers", Some(&admin.access), json!({ "locker_code": "Z9", "location": "x", "size": "small", "esp32_id": "NOPE", "relay_pin": 1, "sensor_pin": 1 }))
+            .post("/api/v1/lockers", Some(&admin.access), json!({ "locker_code": "Z9", "location": "x", "size": "small", "esp32_id": "  ", "relay_pin": 1, "sensor_pin": 1 }))
             .await;
         assert_eq!((unknown_ctrl.status, unknown_ctrl.code()), (400, "VALIDATION_ERROR"));
         assert_eq!(unknown_ctrl.body["error"]["details"]["field"], "esp32_id");

@@ -3,6 +3,7 @@
 //! `cargo test -p locker-server --test server seed001::` runs what `--test seed001` ran.
 //! The harnesses are declared once, here, and used by the modules as `crate::support` etc.
 
+mod browser_support;
 mod scale_out_support;
 mod schema_check;
 mod seed001_support;
@@ -11,8 +12,10 @@ mod smtp_support;
 mod support;
 
 mod api;
+mod browser_console;
 mod brute_force;
 mod contract;
+mod controllers_api;
 mod flows;
 mod health;
 mod hostile;

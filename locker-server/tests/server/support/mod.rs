@@ -65,13 +65,15 @@ pub struct Options {
     pub service: ServiceConfig,
     /// Last changes to the state before serving.
     pub customize: Option<Box<dyn FnOnce(AppState) -> AppState + Send>>,
+    /// Serve the seed 001-003 surfaces too, as `locker serve` does (false by default).
+    pub seeds: bool,
 }
 
 impl Options {
     /// Defaults on `backend`.
     pub fn new(backend: Backend) -> Self {
         let service = ServiceConfig { kiosk: "Pi_01".into(), ..ServiceConfig::default() };
-        Self { backend, limits: GENEROUS, face: false, service, customize: None }
+        Self { backend, limits: GENEROUS, face: false, service, customize: None, seeds: false }
     }
 }
 
@@ -135,9 +137,26 @@ async fn database(backend: &Backend) -> locker_core::testing::TestDb {
 /// A state over the database at `url` with fresh keys, its service started (timers
 /// running, no controller attached): with the face engine when `face` and the models load.
 pub async fn state_for(url: &str, face: bool, config: ServiceConfig) -> AppState {
+    state_and_keys(url, face, config).await.0
+}
+
+/// The keys the seed surfaces share with the service.
+pub struct SeedKeys {
+    jwt: locker_core::token::jwt::JwtKeys,
+    otp_pepper: locker_core::token::Pepper,
+    pickup_pepper: locker_core::token::Pepper,
+}
+
+/// [`state_for`], with the keys the seed surfaces need.
+pub async fn state_and_keys(url: &str, face: bool, config: ServiceConfig) -> (AppState, SeedKeys) {
     let database = locker_core::store::open(url).await.expect("open the database");
     let keys = ServiceKeys::generate().unwrap();
     let access = AccessTokens::new(keys.jwt.clone());
+    let seed_keys = SeedKeys {
+        jwt: keys.jwt.clone(),
+        otp_pepper: keys.otp_pepper.clone(),
+        pickup_pepper: keys.pickup_pepper.clone(),
+    };
     let mut builder = LockerService::builder_on(database).config(config).keys(keys);
     if face {
         if let Some(engine) = face_engine() {
@@ -146,24 +165,47 @@ pub async fn state_for(url: &str, face: bool, config: ServiceConfig) -> AppState
     }
     let service = builder.open().await.expect("open the service").service;
     tokio::spawn(service.clone().run_timers());
-    AppState::new(service, access)
+    (AppState::new(service, access), seed_keys)
 }
 
 /// Starts a server with `opts`.
 pub async fn start_with(opts: Options) -> TestServer {
     let db = database(&opts.backend).await;
     let db_url = db.url.clone();
-    let mut state = state_for(&db_url, opts.face, opts.service).await.with_limits(opts.limits);
+    let (state, keys) = state_and_keys(&db_url, opts.face, opts.service).await;
+    let mut state = state.with_limits(opts.limits);
     if let Some(f) = opts.customize {
         state = f(state);
     }
+    let seeds = match opts.seeds {
+        true => Some(seed_surfaces(&state, keys).await),
+        false => None,
+    };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let app = locker_server::app(state.clone());
+    let mut app = locker_server::app(state.clone());
+    if let Some(seeds) = seeds {
+        app = app.merge(seeds);
+    }
     let task = tokio::spawn(async move {
         axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
     });
     TestServer { base: format!("http://{addr}"), addr, state, client: reqwest::Client::new(), db_url, task, _db: db }
+}
+
+/// The seed 001-003 surfaces over `state`'s service, sharing its access-token key (the
+/// seed-003 codes go to an outbox file in the temp dir).
+async fn seed_surfaces(state: &AppState, keys: SeedKeys) -> axum::Router {
+    let outbox = std::env::temp_dir().join(format!("locker-outbox-{}.jsonl", uuid::Uuid::new_v4().simple()));
+    let parts = locker_server::seeds::SeedParts {
+        service: state.service.clone(),
+        jwt: keys.jwt,
+        otp_pepper: keys.otp_pepper,
+        pickup_pepper: keys.pickup_pepper,
+        notifier: Arc::new(locker_core::token::otp::FileOutbox::new(outbox)),
+        credentials: state.credentials.clone(),
+    };
+    locker_server::seeds::router(parts).await.expect("the seed surfaces")
 }
 
 /// Starts a server on `backend` with the defaults.
