@@ -32,7 +32,6 @@ pub mod http;
 pub mod limits;
 pub mod metrics;
 pub mod openapi;
-pub mod screens;
 pub mod seeds;
 pub mod screens;
 pub mod serve;
