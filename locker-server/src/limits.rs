@@ -20,6 +20,9 @@ pub struct LimitConfig {
     pub face_per_minute: u32,
     /// Face attempts per session per 15 minutes (reopen and check-out of one session).
     pub face_per_session_per_15_min: u32,
+    /// Seed-001 pickup-code tries per cabinet per hour
+    /// ([`PICKUP_TRIES_PER_HOUR`](locker_core::token::pickup::PICKUP_TRIES_PER_HOUR)).
+    pub pickup_tries_per_hour: u32,
 }
 
 impl LimitConfig {
@@ -33,6 +36,7 @@ impl LimitConfig {
         login_failures_per_15_min: 10,
         face_per_minute: 10,
         face_per_session_per_15_min: 5,
+        pickup_tries_per_hour: locker_core::token::pickup::PICKUP_TRIES_PER_HOUR,
     };
 }
 
@@ -55,6 +59,7 @@ impl LimitConfig {
             login_failures_per_15_min: self.login_failures_per_15_min,
             face_per_minute: share(self.face_per_minute),
             face_per_session_per_15_min: share(self.face_per_session_per_15_min),
+            pickup_tries_per_hour: share(self.pickup_tries_per_hour),
         }
     }
 }
@@ -79,6 +84,8 @@ pub struct Limits {
     pub face_per_address: KeyedLimiter<String>,
     /// Face attempts, keyed by session id.
     pub face_per_session: KeyedLimiter<String>,
+    /// Seed-001 pickup-code tries per cabinet per hour (the limiter is the pickup codes' own).
+    pub pickup_tries_per_hour: u32,
 }
 
 fn nz(n: u32) -> std::num::NonZeroU32 {
@@ -99,6 +106,7 @@ impl Limits {
                     .unwrap_or(Quota::per_minute(nz(1)))
                     .allow_burst(nz(config.face_per_session_per_15_min)),
             ),
+            pickup_tries_per_hour: config.pickup_tries_per_hour,
         }
     }
 }
@@ -117,6 +125,7 @@ mod tests {
         assert_eq!(three.hardware_per_second, 4);
         assert_eq!(three.face_per_minute, 4);
         assert_eq!(three.face_per_session_per_15_min, 2);
+        assert_eq!(three.pickup_tries_per_hour, 10, "30 pickup-code tries per cabinet / 3");
         assert_eq!(three.login_failures_per_15_min, 10, "shared in the database, not divided");
         assert_eq!(LimitConfig::SEED.per_process(50).auth_per_minute, 1, "never below 1");
     }

@@ -51,8 +51,13 @@ pub struct PickupCodes {
 impl PickupCodes {
     /// Codes hashed with `pepper`, tries limited to [`PICKUP_TRIES_PER_HOUR`] per cabinet.
     pub fn new(pepper: Pepper) -> Self {
-        let quota =
-            Quota::per_hour(std::num::NonZeroU32::new(PICKUP_TRIES_PER_HOUR).unwrap_or(std::num::NonZeroU32::MIN));
+        Self::with_tries_per_hour(pepper, PICKUP_TRIES_PER_HOUR)
+    }
+
+    /// Codes hashed with `pepper`, tries limited to `tries` per cabinet per hour (at least 1):
+    /// a server process's share when several share the load.
+    pub fn with_tries_per_hour(pepper: Pepper, tries: u32) -> Self {
+        let quota = Quota::per_hour(std::num::NonZeroU32::new(tries).unwrap_or(std::num::NonZeroU32::MIN));
         Self { pepper, tries: KeyedLimiter::new(quota) }
     }
 
@@ -221,6 +226,17 @@ mod tests {
         // Another cabinet is unaffected; after two minutes one try is back.
         assert_eq!(err(codes.redeem(&store, "CAB-2", wrong, at(T0)).await), TokenError::PickupCodeInvalid);
         assert!(codes.redeem(&store, "CAB-1", &code, at(T0 + 120)).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_process_share_of_the_tries_is_enforced() {
+        let (store, codes) = (MemoryTokenStore::default(), PickupCodes::with_tries_per_hour(Pepper::new([9; 32]), 10));
+        let (code, _) = codes.issue(&store, "CAB-1", new_id(), at(T0), at(T0 + 7200)).await.unwrap();
+        let wrong = if code == "000000" { "000001" } else { "000000" };
+        for _ in 0..10 {
+            assert_eq!(err(codes.redeem(&store, "CAB-1", wrong, at(T0)).await), TokenError::PickupCodeInvalid);
+        }
+        assert!(matches!(err(codes.redeem(&store, "CAB-1", &code, at(T0)).await), TokenError::RateLimited { .. }));
     }
 
     #[tokio::test]

@@ -9,8 +9,7 @@
 //! no inline script or style, no framing.
 
 use axum::Router;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 
 /// The policy of every console answer.
@@ -49,15 +48,7 @@ pub const ASSETS: &[Asset] = &[
 
 /// `asset` as an answer with its headers.
 pub fn serve(asset: &Asset) -> Response {
-    let mut res = (StatusCode::OK, asset.body).into_response();
-    let h = res.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(asset.content_type));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    res
+    super::embedded(asset.body.as_bytes(), asset.content_type, CSP, &[("x-frame-options", "DENY")])
 }
 
 /// The console's routes (`GET` only), to merge into the server's router.

@@ -20,7 +20,7 @@
 
 use axum::Router;
 use axum::extract::Path;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
@@ -79,20 +79,13 @@ fn serve(path: &str) -> Response {
     let Some(asset) = ASSETS.iter().find(|a| a.path == path) else {
         return ApiError::new(StatusCode::NOT_FOUND, "NOT_FOUND", "No such kiosk file").into_response();
     };
-    let mut res = asset.body.into_response();
-    let headers = res.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(asset.mime));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    headers.insert("permissions-policy", HeaderValue::from_static("camera=(self), microphone=()"));
-    res
+    super::embedded(asset.body, asset.mime, CSP, &[("permissions-policy", "camera=(self), microphone=()")])
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::header;
 
     #[test]
     fn every_file_the_page_names_is_embedded() {

@@ -68,7 +68,9 @@ pub async fn router_paying(
     let otp = locker_core::token::otp::Otp::new(otp_pepper, Default::default());
     let otp_login =
         otp_login::OtpLoginState::new(&service, jwt.clone(), otp, notifier).with_limits(credentials.limits.clone());
-    let pickup = locker_core::token::pickup::PickupCodes::new(pickup_pepper);
+    // This process's share of the pickup-code tries (`LimitConfig::per_process`).
+    let tries = credentials.limits.pickup_tries_per_hour;
+    let pickup = locker_core::token::pickup::PickupCodes::with_tries_per_hour(pickup_pepper, tries);
     let cabinets = cabinets::CabinetsState::new(service, jwt, credentials, pickup).with_payments(payments);
     cabinets.boards.attach_all().await?;
     Ok(barcodes::router(barcodes).merge(otp_login::router(otp_login)).merge(cabinets::router(cabinets)))

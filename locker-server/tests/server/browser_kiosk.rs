@@ -90,7 +90,9 @@ async fn the_kiosk_checks_a_customer_in_by_face_and_follows_the_door() {
 
     browser.click("#go-checkin-face").await;
     browser.wait_for_screen("camera").await;
-    browser.wait_for("the live camera", "const v = document.getElementById('camera-video'); return v.videoWidth > 0").await;
+    browser
+        .wait_for("the live camera", "const v = document.getElementById('camera-video'); return v.videoWidth > 0")
+        .await;
     browser.screenshot("kiosk-03-camera").await;
 
     browser.wait_for_screen("door").await;
@@ -149,9 +151,7 @@ async fn the_kiosk_checks_a_customer_in_by_qr_code() {
     browser.screenshot("kiosk-09-scan-qr").await;
     browser.wait_for_screen("door").await;
     let code = browser.text("#door-locker").await;
-    browser
-        .wait_for("the door cycled", "return document.getElementById('door-step').dataset.phase === 'done'")
-        .await;
+    browser.wait_for("the door cycled", "return document.getElementById('door-step').dataset.phase === 'done'").await;
     browser.close().await;
 
     // The QR token named the customer: the rental is theirs, by QR, on the locker shown.

@@ -36,6 +36,7 @@ const RAISED: LimitConfig = LimitConfig {
     login_failures_per_15_min: 1_000_000,
     face_per_minute: 1_000_000,
     face_per_session_per_15_min: 1_000_000,
+    pickup_tries_per_hour: 1_000_000,
 };
 
 /// The `st` command, or `None` (with a message) when Schemathesis is not installed.

@@ -13,6 +13,7 @@ mod support;
 
 mod api;
 mod browser_console;
+mod browser_kiosk;
 mod brute_force;
 mod contract;
 mod controllers_api;
@@ -34,4 +35,3 @@ mod seed001_money;
 mod seed002;
 mod seed003;
 mod seed_answers;
-mod browser_kiosk;

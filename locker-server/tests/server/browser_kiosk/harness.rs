@@ -153,7 +153,9 @@ impl Browser {
             }
             if Instant::now() > deadline {
                 self.screenshot(&format!("failed-{name}")).await;
-                let shown = self.js("return document.body.dataset.screen + ': ' + document.querySelector('main').innerText").await;
+                let shown = self
+                    .js("return document.body.dataset.screen + ': ' + document.querySelector('main').innerText")
+                    .await;
                 panic!("waited {PATIENCE:?} for {name} ({script}); the page shows {shown}");
             }
             tokio::time::sleep(Duration::from_millis(50)).await;

@@ -50,6 +50,7 @@ pub const GENEROUS: LimitConfig = LimitConfig {
     login_failures_per_15_min: 100_000,
     face_per_minute: 100_000,
     face_per_session_per_15_min: 100_000,
+    pickup_tries_per_hour: 100_000,
 };
 
 /// How to start a server.
