@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use locker_core::controller::sim::{self, Device, Person, SimConfig};
-use locker_core::domain::{DoorConfig, Id, NewUser, Role};
+use locker_core::domain::{DoorConfig, Id};
 use serde_json::{Value, json};
 
 const ADMIN_EMAIL: &str = "console-admin@example.com";
@@ -36,16 +36,7 @@ async fn console() -> Console {
     opts.seeds = true;
     opts.service.door = DoorConfig { open_window: chrono::TimeDelta::milliseconds(300), ..DoorConfig::default() };
     let server = support::start_with(opts).await;
-    let hash = server.state.credentials.passwords.hash(ADMIN_PASSWORD.into()).await.unwrap();
-    let new = NewUser {
-        email: Some(ADMIN_EMAIL.into()),
-        phone: None,
-        username: None,
-        full_name: "Console Admin".into(),
-        role: Role::Admin,
-        password_hash: hash,
-    };
-    server.state.store().create_user(new, chrono::Utc::now()).await.unwrap();
+    support::create_admin(&server.state, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let admin = server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.access;
     let (controller, _key) = server.controller("SIM_001").await;
     let lockers = server.lockers(&admin, 24, Some("SIM_001")).await;

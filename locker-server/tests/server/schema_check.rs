@@ -6,9 +6,11 @@
 
 use serde_json::Value;
 
-/// The document, built from the catalogue as `GET /api/v1/openapi.json` serves it.
-pub fn document() -> Value {
-    locker_server::openapi::build(&locker_server::operations())
+/// The document, built once from the catalogue as `GET /api/v1/openapi.json` serves it.
+pub fn document() -> &'static Value {
+    static DOCUMENT: std::sync::LazyLock<Value> =
+        std::sync::LazyLock::new(|| locker_server::openapi::build(&locker_server::operations()));
+    &DOCUMENT
 }
 
 /// The schema of `method path`'s `status` answer (panics when the document names none).

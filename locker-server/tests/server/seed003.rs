@@ -64,7 +64,7 @@ impl Fixture {
         assert!(body["code"].is_i64() && body["message"].is_string() && body["data"].is_object(), "{body}");
         // Every answer, success or error, is one the OpenAPI document describes.
         let doc = crate::schema_check::document();
-        crate::schema_check::assert_answer(&doc, "POST", &format!("/apis/auth/{path}"), 200, &body);
+        crate::schema_check::assert_answer(doc, "POST", &format!("/apis/auth/{path}"), 200, &body);
         body
     }
 

@@ -352,9 +352,15 @@ pub const ADMIN_PASSWORD: &str = "adminPassword123";
 /// Makes an admin (a fresh e-mail, [`ADMIN_PASSWORD`]) directly in `state`'s store; its e-mail.
 pub async fn new_admin(state: &AppState) -> String {
     let email = format!("admin-{}@example.com", uuid::Uuid::new_v4().simple());
-    let hash = state.credentials.passwords.hash(ADMIN_PASSWORD.into()).await.unwrap();
+    create_admin(state, &email, ADMIN_PASSWORD).await;
+    email
+}
+
+/// Makes an admin with `email` and `password` directly in `state`'s store.
+pub async fn create_admin(state: &AppState, email: &str, password: &str) {
+    let hash = state.credentials.passwords.hash(password.into()).await.unwrap();
     let new = NewUser {
-        email: Some(email.clone()),
+        email: Some(email.to_owned()),
         phone: None,
         username: None,
         full_name: "Admin".into(),
@@ -362,7 +368,6 @@ pub async fn new_admin(state: &AppState) -> String {
         password_hash: hash,
     };
     state.store().create_user(new, chrono::Utc::now()).await.unwrap();
-    email
 }
 
 /// `method url` with an optional bearer token and JSON body: the status and the JSON body
