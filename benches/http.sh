@@ -6,7 +6,7 @@
 #      driver, `http_cycles`: the steps depend on each other, which wrk cannot chain);
 #   3. the ceiling: a bare axum handler returning the same JSON (`http_ceiling`), by wrk;
 #   4. the SQLite commit-rate limit: criterion's alloc/sqlite_file/bare_insert_commit.
-# Needs wrk (apt-get install -y wrk) and, for PostgreSQL, psql.
+# Needs wrk (apt-get install -y wrk), for PostgreSQL psql, and for --pinned taskset and strace.
 # Knobs: BENCH_SECONDS (default 10), WRK_CONNECTIONS (16), CYCLE_WORKERS ("8 24": one cycle
 # run per worker count; the demo has 24 lockers). The simulated customer opens the door 200 ms after the unlock and shuts it 200 ms
 # later, so a cycle spends at least 800 ms on doors (check-in and check-out each).
@@ -21,6 +21,10 @@
 #                            own CPU is not counted), when LOCKER_TEST_POSTGRES_URL is set;
 #   lockers_page/sqlite_1000 GET /api/v1/lockers?page=3&limit=100 with 1,000 lockers;
 #   qr_cycle/sqlite          QR check-in/check-out cycles, PINNED_CYCLE_WORKERS (8) workers;
+#   qr_cycle_instant/sqlite  the same with `--sim-instant-doors` (doors open and shut at once),
+#                            against the disk's bound: criterion's bare_insert_commit rate
+#                            divided by the commits a cycle needs (WAL fsyncs counted by
+#                            strace over a short extra run);
 #   bare_axum                the ceiling (`http_ceiling`, the demo's JSON from memory).
 # With --baseline, every case runs with that `locker` binary (say, built from main) and then
 # with this build's, case by case, in one run: before and after from the same run.

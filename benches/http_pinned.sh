@@ -23,13 +23,17 @@ pinned_wrk() {
   wrk_json "$name" "$work/wrk.txt" "$((after - before))" | tee -a "$results"
 }
 
-# pinned_serve LABEL EXE DB_URL PORT: `EXE serve --demo` on core 0 over a fresh database;
-# sets server_pid, api, password and token.
+# pinned_serve LABEL EXE DB_URL PORT [DOORS...]: `EXE serve --demo` on core 0 over a fresh
+# database, the simulated customer's options DOORS (default `--sim-person-ms 200`); sets
+# server_pid, api, password and token.
 pinned_serve() {
   local label=$1 exe=$2 url=$3 port=$4 dir
+  shift 4
+  local doors=("$@")
+  [[ ${#doors[@]} -gt 0 ]] || doors=(--sim-person-ms 200)
   dir=$(mktemp -d "$work/$label-XXXX")
   taskset -c 0 "$exe" --db "$url" serve --demo --listen "127.0.0.1:$port" --keys "$dir/keys" \
-    --models "$dir/no-models" --sim-person-ms 200 --rate-limit 1000000000 \
+    --models "$dir/no-models" "${doors[@]}" --rate-limit 1000000000 \
     --otp-outbox "$dir/otp.jsonl" > "$dir/server.log" 2>&1 &
   server_pid=$!
   pids+=("$server_pid")
@@ -76,20 +80,66 @@ pinned_binary() {
   pinned_stop
 
   pinned_serve "$label" "$exe" "sqlite:$work/$label-cycles.db" 39114
+  pinned_cycles "qr_cycle/sqlite/${pinned_workers}_workers" "$label"
+  pinned_stop
+
+  # Doors that complete at once: a cycle costs only the service's work (HTTP, tokens,
+  # commits). A binary without --sim-instant-doors (the baseline) gets a 1 ms customer.
+  if "$exe" serve --help | grep -q -- --sim-instant-doors; then
+    pinned_serve "$label" "$exe" "sqlite:$work/$label-instant.db" 39116 --sim-instant-doors
+  else
+    pinned_serve "$label" "$exe" "sqlite:$work/$label-instant.db" 39116 --sim-person-ms 1
+  fi
+  pinned_cycles "qr_cycle_instant/sqlite/${pinned_workers}_workers" "$label"
+  pinned_stop
+  unset BENCH_LABEL
+}
+
+# pinned_cycles CASE LABEL: the cycle driver on core 1 against the running server for
+# BENCH_SECONDS; appends its report with the server's CPU per cycle.
+pinned_cycles() {
   local before after
   before=$(cpu_ticks "$server_pid")
   LOCKER_BENCH_PASSWORD=$password taskset -c 1 "$bin/http_cycles" --api "$api" --email admin@locker.local \
     --concurrency "$pinned_workers" --seconds "$seconds" > "$work/cycles.json"
   after=$(cpu_ticks "$server_pid")
-  python3 - "$work/cycles.json" "$((after - before))" "$(getconf CLK_TCK)" "$label" "$pinned_workers" <<'PY' | tee -a "$results"
+  python3 - "$work/cycles.json" "$((after - before))" "$(getconf CLK_TCK)" "$2" "$1" <<'PY' | tee -a "$results"
 import json, sys
 d = json.load(open(sys.argv[1]))
-d.update(case=f"qr_cycle/sqlite/{sys.argv[5]}_workers", binary=sys.argv[4],
+d.update(case=sys.argv[5], binary=sys.argv[4],
          cpu_ms_per_cycle=round(int(sys.argv[2]) * 1000 / int(sys.argv[3]) / max(d["cycles"], 1), 3))
 print(json.dumps(d))
 PY
+}
+
+# pinned_commits: the disk's commit rate (criterion's bare_insert_commit on core 0) and the
+# commits one instant-door cycle needs (the WAL fsyncs of the server over a short run,
+# counted by strace, divided by its cycles; every commit of a WAL database at
+# synchronous=FULL is one fsync of the WAL).
+pinned_commits() {
+  taskset -c 0 "$bench_exe" --bench alloc/sqlite_file/bare_insert_commit --noplot > "$work/criterion.txt" 2>&1
+  pinned_serve after "$bin/locker" "sqlite:$work/count-commits.db" 39117 --sim-instant-doors
+  local tracer
+  strace -f -qq -c -e trace=fsync,fdatasync -o "$work/strace.txt" -p "$server_pid" &
+  tracer=$!
+  sleep 0.5
+  LOCKER_BENCH_PASSWORD=$password taskset -c 1 "$bin/http_cycles" --api "$api" --email admin@locker.local \
+    --concurrency 2 --seconds 3 > "$work/count-cycles.json"
+  kill -INT "$tracer"; wait "$tracer" 2>/dev/null || true
   pinned_stop
-  unset BENCH_LABEL
+  python3 - "$work/criterion.txt" "$work/strace.txt" "$work/count-cycles.json" <<'PY' | tee -a "$results"
+import json, re, sys
+text = open(sys.argv[1]).read()
+m = re.search(r"time:\s+\[([\d.]+) (\w+) ([\d.]+) (\w+) ([\d.]+) (\w+)\]", text)
+unit = {"ns": 1e-6, "µs": 1e-3, "us": 1e-3, "ms": 1.0, "s": 1e3}
+ms = float(m.group(3)) * unit[m.group(4)]
+syncs = sum(int(l.split()[3]) for l in open(sys.argv[2]) if re.search(r"\b(fsync|fdatasync)$", l.strip()))
+# warm-up cycles are not in the report's count: one per worker
+cycles = json.load(open(sys.argv[3]))["cycles"] + 2
+print(json.dumps({"case": "sqlite_commit", "binary": "after", "commit_ms": round(ms, 3),
+                  "commits_per_s": round(1000 / ms, 1), "fsyncs": syncs, "cycles_counted": cycles,
+                  "commits_per_cycle": round(syncs / max(cycles, 1), 2)}))
+PY
 }
 
 # pinned_ceiling: the bare axum handler on core 0 serving the demo's list.
@@ -118,6 +168,7 @@ PY
     pinned_binary after "$bin/locker"
     pinned_ceiling
   done
+  pinned_commits
   python3 - "$results" <<'PY'
 import json, sys
 from collections import defaultdict
@@ -132,17 +183,22 @@ print(f"\n{len(bare)} round(s); bare axum: {bare_rps:.0f} req/s, {bare_cpu:.4f} 
 print("| case | binary | req/s | p50 ms | p99 ms | server CPU ms/req | req/s of bare | CPU × bare |")
 print("|---|---|---|---|---|---|---|---|")
 for (case, label), rs in rows.items():
-    if case.startswith("qr_cycle"):
+    if case.startswith("qr_cycle") or case == "sqlite_commit":
         continue
     rps, cpu = mean(rs, "req_per_s"), mean(rs, "cpu_ms_per_req")
     print(f"| {case} | {label} | {rps:.0f} | {mean(rs, 'p50_ms'):.2f} | {mean(rs, 'p99_ms'):.2f} | {cpu:.4f} "
           f"| {rps / bare_rps:.3f} | {cpu / bare_cpu:.1f} |")
-print("\n| case | binary | cycles/s | check-in p50 / p99 ms | check-out p50 / p99 ms | cycle p50 ms | failed | not at rest | server CPU ms/cycle |")
-print("|---|---|---|---|---|---|---|---|---|")
+commit = rows[("sqlite_commit", "after")][-1]
+cap = commit["commits_per_s"] / commit["commits_per_cycle"]
+print(f"\nSQLite commits: {commit['commits_per_s']:.0f}/s (bare_insert_commit, {commit['commit_ms']} ms); "
+      f"an instant-door cycle needs {commit['commits_per_cycle']} ({commit['fsyncs']} WAL fsyncs over "
+      f"{commit['cycles_counted']} cycles): at most {cap:.0f} cycles/s on this disk")
+print("\n| case | binary | cycles/s | × disk bound | check-in p50 / p99 ms | check-out p50 / p99 ms | cycle p50 ms | failed | not at rest | server CPU ms/cycle |")
+print("|---|---|---|---|---|---|---|---|---|---|")
 for (case, label), rs in rows.items():
     if not case.startswith("qr_cycle"):
         continue
-    print(f"| {case} | {label} | {mean(rs, 'cycles_per_s'):.1f} "
+    print(f"| {case} | {label} | {mean(rs, 'cycles_per_s'):.1f} | {mean(rs, 'cycles_per_s') / cap:.2f} "
           f"| {mean(rs, 'check_in_p50_ms'):.1f} / {mean(rs, 'check_in_p99_ms'):.1f} "
           f"| {mean(rs, 'check_out_p50_ms'):.1f} / {mean(rs, 'check_out_p99_ms'):.1f} | {mean(rs, 'cycle_p50_ms'):.0f} "
           f"| {sum(r['failed_cycles'] for r in rs)} | {sum(r['lockers_not_at_rest_after'] for r in rs)} "

@@ -4,16 +4,35 @@
 //! A cycle, per worker and back to back: issue a check-in QR token
 //! (`POST /qr-tokens/generate`), check in with it (`POST /sessions/check-in/qr`: allocation,
 //! rental, log row, relay), then issue a check-out token and check out
-//! (`POST /sessions/{id}/check-out`), again after 2 ms while the simulated customer has not
-//! shut the door yet (409 `INVALID_STATE` or `CONFLICT`; counted as `early_check_outs`). wrk cannot chain dependent requests like
-//! this, hence a driver of our own; it reports cycles per second and the p50/p99 latency
-//! of the cycle and of the two door-driving requests.
+//! (`POST /sessions/{id}/check-out`), again with the same token every 2 ms while the
+//! simulated customer has not shut the door yet (409 `INVALID_STATE` or `CONFLICT`;
+//! counted as `early_check_outs`). With `--wait ws` (the default) a worker first waits for
+//! its session's `session_updated` event on `/ws`, as a kiosk app would, so the server is
+//! not also serving a retry every 2 ms per waiting customer. wrk cannot chain dependent
+//! requests like this, hence a driver of our own; it reports cycles per second and the
+//! p50/p99 latency of the cycle and of the two door-driving requests.
 
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use futures::{SinkExt as _, StreamExt as _};
+use tokio::sync::oneshot;
+use tokio_tungstenite::tungstenite::Message;
 
 use anyhow::{Context as _, bail};
 use clap::Parser;
 use serde_json::{Value, json};
+
+/// How a worker learns that its customer has shut the door after check-in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Wait {
+    /// The `session_updated` event of `/ws` (as a kiosk app does); check-out is tried
+    /// when it arrives, then polled as below if refused.
+    Ws,
+    /// Check-out is tried every 2 ms until accepted (load of its own on the server).
+    Poll,
+}
 
 /// Options.
 #[derive(Debug, Parser)]
@@ -35,6 +54,9 @@ struct Args {
     /// Seconds to run (after one warm-up cycle per worker).
     #[arg(long, default_value_t = 10)]
     seconds: u64,
+    /// How to wait for the door to shut before checking out.
+    #[arg(long, value_enum, default_value_t = Wait::Ws)]
+    wait: Wait,
 }
 
 /// Latencies of one completed cycle.
@@ -54,6 +76,64 @@ struct Api {
     http: reqwest::Client,
     base: String,
     token: String,
+    /// The door events of `base`'s `/ws`, with `--wait ws`.
+    doors: Option<Arc<DoorEvents>>,
+}
+
+/// Sessions whose door has shut after check-in, from one server's `/ws`.
+#[derive(Default)]
+struct DoorEvents {
+    /// Waiting workers by session id, and shut doors nobody waited for yet.
+    state: Mutex<(HashMap<String, oneshot::Sender<()>>, HashSet<String>)>,
+}
+
+impl DoorEvents {
+    /// Connects to `base`'s `/ws` with `token` and routes its events to waiting workers.
+    async fn listen(base: &str, token: &str) -> anyhow::Result<Arc<Self>> {
+        // `/ws` sits at the server's root, beside `/api/v1`.
+        let root = base.trim_end_matches('/').trim_end_matches("/api/v1");
+        let url = format!("{}/ws", root.replacen("http", "ws", 1));
+        let (mut socket, _) = tokio_tungstenite::connect_async(url.as_str()).await.context("connecting to /ws")?;
+        socket.send(Message::Text(token.to_owned().into())).await?;
+        let events = Arc::new(Self::default());
+        let routed = events.clone();
+        tokio::spawn(async move {
+            while let Some(Ok(Message::Text(text))) = socket.next().await {
+                let Ok(event) = serde_json::from_str::<Value>(text.as_str()) else { continue };
+                // The door of a checked-in session shut: the rental is active.
+                if event["event"] == "session_updated"
+                    && event["data"]["action"] == "sensor_trigger"
+                    && let Some(id) = event["data"]["session_id"].as_str()
+                {
+                    routed.shut(id);
+                }
+            }
+        });
+        Ok(events)
+    }
+
+    fn shut(&self, session: &str) {
+        let mut state = self.state.lock().unwrap();
+        match state.0.remove(session) {
+            Some(waiter) => drop(waiter.send(())),
+            None => drop(state.1.insert(session.to_owned())),
+        }
+    }
+
+    /// Until `session`'s door has shut (at most `limit`).
+    async fn wait_shut(&self, session: &str, limit: Duration) {
+        let rx = {
+            let mut state = self.state.lock().unwrap();
+            if state.1.remove(session) {
+                return;
+            }
+            let (tx, rx) = oneshot::channel();
+            state.0.insert(session.to_owned(), tx);
+            rx
+        };
+        let _ = tokio::time::timeout(limit, rx).await;
+        self.state.lock().unwrap().0.remove(session);
+    }
 }
 
 impl Api {
@@ -105,10 +185,17 @@ impl Api {
         // The session turns active when the simulated customer has shut the door again;
         // until then check-out answers 409 INVALID_STATE (a kiosk app would wait for the
         // `/ws` event; polling with a fresh token each time is the simplest equivalent).
+        // A refused check-out leaves the token unspent, so the kiosk retries with the same
+        // code; a server that spends it anyway (older builds) answers QR_USED, and then each
+        // retry takes a fresh token.
         let deadline = Instant::now() + Duration::from_secs(10);
+        if let Some(doors) = &self.doors {
+            doors.wait_shut(&session_id, Duration::from_secs(10)).await;
+        }
         let mut waits = 0;
+        let check_out_qr = json!({ "action": "check_out", "session_id": session_id });
+        let mut qr = self.qr(check_out_qr.clone()).await?;
         let check_out = loop {
-            let qr = self.qr(json!({ "action": "check_out", "session_id": session_id })).await?;
             let t = Instant::now();
             match self.post(&format!("/sessions/{session_id}/check-out"), json!({ "qr_token": qr })).await {
                 Ok(_) => break t.elapsed(),
@@ -117,6 +204,9 @@ impl Api {
                 Err(e) if is_not_ready(&e) && Instant::now() < deadline => {
                     waits += 1;
                     tokio::time::sleep(Duration::from_millis(2)).await;
+                }
+                Err(e) if e.to_string().contains("\"QR_USED\"") && Instant::now() < deadline => {
+                    qr = self.qr(check_out_qr.clone()).await?;
                 }
                 Err(e) => return Err(e.context(format!("check-out of {session_id}"))),
             }
@@ -159,12 +249,20 @@ async fn main() -> anyhow::Result<()> {
         .json()
         .await?;
     let token = login["data"]["access_token"].as_str().with_context(|| format!("login refused: {login}"))?;
-    let api = Api { http, base: args.api[0].clone(), token: token.to_owned() };
+    let api = Api { http, base: args.api[0].clone(), token: token.to_owned(), doors: None };
+    let mut doors = Vec::new();
+    for base in &args.api {
+        doors.push(match args.wait {
+            Wait::Ws => Some(DoorEvents::listen(base, token).await?),
+            Wait::Poll => None,
+        });
+    }
 
     let run_for = Duration::from_secs(args.seconds);
     let mut workers = Vec::new();
     for worker in 0..args.concurrency {
-        let api = Api { base: args.api[worker % args.api.len()].clone(), ..api.clone() };
+        let server = worker % args.api.len();
+        let api = Api { base: args.api[server].clone(), doors: doors[server].clone(), ..api.clone() };
         workers.push(tokio::spawn(async move {
             let _ = api.cycle().await; // warm-up
             let (mut cycles, mut failures) = (Vec::new(), Vec::new());

@@ -55,6 +55,10 @@ pub struct Args {
     /// again before closing it); 0 leaves doors to `locker uart` or the tests.
     #[arg(long, default_value_t = 1500, conflicts_with = "port")]
     pub sim_person_ms: u64,
+    /// The simulated customer opens and shuts each unlocked door at once (benchmarks: a
+    /// door cycle then costs only the service's own work; overrides `--sim-person-ms`).
+    #[arg(long, conflicts_with = "port")]
+    pub sim_instant_doors: bool,
     /// This kiosk's name in the transaction log.
     #[arg(long, default_value = "kiosk")]
     pub kiosk: String,
@@ -426,7 +430,9 @@ fn lock_controller(args: &Args) -> anyhow::Result<Arc<dyn locker_core::ports::Lo
         return Ok(Arc::new(controller));
     }
     let mut config = SimConfig::new(args.sim_channels);
-    if args.sim_person_ms > 0 {
+    if args.sim_instant_doors {
+        config.person = Some(Person { open_after: Duration::ZERO, hold_open: Duration::ZERO });
+    } else if args.sim_person_ms > 0 {
         let delay = Duration::from_millis(args.sim_person_ms);
         config.person = Some(Person { open_after: delay, hold_open: delay });
     }

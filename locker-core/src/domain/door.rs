@@ -237,7 +237,14 @@ impl Door {
         }
 
         next.phase = match (self.phase, event) {
-            (P::Closed | P::Unknown, E::UnlockSent) => P::Unlocking { since: now, attempts: 1 },
+            (P::Closed | P::Unknown, E::UnlockSent) => {
+                // An authorised opening starts a fresh bounce count: its edges are a person
+                // at the door, however soon after the previous renter's (a busy cabinet, or
+                // `--sim-instant-doors`). Flapping within one cycle is still caught.
+                next.bounces = 0;
+                next.last_change = None;
+                P::Unlocking { since: now, attempts: 1 }
+            }
             (P::Open { .. }, E::UnlockSent) => self.phase,
             (P::Unlocking { .. }, E::UnlockSent) => {
                 return Err(TransitionError {

@@ -162,6 +162,15 @@ pub struct LockerBoard {
     pub summary: StatusCounts,
 }
 
+impl LockerBoard {
+    /// The board of `all` lockers (by code) that `filter` selects, unpaged.
+    pub fn filtered(all: Vec<NamedLocker>, filter: &LockerFilter) -> Self {
+        let summary = StatusCounts::of(all.iter().map(|n| n.locker.status));
+        let lockers: Vec<_> = all.into_iter().filter(|n| filter.matches(&n.locker)).collect();
+        LockerBoard { matching: lockers.len() as u64, lockers, summary }
+    }
+}
+
 /// Which users to list.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserFilter {

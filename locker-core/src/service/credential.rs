@@ -1,6 +1,6 @@
 //! What a person shows at the kiosk, and how the service checks it against a rental.
 
-use crate::domain::{AuthMethod, Id, Rental};
+use crate::domain::{AuthMethod, Id, Rental, RentalEvent, Timestamp};
 use crate::token::TokenError;
 use crate::token::qr::{QrAction, QrClaims};
 use crate::{Error, Result};
@@ -51,22 +51,40 @@ impl LockerService {
     /// anything else is compared, so a token tried against the wrong rental is spent too.
     pub(super) async fn redeem_qr(&self, token: &str, action: QrAction) -> Result<QrClaims> {
         let now = self.now();
+        let claims = self.verify_qr(token, action, now)?;
+        self.spend_qr(&claims, now).await?;
+        Ok(claims)
+    }
+
+    /// Verifies a QR token for `action` without spending it.
+    fn verify_qr(&self, token: &str, action: QrAction, now: Timestamp) -> Result<QrClaims> {
         let claims = self.qr.verify(token.trim(), now)?;
         if claims.action != action {
             return Err(Error::validation("qr_token", format!("this QR token is for {}, not {action}", claims.action)));
         }
-        self.tokens().mark_qr_used(&claims.token_id, claims.expires_at, now).await?;
         Ok(claims)
     }
 
-    /// Checks `proof` against an existing `rental` for `action` (reopen or check-out).
-    /// `user` is the caller's account when the request also carried an access token: it
-    /// must then be the renter's.
+    /// Spends a verified QR token (a second use is `QR_USED`).
+    async fn spend_qr(&self, claims: &QrClaims, now: Timestamp) -> Result<()> {
+        self.tokens().mark_qr_used(&claims.token_id, claims.expires_at, now).await
+    }
+
+    /// Checks `proof` against an existing `rental` for `action` (reopen or check-out),
+    /// which will then take `event`. `user` is the caller's account when the request also
+    /// carried an access token: it must then be the renter's.
+    ///
+    /// A renter's valid QR token presented while the live rental cannot take `event` yet
+    /// (its door cycle still running) is refused with the state error and *not* spent: the
+    /// kiosk retries with the same code, and a refusal costs no write. On an ended rental
+    /// the token is spent first, so a replay is `QR_USED`. A token that does not
+    /// belong to the rental is spent before the refusal, as [`Self::redeem_qr`] says.
     pub(super) async fn check_proof(
         &self,
         rental: &Rental,
         proof: &Proof,
         action: QrAction,
+        event: RentalEvent,
         user: Option<Id>,
     ) -> Result<Checked> {
         if let Some(user) = user
@@ -76,9 +94,14 @@ impl LockerService {
         }
         match proof {
             Proof::Qr(token) => {
-                let claims = self.redeem_qr(token, action).await?;
-                let same_rental = claims.rental_id == Some(rental.id);
-                if !same_rental || rental.user_id != Some(claims.user_id) {
+                let now = self.now();
+                let claims = self.verify_qr(token, action, now)?;
+                let renters = claims.rental_id == Some(rental.id) && rental.user_id == Some(claims.user_id);
+                if renters && rental.state.is_live() {
+                    rental.apply(event, now)?;
+                }
+                self.spend_qr(&claims, now).await?;
+                if !renters {
                     return Err(TokenError::Invalid.into());
                 }
                 Ok(Checked { user_id: Some(claims.user_id), score: None })

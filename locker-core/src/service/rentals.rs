@@ -235,7 +235,8 @@ impl LockerService {
     /// `last_access_at`, fires the relay.
     pub async fn reopen(&self, rental_id: Id, proof: Proof, user: Option<Id>) -> Result<Reopened> {
         let rental = self.session(rental_id).await?;
-        let Checked { user_id, score } = self.check_proof(&rental, &proof, QrAction::Update, user).await?;
+        let Checked { user_id, score } =
+            self.check_proof(&rental, &proof, QrAction::Update, RentalEvent::Reopen, user).await?;
         let locker = self.store().get_locker(rental.locker_id).await?;
         let ctx = LogCtx::person(user_id, proof.method(), score);
         let rental = self.transition(&rental, RentalEvent::Reopen, None, ctx).await?;
@@ -250,7 +251,7 @@ impl LockerService {
     /// stays active and the error says why.
     pub async fn check_out(&self, rental_id: Id, proof: Proof, user: Option<Id>) -> Result<CheckedOut> {
         let rental = self.session(rental_id).await?;
-        let checked = self.check_proof(&rental, &proof, QrAction::CheckOut, user).await?;
+        let checked = self.check_proof(&rental, &proof, QrAction::CheckOut, RentalEvent::CheckOut, user).await?;
         self.finish(rental, proof.method(), checked).await
     }
 

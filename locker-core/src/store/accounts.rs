@@ -27,7 +27,7 @@ macro_rules! impl_account_store {
             async fn user_number(&self, user: Id) -> Result<i64> {
                 q(sql::ASSIGN)
                     .id(Some(user))
-                    .execute(&self.pool)
+                    .execute(self.writes())
                     .await
                     .map_err(|e| storage_error(e, "assigning a user number"))?;
                 let row = q(sql::NUMBER_OF)

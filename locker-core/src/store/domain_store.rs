@@ -252,7 +252,7 @@ macro_rules! impl_store {
             }
 
             async fn migrate(&self) -> Result<()> {
-                Self::MIGRATOR.run(&self.pool).await.map_err(|e| Error::Storage {
+                Self::MIGRATOR.run(self.writes()).await.map_err(|e| Error::Storage {
                     message: format!("applying {} migrations: {e}", Self::BACKEND),
                     source: Some(Box::new(e)),
                 })
@@ -347,6 +347,9 @@ macro_rules! impl_store {
             }
 
             async fn locker_board(&self, filter: &LockerFilter, page: Option<Page>) -> Result<LockerBoard> {
+                if let Some(board) = self.inline_board(filter, page)? {
+                    return Ok(board);
+                }
                 let Some(page) = page else {
                     // One statement is one snapshot: no transaction, no second round trip.
                     let rows = q(sql::LOCKER_BOARD)
@@ -354,9 +357,7 @@ macro_rules! impl_store {
                         .await
                         .map_err(|e| storage_error(e, "listing lockers"))?;
                     let all = rows.iter().map(rows::named_locker).collect::<Result<Vec<_>>>()?;
-                    let summary = StatusCounts::of(all.iter().map(|n| n.locker.status));
-                    let lockers: Vec<_> = all.into_iter().filter(|n| filter.matches(&n.locker)).collect();
-                    return Ok(LockerBoard { matching: lockers.len() as u64, lockers, summary });
+                    return Ok(LockerBoard::filtered(all, filter));
                 };
                 let page = Page::new(page.page, page.limit)?;
                 let mut tx = self.begin_read().await?;

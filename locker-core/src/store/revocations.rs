@@ -35,6 +35,9 @@ macro_rules! impl_revocation_store {
         #[async_trait::async_trait]
         impl RevocationStore for $store {
             async fn access_standing(&self, user: Id, login: Id) -> Result<Option<AccessStanding>> {
+                if let Some(standing) = self.inline_standing(user, login)? {
+                    return Ok(standing);
+                }
                 let row = q(sql::STANDING)
                     .id(Some(user))
                     .id(Some(login))

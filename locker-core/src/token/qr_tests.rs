@@ -163,6 +163,20 @@ fn renders_png_svg_and_data_url() {
     let token = ed_ring().issue(QrAction::CheckIn, user(), Some(rental()), at(NOW)).unwrap().token;
     let png = render::png(&token).unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    // Every pixel is its module's color, with a white quiet zone.
+    let image = image::load_from_memory(&png).unwrap().to_luma8();
+    let code = qrcode::QrCode::with_error_correction_level(token.as_bytes(), qrcode::EcLevel::M).unwrap();
+    let (modules, scale, quiet) = (code.width(), render::PNG_MODULE_PIXELS, render::PNG_QUIET_MODULES);
+    assert_eq!(image.dimensions(), (((modules + 2 * quiet) * scale) as u32, ((modules + 2 * quiet) * scale) as u32));
+    let colors = code.to_colors();
+    for (x, y, pixel) in image.enumerate_pixels() {
+        let (mx, my) = ((x as usize / scale).checked_sub(quiet), (y as usize / scale).checked_sub(quiet));
+        let dark = match (mx, my) {
+            (Some(mx), Some(my)) if mx < modules && my < modules => colors[my * modules + mx] == qrcode::Color::Dark,
+            _ => false,
+        };
+        assert_eq!(pixel.0[0], if dark { 0 } else { 255 }, "pixel ({x}, {y})");
+    }
     let svg = render::svg(&token).unwrap();
     assert!(svg.contains("<svg") && svg.contains("</svg>"));
     let url = render::data_url(&token).unwrap();

@@ -197,6 +197,38 @@ async fn qr_check_in_update_and_check_out_follow_the_door() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_check_out_refused_while_the_door_cycles_leaves_the_qr_token_usable() {
+    for db in databases().await {
+        let backend = db.backend;
+        // The customer holds the door open for 400 ms: the check-out comes too early.
+        let sim = SimConfig {
+            person: Some(Person { open_after: Duration::from_millis(30), hold_open: Duration::from_millis(400) }),
+            ..SimConfig::new(4)
+        };
+        let k = kiosk(db, 4, sim, fast_doors()).await;
+        let check_in = CheckInRequest { proof: k.qr(QrAction::CheckIn, None), user: None, size: None };
+        let id = k.service.check_in(check_in).await.unwrap().rental.id;
+        let proof = k.qr(QrAction::CheckOut, Some(id));
+        let early = k.service.check_out(id, proof.clone(), None).await.unwrap_err();
+        assert_eq!(early.code(), ErrorCode::InvalidTransition, "{backend}: {early}");
+        assert_eq!(k.rental(id).await.state, RentalState::Opening);
+        // Once the door has shut, the very same token checks out: the refusal did not spend it.
+        eventually("rental active after the door closed", || async { k.rental(id).await.state == RentalState::Active })
+            .await;
+        let done = k.service.check_out(id, proof.clone(), None).await.unwrap();
+        assert_eq!(done.rental.state, RentalState::Completed, "{backend}");
+        let replay = k.service.check_out(id, proof, None).await.unwrap_err();
+        assert_eq!(replay.code(), ErrorCode::QrUsed, "{backend}: {replay}");
+        // A token of another rental is still spent by its refusal.
+        let other = k.qr(QrAction::CheckOut, Some(locker_core::domain::new_id()));
+        let refused = k.service.check_out(id, other.clone(), None).await.unwrap_err();
+        assert_eq!(refused.code(), ErrorCode::TokenInvalid, "{backend}: {refused}");
+        let again = k.service.check_out(id, other, None).await.unwrap_err();
+        assert_eq!(again.code(), ErrorCode::QrUsed, "{backend}: {again}");
+    }
+}
+
 /// A controller whose line is dead: every command times out (the simulator cannot be
 /// unplugged from inside the service).
 struct DeadLine;

@@ -102,6 +102,37 @@ fn a_flapping_sensor_is_a_malfunction() {
 }
 
 #[test]
+fn back_to_back_cycles_are_not_bounces() {
+    // Ten renters, each opening and shutting the door within a millisecond of the unlock
+    // and of one another: every edge is under the bounce interval, yet each cycle is whole.
+    let mut door = closed();
+    let mut actions = Vec::new();
+    for cycle in 0..10 {
+        for (offset, ev) in [(0, DoorEvent::UnlockSent), (1, DoorEvent::SensorOpen), (2, DoorEvent::SensorClosed)] {
+            let (next, a) = door.on(ev, t0() + TimeDelta::milliseconds(3 * cycle + offset), &cfg()).unwrap();
+            door = next;
+            actions.extend(a);
+        }
+    }
+    assert!(!actions.iter().any(|a| matches!(a, DoorAction::Alert(_))), "{actions:?}");
+    assert_eq!(actions.iter().filter(|a| **a == DoorAction::Closed).count(), 10);
+    assert_eq!(door.phase, DoorPhase::Closed);
+}
+
+#[test]
+fn a_sensor_flapping_after_an_unlock_is_still_a_malfunction() {
+    let mut door = run(closed(), &[(0, DoorEvent::UnlockSent)]).0;
+    let mut actions = Vec::new();
+    for i in 0..12 {
+        let ev = if i % 2 == 0 { DoorEvent::SensorOpen } else { DoorEvent::SensorClosed };
+        let (next, a) = door.on(ev, t0() + TimeDelta::milliseconds(1 + 50 * i), &cfg()).unwrap();
+        door = next;
+        actions.extend(a);
+    }
+    assert!(actions.contains(&DoorAction::Alert(AlertKind::SensorMalfunction)));
+}
+
+#[test]
 fn deadlines_follow_the_phase() {
     let door = run(closed(), &[(0, DoorEvent::UnlockSent)]).0;
     assert_eq!(door.next_deadline(&cfg()), Some(t0() + cfg().open_window));

@@ -7,6 +7,10 @@
 //! half-way on a lock upgrade. sqlx's `Transaction` is the guard: dropped without `commit`
 //! (an early `?` return) it rolls back.
 //!
+//! Three ways in (issue 14): every write through one writer connection (queued in the
+//! process, see [`SqliteStore::writer`]), other reads through a pool of readers, and the two
+//! reads on every request's path on the caller's thread ([`inline`]).
+//!
 //! Values: ids as UUID text, times as fixed-width UTC text (`2026-01-02T03:04:05.000006Z`,
 //! so text order is time order), money as integer minor units.
 
@@ -21,12 +25,24 @@ use sqlx::sqlite::{
 use super::rows::{RowRead, undecodable};
 use super::sql::Binds;
 use crate::domain::{Id, Timestamp};
+use crate::ports::{LockerBoard, LockerFilter, Page};
+use crate::token::revocation::AccessStanding;
 use crate::{Error, Result};
 
 /// The SQLite implementation of [`crate::ports::Store`].
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
+    /// Readers (and, for an in-memory database, the one connection).
     pool: SqlitePool,
+    /// The one connection every write goes through (the same pool as `pool` in memory).
+    /// SQLite allows one writer at a time; a second connection that tries `BEGIN
+    /// IMMEDIATE` meanwhile sleeps in SQLite's busy handler (1, 2, 5, 10, 15, 20, 25 ms...)
+    /// and retries, so writers queued on one lock waited tens of milliseconds for a lock
+    /// held for one. Queued on this pool instead, each is woken the moment the previous
+    /// write ends, in arrival order. Another process (the CLI) still meets the busy timeout.
+    writer: SqlitePool,
+    /// Hot reads run on the caller's thread ([`inline::InlineReaders`]); `None` in memory.
+    inline: Option<std::sync::Arc<inline::InlineReaders>>,
 }
 
 /// Time as stored: fixed-width UTC text with microseconds.
@@ -54,26 +70,83 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5))
             .synchronous(SqliteSynchronous::Full);
-        // WAL needs a file; an in-memory database lives in one connection.
-        let (opts, max) = if memory { (opts, 1) } else { (opts.journal_mode(SqliteJournalMode::Wal), 8) };
+        let opening = |e| super::storage_error(e, &format!("opening {url}"));
+        // Every pool below lends connections without sqlx's ping (`test_before_acquire`): a
+        // SQLite connection does not drop, and a ping is a round trip to its worker thread.
+        if memory {
+            // An in-memory database lives in one connection: it reads and writes.
+            let pool = SqlitePoolOptions::new()
+                .test_before_acquire(false)
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .connect_with(opts)
+                .await
+                .map_err(opening)?;
+            return Ok(Self { writer: pool.clone(), pool, inline: None });
+        }
+        let opts = opts.journal_mode(SqliteJournalMode::Wal);
+        // The writer first: it creates the file and switches it to WAL before readers open.
+        let writer = SqlitePoolOptions::new()
+            .test_before_acquire(false)
+            .max_connections(1)
+            // As long as SQLite's own busy timeout: a write waits no longer than it did
+            // when every connection could write.
+            .acquire_timeout(Duration::from_secs(5))
+            .idle_timeout(Some(Duration::from_secs(600)))
+            .max_lifetime(Some(Duration::from_secs(1800)))
+            .connect_with(opts.clone())
+            .await
+            .map_err(opening)?;
         let pool = SqlitePoolOptions::new()
-            .max_connections(max)
-            .min_connections(if memory { 1 } else { 0 })
-            .idle_timeout(if memory { None } else { Some(Duration::from_secs(600)) })
-            .max_lifetime(if memory { None } else { Some(Duration::from_secs(1800)) })
+            .test_before_acquire(false)
+            .max_connections(8)
+            .min_connections(0)
+            .idle_timeout(Some(Duration::from_secs(600)))
+            .max_lifetime(Some(Duration::from_secs(1800)))
             .connect_with(opts)
             .await
-            .map_err(|e| super::storage_error(e, &format!("opening {url}")))?;
-        Ok(Self { pool })
+            .map_err(opening)?;
+        let inline = Some(std::sync::Arc::new(inline::InlineReaders::new(pool.connect_options().get_filename())));
+        Ok(Self { pool, writer, inline })
+    }
+
+    /// The pool writes go through (see [`SqliteStore::writer`]).
+    fn writes(&self) -> &SqlitePool {
+        &self.writer
     }
 
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
-        self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(|e| super::storage_error(e, "starting a write"))
+        self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(|e| super::storage_error(e, "starting a write"))
     }
 
     async fn begin_read(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
         self.pool.begin().await.map_err(|e| super::storage_error(e, "starting a read"))
     }
+
+    /// The locker board read on this thread; `None`: read it through the pool (in memory,
+    /// or the file was locked).
+    fn inline_board(&self, filter: &LockerFilter, page: Option<Page>) -> Result<Option<LockerBoard>> {
+        let Some(readers) = &self.inline else { return Ok(None) };
+        Ok(readers.locker_board(filter, page)?.done())
+    }
+
+    /// A bearer token's standing read on this thread; `None` as for [`Self::inline_board`].
+    fn inline_standing(&self, user: Id, login: Id) -> Result<Option<Option<AccessStanding>>> {
+        let Some(readers) = &self.inline else { return Ok(None) };
+        Ok(readers.access_standing(user, login)?.done())
+    }
+}
+
+/// An id as stored (UUID text).
+fn parse_id(col: &str, s: &str) -> Result<Id> {
+    Id::parse_str(s).map_err(|e| undecodable(col, e))
+}
+
+/// A time as stored (RFC 3339 text).
+fn parse_ts(col: &str, s: &str) -> Result<Timestamp> {
+    chrono::DateTime::parse_from_rfc3339(s).map(|t| t.to_utc()).map_err(|e| undecodable(col, e))
 }
 
 type SqliteQuery = sqlx::query::Query<'static, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>;
@@ -108,12 +181,10 @@ fn get<'r, T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>>(r: &'r 
 
 impl RowRead for SqliteRow {
     fn opt_id(&self, col: &str) -> Result<Option<Id>> {
-        get::<Option<String>>(self, col)?.map(|s| Id::parse_str(&s).map_err(|e| undecodable(col, e))).transpose()
+        get::<Option<String>>(self, col)?.map(|s| parse_id(col, &s)).transpose()
     }
     fn opt_ts(&self, col: &str) -> Result<Option<Timestamp>> {
-        get::<Option<String>>(self, col)?
-            .map(|s| chrono::DateTime::parse_from_rfc3339(&s).map(|t| t.to_utc()).map_err(|e| undecodable(col, e)))
-            .transpose()
+        get::<Option<String>>(self, col)?.map(|s| parse_ts(col, &s)).transpose()
     }
     fn opt_text(&self, col: &str) -> Result<Option<String>> {
         get(self, col)
@@ -137,6 +208,7 @@ mod barcodes;
 #[cfg(feature = "face")]
 mod face;
 mod guards;
+mod inline;
 mod orders;
 mod revocations;
 mod serve_lock;
