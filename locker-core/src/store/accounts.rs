@@ -27,7 +27,7 @@ macro_rules! impl_account_store {
             async fn user_number(&self, user: Id) -> Result<i64> {
                 q(sql::ASSIGN)
                     .id(Some(user))
-                    .execute(self.writes())
+                    .execute(&mut *self.writes().await?)
                     .await
                     .map_err(|e| storage_error(e, "assigning a user number"))?;
                 let row = q(sql::NUMBER_OF)

@@ -62,7 +62,7 @@ macro_rules! impl_barcode_store {
                     .id(record.created_by)
                     .ts(Some(now))
                     .ts(Some(now))
-                    .execute(self.writes())
+                    .execute(&mut *self.writes().await?)
                     .await
                     .map_err(|e| {
                         write_error(e, "storing a barcode", "created_by", |_| {
@@ -107,7 +107,7 @@ macro_rules! impl_barcode_store {
             async fn delete_barcode(&self, id: Id) -> Result<Option<BarcodeRecord>> {
                 let row = q(sql::DELETE)
                     .id(Some(id))
-                    .fetch_optional(self.writes())
+                    .fetch_optional(&mut *self.writes().await?)
                     .await
                     .map_err(|e| storage_error(e, "deleting a barcode"))?;
                 row.as_ref().map(barcode_row).transpose()

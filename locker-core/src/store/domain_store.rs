@@ -28,7 +28,7 @@ macro_rules! impl_store {
         use $crate::store::{chain, found, micros, storage_error, write_error};
         use $crate::{Error, Result};
 
-        type Tx = sqlx::Transaction<'static, $db>;
+        type Tx = $crate::store::write_turn::WriteTx<$db>;
 
         fn q(sql: &'static str) -> sqlx::query::Query<'static, $db, <$db as sqlx::Database>::Arguments> {
             sqlx::query::<$db>(sql)
@@ -252,7 +252,7 @@ macro_rules! impl_store {
             }
 
             async fn migrate(&self) -> Result<()> {
-                Self::MIGRATOR.run(self.writes()).await.map_err(|e| Error::Storage {
+                Self::MIGRATOR.run(&self.pool).await.map_err(|e| Error::Storage {
                     message: format!("applying {} migrations: {e}", Self::BACKEND),
                     source: Some(Box::new(e)),
                 })

@@ -56,7 +56,7 @@ macro_rules! impl_face_template_store {
             async fn delete_of(&self, sql: &'static str, owner: Id) -> Result<bool> {
                 let done = q(sql)
                     .id(Some(owner))
-                    .execute(self.writes())
+                    .execute(&mut *self.writes().await?)
                     .await
                     .map_err(|e| storage_error(e, "deleting a face template"))?;
                 Ok(done.rows_affected() > 0)
@@ -67,7 +67,7 @@ macro_rules! impl_face_template_store {
         impl FaceTemplateStore for $store {
             async fn put_user_template(&self, user: Id, sealed: &SealedTemplate, now: Timestamp) -> Result<()> {
                 let done = bind_put(sql::PUT_USER, user, sealed, now)
-                    .execute(self.writes())
+                    .execute(&mut *self.writes().await?)
                     .await
                     .map_err(|e| storage_error(e, "storing a face template"))?;
                 if done.rows_affected() == 0 {
@@ -86,7 +86,7 @@ macro_rules! impl_face_template_store {
 
             async fn put_guest_template(&self, rental: Id, sealed: &SealedTemplate, now: Timestamp) -> Result<()> {
                 let done = bind_put(sql::PUT_GUEST, rental, sealed, now)
-                    .execute(self.writes())
+                    .execute(&mut *self.writes().await?)
                     .await
                     .map_err(|e| storage_error(e, "storing a guest face template"))?;
                 if done.rows_affected() > 0 {

@@ -103,7 +103,7 @@ macro_rules! impl_guard_stores {
             async fn clear_login_failures(&self, account: &str) -> Result<bool> {
                 let done = q(sql::DELETE_FAILURES)
                     .text(Some(account.to_owned()))
-                    .execute(self.writes())
+                    .execute(&mut *self.writes().await?)
                     .await
                     .map_err(|e| storage_error(e, "clearing login failures"))?;
                 Ok(done.rows_affected() > 0)
@@ -164,7 +164,7 @@ macro_rules! impl_guard_stores {
                     .int(Some(i64::from(response.status)))
                     .text(response.content_type.clone())
                     .bytes(Some(response.body.clone()))
-                    .execute(self.writes())
+                    .execute(&mut *self.writes().await?)
                     .await
                     .map_err(|e| storage_error(e, "storing an idempotent answer"))?;
                 Ok(())
@@ -173,7 +173,7 @@ macro_rules! impl_guard_stores {
             async fn release_idempotency_key(&self, key: &str) -> Result<()> {
                 q(sql::DELETE_KEY)
                     .text(Some(key.to_owned()))
-                    .execute(self.writes())
+                    .execute(&mut *self.writes().await?)
                     .await
                     .map_err(|e| storage_error(e, "releasing an idempotency key"))?;
                 Ok(())

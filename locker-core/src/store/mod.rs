@@ -35,6 +35,8 @@ pub mod tokens;
 pub mod postgres;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod write_turn;
 
 use crate::domain::Timestamp;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]

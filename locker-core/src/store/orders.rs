@@ -80,7 +80,7 @@ macro_rules! impl_order_store {
             async fn order_number(&self, rental: Id) -> Result<i64> {
                 q(sql::ASSIGN_ORDER)
                     .id(Some(rental))
-                    .execute(self.writes())
+                    .execute(&mut *self.writes().await?)
                     .await
                     .map_err(|e| storage_error(e, "numbering an order"))?;
                 let row = q(sql::ORDER_NUMBER_OF)
@@ -216,7 +216,7 @@ macro_rules! impl_order_store {
                     .text(Some(message.to_owned()))
                     .json(data)
                     .ts(Some(now))
-                    .fetch_one(self.writes())
+                    .fetch_one(&mut *self.writes().await?)
                     .await
                     .map_err(|e| write_error(e, "writing a device log", "controller_id", |_| None))?;
                 Ok(DeviceLog {
@@ -271,7 +271,7 @@ macro_rules! impl_order_store {
                     .id(Some(controller))
                     .text(profile.display_name.clone())
                     .text(profile.location.clone())
-                    .execute(self.writes())
+                    .execute(&mut *self.writes().await?)
                     .await
                     .map_err(|e| write_error(e, "saving a device profile", "device_id", |_| None))?;
                 Ok(())

@@ -101,7 +101,7 @@ macro_rules! impl_token_store {
                 let done = q(sql)
                     .ts(Some(micros(now)))
                     .id(Some(id))
-                    .execute(self.writes())
+                    .execute(&mut *self.writes().await?)
                     .await
                     .map_err(|e| storage_error(e, &format!("using a {table} row")))?;
                 Ok(done.rows_affected() == 1)
@@ -115,7 +115,7 @@ macro_rules! impl_token_store {
                     .bytes(Some(token_id.0.to_vec()))
                     .ts(Some(micros(expires_at)))
                     .ts(Some(micros(now)))
-                    .execute(self.writes())
+                    .execute(&mut *self.writes().await?)
                     .await
                     .map_err(|e| write_error(e, "recording a used QR token", "token_id", |_| Some(TokenError::QrUsed.into())))?;
                 Ok(())
@@ -124,14 +124,14 @@ macro_rules! impl_token_store {
             async fn purge_used_qr(&self, before: Timestamp) -> Result<u64> {
                 let done = q("DELETE FROM qr_used WHERE expires_at < $1")
                     .ts(Some(micros(before)))
-                    .execute(self.writes())
+                    .execute(&mut *self.writes().await?)
                     .await
                     .map_err(|e| storage_error(e, "purging used QR tokens"))?;
                 Ok(done.rows_affected())
             }
 
             async fn insert_refresh(&self, record: &RefreshRecord) -> Result<()> {
-                Self::insert_refresh_in(self.writes(), record).await
+                Self::insert_refresh_in(&mut *self.writes().await?, record).await
             }
 
             async fn find_refresh(&self, token_hash: &[u8; 32]) -> Result<Option<RefreshRecord>> {
@@ -232,7 +232,7 @@ macro_rules! impl_token_store {
             async fn add_otp_attempt(&self, id: Id) -> Result<u32> {
                 let row = q("UPDATE otp_codes SET attempts = attempts + 1 WHERE id = $1 RETURNING attempts")
                     .id(Some(id))
-                    .fetch_optional(self.writes())
+                    .fetch_optional(&mut *self.writes().await?)
                     .await
                     .map_err(|e| storage_error(e, "counting an OTP attempt"))?;
                 row.ok_or_else(|| Error::not_found("otp", id))?.narrow("attempts")
@@ -251,7 +251,7 @@ macro_rules! impl_token_store {
                     .ts(Some(micros(record.created_at)))
                     .ts(Some(micros(record.expires_at)))
                     .ts(record.used_at.map(micros))
-                    .execute(self.writes())
+                    .execute(&mut *self.writes().await?)
                     .await
                     .map_err(|e| {
                         write_error(e, "storing a pickup code", "rental_id", |_| {
@@ -280,7 +280,7 @@ macro_rules! impl_token_store {
                 let done = q("UPDATE controllers SET api_key_hash = $2 WHERE id = $1")
                     .id(Some(controller_id))
                     .bytes(Some(key_hash.to_vec()))
-                    .execute(self.writes())
+                    .execute(&mut *self.writes().await?)
                     .await
                     .map_err(|e| storage_error(e, "storing an API key hash"))?;
                 if done.rows_affected() == 0 {

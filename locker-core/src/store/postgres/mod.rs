@@ -82,13 +82,16 @@ impl PgStore {
         Ok(None)
     }
 
-    /// The pool writes go through: the one pool (row locks order PostgreSQL's writers).
-    fn writes(&self) -> &PgPool {
-        &self.pool
+    /// A connection for one autocommit write (row locks order PostgreSQL's writers: no
+    /// write turn).
+    async fn writes(&self) -> Result<super::write_turn::WriteConn<sqlx::Postgres>> {
+        let conn = self.pool.acquire().await.map_err(|e| super::storage_error(e, "starting a write"))?;
+        Ok(super::write_turn::WriteConn::new(conn, super::write_turn::WriteTurns::default().take().await?))
     }
 
-    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>> {
-        self.begin_detached("BEGIN", "starting a write").await
+    async fn begin_write(&self) -> Result<super::write_turn::WriteTx<sqlx::Postgres>> {
+        let tx = self.begin_detached("BEGIN", "starting a write").await?;
+        Ok(super::write_turn::WriteTx::new(tx, super::write_turn::WriteTurns::default().take().await?))
     }
 
     /// A repeatable-read transaction: every query sees one snapshot.

@@ -34,15 +34,17 @@ use crate::{Error, Result};
 pub struct SqliteStore {
     /// Readers (and, for an in-memory database, the one connection).
     pool: SqlitePool,
-    /// The one connection every write goes through (the same pool as `pool` in memory).
-    /// SQLite allows one writer at a time; a second connection that tries `BEGIN
-    /// IMMEDIATE` meanwhile sleeps in SQLite's busy handler (1, 2, 5, 10, 15, 20, 25 ms...)
-    /// and retries, so writers queued on one lock waited tens of milliseconds for a lock
-    /// held for one. Queued on this pool instead, each is woken the moment the previous
-    /// write ends, in arrival order. Another process (the CLI) still meets the busy timeout.
+    /// The connections writes go through (the same pool as `pool` in memory), each write
+    /// holding the write turn ([`super::write_turn`]): writers queue in the process instead of
+    /// sleeping in SQLite's busy handler. Another process (the CLI) still meets the busy
+    /// timeout.
     writer: SqlitePool,
+    /// The write turn.
+    turns: super::write_turn::WriteTurns,
     /// Hot reads run on the caller's thread ([`inline::InlineReaders`]); `None` in memory.
     inline: Option<std::sync::Arc<inline::InlineReaders>>,
+    /// Held by every clone of the store; the checkpoint task stops when the last is gone.
+    _alive: Option<std::sync::Arc<()>>,
 }
 
 /// Time as stored: fixed-width UTC text with microseconds.
@@ -84,19 +86,20 @@ impl SqliteStore {
                 .connect_with(opts)
                 .await
                 .map_err(opening)?;
-            return Ok(Self { writer: pool.clone(), pool, inline: None });
+            let turns = super::write_turn::WriteTurns::one_at_a_time();
+            return Ok(Self { writer: pool.clone(), pool, turns, inline: None, _alive: None });
         }
         let opts = opts.journal_mode(SqliteJournalMode::Wal);
         // The writer first: it creates the file and switches it to WAL before readers open.
         let writer = SqlitePoolOptions::new()
             .test_before_acquire(false)
-            .max_connections(1)
-            // As long as SQLite's own busy timeout: a write waits no longer than it did
-            // when every connection could write.
-            .acquire_timeout(Duration::from_secs(5))
+            // One writes at a time (the turn); the others are returning to the pool.
+            .max_connections(4)
             .idle_timeout(Some(Duration::from_secs(600)))
             .max_lifetime(Some(Duration::from_secs(1800)))
-            .connect_with(opts.clone())
+            // Checkpoints run beside the writes (checkpoints::run), not inside the commit
+            // that happens to cross the WAL's size limit.
+            .connect_with(opts.clone().pragma("wal_autocheckpoint", "0"))
             .await
             .map_err(opening)?;
         let pool = SqlitePoolOptions::new()
@@ -109,16 +112,24 @@ impl SqliteStore {
             .await
             .map_err(opening)?;
         let inline = Some(std::sync::Arc::new(inline::InlineReaders::new(pool.connect_options().get_filename())));
-        Ok(Self { pool, writer, inline })
+        let alive = std::sync::Arc::new(());
+        tokio::spawn(checkpoints::run(pool.clone(), std::sync::Arc::downgrade(&alive)));
+        let turns = super::write_turn::WriteTurns::one_at_a_time();
+        Ok(Self { pool, writer, turns, inline, _alive: Some(alive) })
     }
 
-    /// The pool writes go through (see [`SqliteStore::writer`]).
-    fn writes(&self) -> &SqlitePool {
-        &self.writer
+    /// A writer connection with the write turn, for one autocommit write.
+    async fn writes(&self) -> Result<super::write_turn::WriteConn<sqlx::Sqlite>> {
+        let turn = self.turns.take().await?;
+        let conn = self.writer.acquire().await.map_err(|e| super::storage_error(e, "starting a write"))?;
+        Ok(super::write_turn::WriteConn::new(conn, turn))
     }
 
-    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
-        self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(|e| super::storage_error(e, "starting a write"))
+    async fn begin_write(&self) -> Result<super::write_turn::WriteTx<sqlx::Sqlite>> {
+        let turn = self.turns.take().await?;
+        let tx =
+            self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(|e| super::storage_error(e, "starting a write"))?;
+        Ok(super::write_turn::WriteTx::new(tx, turn))
     }
 
     async fn begin_read(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
@@ -205,6 +216,7 @@ impl RowRead for SqliteRow {
 
 mod accounts;
 mod barcodes;
+mod checkpoints;
 #[cfg(feature = "face")]
 mod face;
 mod guards;
