@@ -138,6 +138,22 @@ bench_backend() {
   kill "$server" && wait "$server" 2>/dev/null || true
 }
 
+# commit_rate CASE [PREFIX...]: criterion's alloc/sqlite_file/bare_insert_commit, run under
+# PREFIX (say `taskset -c 0`), as one JSON line: case, commit_ms, commits_per_s.
+commit_rate() {
+  local name=$1
+  shift
+  "$@" "$bench_exe" --bench alloc/sqlite_file/bare_insert_commit --noplot > "$work/criterion.txt" 2>&1
+  python3 - "$work/criterion.txt" "$name" <<'PY'
+import json, re, sys
+text = open(sys.argv[1]).read()
+m = re.search(r"time:\s+\[([\d.]+) (\w+) ([\d.]+) (\w+) ([\d.]+) (\w+)\]", text)
+unit = {"ns": 1e-6, "µs": 1e-3, "us": 1e-3, "ms": 1.0, "s": 1e3}
+ms = float(m.group(3)) * unit[m.group(4)]
+print(json.dumps({"case": sys.argv[2], "commit_ms": round(ms, 3), "commits_per_s": round(1000 / ms, 1)}))
+PY
+}
+
 results=$work/results.jsonl
 if [[ -n $pinned ]]; then
   source benches/http_pinned.sh
@@ -159,15 +175,7 @@ pids+=($!)
 wait_for_line "$work/ceiling.log" "listening on"
 wrk_summary "lockers_list/bare_axum" "http://127.0.0.1:39103/api/v1/lockers" | tee -a "$results"
 
-"$bench_exe" --bench alloc/sqlite_file/bare_insert_commit --noplot > "$work/criterion.txt" 2>&1
-python3 - "$work/criterion.txt" <<'PY' | tee -a "$results"
-import json, re, sys
-text = open(sys.argv[1]).read()
-m = re.search(r"time:\s+\[([\d.]+) (\w+) ([\d.]+) (\w+) ([\d.]+) (\w+)\]", text)
-unit = {"ns": 1e-6, "µs": 1e-3, "us": 1e-3, "ms": 1.0, "s": 1e3}
-ms = float(m.group(3)) * unit[m.group(4)]
-print(json.dumps({"case": "sqlite_commit/bare_insert_commit", "commit_ms": round(ms, 3), "commits_per_s": round(1000 / ms, 1)}))
-PY
+commit_rate sqlite_commit/bare_insert_commit | tee -a "$results"
 
 python3 - "$work/results.jsonl" <<'PY'
 import json, sys

@@ -121,7 +121,7 @@ PY
 # counted by strace, divided by its cycles; every commit of a WAL database at
 # synchronous=FULL is one fsync of the WAL).
 pinned_commits() {
-  taskset -c 0 "$bench_exe" --bench alloc/sqlite_file/bare_insert_commit --noplot > "$work/criterion.txt" 2>&1
+  commit_rate sqlite_commit taskset -c 0 > "$work/commit.json"
   pinned_serve after "$bin/locker" "sqlite:$work/count-commits.db" 39117 --sim-instant-doors
   local tracer
   strace -f -qq -c -e trace=fsync,fdatasync -o "$work/strace.txt" -p "$server_pid" &
@@ -131,18 +131,14 @@ pinned_commits() {
     --concurrency 2 --seconds 3 > "$work/count-cycles.json"
   kill -INT "$tracer"; wait "$tracer" 2>/dev/null || true
   pinned_stop
-  python3 - "$work/criterion.txt" "$work/strace.txt" "$work/count-cycles.json" <<'PY' | tee -a "$results"
+  python3 - "$work/commit.json" "$work/strace.txt" "$work/count-cycles.json" <<'PY' | tee -a "$results"
 import json, re, sys
-text = open(sys.argv[1]).read()
-m = re.search(r"time:\s+\[([\d.]+) (\w+) ([\d.]+) (\w+) ([\d.]+) (\w+)\]", text)
-unit = {"ns": 1e-6, "µs": 1e-3, "us": 1e-3, "ms": 1.0, "s": 1e3}
-ms = float(m.group(3)) * unit[m.group(4)]
+row = json.load(open(sys.argv[1]))
 syncs = sum(int(l.split()[3]) for l in open(sys.argv[2]) if re.search(r"\b(fsync|fdatasync)$", l.strip()))
 # warm-up cycles are not in the report's count: one per worker
 cycles = json.load(open(sys.argv[3]))["cycles"] + 2
-print(json.dumps({"case": "sqlite_commit", "binary": "after", "commit_ms": round(ms, 3),
-                  "commits_per_s": round(1000 / ms, 1), "fsyncs": syncs, "cycles_counted": cycles,
-                  "commits_per_cycle": round(syncs / max(cycles, 1), 2)}))
+row.update(binary="after", fsyncs=syncs, cycles_counted=cycles, commits_per_cycle=round(syncs / max(cycles, 1), 2))
+print(json.dumps(row))
 PY
 }
 

@@ -83,8 +83,14 @@ struct Api {
 /// Sessions whose door has shut after check-in, from one server's `/ws`.
 #[derive(Default)]
 struct DoorEvents {
-    /// Waiting workers by session id, and shut doors nobody waited for yet.
-    state: Mutex<(HashMap<String, oneshot::Sender<()>>, HashSet<String>)>,
+    state: Mutex<Doors>,
+}
+
+/// Workers waiting for a door, and shut doors nobody waited for yet.
+#[derive(Default)]
+struct Doors {
+    waiting: HashMap<String, oneshot::Sender<()>>,
+    shut: HashSet<String>,
 }
 
 impl DoorEvents {
@@ -113,26 +119,26 @@ impl DoorEvents {
     }
 
     fn shut(&self, session: &str) {
-        let mut state = self.state.lock().unwrap();
-        match state.0.remove(session) {
+        let mut doors = self.state.lock().unwrap();
+        match doors.waiting.remove(session) {
             Some(waiter) => drop(waiter.send(())),
-            None => drop(state.1.insert(session.to_owned())),
+            None => drop(doors.shut.insert(session.to_owned())),
         }
     }
 
     /// Until `session`'s door has shut (at most `limit`).
     async fn wait_shut(&self, session: &str, limit: Duration) {
         let rx = {
-            let mut state = self.state.lock().unwrap();
-            if state.1.remove(session) {
+            let mut doors = self.state.lock().unwrap();
+            if doors.shut.remove(session) {
                 return;
             }
             let (tx, rx) = oneshot::channel();
-            state.0.insert(session.to_owned(), tx);
+            doors.waiting.insert(session.to_owned(), tx);
             rx
         };
         let _ = tokio::time::timeout(limit, rx).await;
-        self.state.lock().unwrap().0.remove(session);
+        self.state.lock().unwrap().waiting.remove(session);
     }
 }
 

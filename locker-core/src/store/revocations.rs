@@ -10,6 +10,17 @@
 /// The bearer check: role, active flag and whether the login is live, in one statement
 /// (`users` by primary key, `refresh_tokens` by the partial index `refresh_tokens_live`).
 pub(crate) const STANDING: &str = "SELECT u.role, u.active, EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.family_id = $2 AND r.state = 'active' AND r.user_id = u.id) AS login_live FROM users u WHERE u.id = $1";
+/// A [`STANDING`] row.
+pub(crate) fn standing(
+    r: &impl crate::store::rows::RowRead,
+) -> crate::Result<crate::token::revocation::AccessStanding> {
+    Ok(crate::token::revocation::AccessStanding {
+        role: r.parsed("role")?,
+        active: r.flag("active")?,
+        login_live: r.flag("login_live")?,
+    })
+}
+
 /// Ends one login of one user.
 pub(crate) const REVOKE_LOGIN: &str =
     "UPDATE refresh_tokens SET state = 'revoked' WHERE family_id = $1 AND user_id = $2 AND state <> 'revoked'";
@@ -22,7 +33,6 @@ macro_rules! impl_revocation_store {
         use $crate::domain::Id;
         use $crate::ports::RevocationStore;
         use $crate::store::revocations as sql;
-        use $crate::store::rows::RowRead;
         use $crate::store::sql::Binds;
         use $crate::store::storage_error;
         use $crate::token::revocation::AccessStanding;
@@ -44,12 +54,7 @@ macro_rules! impl_revocation_store {
                     .fetch_optional(&self.pool)
                     .await
                     .map_err(|e| storage_error(e, "checking an access token's login"))?;
-                let Some(r) = row else { return Ok(None) };
-                Ok(Some(AccessStanding {
-                    role: r.parsed("role")?,
-                    active: r.flag("active")?,
-                    login_live: r.flag("login_live")?,
-                }))
+                row.as_ref().map(sql::standing).transpose()
             }
 
             async fn revoke_login(&self, user: Id, login: Id) -> Result<u64> {

@@ -14,27 +14,20 @@ use std::sync::Arc;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-/// The store's write turn (`None`: writers need none).
-#[derive(Debug, Clone, Default)]
-pub(crate) struct WriteTurns(Option<Arc<Semaphore>>);
+/// A store's write turn: one writer at a time, in arrival order.
+#[derive(Debug, Clone)]
+pub(crate) struct WriteTurns(Arc<Semaphore>);
 
 impl WriteTurns {
     /// One writer at a time.
     pub(crate) fn one_at_a_time() -> Self {
-        WriteTurns(Some(Arc::new(Semaphore::new(1))))
+        WriteTurns(Arc::new(Semaphore::new(1)))
     }
 
     /// Waits for the turn.
     pub(crate) async fn take(&self) -> crate::Result<Turn> {
-        match &self.0 {
-            None => Ok(Turn(None)),
-            Some(turns) => turns
-                .clone()
-                .acquire_owned()
-                .await
-                .map(|permit| Turn(Some(permit)))
-                .map_err(|e| crate::Error::storage("waiting for the write turn", e)),
-        }
+        let permit = self.0.clone().acquire_owned().await;
+        permit.map(|p| Turn(Some(p))).map_err(|e| crate::Error::storage("waiting for the write turn", e))
     }
 }
 
@@ -42,62 +35,52 @@ impl WriteTurns {
 #[derive(Debug)]
 pub(crate) struct Turn(#[allow(dead_code)] Option<OwnedSemaphorePermit>);
 
-/// A write transaction holding the write turn until it commits or is dropped (rolled back).
+impl Turn {
+    /// No turn to hold (a backend whose writers need none).
+    pub(crate) fn free() -> Self {
+        Turn(None)
+    }
+}
+
+/// `inner` (a transaction or a pooled connection) used while holding the write turn;
+/// derefs to the connection.
 #[derive(Debug)]
-pub(crate) struct WriteTx<DB: sqlx::Database> {
-    tx: sqlx::Transaction<'static, DB>,
+pub(crate) struct Held<C> {
+    inner: C,
     turn: Turn,
 }
 
-impl<DB: sqlx::Database> WriteTx<DB> {
-    pub(crate) fn new(tx: sqlx::Transaction<'static, DB>, turn: Turn) -> Self {
-        WriteTx { tx, turn }
+impl<C> Held<C> {
+    pub(crate) fn new(inner: C, turn: Turn) -> Self {
+        Held { inner, turn }
     }
+}
 
+/// A write transaction holding the write turn until it commits or is dropped (rolled back).
+pub(crate) type WriteTx<DB> = Held<sqlx::Transaction<'static, DB>>;
+
+/// A pooled connection holding the write turn, for one autocommit write statement.
+pub(crate) type WriteConn<DB> = Held<sqlx::pool::PoolConnection<DB>>;
+
+impl<DB: sqlx::Database> WriteTx<DB> {
     /// Commits, then gives the turn to the next writer.
     pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
-        let WriteTx { tx, turn } = self;
-        let done = tx.commit().await;
+        let Held { inner, turn } = self;
+        let done = inner.commit().await;
         drop(turn);
         done
     }
 }
 
-impl<DB: sqlx::Database> Deref for WriteTx<DB> {
-    type Target = DB::Connection;
-    fn deref(&self) -> &DB::Connection {
-        &self.tx
+impl<C: Deref> Deref for Held<C> {
+    type Target = C::Target;
+    fn deref(&self) -> &C::Target {
+        &self.inner
     }
 }
 
-impl<DB: sqlx::Database> DerefMut for WriteTx<DB> {
-    fn deref_mut(&mut self) -> &mut DB::Connection {
-        &mut self.tx
-    }
-}
-
-/// A pooled connection holding the write turn, for one autocommit write statement.
-#[derive(Debug)]
-pub(crate) struct WriteConn<DB: sqlx::Database> {
-    conn: sqlx::pool::PoolConnection<DB>,
-    _turn: Turn,
-}
-
-impl<DB: sqlx::Database> WriteConn<DB> {
-    pub(crate) fn new(conn: sqlx::pool::PoolConnection<DB>, turn: Turn) -> Self {
-        WriteConn { conn, _turn: turn }
-    }
-}
-
-impl<DB: sqlx::Database> Deref for WriteConn<DB> {
-    type Target = DB::Connection;
-    fn deref(&self) -> &DB::Connection {
-        &self.conn
-    }
-}
-
-impl<DB: sqlx::Database> DerefMut for WriteConn<DB> {
-    fn deref_mut(&mut self) -> &mut DB::Connection {
-        &mut self.conn
+impl<C: DerefMut> DerefMut for Held<C> {
+    fn deref_mut(&mut self) -> &mut C::Target {
+        &mut self.inner
     }
 }

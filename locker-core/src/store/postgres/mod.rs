@@ -86,12 +86,12 @@ impl PgStore {
     /// write turn).
     async fn writes(&self) -> Result<super::write_turn::WriteConn<sqlx::Postgres>> {
         let conn = self.pool.acquire().await.map_err(|e| super::storage_error(e, "starting a write"))?;
-        Ok(super::write_turn::WriteConn::new(conn, super::write_turn::WriteTurns::default().take().await?))
+        Ok(super::write_turn::Held::new(conn, super::write_turn::Turn::free()))
     }
 
     async fn begin_write(&self) -> Result<super::write_turn::WriteTx<sqlx::Postgres>> {
         let tx = self.begin_detached("BEGIN", "starting a write").await?;
-        Ok(super::write_turn::WriteTx::new(tx, super::write_turn::WriteTurns::default().take().await?))
+        Ok(super::write_turn::Held::new(tx, super::write_turn::Turn::free()))
     }
 
     /// A repeatable-read transaction: every query sees one snapshot.

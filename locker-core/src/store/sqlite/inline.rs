@@ -25,6 +25,7 @@ use rusqlite::{Connection, ErrorCode, OpenFlags};
 
 use crate::domain::{Id, Timestamp};
 use crate::ports::{LockerBoard, LockerFilter, Page, StatusCounts};
+use crate::store::revocations;
 use crate::store::rows::{self, RowRead};
 use crate::store::sql::{self, Binds};
 use crate::token::revocation::AccessStanding;
@@ -124,13 +125,7 @@ impl InlineReaders {
     pub(super) fn access_standing(&self, user: Id, login: Id) -> Result<Inline<Option<AccessStanding>>> {
         self.read(|conn| {
             let params = Params::default().id(Some(user)).id(Some(login));
-            let found = all(conn, crate::store::revocations::STANDING, params, |r| {
-                Ok(AccessStanding {
-                    role: r.parsed("role")?,
-                    active: r.flag("active")?,
-                    login_live: r.flag("login_live")?,
-                })
-            })?;
+            let found = all(conn, revocations::STANDING, params, |r| revocations::standing(r))?;
             Ok(found.into_iter().next())
         })
     }

@@ -7,9 +7,10 @@
 //! half-way on a lock upgrade. sqlx's `Transaction` is the guard: dropped without `commit`
 //! (an early `?` return) it rolls back.
 //!
-//! Three ways in (issue 14): every write through one writer connection (queued in the
-//! process, see [`SqliteStore::writer`]), other reads through a pool of readers, and the two
-//! reads on every request's path on the caller's thread ([`inline`]).
+//! Three ways in (issue 14): every write through the writer connections, one at a time by
+//! the store's write turn (queued in the process, see [`SqliteStore::writer`]), other reads
+//! through a pool of readers, and the two reads on every request's path on the caller's
+//! thread ([`inline`]).
 //!
 //! Values: ids as UUID text, times as fixed-width UTC text (`2026-01-02T03:04:05.000006Z`,
 //! so text order is time order), money as integer minor units.
@@ -122,14 +123,14 @@ impl SqliteStore {
     async fn writes(&self) -> Result<super::write_turn::WriteConn<sqlx::Sqlite>> {
         let turn = self.turns.take().await?;
         let conn = self.writer.acquire().await.map_err(|e| super::storage_error(e, "starting a write"))?;
-        Ok(super::write_turn::WriteConn::new(conn, turn))
+        Ok(super::write_turn::Held::new(conn, turn))
     }
 
     async fn begin_write(&self) -> Result<super::write_turn::WriteTx<sqlx::Sqlite>> {
         let turn = self.turns.take().await?;
         let tx =
             self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(|e| super::storage_error(e, "starting a write"))?;
-        Ok(super::write_turn::WriteTx::new(tx, turn))
+        Ok(super::write_turn::Held::new(tx, turn))
     }
 
     async fn begin_read(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
